@@ -1,0 +1,111 @@
+// swift-tools-version:6.2
+// Conveyor: a message-queue driven job execution platform.
+//
+// Layout: `Shared/` holds the libraries every service links (models, the C library wrappers and the
+// service kit); `Services/<name>/` holds one executable each, a thin `main` over a library target
+// that tests import directly.
+
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let log = Target.Dependency.product(name: "Logging", package: "swift-log")
+let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+
+/// The seven services: executable product name, library target name, and what the library needs.
+let services: [(product: String, target: String, dependencies: [Target.Dependency])] = [
+    ("api-gateway", "APIGateway", ["ConveyorModels", "AMQPClient", "ServiceKit", hummingbird]),
+    ("metadata", "Metadata", ["ConveyorModels", "AMQPClient", "PostgresClient", "ServiceKit"]),
+    ("scheduler", "Scheduler", ["ConveyorModels", "AMQPClient", "ServiceKit"]),
+    ("importer", "Importer", ["ConveyorModels", "WorkerKit"]),
+    ("exporter", "Exporter", ["ConveyorModels", "WorkerKit"]),
+    ("runner", "Runner", ["ConveyorModels", "WorkerKit"]),
+    ("notifier", "Notifier", ["ConveyorModels", "AMQPClient", "PostgresClient", "SMTPClient", "ServiceKit"]),
+]
+
+var targets: [Target] = [
+    // C libraries named by the mission, wrapped as system-library targets with typed shims.
+    .systemLibrary(
+        name: "CRabbitMQ", path: "Shared/CRabbitMQ", pkgConfig: "librabbitmq",
+        providers: [.apt(["librabbitmq-dev"])]),
+    .systemLibrary(
+        name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq",
+        providers: [.apt(["libpq-dev"])]),
+    .systemLibrary(
+        name: "CCurl", path: "Shared/CCurl", pkgConfig: "libcurl",
+        providers: [.apt(["libcurl4-openssl-dev"])]),
+
+    .target(
+        name: "ConveyorModels", path: "Shared/ConveyorModels", swiftSettings: swiftSettings),
+    .target(
+        name: "AMQPClient", dependencies: ["CRabbitMQ", log, lifecycle],
+        path: "Shared/AMQPClient", swiftSettings: swiftSettings),
+    .target(
+        name: "PostgresClient", dependencies: ["CLibPQ", log, lifecycle],
+        path: "Shared/PostgresClient", swiftSettings: swiftSettings),
+    .target(
+        name: "SMTPClient", dependencies: ["CCurl", log],
+        path: "Shared/SMTPClient", swiftSettings: swiftSettings),
+    .target(
+        name: "ServiceKit",
+        dependencies: [
+            "AMQPClient", "ConveyorModels", log, lifecycle, hummingbird,
+            .product(name: "Configuration", package: "swift-configuration"),
+        ],
+        path: "Shared/ServiceKit", swiftSettings: swiftSettings),
+    .target(
+        name: "WorkerKit", dependencies: ["ConveyorModels", "AMQPClient", "ServiceKit", log, lifecycle],
+        path: "Shared/WorkerKit", swiftSettings: swiftSettings),
+
+    .testTarget(
+        name: "ConveyorModelsTests", dependencies: ["ConveyorModels"],
+        path: "Tests/ConveyorModelsTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "AMQPClientTests", dependencies: ["AMQPClient", "ConveyorModels"],
+        path: "Tests/AMQPClientTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "PostgresClientTests", dependencies: ["PostgresClient"],
+        path: "Tests/PostgresClientTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "SMTPClientTests", dependencies: ["SMTPClient"],
+        path: "Tests/SMTPClientTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "SchedulerTests", dependencies: ["Scheduler", "ConveyorModels"],
+        path: "Tests/SchedulerTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "EndToEndTests", dependencies: ["ConveyorModels", "AMQPClient"],
+        path: "Tests/EndToEndTests", swiftSettings: swiftSettings),
+
+    .executableTarget(
+        name: "ConveyorBench", dependencies: ["ConveyorModels"],
+        path: "Tests/Benchmarks", swiftSettings: swiftSettings),
+]
+
+for service in services {
+    targets.append(
+        .target(
+            name: service.target, dependencies: service.dependencies + [log, lifecycle],
+            path: "Services/\(service.product)/\(service.target)", swiftSettings: swiftSettings))
+    targets.append(
+        .executableTarget(
+            name: "\(service.target)Main", dependencies: [.target(name: service.target), "ServiceKit"],
+            path: "Services/\(service.product)/main", swiftSettings: swiftSettings))
+}
+
+let package = Package(
+    name: "Conveyor",
+    platforms: [.macOS(.v15)],
+    products: services.map { .executable(name: $0.product, targets: ["\($0.target)Main"]) }
+        + [.executable(name: "conveyor-bench", targets: ["ConveyorBench"])],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+    ],
+    targets: targets
+)

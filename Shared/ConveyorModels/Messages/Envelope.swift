@@ -1,0 +1,90 @@
+import Foundation
+
+/// The versioned JSON envelope every Conveyor message travels in.
+///
+/// `type` names the payload's contract (e.g. `job.event`), `schemaVersion` its version; a consumer
+/// refuses (dead-letters) a major version it does not know. `messageId` identifies the message for
+/// de-duplication; `correlationId` ties replies and follow-ups to the request that caused them;
+/// `traceParent` carries a W3C trace context when there is one.
+public struct Envelope<Payload: Codable & Sendable>: Codable, Sendable {
+    public var type: String
+    public var schemaVersion: Int
+    public var messageId: UUID
+    public var correlationId: String?
+    public var traceParent: String?
+    public var sentAt: Date
+    public var payload: Payload
+
+    public init(
+        type: String, schemaVersion: Int = 1, messageId: UUID = UUID(), correlationId: String? = nil,
+        traceParent: String? = nil, sentAt: Date = Date(), payload: Payload
+    ) {
+        self.type = type
+        self.schemaVersion = schemaVersion
+        self.messageId = messageId
+        self.correlationId = correlationId
+        self.traceParent = traceParent
+        self.sentAt = sentAt
+        self.payload = payload
+    }
+}
+
+/// The header of an envelope, decoded without its payload (to route by `type` first).
+public struct EnvelopeHeader: Codable, Sendable {
+    public var type: String
+    public var schemaVersion: Int
+    public var messageId: UUID
+    public var correlationId: String?
+}
+
+/// A message contract: its envelope type name and schema version.
+public protocol MessagePayload: Codable, Sendable {
+    static var messageType: String { get }
+    static var schemaVersion: Int { get }
+}
+
+extension MessagePayload {
+    public static var schemaVersion: Int { 1 }
+}
+
+/// A message whose envelope cannot be used: wrong type, unknown version or malformed JSON.
+public struct MessageDecodingError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
+
+extension Envelope where Payload: MessagePayload {
+    /// A new envelope for `payload` with its contract's type and version.
+    public init(_ payload: Payload, correlationId: String? = nil) {
+        self.init(
+            type: Payload.messageType, schemaVersion: Payload.schemaVersion, correlationId: correlationId,
+            payload: payload)
+    }
+
+    /// Decodes an envelope and checks its type and schema version.
+    /// - Throws: ``MessageDecodingError`` naming what is wrong.
+    public static func decode(_ body: Data) throws -> Envelope<Payload> {
+        let header: EnvelopeHeader
+        do {
+            header = try ConveyorJSON.decode(EnvelopeHeader.self, from: body)
+        } catch {
+            throw MessageDecodingError(description: "not a Conveyor envelope: \(error)")
+        }
+        guard header.type == Payload.messageType else {
+            throw MessageDecodingError(description: "expected message type \(Payload.messageType), got \(header.type)")
+        }
+        guard header.schemaVersion == Payload.schemaVersion else {
+            throw MessageDecodingError(
+                description: "\(header.type): unsupported schema version \(header.schemaVersion) (supported: \(Payload.schemaVersion))")
+        }
+        do {
+            return try ConveyorJSON.decode(Envelope<Payload>.self, from: body)
+        } catch {
+            throw MessageDecodingError(description: "\(header.type): malformed payload: \(error)")
+        }
+    }
+
+    /// The envelope as JSON bytes.
+    public func encoded() throws -> Data {
+        try ConveyorJSON.encode(self)
+    }
+}

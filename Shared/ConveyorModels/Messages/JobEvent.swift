@@ -1,0 +1,52 @@
+import Foundation
+
+/// `job.event` v1: a job changed status. Published by metadata through its outbox with routing key
+/// `job.<status>.<type>`.
+public struct JobEvent: MessagePayload, Hashable {
+    public static let messageType = "job.event"
+
+    public var jobId: UUID
+    public var jobType: JobType
+    public var status: JobStatus
+    public var previousStatus: JobStatus?
+    public var message: String
+    public var owner: String
+    public var priority: Int
+    public var attempt: Int
+    public var submittedAt: Date
+    public var occurredAt: Date
+    /// Set on terminal events: who to tell.
+    public var notification: NotificationSettings?
+    /// Set on terminal events.
+    public var startedAt: Date?
+    public var exitCode: Int?
+    /// Set on terminal events: the last lines of the job's log.
+    public var logTail: String?
+    /// Whether this job is a top-level job (not a stage of a group or flow).
+    public var topLevel: Bool
+
+    public init(
+        jobId: UUID, jobType: JobType, status: JobStatus, previousStatus: JobStatus?, message: String,
+        owner: String, priority: Int, attempt: Int, submittedAt: Date, occurredAt: Date,
+        notification: NotificationSettings? = nil, startedAt: Date? = nil, exitCode: Int? = nil,
+        logTail: String? = nil, topLevel: Bool = true
+    ) {
+        self.jobId = jobId
+        self.jobType = jobType
+        self.status = status
+        self.previousStatus = previousStatus
+        self.message = message
+        self.owner = owner
+        self.priority = priority
+        self.attempt = attempt
+        self.submittedAt = submittedAt
+        self.occurredAt = occurredAt
+        self.notification = notification
+        self.startedAt = startedAt
+        self.exitCode = exitCode
+        self.logTail = logTail
+        self.topLevel = topLevel
+    }
+
+    public var routingKey: String { Topology.eventKey(status: status, type: jobType) }
+}

@@ -1,0 +1,107 @@
+import Foundation
+
+/// `work.dispatch` v1: the scheduler gives a job to one worker (routing key = worker id).
+public struct Dispatch: MessagePayload, Hashable {
+    public static let messageType = "work.dispatch"
+
+    public var jobId: UUID
+    /// Fencing token: a worker claims this attempt; reports of an older attempt are refused.
+    public var attempt: Int
+    public var workerId: String
+    public var definition: JobDefinition
+
+    public init(jobId: UUID, attempt: Int, workerId: String, definition: JobDefinition) {
+        self.jobId = jobId
+        self.attempt = attempt
+        self.workerId = workerId
+        self.definition = definition
+    }
+}
+
+/// `worker.heartbeat` v1: a worker is alive, what it runs and how many slots it has.
+public struct Heartbeat: MessagePayload, Hashable {
+    public static let messageType = "worker.heartbeat"
+
+    public var workerId: String
+    public var jobTypes: [JobType]
+    public var slots: Int
+    /// The jobs the worker runs now, with their attempts.
+    public var running: [RunningJob]
+    /// The worker is shutting down: dispatch nothing more to it.
+    public var draining: Bool
+    public var sentAt: Date
+
+    public init(workerId: String, jobTypes: [JobType], slots: Int, running: [RunningJob], draining: Bool, sentAt: Date) {
+        self.workerId = workerId
+        self.jobTypes = jobTypes
+        self.slots = slots
+        self.running = running
+        self.draining = draining
+        self.sentAt = sentAt
+    }
+}
+
+/// A job a worker runs.
+public struct RunningJob: Codable, Sendable, Hashable {
+    public var jobId: UUID
+    public var attempt: Int
+
+    public init(jobId: UUID, attempt: Int) {
+        self.jobId = jobId
+        self.attempt = attempt
+    }
+}
+
+/// `job.report` v1: what a worker tells metadata about an attempt (queue `metadata.reports`).
+public struct JobReport: MessagePayload, Hashable {
+    public static let messageType = "job.report"
+
+    public var jobId: UUID
+    public var attempt: Int
+    public var workerId: String
+    public var kind: Kind
+
+    public enum Kind: Codable, Sendable, Hashable {
+        /// A piece of the log, at its byte offset in the attempt's log.
+        case log(LogChunk)
+        /// The attempt ended.
+        case finished(JobOutcome)
+    }
+
+    public init(jobId: UUID, attempt: Int, workerId: String, kind: Kind) {
+        self.jobId = jobId
+        self.attempt = attempt
+        self.workerId = workerId
+        self.kind = kind
+    }
+}
+
+/// A piece of a job's log.
+public struct LogChunk: Codable, Sendable, Hashable {
+    public var offset: Int
+    public var data: Data
+
+    public init(offset: Int, data: Data) {
+        self.offset = offset
+        self.data = data
+    }
+}
+
+/// How an attempt ended.
+public struct JobOutcome: Codable, Sendable, Hashable {
+    public var status: JobStatus
+    public var message: String
+    public var exitCode: Int?
+    /// Objects to register with the job's result, in one transaction with the final status.
+    public var objects: [NewObject]
+    /// The total size of the log the attempt wrote.
+    public var logBytes: Int
+
+    public init(status: JobStatus, message: String, exitCode: Int?, objects: [NewObject], logBytes: Int) {
+        self.status = status
+        self.message = message
+        self.exitCode = exitCode
+        self.objects = objects
+        self.logBytes = logBytes
+    }
+}

@@ -1,0 +1,81 @@
+# shellcheck shell=bash
+# Shared helpers for deploy/local/*.sh. Source it; do not run it.
+
+CONVEYOR_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+CONVEYOR_STATE="${CONVEYOR_STATE:-$CONVEYOR_REPO_ROOT/.conveyor}"
+# Absolute path, whatever the caller passed.
+mkdir -p "$CONVEYOR_STATE"
+CONVEYOR_STATE="$(cd "$CONVEYOR_STATE" && pwd)"
+export CONVEYOR_STATE
+STATE="$CONVEYOR_STATE"
+LOG_DIR="$STATE/logs"
+RUN_DIR="$STATE/run"
+
+log()  { printf '%s\n' "$*"; }
+warn() { printf '%s\n' "$*" >&2; }
+die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# pid_alive PID: true if the process exists and is not a zombie.
+pid_alive() {
+    local pid="$1" st
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+    [[ -r "/proc/$pid/status" ]] || return 1
+    st="$(awk '/^State:/ {print $2; exit}' "/proc/$pid/status" 2>/dev/null || true)"
+    [[ -n "$st" && "$st" != "Z" && "$st" != "X" ]]
+}
+
+# read_pid FILE: print the pid stored in FILE (first line), or nothing.
+read_pid() {
+    local f="$1" pid=""
+    [[ -f "$f" ]] || return 0
+    read -r pid < "$f" || true
+    [[ "$pid" =~ ^[0-9]+$ ]] && printf '%s\n' "$pid"
+    return 0
+}
+
+# pidfile_alive FILE: true if FILE names a live (non-zombie) process.
+pidfile_alive() {
+    local pid
+    pid="$(read_pid "$1")"
+    [[ -n "$pid" ]] && pid_alive "$pid"
+}
+
+# port_open HOST PORT: true if something accepts TCP connections there.
+port_open() {
+    (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+# wait_pid_exit PID SECONDS: wait until PID is gone (or a zombie). Returns 1 on timeout.
+wait_pid_exit() {
+    local pid="$1" secs="$2" i
+    for ((i = 0; i < secs * 10; i++)); do
+        pid_alive "$pid" || return 0
+        sleep 0.1
+    done
+    pid_alive "$pid" && return 1
+    return 0
+}
+
+# kill_pid PID TIMEOUT: SIGTERM, wait up to TIMEOUT s, then SIGKILL.
+kill_pid() {
+    local pid="$1" secs="${2:-15}"
+    pid_alive "$pid" || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! wait_pid_exit "$pid" "$secs"; then
+        kill -KILL "$pid" 2>/dev/null || true
+        wait_pid_exit "$pid" 5 || return 1
+    fi
+    return 0
+}
+
+# tail_log FILE [N]: print the last N lines of FILE to stderr, framed.
+tail_log() {
+    local f="$1" n="${2:-30}"
+    if [[ -f "$f" ]]; then
+        warn "---- last $n lines of $f ----"
+        tail -n "$n" "$f" >&2 || true
+        warn "---- end of $f ----"
+    else
+        warn "(no log file $f)"
+    fi
+}
