@@ -1,0 +1,46 @@
+import AMQPClient
+import ConveyorModels
+import Foundation
+import Logging
+import PostgresClient
+import ServiceKit
+import ServiceLifecycle
+
+/// The metadata service: the system of record. Owns the PostgreSQL schema, answers RPC, applies
+/// workers' reports and publishes domain events through its outbox.
+public enum MetadataService {
+    /// Builds the service's parts: database pool, AMQP connections, RPC server, report consumer,
+    /// outbox relay and health endpoint. Applies pending schema migrations before returning.
+    ///
+    /// Reads `postgres.*`, `amqp.*`, `metadata.health.port` (default 8181), `metadata.enabledJobTypes`.
+    public static func build(settings: ConveyorSettings, logger: Logger) async throws -> [any Service] {
+        let pool = PostgresPool(
+            configuration: PostgresConfiguration(url: settings.postgresURL, poolSize: settings.postgresPoolSize),
+            logger: logger)
+        try await pool.waitUntilAvailable(timeout: .seconds(60))
+        try await pool.migrate(MetadataSchema.migrations)
+
+        let consumer = try AMQPConnection(
+            name: "metadata-consume", configuration: settings.amqp, topology: ConveyorTopology.metadata, logger: logger)
+        let publisher = try AMQPConnection(
+            name: "metadata-publish", configuration: settings.amqp, topology: ConveyorTopology.exchanges, logger: logger)
+        let enabled = settings.string("metadata.enabledJobTypes", default: "IMPORT_MODEL,RUN_MODEL,EXPORT_DATA")
+            .split(separator: ",").compactMap { JobType(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
+        let relay = OutboxRelay(pool: pool, publisher: publisher, logger: logger)
+        let store = JobStore(
+            pool: pool, validator: JobValidator(enabledTypes: Set(enabled)), eventsWritten: { relay.notify() }, logger: logger)
+        let health = HealthServer.make(
+            service: "metadata", settings: settings, defaultPort: 8181,
+            checks: [
+                HealthCheck("amqp") { consumer.isConnected && publisher.isConnected },
+                HealthCheck("postgres") { (try? await pool.query("SELECT 1")) != nil },
+            ],
+            logger: logger)
+        return [
+            pool, publisher, consumer, relay,
+            RPCServer(store: store, consumer: consumer, publisher: publisher, logger: logger),
+            ReportConsumer(store: store, consumer: consumer, logger: logger),
+            health,
+        ]
+    }
+}

@@ -1,0 +1,70 @@
+import AMQPClient
+import ConveyorModels
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Applies workers' reports (queue `metadata.reports`). Reports of one job are applied in order (one
+/// lane per job, chosen by its id); different jobs proceed in parallel. A report is acked after its
+/// transaction committed; a malformed one is dead-lettered.
+final class ReportConsumer: Service, Sendable {
+    private let store: JobStore
+    private let consumer: AMQPConnection
+    private let logger: Logger
+    static let lanes = 4
+
+    init(store: JobStore, consumer: AMQPConnection, logger: Logger) {
+        self.store = store
+        self.consumer = consumer
+        self.logger = logger
+    }
+
+    func run() async throws {
+        let reports = consumer.consume(queue: Topology.metadataReportsQueue, prefetch: 200)
+        let lanes = (0..<Self.lanes).map { _ in AsyncStream.makeStream(of: AMQPDelivery.self) }
+        await withDiscardingTaskGroup { group in
+            for lane in lanes {
+                group.addTask {
+                    for await delivery in lane.stream { await self.apply(delivery) }
+                }
+            }
+            for await delivery in reports.cancelOnGracefulShutdown() {
+                lanes[Self.lane(for: delivery.body)].continuation.yield(delivery)
+            }
+            lanes.forEach { $0.continuation.finish() }
+        }
+    }
+
+    /// The lane of a report: stable per job id, so a job's reports stay in order.
+    static func lane(for body: Data) -> Int {
+        struct JobOnly: Decodable {
+            struct Payload: Decodable { var jobId: UUID }
+            var payload: Payload
+        }
+        guard let id = try? JSONDecoder().decode(JobOnly.self, from: body).payload.jobId else { return 0 }
+        return Int(id.uuid.15) % lanes
+    }
+
+    private func apply(_ delivery: AMQPDelivery) async {
+        let report: JobReport
+        do {
+            report = try Envelope<JobReport>.decode(delivery.body).payload
+        } catch {
+            logger.error("malformed report dead-lettered", metadata: ["error": "\(error)"])
+            consumer.nack(delivery, requeue: false)
+            return
+        }
+        var delay = Duration.milliseconds(200)
+        while !Task.isCancelled {
+            do {
+                try await store.apply(report)
+                consumer.ack(delivery)
+                return
+            } catch {
+                logger.warning("report not applied yet, retrying", metadata: ["jobId": "\(report.jobId)", "error": "\(error)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+}

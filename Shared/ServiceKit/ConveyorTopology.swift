@@ -1,0 +1,59 @@
+import AMQPClient
+import ConveyorModels
+
+/// The exchanges and queues of Conveyor's message contracts (see `docs/messages.md`).
+///
+/// Every service declares the parts it uses each time it connects; declarations are idempotent, so
+/// services can start in any order.
+public enum ConveyorTopology {
+    /// The three exchanges.
+    public static let exchanges = AMQPTopology(exchanges: [
+        .init(name: Topology.eventsExchange, type: "topic"),
+        .init(name: Topology.workExchange, type: "direct"),
+        .init(name: Topology.deadLetterExchange, type: "direct"),
+    ])
+
+    /// A durable queue with its dead-letter queue.
+    public static func durableQueue(_ name: String, bindings: [(exchange: String, routingKey: String)] = [])
+        -> AMQPTopology.Queue
+    {
+        AMQPTopology.Queue(name: name, durable: true, deadLetterExchange: Topology.deadLetterExchange, bindings: bindings)
+    }
+
+    /// What metadata consumes.
+    public static let metadata = exchanges.merged(
+        with: AMQPTopology(queues: [
+            durableQueue(Topology.metadataRPCQueue),
+            durableQueue(Topology.metadataReportsQueue),
+        ]))
+
+    /// What the scheduler consumes.
+    public static let scheduler = exchanges.merged(
+        with: AMQPTopology(queues: [
+            durableQueue(
+                Topology.schedulerEventsQueue,
+                bindings: Topology.schedulerEventBindings.map { (Topology.eventsExchange, $0) }),
+            durableQueue(Topology.schedulerHeartbeatsQueue),
+        ]))
+
+    /// What the notifier consumes.
+    public static let notifier = exchanges.merged(
+        with: AMQPTopology(queues: [
+            durableQueue(
+                Topology.notifierEventsQueue,
+                bindings: Topology.notifierEventBindings.map { (Topology.eventsExchange, $0) })
+        ]))
+
+    /// A worker's own dispatch queue: durable, dead-lettered, removed a while after the worker is gone.
+    public static func worker(_ workerId: String) -> AMQPTopology {
+        exchanges.merged(
+            with: AMQPTopology(queues: [
+                AMQPTopology.Queue(
+                    name: Topology.workerQueue(workerId), durable: true,
+                    deadLetterExchange: Topology.deadLetterExchange, expiresMilliseconds: 10 * 60 * 1000,
+                    bindings: [(Topology.workExchange, workerId)]),
+                durableQueue(Topology.schedulerHeartbeatsQueue),
+                durableQueue(Topology.metadataReportsQueue),
+            ]))
+    }
+}
