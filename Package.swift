@@ -19,7 +19,9 @@ let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummi
 let services: [(product: String, target: String, dependencies: [Target.Dependency])] = [
     ("api-gateway", "APIGateway", ["ConveyorModels", "AMQPClient", "ServiceKit", hummingbird]),
     ("metadata", "Metadata", ["ConveyorModels", "AMQPClient", "PostgresClient", "ServiceKit"]),
-    ("scheduler", "Scheduler", ["ConveyorModels", "AMQPClient", "ServiceKit"]),
+    ("scheduler", "Scheduler", [
+        "ConveyorModels", "AMQPClient", "ServiceKit", .product(name: "HeapModule", package: "swift-collections"),
+    ]),
     ("importer", "Importer", ["ConveyorModels", "WorkerKit"]),
     ("exporter", "Exporter", ["ConveyorModels", "WorkerKit"]),
     ("runner", "Runner", ["ConveyorModels", "WorkerKit"]),
@@ -105,6 +107,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: targets
 )

@@ -1,1 +1,6 @@
 import APIGateway
+import ServiceKit
+
+await ServiceMain.run("api-gateway") { settings, logger in
+    try APIGateway.Gateway.build(settings: settings, logger: logger)
+}

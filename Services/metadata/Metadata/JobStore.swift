@@ -269,7 +269,8 @@ struct JobStore: Sendable {
             try await transition(
                 connection, jobId: request.jobId, to: .running, message: "running on worker \(request.workerId)",
                 from: .submitted, base: base)
-            return ClaimResult(granted: true)
+            let definition = try ConveyorJSON.decode(JobDefinition.self, from: Data(try row.string("definition").utf8))
+            return ClaimResult(granted: true, definition: definition)
         }
         if result.granted { eventsWritten() }
         return result

@@ -133,9 +133,12 @@ public struct ClaimJob: MetadataCall {
 public struct ClaimResult: Codable, Sendable, Hashable {
     public var granted: Bool
     public var reason: String?
-    public init(granted: Bool, reason: String? = nil) {
+    /// The job's definition (with pinned object versions) when the claim was granted.
+    public var definition: JobDefinition?
+    public init(granted: Bool, reason: String? = nil, definition: JobDefinition? = nil) {
         self.granted = granted
         self.reason = reason
+        self.definition = definition
     }
 }
 

@@ -8,13 +8,13 @@ public struct Dispatch: MessagePayload, Hashable {
     /// Fencing token: a worker claims this attempt; reports of an older attempt are refused.
     public var attempt: Int
     public var workerId: String
-    public var definition: JobDefinition
+    public var jobType: JobType
 
-    public init(jobId: UUID, attempt: Int, workerId: String, definition: JobDefinition) {
+    public init(jobId: UUID, attempt: Int, workerId: String, jobType: JobType) {
         self.jobId = jobId
         self.attempt = attempt
         self.workerId = workerId
-        self.definition = definition
+        self.jobType = jobType
     }
 }
 

@@ -1,0 +1,37 @@
+import ConveyorModels
+import Hummingbird
+import Logging
+import ServiceKit
+import ServiceLifecycle
+
+/// The HTTP gateway: stateless; validates requests and forwards them to metadata over AMQP RPC.
+public enum Gateway {
+    /// Builds the router; tests call this with their own metadata client.
+    public static func router(metadata: MetadataClient, settings: ConveyorSettings) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: ProblemMiddleware())
+        router.addHealthRoute(
+            service: "api-gateway", checks: [HealthCheck("amqp") { metadata.isConnected }])
+        let enabled = settings.string("metadata.enabledJobTypes", default: "IMPORT_MODEL,RUN_MODEL,EXPORT_DATA")
+            .split(separator: ",").compactMap { JobType(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
+        JobRoutes(
+            metadata: metadata, validator: JobValidator(enabledTypes: Set(enabled)),
+            maxBodyBytes: settings.int("gateway.maxBodyBytes", default: 1 << 20)
+        ).add(to: router)
+        return router
+    }
+
+    /// Builds the gateway's services. Reads `gateway.host`, `gateway.port` (default 8080),
+    /// `gateway.maxBodyBytes`, `metadata.enabledJobTypes` and `amqp.*`.
+    public static func build(settings: ConveyorSettings, logger: Logger) throws -> [any Service] {
+        let metadata = try MetadataClient(name: "gateway-rpc", settings: settings, logger: logger)
+        let app = Application(
+            router: router(metadata: metadata, settings: settings),
+            configuration: .init(
+                address: .hostname(
+                    settings.string("gateway.host", default: "127.0.0.1"), port: settings.int("gateway.port", default: 8080)),
+                serverName: "conveyor"),
+            logger: logger)
+        return [metadata, app]
+    }
+}

@@ -1,0 +1,183 @@
+import AMQPClient
+import ConveyorModels
+import Foundation
+import Logging
+import ServiceKit
+import ServiceLifecycle
+
+/// Keeps queued jobs in priority order and dispatches each to a worker the moment a slot is free.
+///
+/// Push, not polling: it reacts to job events (a job queued, a job finished) and worker heartbeats.
+/// On start it rebuilds its queue from metadata. A worker silent for `scheduler.workerTimeoutSeconds`
+/// is presumed dead and its attempts are re-queued through metadata (which fences the old attempt).
+public actor SchedulerService: Service {
+    private var state = SchedulingState()
+    private var events: [UUID: JobEvent] = [:]
+    private let consumer: AMQPConnection
+    private let publisher: AMQPConnection
+    private let metadata: MetadataClient
+    private let workerTimeout: TimeInterval
+    private let logger: Logger
+
+    init(
+        consumer: AMQPConnection, publisher: AMQPConnection, metadata: MetadataClient, workerTimeout: TimeInterval,
+        logger: Logger
+    ) {
+        self.consumer = consumer
+        self.publisher = publisher
+        self.metadata = metadata
+        self.workerTimeout = workerTimeout
+        self.logger = logger
+    }
+
+    /// Builds the scheduler's services. Reads `amqp.*`, `scheduler.workerTimeoutSeconds` (default 15)
+    /// and `scheduler.health.port` (default 8182).
+    public static func build(settings: ConveyorSettings, logger: Logger) throws -> [any Service] {
+        let consumer = try AMQPConnection(
+            name: "scheduler-consume", configuration: settings.amqp, topology: ConveyorTopology.scheduler, logger: logger)
+        let publisher = try AMQPConnection(
+            name: "scheduler-publish", configuration: settings.amqp, topology: ConveyorTopology.exchanges, logger: logger)
+        let metadata = try MetadataClient(name: "scheduler-rpc", settings: settings, logger: logger)
+        let scheduler = SchedulerService(
+            consumer: consumer, publisher: publisher, metadata: metadata,
+            workerTimeout: TimeInterval(settings.int("scheduler.workerTimeoutSeconds", default: 15)), logger: logger)
+        let health = HealthServer.make(
+            service: "scheduler", settings: settings, defaultPort: 8182,
+            checks: [HealthCheck("amqp") { consumer.isConnected && publisher.isConnected && metadata.isConnected }],
+            logger: logger)
+        return [consumer, publisher, metadata, scheduler, health]
+    }
+
+    public func run() async throws {
+        try await rebuild()
+        let jobEvents = consumer.consume(queue: Topology.schedulerEventsQueue, prefetch: 500)
+        let heartbeats = consumer.consume(queue: Topology.schedulerHeartbeatsQueue, prefetch: 100)
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await delivery in jobEvents.cancelOnGracefulShutdown() { await self.handleEvent(delivery) }
+            }
+            group.addTask {
+                for await delivery in heartbeats.cancelOnGracefulShutdown() { await self.handleHeartbeat(delivery) }
+            }
+            group.addTask {
+                while (try? await Task.sleep(for: .seconds(1))) != nil, !Task.isShuttingDownGracefully {
+                    await self.expireSilentWorkers()
+                }
+            }
+        }
+    }
+
+    /// Loads queued and running jobs from metadata (retrying until metadata answers).
+    private func rebuild() async throws {
+        var delay = Duration.milliseconds(200)
+        while true {
+            do {
+                let active = try await metadata.call(ListActiveJobs())
+                let now = Date()
+                for event in active.queued { enqueue(event) }
+                for job in active.running {
+                    if let worker = job.workerId {
+                        state.recordRunning(jobId: job.jobId, jobType: job.jobType, attempt: job.attempt, workerId: worker, now: now)
+                    }
+                }
+                logger.info("queue rebuilt", metadata: ["queued": "\(active.queued.count)", "running": "\(active.running.count)"])
+                return
+            } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { throw CancellationError() }
+                logger.info("waiting for metadata to rebuild the queue", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(2))
+            }
+        }
+    }
+
+    private func enqueue(_ event: JobEvent) {
+        events[event.jobId] = event
+        state.enqueue(event)
+    }
+
+    private func handleEvent(_ delivery: AMQPDelivery) async {
+        guard let event = try? Envelope<JobEvent>.decode(delivery.body).payload else {
+            logger.error("malformed job event dead-lettered")
+            consumer.nack(delivery, requeue: false)
+            return
+        }
+        if event.status == .queued {
+            enqueue(event)
+        } else if event.status.isTerminal {
+            state.finished(event.jobId)
+            events[event.jobId] = nil
+        }
+        consumer.ack(delivery)
+        await dispatchReady()
+    }
+
+    private func handleHeartbeat(_ delivery: AMQPDelivery) async {
+        if let heartbeat = try? Envelope<Heartbeat>.decode(delivery.body).payload {
+            state.heartbeat(heartbeat, now: Date())
+        } else {
+            logger.warning("malformed heartbeat dropped")
+        }
+        consumer.ack(delivery)
+        await dispatchReady()
+    }
+
+    /// Publishes every dispatch the state decides on now.
+    private func dispatchReady() async {
+        let decisions = state.nextDispatches(now: Date())
+        guard !decisions.isEmpty else { return }
+        await withDiscardingTaskGroup { group in
+            for decision in decisions {
+                guard let event = events[decision.jobId] else { continue }
+                let dispatch = Dispatch(
+                    jobId: decision.jobId, attempt: decision.attempt, workerId: decision.workerId, jobType: event.jobType)
+                group.addTask {
+                    do {
+                        let envelope = Envelope(dispatch, correlationId: dispatch.jobId.uuidString)
+                        try await self.publisher.publish(
+                            OutgoingMessage(
+                                exchange: Topology.workExchange, routingKey: decision.workerId, body: try envelope.encoded(),
+                                messageId: envelope.messageId.uuidString, type: Dispatch.messageType))
+                    } catch {
+                        await self.undo(decision, error: error)
+                    }
+                }
+            }
+        }
+    }
+
+    private func undo(_ decision: SchedulingState.Decision, error: any Error) {
+        logger.warning("dispatch failed; job stays queued", metadata: ["jobId": "\(decision.jobId)", "error": "\(error)"])
+        if let event = events[decision.jobId] { state.undo(decision, event: event) }
+    }
+
+    private func expireSilentWorkers() async {
+        let lost = state.expireWorkers(now: Date(), timeout: workerTimeout)
+        for assignment in lost {
+            logger.warning(
+                "worker went silent; re-queueing its job",
+                metadata: ["workerId": "\(assignment.workerId)", "jobId": "\(assignment.jobId)", "attempt": "\(assignment.attempt)"])
+            do {
+                let result = try await metadata.call(
+                    RequeueJob(
+                        jobId: assignment.jobId, attempt: assignment.attempt,
+                        reason: "worker \(assignment.workerId) stopped sending heartbeats"))
+                if !result.requeued {
+                    // The dispatch was never claimed: if the job still waits, queue it here again.
+                    let job = try await metadata.call(GetJob(jobId: assignment.jobId))
+                    if job.status == .queued {
+                        enqueue(
+                            JobEvent(
+                                jobId: job.jobId, jobType: job.jobType, status: .queued, previousStatus: nil,
+                                message: job.statusMessage, owner: job.owner, priority: job.priority,
+                                attempt: max(job.attempt, assignment.attempt), submittedAt: job.submittedAt,
+                                occurredAt: Date()))
+                    }
+                }
+            } catch {
+                logger.error("re-queue failed", metadata: ["jobId": "\(assignment.jobId)", "error": "\(error)"])
+            }
+        }
+        if !lost.isEmpty { await dispatchReady() }
+    }
+}

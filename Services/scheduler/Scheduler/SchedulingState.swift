@@ -1,0 +1,172 @@
+import ConveyorModels
+import Foundation
+import HeapModule
+
+/// The queue discipline, as pure state: queued jobs in priority order per job type, the workers
+/// known from heartbeats with their slots, and which attempt runs where.
+///
+/// It never performs I/O; ``SchedulerService`` feeds it events and heartbeats and carries out what
+/// it decides (dispatches and re-queues). That keeps every rule unit-testable.
+public struct SchedulingState: Sendable {
+    /// A job waiting for a slot. Orders by priority (higher first), then submission time, then id.
+    struct QueuedJob: Comparable, Sendable {
+        var jobId: UUID
+        var jobType: JobType
+        var priority: Int
+        var submittedAt: Date
+        /// The attempt metadata last recorded; the next dispatch uses `attempt + 1`.
+        var attempt: Int
+
+        static func < (lhs: QueuedJob, rhs: QueuedJob) -> Bool {
+            // Heap is a min-max heap; we pop the max: the "largest" job is the one to run next.
+            if lhs.priority != rhs.priority { return lhs.priority < rhs.priority }
+            if lhs.submittedAt != rhs.submittedAt { return lhs.submittedAt > rhs.submittedAt }
+            return lhs.jobId.uuidString > rhs.jobId.uuidString
+        }
+    }
+
+    struct Worker: Sendable {
+        var id: String
+        var jobTypes: Set<JobType>
+        var slots: Int
+        var draining: Bool
+        var lastSeen: Date
+    }
+
+    /// A dispatched attempt.
+    public struct Assignment: Sendable, Hashable {
+        public var jobId: UUID
+        public var jobType: JobType
+        public var attempt: Int
+        public var workerId: String
+        public var since: Date
+    }
+
+    /// A dispatch decided by ``nextDispatches(now:)``.
+    public struct Decision: Sendable, Hashable {
+        public var jobId: UUID
+        public var attempt: Int
+        public var workerId: String
+    }
+
+    private var queues: [JobType: Heap<QueuedJob>] = [:]
+    /// Queued jobs by id; heap entries whose id is missing here (or has another attempt) are stale.
+    private var queued: [UUID: QueuedJob] = [:]
+    private var workers: [String: Worker] = [:]
+    private(set) var assignments: [UUID: Assignment] = [:]
+    /// How long a dispatched attempt may stay unconfirmed by the worker's heartbeats.
+    let claimGrace: TimeInterval
+
+    public init(claimGrace: TimeInterval = 10) {
+        self.claimGrace = claimGrace
+    }
+
+    public var queuedCount: Int { queued.count }
+    public var workerCount: Int { workers.count }
+
+    /// A job entered QUEUED (a new job, or one re-queued). Stale and duplicate events change nothing.
+    public mutating func enqueue(_ event: JobEvent) {
+        if let assignment = assignments[event.jobId] {
+            guard assignment.attempt <= event.attempt else { return }  // dispatched after this event
+            assignments[event.jobId] = nil
+        }
+        if let existing = queued[event.jobId], existing.attempt >= event.attempt { return }
+        let job = QueuedJob(
+            jobId: event.jobId, jobType: event.jobType, priority: event.priority, submittedAt: event.submittedAt,
+            attempt: event.attempt)
+        queued[event.jobId] = job
+        queues[event.jobType, default: Heap()].insert(job)
+    }
+
+    /// A job reached a terminal status: it frees its slot and leaves the queue.
+    public mutating func finished(_ jobId: UUID) {
+        assignments[jobId] = nil
+        queued[jobId] = nil
+    }
+
+    /// Records an attempt known to run on a worker (from metadata at start, or from a heartbeat).
+    public mutating func recordRunning(jobId: UUID, jobType: JobType, attempt: Int, workerId: String, now: Date) {
+        if let existing = assignments[jobId], existing.attempt > attempt { return }
+        queued[jobId] = nil
+        assignments[jobId] = Assignment(jobId: jobId, jobType: jobType, attempt: attempt, workerId: workerId, since: now)
+    }
+
+    /// A worker's heartbeat: updates its capacity, and forgets dispatches it never took up (claim
+    /// refused or message lost) so their slots free again; those jobs go back in the queue.
+    public mutating func heartbeat(_ heartbeat: Heartbeat, now: Date) {
+        workers[heartbeat.workerId] = Worker(
+            id: heartbeat.workerId, jobTypes: Set(heartbeat.jobTypes), slots: heartbeat.slots,
+            draining: heartbeat.draining, lastSeen: now)
+        let running = Dictionary(heartbeat.running.map { ($0.jobId, $0.attempt) }, uniquingKeysWith: max)
+        for (jobId, attempt) in running where assignments[jobId] == nil {
+            if let job = queued[jobId], job.attempt >= attempt { continue }
+            recordRunning(
+                jobId: jobId, jobType: heartbeat.jobTypes.first ?? .runModel, attempt: attempt,
+                workerId: heartbeat.workerId, now: now)
+        }
+        for assignment in assignments.values
+        where assignment.workerId == heartbeat.workerId && running[assignment.jobId] == nil
+            && now.timeIntervalSince(assignment.since) > claimGrace
+        {
+            assignments[assignment.jobId] = nil
+            let job = QueuedJob(
+                jobId: assignment.jobId, jobType: assignment.jobType, priority: JobDefinition.defaultPriority,
+                submittedAt: assignment.since, attempt: assignment.attempt)
+            queued[assignment.jobId] = job
+            queues[assignment.jobType, default: Heap()].insert(job)
+        }
+    }
+
+    /// Workers silent for longer than `timeout` are dropped; their attempts are returned to be re-queued.
+    public mutating func expireWorkers(now: Date, timeout: TimeInterval) -> [Assignment] {
+        let dead = workers.values.filter { now.timeIntervalSince($0.lastSeen) > timeout }.map(\.id)
+        guard !dead.isEmpty else { return [] }
+        for id in dead { workers[id] = nil }
+        let lost = assignments.values.filter { dead.contains($0.workerId) }
+        for assignment in lost { assignments[assignment.jobId] = nil }
+        return lost
+    }
+
+    /// Takes back a dispatch that could not be published.
+    public mutating func undo(_ decision: Decision, event: JobEvent) {
+        assignments[decision.jobId] = nil
+        enqueue(event)
+    }
+
+    /// Decides which queued jobs start now: for each job type, the highest-priority jobs go to the
+    /// live, non-draining workers with free slots (the freest worker first).
+    public mutating func nextDispatches(now: Date) -> [Decision] {
+        var used: [String: Int] = [:]
+        for assignment in assignments.values { used[assignment.workerId, default: 0] += 1 }
+        var decisions: [Decision] = []
+        for type in queues.keys {
+            while let job = peekValid(type) {
+                let candidates = workers.values.filter { !$0.draining && $0.jobTypes.contains(type) && $0.slots > used[$0.id, default: 0] }
+                guard let worker = candidates.max(by: { ($0.slots - used[$0.id, default: 0], $1.id) < ($1.slots - used[$1.id, default: 0], $0.id) }) else {
+                    break
+                }
+                _ = queues[type]!.popMax()
+                queued[job.jobId] = nil
+                let attempt = job.attempt + 1
+                assignments[job.jobId] = Assignment(jobId: job.jobId, jobType: type, attempt: attempt, workerId: worker.id, since: now)
+                used[worker.id, default: 0] += 1
+                decisions.append(Decision(jobId: job.jobId, attempt: attempt, workerId: worker.id))
+            }
+        }
+        return decisions
+    }
+
+    /// The queued job with this id (for building its dispatch message).
+    public func assignment(_ jobId: UUID) -> Assignment? { assignments[jobId] }
+
+    /// The next valid job of a type, discarding stale heap entries.
+    private mutating func peekValid(_ type: JobType) -> QueuedJob? {
+        while let top = queues[type]?.max {
+            if let current = queued[top.jobId], current.attempt == top.attempt, current.priority == top.priority {
+                return top
+            }
+            _ = queues[type]!.popMax()
+        }
+        return nil
+    }
+}
