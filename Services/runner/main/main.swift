@@ -1,1 +1,12 @@
 import Runner
+import ServiceKit
+import WorkerKit
+
+await ServiceMain.run("runner") { settings, logger in
+    try WorkerRuntime.build(
+        pool: "runner",
+        executor: ModelRunner(
+            storage: InternalStorage(root: settings.storageRoot),
+            workRoot: settings.absolute(settings.string("runner.workDir", default: ".conveyor/work"))),
+        settings: settings, defaultHealthPort: 8185, logger: logger)
+}

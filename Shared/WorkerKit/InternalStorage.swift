@@ -1,0 +1,40 @@
+import Foundation
+
+/// Conveyor's internal storage: an append-only tree of files under `storage.root`.
+///
+/// Content is written to a temporary folder first and moved into place with one rename, so a
+/// reader never sees half a snapshot, and a path that exists is never written again.
+public struct InternalStorage: Sendable {
+    public let root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    /// The absolute path of a storage-relative path.
+    public func path(_ relative: String) -> String {
+        root + "/" + relative
+    }
+
+    /// Stores a file or folder at `relative`, moving `source` there atomically.
+    /// - Throws: ``JobFailure`` when the destination exists already (storage is append-only).
+    public func store(moving source: String, to relative: String) throws {
+        let destination = path(relative)
+        let fileManager = FileManager.default
+        guard !fileManager.fileExists(atPath: destination) else {
+            throw JobFailure("internal storage already holds \(relative); it is append-only")
+        }
+        try fileManager.createDirectory(
+            atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        guard rename(source, destination) == 0 else {
+            throw JobFailure("cannot move \(source) into storage at \(relative): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// A new empty staging folder inside the storage root (same file system, so moves are renames).
+    public func stagingFolder() throws -> String {
+        let folder = path(".staging/\(UUID().uuidString)")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return folder
+    }
+}

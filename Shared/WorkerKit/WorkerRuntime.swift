@@ -1,0 +1,159 @@
+import AMQPClient
+import ConveyorModels
+import Foundation
+import Logging
+import ServiceKit
+import ServiceLifecycle
+
+/// Everything a worker does besides running the job: announces itself with heartbeats (its job
+/// types, slots and running attempts), takes dispatches from its own queue, records its claim with
+/// metadata before acking (so no delivery stays unacked while a job runs), runs the job, streams its
+/// log and reports how it ended.
+///
+/// On graceful shutdown it announces that it is draining, stops taking work and lets running jobs
+/// finish.
+public actor WorkerRuntime: Service {
+    public nonisolated let workerId: String
+    private let executor: any JobExecutor
+    private let slots: Int
+    private let heartbeatInterval: Duration
+    private let consumer: AMQPConnection
+    private let publisher: AMQPConnection
+    private let metadata: MetadataClient
+    private let logger: Logger
+    private var running: [UUID: Int] = [:]
+    private var draining = false
+
+    /// Builds a worker's services around an executor.
+    ///
+    /// Reads `amqp.*`, `<pool>.slots` (default 2), `worker.heartbeatSeconds` (default 3) and
+    /// `<pool>.health.port`.
+    public static func build(
+        pool: String, executor: any JobExecutor, settings: ConveyorSettings, defaultHealthPort: Int, logger: Logger
+    ) throws -> [any Service] {
+        let workerId = "\(pool)-\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(6).lowercased())"
+        var logger = logger
+        logger[metadataKey: "workerId"] = "\(workerId)"
+        let consumer = try AMQPConnection(
+            name: "\(pool)-consume", configuration: settings.amqp, topology: ConveyorTopology.worker(workerId), logger: logger)
+        let publisher = try AMQPConnection(
+            name: "\(pool)-publish", configuration: settings.amqp, topology: ConveyorTopology.exchanges, logger: logger)
+        let metadata = try MetadataClient(name: "\(pool)-rpc", settings: settings, logger: logger)
+        let runtime = WorkerRuntime(
+            workerId: workerId, executor: executor, slots: max(1, settings.int("\(pool).slots", default: 2)),
+            heartbeatInterval: .seconds(settings.int("worker.heartbeatSeconds", default: 3)), consumer: consumer,
+            publisher: publisher, metadata: metadata, logger: logger)
+        let health = HealthServer.make(
+            service: pool, settings: settings, defaultPort: defaultHealthPort,
+            checks: [HealthCheck("amqp") { consumer.isConnected && publisher.isConnected && metadata.isConnected }],
+            logger: logger)
+        return [consumer, publisher, metadata, runtime, health]
+    }
+
+    init(
+        workerId: String, executor: any JobExecutor, slots: Int, heartbeatInterval: Duration, consumer: AMQPConnection,
+        publisher: AMQPConnection, metadata: MetadataClient, logger: Logger
+    ) {
+        self.workerId = workerId
+        self.executor = executor
+        self.slots = slots
+        self.heartbeatInterval = heartbeatInterval
+        self.consumer = consumer
+        self.publisher = publisher
+        self.metadata = metadata
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await consumer.waitUntilConnected()
+        let dispatches = consumer.consume(queue: Topology.workerQueue(workerId), prefetch: slots * 2)
+        logger.info("worker ready", metadata: ["jobTypes": "\(executor.jobTypes.map(\.rawValue))", "slots": "\(slots)"])
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    await self.sendHeartbeat()
+                    if (try? await Task.sleep(for: self.heartbeatInterval)) == nil { break }
+                }
+            }
+            for await delivery in dispatches.cancelOnGracefulShutdown() {
+                group.addTask { await self.take(delivery) }
+            }
+            // Graceful shutdown: take no more work, let running jobs finish, then stop heartbeats.
+            await self.startDraining()
+            dispatches.cancel()
+            while await self.runningCount > 0 { try? await Task.sleep(for: .milliseconds(200)) }
+            group.cancelAll()
+        }
+    }
+
+    var runningCount: Int { running.count }
+
+    private func startDraining() async {
+        draining = true
+        await sendHeartbeat()
+    }
+
+    private func sendHeartbeat() async {
+        let heartbeat = Heartbeat(
+            workerId: workerId, jobTypes: executor.jobTypes, slots: slots,
+            running: running.map { RunningJob(jobId: $0.key, attempt: $0.value) }, draining: draining, sentAt: Date())
+        do {
+            try await publisher.publish(
+                OutgoingMessage(
+                    exchange: "", routingKey: Topology.schedulerHeartbeatsQueue, body: try Envelope(heartbeat).encoded(),
+                    persistent: false, type: Heartbeat.messageType,
+                    expirationMilliseconds: Int(heartbeatInterval.components.seconds * 3000)))
+        } catch {
+            logger.debug("heartbeat not sent", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Claims, acks and runs one dispatch.
+    private func take(_ delivery: AMQPDelivery) async {
+        let dispatch: Dispatch
+        do {
+            dispatch = try Envelope<Dispatch>.decode(delivery.body).payload
+        } catch {
+            logger.error("malformed dispatch dead-lettered", metadata: ["error": "\(error)"])
+            consumer.nack(delivery, requeue: false)
+            return
+        }
+        let claim: ClaimResult
+        do {
+            claim = try await metadata.call(
+                ClaimJob(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, leaseSeconds: 60))
+        } catch {
+            logger.warning("claim failed; dispatch requeued", metadata: ["jobId": "\(dispatch.jobId)", "error": "\(error)"])
+            try? await Task.sleep(for: .seconds(1))
+            consumer.nack(delivery, requeue: true)
+            return
+        }
+        consumer.ack(delivery)
+        guard claim.granted, let definition = claim.definition else {
+            logger.info("claim refused", metadata: ["jobId": "\(dispatch.jobId)", "reason": "\(claim.reason ?? "")"])
+            return
+        }
+        running[dispatch.jobId] = dispatch.attempt
+        await sendHeartbeat()
+        let job = ClaimedJob(
+            jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, definition: definition,
+            metadata: { [metadata] selector in try await metadata.call(GetObject(selector: selector)) })
+        let log = JobLogWriter(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, publisher: publisher)
+        var outcome: JobOutcome
+        do {
+            outcome = try await executor.execute(job, log: log)
+        } catch {
+            await log.line("error: \(error)")
+            outcome = JobOutcome(status: .failed, message: "\(error)", exitCode: nil, objects: [], logBytes: 0)
+        }
+        await log.flush()
+        outcome.logBytes = await log.size
+        await ReportPublisher.publish(
+            JobReport(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, kind: .finished(outcome)),
+            with: publisher)
+        logger.info(
+            "job finished", metadata: ["jobId": "\(dispatch.jobId)", "status": "\(outcome.status.rawValue)"])
+        running[dispatch.jobId] = nil
+        await sendHeartbeat()
+    }
+}
