@@ -14,6 +14,8 @@ public actor JobLogWriter {
         private var buffer = Data()
         private var offset = 0
         private var flushScheduled = false
+    private var flushing = false
+    private var flushWaiters: [CheckedContinuation<Void, Never>] = []
         static let chunkSize = 32 * 1024
 
         public init(jobId: UUID, attempt: Int, workerId: String, publisher: AMQPConnection) {

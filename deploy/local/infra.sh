@@ -43,6 +43,13 @@ SMTP_LOG="$LOG_DIR/smtp.log"
 PACKAGES=(rabbitmq-server amqp-tools librabbitmq-dev postgresql libpq-dev libcurl4-openssl-dev
     python3-aiosmtpd pkg-config curl git)
 
+# check_port NAME ACTUAL WANTED: our running daemon must listen where this invocation expects it.
+check_port() {
+    if [[ -n "$2" && "$2" != "$3" ]]; then
+        die "$1: our instance is running on port $2, not $3 (started with other settings); run '$0 down' first"
+    fi
+}
+
 ensure_dirs() {
     mkdir -p "$LOG_DIR" "$RUN_DIR" "$RMQ_DIR" "$MAIL_DIR"/{new,cur,tmp}
     chmod 755 "$STATE" "$LOG_DIR" "$RUN_DIR"
@@ -142,6 +149,7 @@ epmd_pid() {
 
 rmq_up() {
     if rmq_running; then
+        check_port rabbitmq "$(read_pid "$RUN_DIR/rabbitmq.port")" "$AMQP_PORT"
         if amqp_login_ok; then
             log "rabbitmq: running (pid $(read_pid "$RMQ_PID"))  $AMQP_URL"
             return 0
@@ -149,10 +157,11 @@ rmq_up() {
         log "rabbitmq: process running (pid $(read_pid "$RMQ_PID")), waiting for AMQP"
     else
         if port_open 127.0.0.1 "$AMQP_PORT"; then
-            die "rabbitmq: port $AMQP_PORT is in use by a process we did not start (set CONVEYOR_AMQP_PORT)"
+            die "rabbitmq: port $AMQP_PORT is in use by a process we did not start: $(port_owner "$AMQP_PORT") (set CONVEYOR_AMQP_PORT)"
         fi
         rm -f "$RMQ_PID"
         rmq_write_config
+        echo "$AMQP_PORT" > "$RUN_DIR/rabbitmq.port"
         local had_epmd
         had_epmd="$(epmd_pid)"
         : >> "$RMQ_LOG"
@@ -199,7 +208,7 @@ rmq_down() {
     else
         log "rabbitmq: not running"
     fi
-    rm -f "$RMQ_PID"
+    rm -f "$RMQ_PID" "$RUN_DIR/rabbitmq.port"
     # epmd outlives the node: stop it only if we started it and no other node uses it.
     local epid
     epid="$(read_pid "$EPMD_PID")"
@@ -215,6 +224,7 @@ rmq_down() {
 
 rmq_status() {
     if rmq_running; then
+        (check_port rabbitmq "$(read_pid "$RUN_DIR/rabbitmq.port")" "$AMQP_PORT") || return 1
         if amqp_login_ok; then
             log "rabbitmq: running (pid $(read_pid "$RMQ_PID"))  $AMQP_URL"
         else
@@ -238,6 +248,9 @@ pg_running() {
     [[ -n "$pid" ]] && pid_alive "$pid"
 }
 
+# Port of our running postmaster (line 4 of postmaster.pid).
+pg_running_port() { sed -n 4p "$PG_DATA/postmaster.pid" 2>/dev/null || true; }
+
 psql_admin() {
     psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres "$@"
 }
@@ -247,9 +260,11 @@ pg_up() {
     local what=running
     touch "$PG_LOG"
     chown postgres: "$PG_LOG"
-    if ! pg_running; then
+    if pg_running; then
+        check_port postgres "$(pg_running_port)" "$PG_PORT"
+    else
         if port_open 127.0.0.1 "$PG_PORT"; then
-            die "postgres: port $PG_PORT is in use by a process we did not start (set CONVEYOR_PG_PORT)"
+            die "postgres: port $PG_PORT is in use by a process we did not start: $(port_owner "$PG_PORT") (set CONVEYOR_PG_PORT)"
         fi
         if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
             if [[ -d "$PG_DATA" ]] && [[ -n "$(ls -A "$PG_DATA")" ]]; then
@@ -299,6 +314,7 @@ pg_down() {
 
 pg_status() {
     if pg_running; then
+        (check_port postgres "$(pg_running_port)" "$PG_PORT") || return 1
         if psql_admin -tAc 'SELECT 1' >/dev/null 2>&1; then
             log "postgres: running (pid $(read_pid "$PG_DATA/postmaster.pid"))  $PG_URL"
         else
@@ -318,11 +334,12 @@ smtp_running() { pidfile_alive "$SMTP_PID"; }
 smtp_up() {
     local pid
     if smtp_running; then
+        check_port smtp "$(read_pid "$RUN_DIR/smtp.port")" "$SMTP_PORT"
         log "smtp: running (pid $(read_pid "$SMTP_PID"))  $SMTP_URL  maildir $MAIL_DIR"
         return 0
     fi
     if port_open 127.0.0.1 "$SMTP_PORT"; then
-        die "smtp: port $SMTP_PORT is in use by a process we did not start (set CONVEYOR_SMTP_PORT)"
+        die "smtp: port $SMTP_PORT is in use by a process we did not start: $(port_owner "$SMTP_PORT") (set CONVEYOR_SMTP_PORT)"
     fi
     printf '\n==== %s infra.sh up: starting smtp sink\n' "$(date -Is)" >> "$SMTP_LOG"
     # setsid (no fork: we are not a group leader) keeps $! as the python PID and
@@ -331,6 +348,7 @@ smtp_up() {
         -c aiosmtpd.handlers.Mailbox "$MAIL_DIR") >> "$SMTP_LOG" 2>&1 </dev/null &
     pid=$!
     echo "$pid" > "$SMTP_PID"
+    echo "$SMTP_PORT" > "$RUN_DIR/smtp.port"
     local start=$SECONDS
     until port_open 127.0.0.1 "$SMTP_PORT"; do
         if ! pid_alive "$pid"; then
@@ -355,11 +373,12 @@ smtp_down() {
     else
         log "smtp: not running"
     fi
-    rm -f "$SMTP_PID"
+    rm -f "$SMTP_PID" "$RUN_DIR/smtp.port"
 }
 
 smtp_status() {
     if smtp_running; then
+        (check_port smtp "$(read_pid "$RUN_DIR/smtp.port")" "$SMTP_PORT") || return 1
         log "smtp: running (pid $(read_pid "$SMTP_PID"))  $SMTP_URL  maildir $MAIL_DIR"
     else
         log "smtp: stopped"
@@ -373,16 +392,21 @@ cmd_up() {
     ensure_dirs
     command -v amqp-publish >/dev/null || die "amqp-publish missing (run: $0 install)"
     [[ -x "$RMQ_BIN/rabbitmq-server" ]] || die "rabbitmq missing (run: $0 install)"
-    rmq_up
-    pg_up
-    smtp_up
+    # Try every component even if one fails (each failure is reported), then fail.
+    local rc=0
+    (rmq_up) || rc=1
+    (pg_up) || rc=1
+    (smtp_up) || rc=1
+    return "$rc"
 }
 
 cmd_down() {
     ensure_dirs
-    smtp_down
-    pg_down
-    rmq_down
+    local rc=0
+    (smtp_down) || rc=1
+    (pg_down) || rc=1
+    (rmq_down) || rc=1
+    return "$rc"
 }
 
 cmd_status() {
@@ -412,8 +436,13 @@ main() {
         down) cmd_down ;;
         status) cmd_status ;;
         reset) cmd_reset ;;
+        rabbitmqctl)
+            # Run rabbitmqctl against our node (tests use it to drop connections).
+            shift
+            rmq_env /usr/lib/rabbitmq/bin/rabbitmqctl -n rabbit@localhost "$@"
+            ;;
         *)
-            echo "usage: $0 {install|up|down|status|reset}" >&2
+            echo "usage: $0 {install|up|down|status|reset|rabbitmqctl ARGS...}" >&2
             exit 2
             ;;
     esac

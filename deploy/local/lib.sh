@@ -8,7 +8,9 @@ mkdir -p "$CONVEYOR_STATE"
 CONVEYOR_STATE="$(cd "$CONVEYOR_STATE" && pwd)"
 export CONVEYOR_STATE
 STATE="$CONVEYOR_STATE"
+# shellcheck disable=SC2034  # used by the scripts that source this file
 LOG_DIR="$STATE/logs"
+# shellcheck disable=SC2034
 RUN_DIR="$STATE/run"
 
 log()  { printf '%s\n' "$*"; }
@@ -78,4 +80,9 @@ tail_log() {
     else
         warn "(no log file $f)"
     fi
+}
+
+# port_owner PORT: short description of who listens on PORT (best effort, may be empty).
+port_owner() {
+    ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'users:(.*)' | head -n 1 || true
 }

@@ -1,0 +1,53 @@
+# Conveyor local development. `make` alone lists the targets.
+# State (RabbitMQ, PostgreSQL, maildir, logs, pids) lives in .conveyor/ (override: CONVEYOR_STATE).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.NOTPARALLEL:
+
+SWIFT    ?= swift
+INFRA    := deploy/local/infra.sh
+SERVICES := deploy/local/services.sh
+STATE    ?= $(or $(CONVEYOR_STATE),$(CURDIR)/.conveyor)
+
+.PHONY: help install build infra-up infra-down up down status demo test bench clean
+
+help: ## Show this help
+	@echo "Conveyor targets:"
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-11s %s\n", $$1, $$2}'
+
+install: ## Install missing system packages (apt: rabbitmq, postgresql, libs, aiosmtpd)
+	@bash $(INFRA) install
+
+build: ## Build all executables (swift build, debug)
+	$(SWIFT) build
+
+infra-up: ## Start RabbitMQ :5672, PostgreSQL :5433 and the SMTP sink :2525
+	@bash $(INFRA) up
+
+infra-down: ## Stop the local infrastructure
+	@bash $(INFRA) down
+
+up: install build infra-up ## install + build + infra up + start the seven services
+	@bash $(SERVICES) start
+
+down: ## Stop the services, then the infrastructure
+	@bash $(SERVICES) stop
+	@bash $(INFRA) down
+
+status: ## Show infrastructure and service status
+	@bash $(INFRA) status || true
+	@bash $(SERVICES) status || true
+
+demo: up ## Bring everything up and run the demo (deploy/local/demo.sh)
+	@bash deploy/local/demo.sh
+
+test: ## Infra up, build, start services (RUNNER_SLOTS=1), swift test; TEST_ARGS=... passes arguments
+	@bash deploy/local/test.sh
+
+bench: ## Release build + services + conveyor-bench (BENCH_JOBS=2000, BENCH_ARGS=...)
+	@bash deploy/local/bench.sh $(BENCH_ARGS)
+
+clean: ## Stop everything and delete the .conveyor state
+	@bash $(SERVICES) stop
+	@CONVEYOR_STATE="$(STATE)" bash $(INFRA) reset

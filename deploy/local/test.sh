@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Full test run: infrastructure up, build with tests, start services with test settings,
+# run `swift test --no-parallel $TEST_ARGS`, stop services (and infra if CI=true).
+# Exits with swift test's exit code.
+set -euo pipefail
+umask 022
+T0=$SECONDS
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=deploy/local/lib.sh
+source "$HERE/lib.sh"
+cd "$CONVEYOR_REPO_ROOT"
+SWIFT="${SWIFT:-swift}"
+
+step() { printf '[test %3ds] %s\n' "$((SECONDS - T0))" "$*"; }
+
+SERVICES_STARTED=0
+# shellcheck disable=SC2317  # invoked by trap
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if ((SERVICES_STARTED)); then
+        step "stopping services"
+        bash "$HERE/services.sh" stop || true
+    fi
+    if [[ "${CI:-}" == "true" ]]; then
+        step "CI=true: stopping infrastructure"
+        bash "$HERE/infra.sh" down || true
+    fi
+    step "done: exit $rc, total elapsed $((SECONDS - T0))s"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+
+step "installing system packages (if missing)"
+bash "$HERE/infra.sh" install
+step "starting infrastructure"
+bash "$HERE/infra.sh" up
+
+step "building (swift build --build-tests)"
+"$SWIFT" build --build-tests
+CONVEYOR_BIN_DIR="$("$SWIFT" build --show-bin-path)"
+export CONVEYOR_BIN_DIR
+export RUNNER_SLOTS=1
+
+AMQP_PORT="${CONVEYOR_AMQP_PORT:-5672}"
+PG_PORT="${CONVEYOR_PG_PORT:-5433}"
+SMTP_PORT="${CONVEYOR_SMTP_PORT:-2525}"
+export CONVEYOR_TEST_POSTGRES_URL="postgres://conveyor@127.0.0.1:${PG_PORT}/conveyor"
+export CONVEYOR_TEST_AMQP_URL="amqp://guest:guest@127.0.0.1:${AMQP_PORT}/"
+export CONVEYOR_TEST_SMTP_URL="smtp://127.0.0.1:${SMTP_PORT}"
+export CONVEYOR_TEST_MAILDIR="$STATE/mail"
+export CONVEYOR_TEST_PG_DATADIR="$STATE/postgres"
+export CONVEYOR_GATEWAY_URL="http://127.0.0.1:${GATEWAY_PORT:-8080}"
+
+
+# Services started earlier (e.g. by `make up`) may run other binaries or settings: restart them.
+step "starting services from $CONVEYOR_BIN_DIR (RUNNER_SLOTS=$RUNNER_SLOTS)"
+bash "$HERE/services.sh" stop >/dev/null
+SERVICES_STARTED=1
+bash "$HERE/services.sh" start
+
+step "running swift test --no-parallel ${TEST_ARGS:-}"
+rc=0
+# TEST_ARGS is split into words on purpose (e.g. TEST_ARGS="--filter ApiTests").
+# shellcheck disable=SC2086
+"$SWIFT" test --skip-build --no-parallel ${TEST_ARGS:-} || rc=$?
+step "swift test exited with $rc"
+exit "$rc"
