@@ -65,8 +65,9 @@ var targets: [Target] = [
     .testTarget(
         name: "ConveyorModelsTests", dependencies: ["ConveyorModels"],
         path: "Tests/ConveyorModelsTests", swiftSettings: swiftSettings),
+    .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
     .testTarget(
-        name: "AMQPClientTests", dependencies: ["AMQPClient", "ConveyorModels"],
+        name: "AMQPClientTests", dependencies: ["AMQPClient", "ConveyorModels", "TestSupport"],
         path: "Tests/AMQPClientTests", swiftSettings: swiftSettings),
     .testTarget(
         name: "PostgresClientTests", dependencies: ["PostgresClient"],
@@ -78,7 +79,7 @@ var targets: [Target] = [
         name: "SchedulerTests", dependencies: ["Scheduler", "ConveyorModels"],
         path: "Tests/SchedulerTests", swiftSettings: swiftSettings),
     .testTarget(
-        name: "EndToEndTests", dependencies: ["ConveyorModels", "AMQPClient"],
+        name: "EndToEndTests", dependencies: ["ConveyorModels", "AMQPClient", "TestSupport"],
         path: "Tests/EndToEndTests", swiftSettings: swiftSettings),
 
     .executableTarget(

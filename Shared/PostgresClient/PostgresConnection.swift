@@ -15,10 +15,10 @@ import Synchronization
 /// Every libpq call runs on the connection's own serial `DispatchQueue`, never on Swift's cooperative
 /// thread pool, and is bridged to `async` with a continuation. Calls are executed one at a time in the
 /// order they were issued. Cancelling the calling task sends a cancel request (`PQcancel`) to the server;
-/// the statement then fails with SQLSTATE 57014.
+/// the statement then fails with SQLSTATE 57014 (or with `CancellationError` if it had not started).
 ///
 /// Usually leased from a ``PostgresPool``; a connection opened with ``connect(configuration:logger:)`` must
-/// be closed with ``close()`` (it is also closed when released).
+/// be closed with ``close()`` (otherwise `PQfinish` runs when it is deinitialized).
 public final class PostgresConnection: @unchecked Sendable {
     /// The libpq handle; only read or written on `queue` (and in `deinit`, when nothing else can run).
     private var handle: OpaquePointer?
@@ -32,7 +32,6 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Whether the last statement left the session outside an idle transaction state (open, failed or
     /// unknown transaction); such a connection must not be reused by someone else.
     private let inTransaction = Atomic<Bool>(false)
-
 
     private init(handle: OpaquePointer, queue: DispatchQueue, secrets: PostgresSecrets, logger: Logger) {
         self.handle = handle
@@ -144,7 +143,12 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Outside a transaction, all statements run in one implicit transaction.
     /// - Throws: ``PostgresError`` for the first statement that fails.
     public func execute(_ sql: String) async throws {
-        try await run(sql) { [secrets] handle in
+        try await execute(sql, cancellable: true)
+    }
+
+    /// `execute`, optionally immune to task cancellation (for `ROLLBACK` after a cancelled body).
+    func execute(_ sql: String, cancellable: Bool) async throws {
+        try await run(sql, cancellable: cancellable) { [secrets] handle in
             let result = PQexec(handle, sql)
             defer { PQclear(result) }
             try Self.check(handle: handle, result: result, query: sql, secrets: secrets)
@@ -179,9 +183,14 @@ public final class PostgresConnection: @unchecked Sendable {
         return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             queue.async {
                 guard let handle = self.handle else { return continuation.resume(returning: false) }
-                if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK {
-                    self.healthy.store(false, ordering: .relaxed)
+                // An idle session should receive nothing but notifications; a server shutting down sends an
+                // error and then closes the socket, which takes more than one read to notice.
+                var reads = 0
+                while PQstatus(handle) == CONNECTION_OK, reads < 8, Self.isReadable(PQsocket(handle)) {
+                    reads += 1
+                    if PQconsumeInput(handle) == 0 { break }
                 }
+                if PQstatus(handle) != CONNECTION_OK { self.healthy.store(false, ordering: .relaxed) }
                 // Drop any stray notifications so they do not accumulate.
                 while let notify = PQnotifies(handle) { PQfreemem(notify) }
                 continuation.resume(returning: self.isHealthy)
@@ -209,13 +218,12 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Runs `work` on the queue, records the connection state afterwards and maps task cancellation
     /// to `PQcancel`.
-    private func run<T: Sendable>(_ sql: String, _ work: @escaping @Sendable (OpaquePointer) throws -> T)
-        async throws -> T
-    {
-        try Task.checkCancellation()
-        return try await withTaskCancellationHandler {
+    private func run<T: Sendable>(
+        _ sql: String, cancellable: Bool = true, _ work: @escaping @Sendable (OpaquePointer) throws -> T
+    ) async throws -> T {
+        let operation = {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-                queue.async {
+                self.queue.async {
                     guard let handle = self.handle else {
                         return continuation.resume(
                             throwing: PostgresError(
@@ -227,6 +235,11 @@ public final class PostgresConnection: @unchecked Sendable {
                     continuation.resume(with: result)
                 }
             }
+        }
+        guard cancellable else { return try await operation() }
+        try Task.checkCancellation()
+        return try await withTaskCancellationHandler {
+            try await operation()
         } onCancel: {
             cancelHandle.withLock { $0.cancel() }
         }
@@ -261,6 +274,13 @@ public final class PostgresConnection: @unchecked Sendable {
         return PostgresError(
             code: sqlState.map(PostgresError.Code.init) ?? .queryFailure, sqlState: sqlState, message: message,
             detail: field("D"), hint: field("H"), query: query)
+    }
+
+    /// Whether `socket` has data (or EOF) to read right now.
+    private static func isReadable(_ socket: Int32) -> Bool {
+        guard socket >= 0 else { return false }
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) > 0
     }
 
     private static func errorMessage(_ handle: OpaquePointer) -> String? {

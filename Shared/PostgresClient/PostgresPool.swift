@@ -80,7 +80,7 @@ public final class PostgresPool: Service, Sendable {
             } catch {
                 if connection.isHealthy, connection.isInTransaction {
                     do {
-                        try await connection.execute("ROLLBACK")
+                        try await connection.execute("ROLLBACK", cancellable: false)
                     } catch let rollbackError {
                         logger.warning("ROLLBACK failed", metadata: ["error": "\(rollbackError)"])
                     }

@@ -1,6 +1,7 @@
 import AMQPClient
 import Foundation
 import Logging
+import TestSupport
 
 /// Where the integration tests find RabbitMQ (the project's `deploy/local/infra.sh up` starts it).
 enum AMQPTestSupport {
@@ -28,15 +29,7 @@ enum AMQPTestSupport {
     }
 
     /// Runs the repository's infra script with arguments (e.g. to close the broker's connections).
-    static func infra(_ arguments: [String]) throws -> Int32 {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [root.appendingPathComponent("deploy/local/infra.sh").path] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+    static func infra(_ arguments: [String]) async -> Int32 {
+        await ScriptRunner.script("deploy/local/infra.sh", arguments)
     }
 }

@@ -62,6 +62,10 @@ struct Problem: HTTPResponseError, Encodable {
             return Problem(.contentTooLarge, "the request body is too large")
         case let error as HTTPError:
             return Problem(error.status, error.body ?? error.status.reasonPhrase)
+        case let error as any HTTPResponseError where error.status == .contentTooLarge:
+            return Problem(.contentTooLarge, "the request body is too large")
+        case let error as any HTTPResponseError:
+            return Problem(error.status, error.status.reasonPhrase)
         default:
             return Problem(.internalServerError, "internal error")
         }
