@@ -83,7 +83,7 @@ var targets: [Target] = [
         path: "Tests/EndToEndTests", swiftSettings: swiftSettings),
 
     .executableTarget(
-        name: "ConveyorBench", dependencies: ["ConveyorModels"],
+        name: "ConveyorBench", dependencies: ["ConveyorModels", "AMQPClient", "TestSupport"],
         path: "Tests/Benchmarks", swiftSettings: swiftSettings),
 ]
 

@@ -1,1 +1,195 @@
-print("bench")
+// conveyor-bench: throughput and latency of trivial RUN_MODEL jobs through the public HTTP API.
+//
+// 1. Imports examples/noop-model (its entry point runs `true`).
+// 2. Submits N jobs as fast as the API takes them (bounded concurrency) and waits until all have
+//    SUCCEEDED, learning each completion from the job events (push, no polling); prints jobs/s and
+//    submit-to-SUCCEEDED latency p50/p95/p99.
+// 3. Runs 200 jobs one after another on the idle system and prints the same latencies.
+//
+// Usage: conveyor-bench [--jobs N] [--sequential M] [--concurrency C]
+// Environment: CONVEYOR_GATEWAY_URL (http://127.0.0.1:8080), CONVEYOR_TEST_AMQP_URL or AMQP_URL.
+
+import AMQPClient
+import ConveyorModels
+import Foundation
+import Logging
+import Synchronization
+import TestSupport
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+struct Options {
+    var jobs = 2000
+    var sequential = 200
+    var concurrency = 64
+
+    init(_ arguments: [String]) {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let flag = iterator.next() {
+            guard let value = iterator.next().flatMap(Int.init), value > 0 else {
+                fatalError("usage: conveyor-bench [--jobs N] [--sequential M] [--concurrency C] (bad value for \(flag))")
+            }
+            switch flag {
+            case "--jobs": jobs = value
+            case "--sequential": sequential = value
+            case "--concurrency": concurrency = value
+            default: fatalError("unknown option \(flag)")
+            }
+        }
+    }
+}
+
+let environment = ProcessInfo.processInfo.environment
+let gateway = environment["CONVEYOR_GATEWAY_URL"] ?? "http://127.0.0.1:8080"
+let amqpURL = environment["CONVEYOR_TEST_AMQP_URL"] ?? environment["AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/"
+let options = Options(CommandLine.arguments)
+
+func post(_ json: String) async throws -> String {
+    var request = URLRequest(url: URL(string: gateway + "/api/v1/jobs")!)
+    request.httpMethod = "POST"
+    request.httpBody = Data(json.utf8)
+    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    let (data, response) = try await URLSession.shared.data(for: request)
+    guard (response as? HTTPURLResponse)?.statusCode == 201 else {
+        throw JobFailure("submit failed: \(String(decoding: data, as: UTF8.self))")
+    }
+    return try ConveyorJSON.decode(JobRecord.self, from: data).jobId.uuidString
+}
+
+func getJob(_ id: String) async throws -> JobRecord {
+    let (data, _) = try await URLSession.shared.data(from: URL(string: gateway + "/api/v1/jobs/\(id)")!)
+    return try ConveyorJSON.decode(JobRecord.self, from: data)
+}
+
+struct JobFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Completion times of jobs, learned from `job.<terminal>.run_model` events.
+final class Completions: Sendable {
+    private let state = Mutex<(done: [UUID: (ContinuousClock.Instant, JobStatus)], waiters: [UUID: CheckedContinuation<Void, Never>])>(([:], [:]))
+
+    func record(_ id: UUID, _ status: JobStatus) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.done[id] = (ContinuousClock.now, status)
+            return state.waiters.removeValue(forKey: id)
+        }
+        waiter?.resume()
+    }
+
+    func wait(for id: UUID) async {
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state -> Bool in
+                if state.done[id] != nil { return true }
+                state.waiters[id] = continuation
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    func result(_ id: UUID) -> (ContinuousClock.Instant, JobStatus)? { state.withLock { $0.done[id] } }
+}
+
+func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    guard !sorted.isEmpty else { return .nan }
+    return sorted[min(sorted.count - 1, Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1)]
+}
+
+func report(_ label: String, _ latencies: [Double]) {
+    let sorted = latencies.sorted()
+    print(
+        String(
+            format: "%@: submit→SUCCEEDED latency p50 %.1f ms, p95 %.1f ms, p99 %.1f ms (max %.1f ms)", label,
+            percentile(sorted, 50) * 1000, percentile(sorted, 95) * 1000, percentile(sorted, 99) * 1000,
+            (sorted.last ?? .nan) * 1000))
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+var logger = Logger(label: "conveyor-bench")
+logger.logLevel = .warning
+let queue = "bench.events.\(UUID().uuidString.prefix(8))"
+let events = try AMQPConnection(
+    name: "bench", configuration: AMQPConfiguration(url: amqpURL),
+    topology: AMQPTopology(queues: [
+        AMQPTopology.Queue(
+            name: queue, durable: false, expiresMilliseconds: 60_000,
+            bindings: ["succeeded", "failed", "cancelled"].map { (Topology.eventsExchange, "job.\($0).run_model") })
+    ]),
+    logger: logger)
+try await events.waitUntilConnected()
+let completions = Completions()
+let listener = Task {
+    for await delivery in events.consume(queue: queue, prefetch: 1000) {
+        if let event = try? Envelope<JobEvent>.decode(delivery.body).payload {
+            completions.record(event.jobId, event.status)
+        }
+        events.ack(delivery)
+    }
+}
+
+// 1. The model.
+let repository = FileManager.default.temporaryDirectory.appendingPathComponent("conveyor-bench-\(UUID().uuidString)").path
+try FileManager.default.copyItem(atPath: ScriptRunner.repositoryRoot.appendingPathComponent("examples/noop-model").path, toPath: repository)
+for arguments in [["init", "-q"], ["add", "-A"], ["-c", "user.name=b", "-c", "user.email=b@localhost", "commit", "-qm", "noop"]] {
+    guard await ScriptRunner.run(["git", "-C", repository] + arguments) == 0 else { fatalError("git \(arguments) failed") }
+}
+let importId = try await post(
+    #"{"jobType":"IMPORT_MODEL","importModel":{"repository":"\#(repository)","entryPoint":"run.sh","language":"shell","version":"HEAD"}}"#)
+var imported = try await getJob(importId)
+while !imported.status.isTerminal {
+    try await Task.sleep(for: .milliseconds(100))
+    imported = try await getJob(importId)
+}
+guard imported.status == .succeeded, let model = imported.result?.objects.first?.objectId else {
+    fatalError("importing the benchmark model failed: \(imported.statusMessage)")
+}
+let body = #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"}},"owner":"bench"}"#
+
+// 2. Throughput.
+print("conveyor-bench: \(options.jobs) trivial RUN_MODEL jobs, \(options.concurrency) submissions in flight")
+let clock = ContinuousClock()
+let started = clock.now
+let submitted = try await withThrowingTaskGroup(of: (UUID, ContinuousClock.Instant).self) { group in
+    var results: [(UUID, ContinuousClock.Instant)] = []
+    var next = 0
+    while next < min(options.concurrency, options.jobs) {
+        group.addTask { let t = clock.now; return (UUID(uuidString: try await post(body))!, t) }
+        next += 1
+    }
+    while let result = try await group.next() {
+        results.append(result)
+        if next < options.jobs {
+            group.addTask { let t = clock.now; return (UUID(uuidString: try await post(body))!, t) }
+            next += 1
+        }
+    }
+    return results
+}
+let submitDone = clock.now
+for (id, _) in submitted { await completions.wait(for: id) }
+let finished = submitted.compactMap { completions.result($0.0)?.0 }.max() ?? clock.now
+let failed = submitted.filter { completions.result($0.0)?.1 != .succeeded }.count
+let total = seconds(finished - started)
+print(String(format: "submitted %d jobs in %.2f s (%.0f submissions/s)", options.jobs, seconds(submitDone - started), Double(options.jobs) / seconds(submitDone - started)))
+print(String(format: "all %d jobs ended in %.2f s: %.1f jobs/s end to end (%d not SUCCEEDED)", options.jobs, total, Double(options.jobs) / total, failed))
+report("under load", submitted.map { seconds(completions.result($0.0)!.0 - $0.1) })
+
+// 3. Latency on an idle system.
+var idle: [Double] = []
+for _ in 0..<options.sequential {
+    let t = clock.now
+    let id = UUID(uuidString: try await post(body))!
+    await completions.wait(for: id)
+    idle.append(seconds(completions.result(id)!.0 - t))
+}
+report("\(options.sequential) sequential jobs, idle system", idle)
+listener.cancel()
+await events.close()
+try? FileManager.default.removeItem(atPath: repository)
