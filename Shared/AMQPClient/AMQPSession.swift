@@ -374,26 +374,16 @@ final class AMQPSession: @unchecked Sendable {
         properties.content_type = arena.bytes(message.contentType)
         properties.delivery_mode = message.persistent ? 2 : 1
         properties.timestamp = UInt64(Date().timeIntervalSince1970)
-        if let value = message.messageId {
-            flags |= PropertyFlag.messageId
-            properties.message_id = arena.bytes(value)
+        func set(_ value: String?, _ flag: amqp_flags_t, _ field: WritableKeyPath<amqp_basic_properties_t, amqp_bytes_t>) {
+            guard let value else { return }
+            flags |= flag
+            properties[keyPath: field] = arena.bytes(value)
         }
-        if let value = message.correlationId {
-            flags |= PropertyFlag.correlationId
-            properties.correlation_id = arena.bytes(value)
-        }
-        if let value = message.replyTo {
-            flags |= PropertyFlag.replyTo
-            properties.reply_to = arena.bytes(value)
-        }
-        if let value = message.type {
-            flags |= PropertyFlag.type
-            properties.type = arena.bytes(value)
-        }
-        if let value = message.expirationMilliseconds {
-            flags |= PropertyFlag.expiration
-            properties.expiration = arena.bytes(String(value))
-        }
+        set(message.messageId, PropertyFlag.messageId, \.message_id)
+        set(message.correlationId, PropertyFlag.correlationId, \.correlation_id)
+        set(message.replyTo, PropertyFlag.replyTo, \.reply_to)
+        set(message.type, PropertyFlag.type, \.type)
+        set(message.expirationMilliseconds.map(String.init), PropertyFlag.expiration, \.expiration)
         properties._flags = flags
         return amqp_basic_publish(
             state, Self.channel, arena.bytes(message.exchange), arena.bytes(message.routingKey), 0, 0, &properties,

@@ -71,10 +71,16 @@ public final class PostgresConnection: @unchecked Sendable {
     private static func openHandle(configuration: PostgresConfiguration, secrets: PostgresSecrets) throws
         -> OpaquePointer
     {
-        // `dbname` is expanded as a URI/connection string; later keywords override it.
-        let keywords = ["dbname", "connect_timeout", "fallback_application_name", "client_encoding"]
+        // `dbname` is expanded as a URI/connection string; later keywords override it. TCP keepalives
+        // and a user timeout make a vanished server fail queries within about half a minute instead
+        // of leaving them blocked forever.
+        let keywords = [
+            "dbname", "connect_timeout", "fallback_application_name", "client_encoding", "keepalives",
+            "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+        ]
         let values = [
-            configuration.url, String(max(1, configuration.connectTimeout)), "conveyor", "UTF8",
+            configuration.url, String(max(1, configuration.connectTimeout)), "conveyor", "UTF8", "1", "10", "5", "3",
+            "30000",
         ]
         let keywordPointers = keywords.map { strdup($0) }
         let valuePointers = values.map { strdup($0) }

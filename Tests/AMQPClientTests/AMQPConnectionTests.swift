@@ -106,7 +106,7 @@ struct AMQPConnectionTests {
         }
     }
 
-    @Test("after the broker drops the connection, the client reconnects, resumes its consumer and loses no confirmed message")
+    @Test("after the broker restarts, the client reconnects, re-declares, resumes its consumer and loses no confirmed message")
     func reconnect() async throws {
         let queue = AMQPTestSupport.uniqueName("reconnect")
         let connection = try AMQPConnection(
@@ -117,11 +117,14 @@ struct AMQPConnectionTests {
         try await connection.waitUntilConnected()
         try await connection.publish(OutgoingMessage(exchange: "", routingKey: queue, body: Data("before".utf8)))
 
-        #expect(await AMQPTestSupport.infra(["rabbitmqctl", "close_all_connections", "conveyor test"]) == 0)
+        // Restart the broker application: every connection drops; durable queues and persistent
+        // messages survive.
+        #expect(await AMQPTestSupport.infra(["rabbitmqctl", "stop_app"]) == 0)
+        #expect(await AMQPTestSupport.infra(["rabbitmqctl", "start_app"]) == 0)
 
         // Publishing keeps working once the connection is back (retry what was in flight).
         var published = false
-        for _ in 0..<100 where !published {
+        for _ in 0..<300 where !published {
             do {
                 try await connection.publish(OutgoingMessage(exchange: "", routingKey: queue, body: Data("after".utf8)))
                 published = true
