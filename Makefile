@@ -2,6 +2,8 @@
 # State (RabbitMQ, PostgreSQL, maildir, logs, pids) lives in .conveyor/ (override: CONVEYOR_STATE).
 
 SHELL := /bin/bash
+# Swift lives in /opt/swift on this kind of machine; make it findable even when PATH lacks it.
+export PATH := $(PATH):/opt/swift/usr/bin
 .DEFAULT_GOAL := help
 .NOTPARALLEL:
 

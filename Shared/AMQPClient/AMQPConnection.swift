@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// A resilient connection to RabbitMQ: publishes with publisher confirms, consumes with manual acks,
 /// and reconnects on its own after the broker goes away, declaring its topology again and resuming
@@ -48,18 +49,19 @@ public final class AMQPConnection: Service, Sendable {
     /// - Throws: ``AMQPError``: `connectionLost` (outcome unknown: publish again), `publishNacked`, `closed`.
     public func publish(_ message: OutgoingMessage) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            session.submit(.publish(message, continuation))
+            session.submit(.publish(message) { continuation.resume(with: $0) })
         }
     }
 
-    /// Publishes many messages pipelined and returns once all are confirmed.
+    /// Publishes many messages, in this order, pipelined, and returns once all are confirmed.
     /// - Throws: the first failure; messages before it may or may not have been taken.
     public func publish(_ messages: [OutgoingMessage]) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        guard !messages.isEmpty else { return }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let batch = PublishBatch(count: messages.count, continuation: continuation)
             for message in messages {
-                group.addTask { try await self.publish(message) }
+                session.submit(.publish(message) { batch.settle($0) })
             }
-            try await group.waitForAll()
         }
     }
 
@@ -104,5 +106,26 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
     /// Stops the consumer; unacked deliveries go back to the queue.
     public func cancel() {
         session.cancelConsumer(tag)
+    }
+}
+
+/// Resumes one continuation when every publish of a batch settled (with the first failure, if any).
+final class PublishBatch: Sendable {
+    private let state: Mutex<(remaining: Int, failure: AMQPError?, continuation: CheckedContinuation<Void, any Error>?)>
+
+    init(count: Int, continuation: CheckedContinuation<Void, any Error>) {
+        state = Mutex((count, nil, continuation))
+    }
+
+    func settle(_ result: Result<Void, AMQPError>) {
+        let finished = state.withLock { state -> (CheckedContinuation<Void, any Error>, AMQPError?)? in
+            if case .failure(let error) = result, state.failure == nil { state.failure = error }
+            state.remaining -= 1
+            guard state.remaining == 0, let continuation = state.continuation else { return nil }
+            state.continuation = nil
+            return (continuation, state.failure)
+        }
+        guard let (continuation, failure) = finished else { return }
+        if let failure { continuation.resume(throwing: failure) } else { continuation.resume() }
     }
 }

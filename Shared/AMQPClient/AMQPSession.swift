@@ -15,7 +15,8 @@ import Synchronization
 /// the only state shared with other threads is `shared`, guarded by a `Mutex`, and the eventfd.
 final class AMQPSession: @unchecked Sendable {
     enum Command {
-        case publish(OutgoingMessage, CheckedContinuation<Void, any Error>?)
+        /// Publish; the completion runs once the broker confirmed (or at once without confirms).
+        case publish(OutgoingMessage, PublishCompletion?)
         case ack(tag: UInt64, generation: UInt64)
         case nack(tag: UInt64, generation: UInt64, requeue: Bool)
     }
@@ -53,7 +54,7 @@ final class AMQPSession: @unchecked Sendable {
     private var connection: amqp_connection_state_t?
     private var consumers: [String: ConsumerRegistration] = [:]
     private var nextPublishTag: UInt64 = 1
-    private var pendingConfirms: [(tag: UInt64, continuation: CheckedContinuation<Void, any Error>?)] = []
+    private var pendingConfirms: [(tag: UInt64, completion: PublishCompletion?)] = []
     private var backlog: [Command] = []
     private var generation: UInt64 = 0
     private static let channel: amqp_channel_t = 1
@@ -90,8 +91,8 @@ final class AMQPSession: @unchecked Sendable {
             return false
         }
         if rejected {
-            if case .publish(_, let continuation?) = command {
-                continuation.resume(throwing: AMQPError(.closed, "connection \(name) is closed"))
+            if case .publish(_, let completion?) = command {
+                completion(.failure(AMQPError(.closed, "connection \(name) is closed")))
             }
             return
         }
@@ -331,20 +332,19 @@ final class AMQPSession: @unchecked Sendable {
         defer { backlog.removeFirst(index) }
         while index < backlog.count {
             switch backlog[index] {
-            case .publish(let message, let continuation):
+            case .publish(let message, let completion):
                 if confirms && pendingConfirms.count >= configuration.maxUnconfirmed { return }
                 let status = publish(message, on: state)
                 guard status == AMQP_STATUS_OK.rawValue else {
                     index += 1
-                    continuation?.resume(
-                        throwing: AMQPError(.connectionLost, "publish failed: \(String(cString: amqp_error_string2(status)))"))
+                    completion?(.failure(AMQPError(.connectionLost, "publish failed: \(String(cString: amqp_error_string2(status)))")))
                     throw AMQPError(.connectionLost, "publish failed: \(String(cString: amqp_error_string2(status)))")
                 }
                 if confirms {
-                    pendingConfirms.append((nextPublishTag, continuation))
+                    pendingConfirms.append((nextPublishTag, completion))
                     nextPublishTag += 1
                 } else {
-                    continuation?.resume()
+                    completion?(.success(()))
                 }
             case .ack(let tag, let generation):
                 if generation == self.generation {
@@ -449,17 +449,17 @@ final class AMQPSession: @unchecked Sendable {
     }
 
     private func settleConfirms(upTo tag: UInt64, multiple: Bool, error: AMQPError?) {
-        var settled: [CheckedContinuation<Void, any Error>?] = []
+        var settled: [PublishCompletion?] = []
         if multiple {
             while let first = pendingConfirms.first, first.tag <= tag {
-                settled.append(first.continuation)
+                settled.append(first.completion)
                 pendingConfirms.removeFirst()
             }
         } else if let index = pendingConfirms.firstIndex(where: { $0.tag == tag }) {
-            settled.append(pendingConfirms.remove(at: index).continuation)
+            settled.append(pendingConfirms.remove(at: index).completion)
         }
-        for continuation in settled {
-            if let error { continuation?.resume(throwing: error) } else { continuation?.resume() }
+        for completion in settled {
+            completion?(error.map { .failure($0) } ?? .success(()))
         }
     }
 
@@ -503,7 +503,7 @@ final class AMQPSession: @unchecked Sendable {
         }
         let pending = pendingConfirms
         pendingConfirms = []
-        for entry in pending { entry.continuation?.resume(throwing: reason) }
+        for entry in pending { entry.completion?(.failure(reason)) }
     }
 
     private func finish() {
@@ -521,7 +521,7 @@ final class AMQPSession: @unchecked Sendable {
         let closed = AMQPError(.closed, "connection \(name) is closed")
         waiters.forEach { $0.resume(throwing: closed) }
         for command in backlog + commands {
-            if case .publish(_, let continuation?) = command { continuation.resume(throwing: closed) }
+            if case .publish(_, let completion?) = command { completion(.failure(closed)) }
         }
         backlog = []
         for consumer in consumers.values { consumer.continuation.finish() }
@@ -567,6 +567,9 @@ final class AMQPSession: @unchecked Sendable {
 }
 
 private func Topology_deadLetterName(_ queue: String) -> String { "\(queue).dlq" }
+
+/// Called once with the outcome of a publish.
+typealias PublishCompletion = @Sendable (Result<Void, AMQPError>) -> Void
 
 /// AMQP basic-properties flags (librabbitmq defines them as macros Swift cannot import).
 enum PropertyFlag {

@@ -44,6 +44,10 @@ public enum ConveyorTopology {
                 bindings: Topology.notifierEventBindings.map { (Topology.eventsExchange, $0) })
         ]))
 
+    /// The queues that follow job events: metadata, their publisher, declares them too, so no event
+    /// is lost when it is published before the scheduler or notifier first started.
+    public static let eventConsumers = scheduler.merged(with: AMQPTopology(queues: notifier.queues))
+
     /// A worker's own dispatch queue: durable, dead-lettered, removed a while after the worker is gone.
     public static func worker(_ workerId: String) -> AMQPTopology {
         exchanges.merged(

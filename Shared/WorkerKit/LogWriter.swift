@@ -2,65 +2,77 @@ import AMQPClient
 import ConveyorModels
 import Foundation
 
-    /// Streams a job's log to metadata as ordered chunks with byte offsets while the job runs.
-    ///
-    /// Writes are buffered and sent when 32 KiB have gathered or 200 ms after the first unsent
-    /// byte, so a chatty job does not send a message per line and a quiet one still shows progress.
+/// Streams a job's log to metadata as ordered chunks with byte offsets while the job runs.
+///
+/// Writes are buffered and sent when 32 KiB have gathered or 200 ms after the first unsent byte,
+/// so a chatty job does not send a message per line and a quiet one still shows progress. Flushes
+/// never overlap: a flush waits for the one in progress, so chunks go out in order, and a flush
+/// that returns means everything written before it was confirmed by the broker.
 public actor JobLogWriter {
-        private let jobId: UUID
-        private let attempt: Int
-        private let workerId: String
-        private let publisher: AMQPConnection
-        private var buffer = Data()
-        private var offset = 0
-        private var flushScheduled = false
+    private let jobId: UUID
+    private let attempt: Int
+    private let workerId: String
+    private let publisher: AMQPConnection
+    private var buffer = Data()
+    private var offset = 0
+    private var flushScheduled = false
     private var flushing = false
     private var flushWaiters: [CheckedContinuation<Void, Never>] = []
-        static let chunkSize = 32 * 1024
+    static let chunkSize = 32 * 1024
 
-        public init(jobId: UUID, attempt: Int, workerId: String, publisher: AMQPConnection) {
-            self.jobId = jobId
-            self.attempt = attempt
-            self.workerId = workerId
-            self.publisher = publisher
-        }
+    public init(jobId: UUID, attempt: Int, workerId: String, publisher: AMQPConnection) {
+        self.jobId = jobId
+        self.attempt = attempt
+        self.workerId = workerId
+        self.publisher = publisher
+    }
 
-        /// The bytes written so far.
-        public var size: Int { offset + buffer.count }
+    /// The bytes written so far.
+    public var size: Int { offset + buffer.count }
 
-        /// Appends bytes to the log.
-        public func write(_ data: Data) async {
-            buffer.append(data)
-            if buffer.count >= Self.chunkSize {
-                await flush()
-            } else if !flushScheduled {
-                flushScheduled = true
-                Task { [weak self] in
-                    try? await Task.sleep(for: .milliseconds(200))
-                    await self?.flush()
-                }
-            }
-        }
-
-        /// Appends a line of text.
-        public func line(_ text: String) async {
-            await write(Data((text + "\n").utf8))
-        }
-
-        /// Sends everything buffered and waits until the broker confirmed it.
-        public func flush() async {
-            flushScheduled = false
-            while !buffer.isEmpty {
-                let chunk = buffer.prefix(Self.chunkSize)
-                let report = JobReport(
-                    jobId: jobId, attempt: attempt, workerId: workerId,
-                    kind: .log(LogChunk(offset: offset, data: Data(chunk))))
-                buffer.removeFirst(chunk.count)
-                offset += chunk.count
-                await ReportPublisher.publish(report, with: publisher)
+    /// Appends bytes to the log.
+    public func write(_ data: Data) async {
+        buffer.append(data)
+        if buffer.count >= Self.chunkSize {
+            await flush()
+        } else if !flushScheduled {
+            flushScheduled = true
+            Task { [weak self] in
+                try? await Task.sleep(for: .milliseconds(200))
+                await self?.flush()
             }
         }
     }
+
+    /// Appends a line of text.
+    public func line(_ text: String) async {
+        await write(Data((text + "\n").utf8))
+    }
+
+    /// Sends everything buffered and waits until the broker confirmed it.
+    public func flush() async {
+        flushScheduled = false
+        while flushing {
+            await withCheckedContinuation { flushWaiters.append($0) }
+        }
+        flushing = true
+        defer {
+            flushing = false
+            let waiters = flushWaiters
+            flushWaiters = []
+            waiters.forEach { $0.resume() }
+        }
+        while !buffer.isEmpty {
+            let chunk = buffer.prefix(Self.chunkSize)
+            let report = JobReport(
+                jobId: jobId, attempt: attempt, workerId: workerId,
+                kind: .log(LogChunk(offset: offset, data: Data(chunk))))
+            buffer.removeFirst(chunk.count)
+            offset += chunk.count
+            await ReportPublisher.publish(report, with: publisher)
+        }
+    }
+}
 
 /// Publishes reports to metadata, retrying until the broker confirms (reports must not be lost).
 enum ReportPublisher {

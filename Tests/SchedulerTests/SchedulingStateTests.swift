@@ -114,4 +114,13 @@ struct SchedulingStateTests {
         #expect(retry.map(\.jobId) == [event.jobId])
         #expect(retry.first?.attempt == 2)
     }
+
+    @Test("an attempt on a worker never heard of (after a scheduler restart) is re-queued after the timeout")
+    func unknownWorker() {
+        var state = SchedulingState()
+        let id = UUID()
+        state.recordRunning(jobId: id, jobType: .runModel, attempt: 3, workerId: "gone", now: start)
+        #expect(state.expireWorkers(now: start.addingTimeInterval(5), timeout: 15).isEmpty)
+        #expect(state.expireWorkers(now: start.addingTimeInterval(16), timeout: 15).map(\.attempt) == [3])
+    }
 }

@@ -30,27 +30,47 @@ struct JobStore: Sendable {
             return try await job(existing)
         }
         let jobId = UUID()
+        let record: JobRecord
         do {
-            try await pool.withTransaction { connection in
+            record = try await pool.withTransaction { connection in
                 try await pinObjectVersions(&definition, connection)
-                let row = try await connection.query(
+                let validated = "job definition validated"
+                let queued = "waiting for a worker"
+                let rows = try await connection.query(
                     """
-                    INSERT INTO jobs (job_id, job_type, owner, priority, definition, status, status_message,
-                                      idempotency_key, submitted_at)
-                    VALUES ($1, $2, $3, $4, $5, 'VALIDATED', 'job definition validated', $6, clock_timestamp())
-                    RETURNING submitted_at
+                    WITH job AS (
+                        INSERT INTO jobs (job_id, job_type, owner, priority, definition, status, status_message,
+                                          idempotency_key, submitted_at)
+                        VALUES ($1, $2, $3, $4, $5, 'QUEUED', $8, $6, clock_timestamp())
+                        RETURNING submitted_at
+                    ), history AS (
+                        INSERT INTO job_updates (job_id, seq, status, message, at)
+                        SELECT $1, 1, 'VALIDATED', $7, submitted_at FROM job
+                        UNION ALL
+                        SELECT $1, 2, 'QUEUED', $8, submitted_at FROM job
+                    )
+                    SELECT submitted_at FROM job
                     """,
                     [
                         jobId, definition.jobType.rawValue, definition.effectiveOwner, definition.effectivePriority,
-                        try PostgresJSON(ConveyorJSON.encode(definition)), definition.idempotencyKey,
+                        try PostgresJSON(ConveyorJSON.encode(definition)), definition.idempotencyKey, validated, queued,
                     ])
-                let submittedAt = try row[0].date("submitted_at")
-                _ = try await appendUpdate(connection, jobId, .validated, "job definition validated")
-                try await transition(
-                    connection, jobId: jobId, to: .queued, message: "waiting for a worker", from: .validated,
-                    base: JobEventBase(
-                        jobId: jobId, jobType: definition.jobType, owner: definition.effectiveOwner,
-                        priority: definition.effectivePriority, attempt: 0, submittedAt: submittedAt))
+                let submittedAt = try rows[0].date("submitted_at")
+                try await writeToOutbox(
+                    connection,
+                    JobEvent(
+                        jobId: jobId, jobType: definition.jobType, status: .queued, previousStatus: .validated,
+                        message: queued, owner: definition.effectiveOwner, priority: definition.effectivePriority,
+                        attempt: 0, submittedAt: submittedAt, occurredAt: submittedAt))
+                return JobRecord(
+                    jobId: jobId, jobType: definition.jobType, owner: definition.effectiveOwner,
+                    priority: definition.effectivePriority, definition: definition, status: .queued, statusMessage: queued,
+                    attempt: 0, workerId: nil, submittedAt: submittedAt, startedAt: nil, finishedAt: nil,
+                    updates: [
+                        JobStatusUpdate(status: .validated, message: validated, at: submittedAt),
+                        JobStatusUpdate(status: .queued, message: queued, at: submittedAt),
+                    ],
+                    result: nil)
             }
         } catch let error as PostgresError where error.isUniqueViolation && definition.idempotencyKey != nil {
             // Another submission with the same key committed first: answer with its job.
@@ -60,7 +80,7 @@ struct JobStore: Sendable {
             throw error
         }
         eventsWritten()
-        return try await job(jobId)
+        return record
     }
 
     private func jobId(forIdempotencyKey key: String) async throws -> UUID? {
@@ -362,41 +382,34 @@ struct JobStore: Sendable {
 
     // MARK: Status changes
 
-    /// Appends one entry to a job's status history and returns its time.
-    private func appendUpdate(_ connection: PostgresConnection, _ jobId: UUID, _ status: JobStatus, _ message: String)
-        async throws -> Date
-    {
-        let rows = try await connection.query(
-            """
-            INSERT INTO job_updates (job_id, seq, status, message, at)
-            SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, clock_timestamp() FROM job_updates WHERE job_id = $1
-            RETURNING at
-            """, [jobId, status.rawValue, message])
-        return try rows[0].date("at")
-    }
-
     /// Moves a locked job to `status` (a legal transition), records it and writes the event to the outbox.
     private func transition(
         _ connection: PostgresConnection, jobId: UUID, to status: JobStatus, message: String, from previous: JobStatus,
         base: JobEventBase, publish: Bool = true
     ) async throws {
         precondition(previous.canTransition(to: status), "illegal transition \(previous) → \(status)")
-        _ = try await connection.query(
-            "UPDATE jobs SET status = $2, status_message = $3 WHERE job_id = $1", [jobId, status.rawValue, message])
-        let at = try await appendUpdate(connection, jobId, status, message)
+        let rows = try await connection.query(
+            """
+            WITH changed AS (
+                UPDATE jobs SET status = $2, status_message = $3 WHERE job_id = $1 RETURNING job_id
+            )
+            INSERT INTO job_updates (job_id, seq, status, message, at)
+            SELECT job_id, COALESCE((SELECT MAX(seq) FROM job_updates WHERE job_id = $1), 0) + 1, $2, $3, clock_timestamp()
+            FROM changed
+            RETURNING at
+            """, [jobId, status.rawValue, message])
         guard publish else { return }
-        var notification: NotificationSettings? = nil
-        var startedAt: Date? = nil
-        if status.isTerminal {
-            let row = try await connection.query("SELECT definition, started_at FROM jobs WHERE job_id = $1", [jobId])[0]
-            notification = try ConveyorJSON.decode(JobDefinition.self, from: Data(try row.string("definition").utf8)).notification
-            startedAt = row.dateIfPresent("started_at")
-        }
         let event = JobEvent(
             jobId: jobId, jobType: base.jobType, status: status, previousStatus: previous, message: message,
             owner: base.owner, priority: base.priority, attempt: base.attempt, submittedAt: base.submittedAt,
-            occurredAt: at, notification: notification, startedAt: startedAt, exitCode: base.exitCode,
+            occurredAt: try rows[0].date("at"), notification: status.isTerminal ? base.notification : nil,
+            startedAt: status.isTerminal ? base.startedAt : nil, exitCode: base.exitCode,
             logTail: status.isTerminal ? base.logTail : nil)
+        try await writeToOutbox(connection, event)
+    }
+
+    /// Writes an event to the outbox, in the caller's transaction.
+    private func writeToOutbox(_ connection: PostgresConnection, _ event: JobEvent) async throws {
         let envelope = Envelope(event)
         _ = try await connection.query(
             "INSERT INTO outbox (routing_key, message_type, message_id, body) VALUES ($1, $2, $3, $4)",
@@ -406,10 +419,11 @@ struct JobStore: Sendable {
     // MARK: Row mapping
 
     static func eventBase(_ row: PostgresRow, attempt: Int) throws -> JobEventBase {
-        JobEventBase(
-            jobId: try row.uuid("job_id"), jobType: JobType(rawValue: try row.string("job_type")) ?? .runModel,
-            owner: try row.string("owner"), priority: try row.int("priority"), attempt: attempt,
-            submittedAt: try row.date("submitted_at"))
+        let definition = try ConveyorJSON.decode(JobDefinition.self, from: Data(try row.string("definition").utf8))
+        return JobEventBase(
+            jobId: try row.uuid("job_id"), jobType: definition.jobType, owner: try row.string("owner"),
+            priority: try row.int("priority"), attempt: attempt, submittedAt: try row.date("submitted_at"),
+            notification: definition.notification, startedAt: row.dateIfPresent("started_at"))
     }
 
     static func update(_ row: PostgresRow) throws -> JobStatusUpdate {
@@ -449,6 +463,8 @@ struct JobEventBase {
     var priority: Int
     var attempt: Int
     var submittedAt: Date
+    var notification: NotificationSettings? = nil
+    var startedAt: Date? = nil
     var exitCode: Int? = nil
     var logTail: String? = nil
 }

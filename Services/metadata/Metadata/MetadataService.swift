@@ -23,7 +23,8 @@ public enum MetadataService {
         let consumer = try AMQPConnection(
             name: "metadata-consume", configuration: settings.amqp, topology: ConveyorTopology.metadata, logger: logger)
         let publisher = try AMQPConnection(
-            name: "metadata-publish", configuration: settings.amqp, topology: ConveyorTopology.exchanges, logger: logger)
+            name: "metadata-publish", configuration: settings.amqp, topology: ConveyorTopology.eventConsumers,
+            logger: logger)
         let enabled = settings.string("metadata.enabledJobTypes", default: "IMPORT_MODEL,RUN_MODEL,EXPORT_DATA")
             .split(separator: ",").compactMap { JobType(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
         let relay = OutboxRelay(pool: pool, publisher: publisher, logger: logger)

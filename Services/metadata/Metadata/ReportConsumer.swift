@@ -2,6 +2,7 @@ import AMQPClient
 import ConveyorModels
 import Foundation
 import Logging
+import PostgresClient
 import ServiceLifecycle
 
 /// Applies workers' reports (queue `metadata.reports`). Reports of one job are applied in order (one
@@ -12,6 +13,8 @@ final class ReportConsumer: Service, Sendable {
     private let consumer: AMQPConnection
     private let logger: Logger
     static let lanes = 4
+    /// Attempts before a report that fails for another reason than a database outage is dead-lettered.
+    static let maxFailures = 5
 
     init(store: JobStore, consumer: AMQPConnection, logger: Logger) {
         self.store = store
@@ -55,16 +58,27 @@ final class ReportConsumer: Service, Sendable {
             return
         }
         var delay = Duration.milliseconds(200)
+        var failures = 0
         while !Task.isCancelled {
             do {
                 try await store.apply(report)
                 consumer.ack(delivery)
                 return
+            } catch let error as PostgresError where error.isConnectionFailure {
+                // The database is away: wait for it, however long (the report must not be lost).
+                logger.warning("database unavailable; report waits", metadata: ["jobId": "\(report.jobId)", "error": "\(error)"])
             } catch {
-                logger.warning("report not applied yet, retrying", metadata: ["jobId": "\(report.jobId)", "error": "\(error)"])
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
+                failures += 1
+                if failures >= Self.maxFailures {
+                    logger.error(
+                        "report cannot be applied; dead-lettered", metadata: ["jobId": "\(report.jobId)", "error": "\(error)"])
+                    consumer.nack(delivery, requeue: false)
+                    return
+                }
+                logger.warning("report not applied, retrying", metadata: ["jobId": "\(report.jobId)", "error": "\(error)"])
             }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(5))
         }
     }
 }

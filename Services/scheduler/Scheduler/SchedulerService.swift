@@ -12,7 +12,6 @@ import ServiceLifecycle
 /// is presumed dead and its attempts are re-queued through metadata (which fences the old attempt).
 public actor SchedulerService: Service {
     private var state = SchedulingState()
-    private var events: [UUID: JobEvent] = [:]
     private let consumer: AMQPConnection
     private let publisher: AMQPConnection
     private let metadata: MetadataClient
@@ -92,7 +91,6 @@ public actor SchedulerService: Service {
     }
 
     private func enqueue(_ event: JobEvent) {
-        events[event.jobId] = event
         state.enqueue(event)
     }
 
@@ -106,7 +104,6 @@ public actor SchedulerService: Service {
             enqueue(event)
         } else if event.status.isTerminal {
             state.finished(event.jobId)
-            events[event.jobId] = nil
         }
         consumer.ack(delivery)
         await dispatchReady()
@@ -128,9 +125,8 @@ public actor SchedulerService: Service {
         guard !decisions.isEmpty else { return }
         await withDiscardingTaskGroup { group in
             for decision in decisions {
-                guard let event = events[decision.jobId] else { continue }
                 let dispatch = Dispatch(
-                    jobId: decision.jobId, attempt: decision.attempt, workerId: decision.workerId, jobType: event.jobType)
+                    jobId: decision.jobId, attempt: decision.attempt, workerId: decision.workerId, jobType: decision.jobType)
                 group.addTask {
                     do {
                         let envelope = Envelope(dispatch, correlationId: dispatch.jobId.uuidString)
@@ -148,11 +144,22 @@ public actor SchedulerService: Service {
 
     private func undo(_ decision: SchedulingState.Decision, error: any Error) {
         logger.warning("dispatch failed; job stays queued", metadata: ["jobId": "\(decision.jobId)", "error": "\(error)"])
-        if let event = events[decision.jobId] { state.undo(decision, event: event) }
+        state.undo(decision)
     }
 
+    /// The last time the scheduler itself could not hear heartbeats (its broker connection was down).
+    private var deafSince = Date()
+
     private func expireSilentWorkers() async {
-        let lost = state.expireWorkers(now: Date(), timeout: workerTimeout)
+        let now = Date()
+        // Silence only counts while the scheduler can hear: after its own outage, every worker gets a
+        // full timeout to be heard again before it is presumed dead.
+        guard consumer.isConnected else {
+            deafSince = now
+            return
+        }
+        guard now.timeIntervalSince(deafSince) > workerTimeout else { return }
+        let lost = state.expireWorkers(now: now, timeout: workerTimeout)
         for assignment in lost {
             logger.warning(
                 "worker went silent; re-queueing its job",

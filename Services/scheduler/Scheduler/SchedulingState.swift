@@ -33,18 +33,21 @@ public struct SchedulingState: Sendable {
         var lastSeen: Date
     }
 
-    /// A dispatched attempt.
+    /// A dispatched attempt, with what it needs to go back in the queue in its right place.
     public struct Assignment: Sendable, Hashable {
         public var jobId: UUID
         public var jobType: JobType
         public var attempt: Int
         public var workerId: String
         public var since: Date
+        public var priority: Int
+        public var submittedAt: Date
     }
 
     /// A dispatch decided by ``nextDispatches(now:)``.
     public struct Decision: Sendable, Hashable {
         public var jobId: UUID
+        public var jobType: JobType
         public var attempt: Int
         public var workerId: String
     }
@@ -85,10 +88,15 @@ public struct SchedulingState: Sendable {
     }
 
     /// Records an attempt known to run on a worker (from metadata at start, or from a heartbeat).
-    public mutating func recordRunning(jobId: UUID, jobType: JobType, attempt: Int, workerId: String, now: Date) {
+    public mutating func recordRunning(
+        jobId: UUID, jobType: JobType, attempt: Int, workerId: String, now: Date,
+        priority: Int = JobDefinition.defaultPriority, submittedAt: Date? = nil
+    ) {
         if let existing = assignments[jobId], existing.attempt > attempt { return }
         queued[jobId] = nil
-        assignments[jobId] = Assignment(jobId: jobId, jobType: jobType, attempt: attempt, workerId: workerId, since: now)
+        assignments[jobId] = Assignment(
+            jobId: jobId, jobType: jobType, attempt: attempt, workerId: workerId, since: now, priority: priority,
+            submittedAt: submittedAt ?? now)
     }
 
     /// A worker's heartbeat: updates its capacity, and forgets dispatches it never took up (claim
@@ -108,29 +116,38 @@ public struct SchedulingState: Sendable {
         where assignment.workerId == heartbeat.workerId && running[assignment.jobId] == nil
             && now.timeIntervalSince(assignment.since) > claimGrace
         {
-            assignments[assignment.jobId] = nil
-            let job = QueuedJob(
-                jobId: assignment.jobId, jobType: assignment.jobType, priority: JobDefinition.defaultPriority,
-                submittedAt: assignment.since, attempt: assignment.attempt)
-            queued[assignment.jobId] = job
-            queues[assignment.jobType, default: Heap()].insert(job)
+            requeue(assignment)
         }
     }
 
+    /// Puts a dispatched attempt back in the queue at its original place; the next dispatch gets a
+    /// higher attempt number.
+    private mutating func requeue(_ assignment: Assignment) {
+        assignments[assignment.jobId] = nil
+        let job = QueuedJob(
+            jobId: assignment.jobId, jobType: assignment.jobType, priority: assignment.priority,
+            submittedAt: assignment.submittedAt, attempt: assignment.attempt)
+        queued[assignment.jobId] = job
+        queues[assignment.jobType, default: Heap()].insert(job)
+    }
+
     /// Workers silent for longer than `timeout` are dropped; their attempts are returned to be re-queued.
+    /// So are attempts on workers never heard of for that long (known from metadata after a restart).
     public mutating func expireWorkers(now: Date, timeout: TimeInterval) -> [Assignment] {
-        let dead = workers.values.filter { now.timeIntervalSince($0.lastSeen) > timeout }.map(\.id)
-        guard !dead.isEmpty else { return [] }
+        let dead = Set(workers.values.filter { now.timeIntervalSince($0.lastSeen) > timeout }.map(\.id))
         for id in dead { workers[id] = nil }
-        let lost = assignments.values.filter { dead.contains($0.workerId) }
+        let lost = assignments.values.filter { assignment in
+            dead.contains(assignment.workerId)
+                || (workers[assignment.workerId] == nil && now.timeIntervalSince(assignment.since) > timeout)
+        }
         for assignment in lost { assignments[assignment.jobId] = nil }
         return lost
     }
 
     /// Takes back a dispatch that could not be published.
-    public mutating func undo(_ decision: Decision, event: JobEvent) {
-        assignments[decision.jobId] = nil
-        enqueue(event)
+    public mutating func undo(_ decision: Decision) {
+        guard let assignment = assignments[decision.jobId], assignment.attempt == decision.attempt else { return }
+        requeue(assignment)
     }
 
     /// Decides which queued jobs start now: for each job type, the highest-priority jobs go to the
@@ -148,9 +165,11 @@ public struct SchedulingState: Sendable {
                 _ = queues[type]!.popMax()
                 queued[job.jobId] = nil
                 let attempt = job.attempt + 1
-                assignments[job.jobId] = Assignment(jobId: job.jobId, jobType: type, attempt: attempt, workerId: worker.id, since: now)
+                assignments[job.jobId] = Assignment(
+                    jobId: job.jobId, jobType: type, attempt: attempt, workerId: worker.id, since: now,
+                    priority: job.priority, submittedAt: job.submittedAt)
                 used[worker.id, default: 0] += 1
-                decisions.append(Decision(jobId: job.jobId, attempt: attempt, workerId: worker.id))
+                decisions.append(Decision(jobId: job.jobId, jobType: type, attempt: attempt, workerId: worker.id))
             }
         }
         return decisions
