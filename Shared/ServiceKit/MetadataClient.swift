@@ -38,4 +38,23 @@ public final class MetadataClient: Service, Sendable {
         }
         return result
     }
+
+    /// Like ``call(_:timeout:)``, but rides out broker and database outages: transient failures
+    /// (no reply, connection lost, metadata unavailable) are retried with backoff for up to `patience`.
+    /// - Throws: ``RPCFailure`` at once when metadata refused the call; the last transient error after `patience`.
+    public func callRetrying<Call: MetadataCall>(_ call: Call, patience: Duration) async throws -> Call.Result {
+        let deadline = ContinuousClock.now + patience
+        var delay = Duration.milliseconds(200)
+        while true {
+            do {
+                return try await self.call(call)
+            } catch let error as AMQPError where error.code != .closed && ContinuousClock.now < deadline {
+                _ = error
+            } catch let failure as RPCFailure where failure.code == .unavailable && ContinuousClock.now < deadline {
+                _ = failure
+            }
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(5))
+        }
+    }
 }

@@ -137,7 +137,9 @@ public actor WorkerRuntime: Service {
         await sendHeartbeat()
         let job = ClaimedJob(
             jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, definition: definition,
-            metadata: { [metadata] selector in try await metadata.call(GetObject(selector: selector)) })
+            metadata: { [metadata] selector in
+                try await metadata.callRetrying(GetObject(selector: selector), patience: .seconds(300))
+            })
         let log = JobLogWriter(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, publisher: publisher)
         var outcome: JobOutcome
         do {

@@ -2,6 +2,7 @@ import AMQPClient
 import ConveyorModels
 import Foundation
 import Logging
+import TestSupport
 import Testing
 
 /// End to end through the public HTTP API, against the real services, RabbitMQ, PostgreSQL and SMTP sink.
@@ -115,5 +116,42 @@ struct JobLifecycleTests {
         try await Task.sleep(for: .seconds(3))
         await connection.close()
         #expect(Platform.mails(forJob: runId).count == 1)
+    }
+}
+
+/// The platform survives its broker going away: services reconnect by themselves and every job
+/// accepted before, during or after the outage finishes.
+@Suite("Broker outage", .serialized)
+struct BrokerOutageTests {
+    @Test("jobs accepted around a RabbitMQ restart all succeed, none twice")
+    func brokerRestart() async throws {
+        let model = try await Platform.importModel(path: "noop-model", entryPoint: "run.sh", language: "shell")
+        let body = #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"},"parameters":{"sleep":0.5}}}"#
+        var ids: [String] = []
+        for _ in 0..<3 { ids.append(try await Platform.submit(body)) }
+
+        #expect(await ScriptRunner.script("deploy/local/infra.sh", ["rabbitmqctl", "stop_app"]) == 0)
+        #expect(await ScriptRunner.script("deploy/local/infra.sh", ["rabbitmqctl", "start_app"]) == 0)
+
+        // While services reconnect the gateway may answer 503/504: a client retries.
+        for _ in 0..<3 {
+            var accepted = false
+            for _ in 0..<60 where !accepted {
+                let result = try await Platform.request("POST", "/api/v1/jobs", body: Data(body.utf8))
+                if result.status == 201, let id = result.json["jobId"] as? String {
+                    ids.append(id)
+                    accepted = true
+                } else {
+                    #expect([503, 504].contains(result.status), "\(result.status): \(result.text)")
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+            }
+            #expect(accepted)
+        }
+        for id in ids {
+            let job = try await Platform.waitForEnd(id, timeout: .seconds(90))
+            #expect(job["status"] as? String == "SUCCEEDED", "\(id): \(job["statusMessage"] ?? "")")
+            #expect(Platform.statuses(job).filter { $0 == "SUCCEEDED" }.count == 1)
+        }
     }
 }

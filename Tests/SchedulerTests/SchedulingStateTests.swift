@@ -109,7 +109,10 @@ struct SchedulingStateTests {
         #expect(state.nextDispatches(now: start).count == 1)
         state.heartbeat(heartbeat("w", slots: 1), now: start.addingTimeInterval(5))
         #expect(state.nextDispatches(now: start.addingTimeInterval(5)).isEmpty)
-        state.heartbeat(heartbeat("w", slots: 1), now: start.addingTimeInterval(11))
+        let abandoned = state.heartbeat(heartbeat("w", slots: 1), now: start.addingTimeInterval(11))
+        #expect(abandoned.map(\.jobId) == [event.jobId])
+        // Metadata says the job still waits: it goes back in the queue.
+        abandoned.forEach { state.requeueLocally($0) }
         let retry = state.nextDispatches(now: start.addingTimeInterval(11))
         #expect(retry.map(\.jobId) == [event.jobId])
         #expect(retry.first?.attempt == 2)

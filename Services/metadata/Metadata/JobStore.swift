@@ -270,6 +270,11 @@ struct JobStore: Sendable {
             let status = JobStatus(rawValue: try row.string("status"))!
             let attempt = try row.int("attempt")
             if status.isTerminal { return ClaimResult(granted: false, reason: "job is \(status.rawValue)") }
+            if status == .running, attempt == request.attempt, row.stringIfPresent("worker_id") == request.workerId {
+                // The same claim again (its reply was lost): grant it again, change nothing.
+                let definition = try ConveyorJSON.decode(JobDefinition.self, from: Data(try row.string("definition").utf8))
+                return ClaimResult(granted: true, definition: definition)
+            }
             if request.attempt <= attempt {
                 return ClaimResult(granted: false, reason: "attempt \(request.attempt) is stale (current attempt \(attempt))")
             }

@@ -110,12 +110,14 @@ public actor SchedulerService: Service {
     }
 
     private func handleHeartbeat(_ delivery: AMQPDelivery) async {
+        var abandoned: [SchedulingState.Assignment] = []
         if let heartbeat = try? Envelope<Heartbeat>.decode(delivery.body).payload {
-            state.heartbeat(heartbeat, now: Date())
+            abandoned = state.heartbeat(heartbeat, now: Date())
         } else {
             logger.warning("malformed heartbeat dropped")
         }
         consumer.ack(delivery)
+        await recover(abandoned, reason: "its worker never took it up")
         await dispatchReady()
     }
 
@@ -160,31 +162,30 @@ public actor SchedulerService: Service {
         }
         guard now.timeIntervalSince(deafSince) > workerTimeout else { return }
         let lost = state.expireWorkers(now: now, timeout: workerTimeout)
-        for assignment in lost {
+        await recover(lost, reason: "its worker stopped sending heartbeats")
+        if !lost.isEmpty { await dispatchReady() }
+    }
+
+    /// Puts attempts that no worker runs back in the queue: through metadata when the job was
+    /// claimed (QUEUED again, the old attempt fenced off), locally when it never was.
+    private func recover(_ assignments: [SchedulingState.Assignment], reason: String) async {
+        for assignment in assignments {
             logger.warning(
-                "worker went silent; re-queueing its job",
+                "re-queueing a job: \(reason)",
                 metadata: ["workerId": "\(assignment.workerId)", "jobId": "\(assignment.jobId)", "attempt": "\(assignment.attempt)"])
             do {
                 let result = try await metadata.call(
-                    RequeueJob(
-                        jobId: assignment.jobId, attempt: assignment.attempt,
-                        reason: "worker \(assignment.workerId) stopped sending heartbeats"))
-                if !result.requeued {
-                    // The dispatch was never claimed: if the job still waits, queue it here again.
-                    let job = try await metadata.call(GetJob(jobId: assignment.jobId))
-                    if job.status == .queued {
-                        enqueue(
-                            JobEvent(
-                                jobId: job.jobId, jobType: job.jobType, status: .queued, previousStatus: nil,
-                                message: job.statusMessage, owner: job.owner, priority: job.priority,
-                                attempt: max(job.attempt, assignment.attempt), submittedAt: job.submittedAt,
-                                occurredAt: Date()))
-                    }
+                    RequeueJob(jobId: assignment.jobId, attempt: assignment.attempt, reason: "worker \(assignment.workerId): \(reason)"))
+                if !result.requeued, try await metadata.call(GetJob(jobId: assignment.jobId)).status == .queued {
+                    state.requeueLocally(assignment)
                 }
             } catch {
-                logger.error("re-queue failed", metadata: ["jobId": "\(assignment.jobId)", "error": "\(error)"])
+                logger.error("re-queue failed; retried at the next heartbeat", metadata: ["jobId": "\(assignment.jobId)", "error": "\(error)"])
+                state.recordRunning(
+                    jobId: assignment.jobId, jobType: assignment.jobType, attempt: assignment.attempt,
+                    workerId: assignment.workerId, now: assignment.since, priority: assignment.priority,
+                    submittedAt: assignment.submittedAt)
             }
         }
-        if !lost.isEmpty { await dispatchReady() }
     }
 }

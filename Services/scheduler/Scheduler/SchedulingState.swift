@@ -99,9 +99,11 @@ public struct SchedulingState: Sendable {
             submittedAt: submittedAt ?? now)
     }
 
-    /// A worker's heartbeat: updates its capacity, and forgets dispatches it never took up (claim
-    /// refused or message lost) so their slots free again; those jobs go back in the queue.
-    public mutating func heartbeat(_ heartbeat: Heartbeat, now: Date) {
+    /// A worker's heartbeat: updates its capacity and returns the dispatches it never took up within
+    /// the grace period (claim refused, reply lost or message lost); their slots are free again and
+    /// the caller asks metadata where those jobs stand.
+    @discardableResult
+    public mutating func heartbeat(_ heartbeat: Heartbeat, now: Date) -> [Assignment] {
         workers[heartbeat.workerId] = Worker(
             id: heartbeat.workerId, jobTypes: Set(heartbeat.jobTypes), slots: heartbeat.slots,
             draining: heartbeat.draining, lastSeen: now)
@@ -112,12 +114,19 @@ public struct SchedulingState: Sendable {
                 jobId: jobId, jobType: heartbeat.jobTypes.first ?? .runModel, attempt: attempt,
                 workerId: heartbeat.workerId, now: now)
         }
-        for assignment in assignments.values
-        where assignment.workerId == heartbeat.workerId && running[assignment.jobId] == nil
-            && now.timeIntervalSince(assignment.since) > claimGrace
-        {
-            requeue(assignment)
+        let abandoned = assignments.values.filter { assignment in
+            assignment.workerId == heartbeat.workerId && running[assignment.jobId] == nil
+                && now.timeIntervalSince(assignment.since) > claimGrace
         }
+        for assignment in abandoned { assignments[assignment.jobId] = nil }
+        return abandoned
+    }
+
+    /// Puts an attempt the caller took back (see ``heartbeat(_:now:)``) in the queue at its
+    /// original place, when metadata says the job still waits.
+    public mutating func requeueLocally(_ assignment: Assignment) {
+        guard assignments[assignment.jobId] == nil, queued[assignment.jobId] == nil else { return }
+        requeue(assignment)
     }
 
     /// Puts a dispatched attempt back in the queue at its original place; the next dispatch gets a
