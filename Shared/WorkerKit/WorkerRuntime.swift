@@ -22,6 +22,7 @@ public actor WorkerRuntime: Service {
     private let metadata: MetadataClient
     private let logger: Logger
     private var running: [UUID: Int] = [:]
+    private let objects = ObjectCache()
     private var draining = false
 
     /// Builds a worker's services around an executor.
@@ -134,11 +135,12 @@ public actor WorkerRuntime: Service {
             return
         }
         running[dispatch.jobId] = dispatch.attempt
-        await sendHeartbeat()
         let job = ClaimedJob(
             jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, definition: definition,
-            metadata: { [metadata] selector in
-                try await metadata.callRetrying(GetObject(selector: selector), patience: .seconds(300))
+            metadata: { [metadata, objects] selector in
+                try await objects.object(selector) { selector in
+                    try await metadata.callRetrying(GetObject(selector: selector), patience: .seconds(300))
+                }
             })
         let log = JobLogWriter(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, publisher: publisher)
         var outcome: JobOutcome
