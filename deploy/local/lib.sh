@@ -86,3 +86,52 @@ tail_log() {
 port_owner() {
     ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'users:(.*)' | head -n 1 || true
 }
+
+# ---------------------------------------------------------------- runs that start services
+# test.sh and bench.sh: timed progress lines, infrastructure up, services from a build, and a trap
+# that stops the services they started (and, with CI=true, the infrastructure) however they exit.
+
+# run_begin LABEL: starts the clock and installs the cleanup trap.
+run_begin() {
+    RUN_LABEL="$1"
+    RUN_T0=$SECONDS
+    RUN_SERVICES_STARTED=0
+    trap run_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+step() { printf '[%s %3ds] %s\n' "$RUN_LABEL" "$((SECONDS - RUN_T0))" "$*"; }
+
+# shellcheck disable=SC2317  # invoked by trap
+run_cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if ((RUN_SERVICES_STARTED)); then
+        step "stopping services"
+        bash "$CONVEYOR_REPO_ROOT/deploy/local/services.sh" stop || true
+    fi
+    if [[ "${CI:-}" == "true" ]]; then
+        step "CI=true: stopping infrastructure"
+        bash "$CONVEYOR_REPO_ROOT/deploy/local/infra.sh" down || true
+    fi
+    step "done: exit $rc, total elapsed $((SECONDS - RUN_T0))s"
+    exit "$rc"
+}
+
+# run_infra_up: installs missing packages and starts RabbitMQ, PostgreSQL and the SMTP sink.
+run_infra_up() {
+    step "installing system packages (if missing)"
+    bash "$CONVEYOR_REPO_ROOT/deploy/local/infra.sh" install
+    step "starting infrastructure"
+    bash "$CONVEYOR_REPO_ROOT/deploy/local/infra.sh" up
+}
+
+# run_services_start: (re)starts the seven services from $CONVEYOR_BIN_DIR. Services started
+# earlier (e.g. by `make up`) may run other binaries or settings, so they are restarted.
+run_services_start() {
+    step "starting services from $CONVEYOR_BIN_DIR (RUNNER_SLOTS=${RUNNER_SLOTS:-from config})"
+    bash "$CONVEYOR_REPO_ROOT/deploy/local/services.sh" stop >/dev/null
+    RUN_SERVICES_STARTED=1
+    bash "$CONVEYOR_REPO_ROOT/deploy/local/services.sh" start
+}

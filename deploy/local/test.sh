@@ -4,45 +4,19 @@
 # Exits with swift test's exit code.
 set -euo pipefail
 umask 022
-T0=$SECONDS
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=deploy/local/lib.sh
 source "$HERE/lib.sh"
 cd "$CONVEYOR_REPO_ROOT"
 SWIFT="${SWIFT:-swift}"
-
-step() { printf '[test %3ds] %s\n' "$((SECONDS - T0))" "$*"; }
-
-SERVICES_STARTED=0
-# shellcheck disable=SC2317  # invoked by trap
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    if ((SERVICES_STARTED)); then
-        step "stopping services"
-        bash "$HERE/services.sh" stop || true
-    fi
-    if [[ "${CI:-}" == "true" ]]; then
-        step "CI=true: stopping infrastructure"
-        bash "$HERE/infra.sh" down || true
-    fi
-    step "done: exit $rc, total elapsed $((SECONDS - T0))s"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-
-step "installing system packages (if missing)"
-bash "$HERE/infra.sh" install
-step "starting infrastructure"
-bash "$HERE/infra.sh" up
+run_begin test
+run_infra_up
 
 step "building (swift build --build-tests)"
 "$SWIFT" build --build-tests
 CONVEYOR_BIN_DIR="$("$SWIFT" build --show-bin-path)"
 export CONVEYOR_BIN_DIR
+# One runner slot, so the priority test has more queued jobs than slots.
 export RUNNER_SLOTS=1
 
 AMQP_PORT="${CONVEYOR_AMQP_PORT:-5672}"
@@ -55,12 +29,7 @@ export CONVEYOR_TEST_MAILDIR="$STATE/mail"
 export CONVEYOR_TEST_PG_DATADIR="$STATE/postgres"
 export CONVEYOR_GATEWAY_URL="http://127.0.0.1:${GATEWAY_PORT:-8080}"
 
-
-# Services started earlier (e.g. by `make up`) may run other binaries or settings: restart them.
-step "starting services from $CONVEYOR_BIN_DIR (RUNNER_SLOTS=$RUNNER_SLOTS)"
-bash "$HERE/services.sh" stop >/dev/null
-SERVICES_STARTED=1
-bash "$HERE/services.sh" start
+run_services_start
 
 step "running swift test --no-parallel ${TEST_ARGS:-}"
 rc=0
