@@ -16,7 +16,7 @@ import SystemPackage
 /// - `<service>.health.port` for every service, `health.host`
 /// - `runner.slots`, `runner.workDir`, `importer.slots`, `exporter.slots`, `worker.heartbeatSeconds`,
 ///   `scheduler.workerTimeoutSeconds`
-/// - `log.level`
+/// - `log.level` (`trace` … `critical`), `log.format` (`text` or `json`: one JSON object per line)
 public struct ConveyorSettings: Sendable {
     public let reader: ConfigReader
 

@@ -20,7 +20,13 @@ public enum ServiceMain {
             exit(78)
         }
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        let json = settings.string("log.format", default: "text") == "json"
         LoggingSystem.bootstrap { label in
+            if json {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
