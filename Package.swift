@@ -76,6 +76,9 @@ var targets: [Target] = [
         name: "SMTPClientTests", dependencies: ["SMTPClient"],
         path: "Tests/SMTPClientTests", swiftSettings: swiftSettings),
     .testTarget(
+        name: "MetadataTests", dependencies: ["Metadata", "PostgresClient", "ConveyorModels"],
+        path: "Tests/MetadataTests", swiftSettings: swiftSettings),
+    .testTarget(
         name: "SchedulerTests", dependencies: ["Scheduler", "ConveyorModels"],
         path: "Tests/SchedulerTests", swiftSettings: swiftSettings),
     .testTarget(
