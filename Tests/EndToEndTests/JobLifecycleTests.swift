@@ -119,19 +119,37 @@ struct JobLifecycleTests {
     }
 }
 
-/// The platform survives its broker going away: services reconnect by themselves and every job
-/// accepted before, during or after the outage finishes.
-@Suite("Broker outage", .serialized)
-struct BrokerOutageTests {
-    @Test("jobs accepted around a RabbitMQ restart all succeed, none twice")
-    func brokerRestart() async throws {
+/// The platform survives its broker or its database going away: services wait and reconnect by
+/// themselves, and every job accepted before, during or after the outage finishes once.
+@Suite("Outages", .serialized)
+struct OutageTests {
+    enum Outage: String, CaseIterable, CustomTestStringConvertible, Sendable {
+        case rabbitMQRestart = "RabbitMQ restart"
+        case postgreSQLRestart = "PostgreSQL restart"
+
+        var testDescription: String { rawValue }
+
+        func happen() async -> [Int32] {
+            switch self {
+            case .rabbitMQRestart:
+                [
+                    await ScriptRunner.script("deploy/local/infra.sh", ["rabbitmqctl", "stop_app"]),
+                    await ScriptRunner.script("deploy/local/infra.sh", ["rabbitmqctl", "start_app"]),
+                ]
+            case .postgreSQLRestart:
+                [await ScriptRunner.script("deploy/local/infra.sh", ["restart-postgres"])]
+            }
+        }
+    }
+
+    @Test("jobs accepted around an outage all succeed, none twice", arguments: Outage.allCases)
+    func outage(_ outage: Outage) async throws {
         let model = try await Platform.importModel(path: "noop-model", entryPoint: "run.sh", language: "shell")
         let body = #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"},"parameters":{"sleep":0.5}}}"#
         var ids: [String] = []
         for _ in 0..<3 { ids.append(try await Platform.submit(body)) }
 
-        #expect(await ScriptRunner.script("deploy/local/infra.sh", ["rabbitmqctl", "stop_app"]) == 0)
-        #expect(await ScriptRunner.script("deploy/local/infra.sh", ["rabbitmqctl", "start_app"]) == 0)
+        #expect(await outage.happen().allSatisfy { $0 == 0 })
 
         // While services reconnect the gateway may answer 503/504: a client retries.
         for _ in 0..<3 {

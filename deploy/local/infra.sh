@@ -436,13 +436,18 @@ main() {
         down) cmd_down ;;
         status) cmd_status ;;
         reset) cmd_reset ;;
+        restart-postgres)
+            # Stop PostgreSQL (fast: connections are cut) and start it again; tests use it.
+            pg_as "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null
+            pg_up
+            ;;
         rabbitmqctl)
-            # Run rabbitmqctl against our node (tests use it to drop connections).
+            # Run rabbitmqctl against our node (tests use it to restart the broker).
             shift
             rmq_env /usr/lib/rabbitmq/bin/rabbitmqctl -n rabbit@localhost "$@"
             ;;
         *)
-            echo "usage: $0 {install|up|down|status|reset|rabbitmqctl ARGS...}" >&2
+            echo "usage: $0 {install|up|down|status|reset|restart-postgres|rabbitmqctl ARGS...}" >&2
             exit 2
             ;;
     esac
