@@ -150,15 +150,20 @@ final class AMQPSession: @unchecked Sendable {
 
     private func loop() {
         var delay = configuration.reconnectDelay.initial
+        var lastFailure: String? = nil
         while !shared.withLock({ $0.stopping }) {
             do {
                 try connect()
                 delay = configuration.reconnectDelay.initial
+                lastFailure = nil
                 try serve()
             } catch {
-                logger.warning(
-                    "AMQP connection failed, reconnecting",
-                    metadata: ["error": "\(error)", "endpoint": "\(endpoint)", "retryIn": "\(delay)"])
+                // The same failure again (a broker that stays away, a lock held elsewhere) is logged once.
+                let failure = "\(error)"
+                logger.log(
+                    level: failure == lastFailure ? .debug : .warning, "AMQP connection failed, reconnecting",
+                    metadata: ["error": "\(failure)", "endpoint": "\(endpoint)", "retryIn": "\(delay)"])
+                lastFailure = failure
             }
             disconnect(reason: AMQPError(.connectionLost, "connection \(name) to \(endpoint) was lost"))
             if shared.withLock({ $0.stopping }) { break }
@@ -240,10 +245,11 @@ final class AMQPSession: @unchecked Sendable {
             if let expires = queue.expiresMilliseconds {
                 arguments.append(("x-expires", .int(Int64(expires))))
             }
-            if queue.durable && configuration.queueType != "classic" {
+            if queue.durable && !queue.exclusive && configuration.queueType != "classic" {
                 arguments.append(("x-queue-type", .string(configuration.queueType)))
             }
-            try declareQueue(name: queue.name, durable: queue.durable, arguments: arguments, on: state)
+            try declareQueue(
+                name: queue.name, durable: queue.durable, exclusive: queue.exclusive, arguments: arguments, on: state)
             for binding in queue.bindings {
                 try bind(queue: queue.name, exchange: binding.exchange, key: binding.routingKey, on: state)
             }
@@ -251,11 +257,12 @@ final class AMQPSession: @unchecked Sendable {
     }
 
     private func declareQueue(
-        name: String, durable: Bool, arguments: [(String, TableValue)], on state: amqp_connection_state_t
+        name: String, durable: Bool, exclusive: Bool = false, arguments: [(String, TableValue)],
+        on state: amqp_connection_state_t
     ) throws {
         let arena = CArena()
         amqp_queue_declare(
-            state, Self.channel, arena.bytes(name), 0, durable ? 1 : 0, 0, 0, arena.table(arguments))
+            state, Self.channel, arena.bytes(name), 0, durable ? 1 : 0, exclusive ? 1 : 0, 0, arena.table(arguments))
         try check(amqp_get_rpc_reply(state), "declare queue \(name)")
     }
 

@@ -19,12 +19,16 @@ public struct AMQPTopology: Sendable {
         /// Delete the queue when no consumer used it for this long (worker queues).
         public var expiresMilliseconds: Int?
         public var bindings: [(exchange: String, routingKey: String)]
+        /// Owned by this connection alone and deleted with it; a second connection that declares it
+        /// is refused until then (a lock the broker releases when its holder goes away).
+        public var exclusive: Bool
 
         public init(
             name: String, durable: Bool = true, deadLetterExchange: String? = nil, expiresMilliseconds: Int? = nil,
-            bindings: [(exchange: String, routingKey: String)] = []
+            bindings: [(exchange: String, routingKey: String)] = [], exclusive: Bool = false
         ) {
             self.name = name
+            self.exclusive = exclusive
             self.durable = durable
             self.deadLetterExchange = deadLetterExchange
             self.expiresMilliseconds = expiresMilliseconds

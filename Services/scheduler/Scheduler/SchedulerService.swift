@@ -14,14 +14,18 @@ public actor SchedulerService: Service {
     private var state = SchedulingState()
     private let consumer: AMQPConnection
     private let publisher: AMQPConnection
+    /// Holds the exclusive queue `scheduler.lock`: the instance whose connection declared it is the
+    /// active scheduler; others wait (their declarations are refused) until the broker frees it.
+    private let leader: AMQPConnection
     private let metadata: MetadataClient
     private let workerTimeout: TimeInterval
     private let logger: Logger
 
     init(
-        consumer: AMQPConnection, publisher: AMQPConnection, metadata: MetadataClient, workerTimeout: TimeInterval,
-        logger: Logger
+        leader: AMQPConnection, consumer: AMQPConnection, publisher: AMQPConnection, metadata: MetadataClient,
+        workerTimeout: TimeInterval, logger: Logger
     ) {
+        self.leader = leader
         self.consumer = consumer
         self.publisher = publisher
         self.metadata = metadata
@@ -37,18 +41,41 @@ public actor SchedulerService: Service {
         let publisher = try AMQPConnection(
             name: "scheduler-publish", configuration: settings.amqp, topology: ConveyorTopology.exchanges, logger: logger)
         let metadata = try MetadataClient(name: "scheduler-rpc", settings: settings, logger: logger)
+        let leader = try AMQPConnection(
+            name: "scheduler-lock", configuration: settings.amqp,
+            topology: AMQPTopology(queues: [AMQPTopology.Queue(name: Topology.schedulerLockQueue, durable: false, exclusive: true)]),
+            confirms: false, logger: logger)
         let scheduler = SchedulerService(
-            consumer: consumer, publisher: publisher, metadata: metadata,
+            leader: leader, consumer: consumer, publisher: publisher, metadata: metadata,
             workerTimeout: TimeInterval(settings.int("scheduler.workerTimeoutSeconds", default: 15)), logger: logger)
         let health = HealthServer.make(
             service: "scheduler", settings: settings, defaultPort: 8182,
             checks: [HealthCheck("amqp") { consumer.isConnected && publisher.isConnected && metadata.isConnected }],
             logger: logger)
-        return [consumer, publisher, metadata, scheduler, health]
+        return [consumer, publisher, metadata, leader, scheduler, health]
     }
 
+    /// Runs while this instance holds the scheduler lock; stands by while another one does.
     public func run() async throws {
-        try await rebuild()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await leader.waitUntilConnected()
+            } catch {
+                return  // the lock's connection was closed: shutting down
+            }
+            logger.info("this scheduler is the active one")
+            try await rebuild()
+            await scheduleWhileActive()
+            state = SchedulingState()
+            if !Task.isShuttingDownGracefully {
+                logger.warning("lost the scheduler lock; standing by until it is free again")
+            }
+        }
+    }
+
+    /// Consumes job events and heartbeats and dispatches, until shutdown or the lock is lost
+    /// (unacked deliveries then go back to the queue for whichever instance holds the lock next).
+    private func scheduleWhileActive() async {
         let jobEvents = consumer.consume(queue: Topology.schedulerEventsQueue, prefetch: 500)
         let heartbeats = consumer.consume(queue: Topology.schedulerHeartbeatsQueue, prefetch: 100)
         await withDiscardingTaskGroup { group in
@@ -60,8 +87,11 @@ public actor SchedulerService: Service {
             }
             group.addTask {
                 while (try? await Task.sleep(for: .seconds(1))) != nil, !Task.isShuttingDownGracefully {
+                    guard self.leader.isConnected else { break }
                     await self.expireSilentWorkers()
                 }
+                jobEvents.cancel()
+                heartbeats.cancel()
             }
         }
     }

@@ -14,6 +14,8 @@ public enum Topology {
     public static let metadataReportsQueue = "metadata.reports"
     /// Job events the scheduler follows.
     public static let schedulerEventsQueue = "scheduler.events"
+    /// An exclusive queue whose holder is the one active scheduler.
+    public static let schedulerLockQueue = "scheduler.lock"
     /// Worker heartbeats into the scheduler.
     public static let schedulerHeartbeatsQueue = "scheduler.heartbeats"
     /// Terminal job events the notifier follows.
