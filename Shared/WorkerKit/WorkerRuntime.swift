@@ -82,7 +82,7 @@ public actor WorkerRuntime: Service {
             // Graceful shutdown: take no more work, let running jobs finish, then stop heartbeats.
             await self.startDraining()
             dispatches.cancel()
-            while await self.runningCount > 0 { try? await Task.sleep(for: .milliseconds(200)) }
+            while self.runningCount > 0 { try? await Task.sleep(for: .milliseconds(200)) }
             group.cancelAll()
         }
     }
