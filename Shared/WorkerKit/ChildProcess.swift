@@ -114,6 +114,11 @@ public enum ChildProcess {
         guard let addChdir = addChdirFunction, addChdir(&actions, workingDirectory) == 0 else {
             throw JobFailure("cannot set the working directory of a child process")
         }
+        // The child gets stdin, stdout and stderr only: none of the worker's sockets (its health
+        // port, broker connections) may live on in a model's processes.
+        guard let addCloseFrom = addCloseFromFunction, addCloseFrom(&actions, 3) == 0 else {
+            throw JobFailure("cannot close inherited file descriptors of a child process")
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -150,6 +155,16 @@ public enum ChildProcess {
             return nil
         }
         return unsafeBitCast(symbol, to: AddChdir.self)
+    }()
+
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), also hidden behind `_GNU_SOURCE`.
+    private static let addCloseFromFunction: AddCloseFrom? = {
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addclosefrom_np") else {
+            return nil
+        }
+        return unsafeBitCast(symbol, to: AddCloseFrom.self)
     }()
 
     /// Waits for the process on a dedicated thread.

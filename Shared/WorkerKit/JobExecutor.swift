@@ -12,6 +12,13 @@ public protocol JobExecutor: Sendable {
     ///   - job: the claimed attempt with its definition (object versions pinned).
     ///   - log: the job's log; write progress and the job's own output there.
     func execute(_ job: ClaimedJob, log: JobLogWriter) async throws -> JobOutcome
+
+    /// Called once before the worker takes work: set up, and clean up after a worker that died.
+    func prepare(workerId: String) async throws
+}
+
+extension JobExecutor {
+    public func prepare(workerId: String) async throws {}
 }
 
 /// An attempt this worker holds.

@@ -66,6 +66,7 @@ public actor WorkerRuntime: Service {
     }
 
     public func run() async throws {
+        try await executor.prepare(workerId: workerId)
         try await consumer.waitUntilConnected()
         let dispatches = consumer.consume(queue: Topology.workerQueue(workerId), prefetch: slots * 2)
         logger.info("worker ready", metadata: ["jobTypes": "\(executor.jobTypes.map(\.rawValue))", "slots": "\(slots)"])

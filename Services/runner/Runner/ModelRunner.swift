@@ -1,5 +1,6 @@
 import ConveyorModels
 import Foundation
+import Logging
 import WorkerKit
 
 /// Runs `RUN_MODEL`: copies the pinned model snapshot into a fresh working folder, runs its entry
@@ -18,6 +19,14 @@ public struct ModelRunner: JobExecutor {
         self.workRoot = workRoot
     }
 
+    /// Takes this runner's work folder and ends what dead runners on this host left running.
+    public func prepare(workerId: String) async throws {
+        let area = try WorkArea(root: workRoot, workerId: workerId)
+        for folder in area.cleanUpAfterDeadWorkers() {
+            Logger(label: "runner").warning("ended the processes a dead runner left and removed its folder", metadata: ["folder": "\(folder)"])
+        }
+    }
+
     public func execute(_ job: ClaimedJob, log: JobLogWriter) async throws -> JobOutcome {
         guard let request = job.definition.runModel else { throw JobFailure("the job has no runModel section") }
         let model = try await job.metadata(request.model)
@@ -29,7 +38,7 @@ public struct ModelRunner: JobExecutor {
         }
 
         let fileManager = FileManager.default
-        let workDir = workRoot + "/\(job.jobId.uuidString.lowercased())-a\(job.attempt)"
+        let workDir = workRoot + "/\(job.workerId)/\(job.jobId.uuidString.lowercased())-a\(job.attempt)"
         try? fileManager.removeItem(atPath: workDir)
         try fileManager.createDirectory(atPath: workDir, withIntermediateDirectories: true)
         defer { try? fileManager.removeItem(atPath: workDir) }
