@@ -67,11 +67,25 @@ public enum ChildProcess {
             reader.start()
         }
 
-        return await withTaskGroup(of: Termination?.self) { group in
-            group.addTask {
-                for await chunk in chunks { await output(chunk) }
-                return nil
-            }
+        // Cancelling the calling task kills the whole process group.
+        return await withTaskCancellationHandler {
+            await collect(pid: pid, chunks: chunks, timeout: timeout, output: output)
+        } onCancel: {
+            kill(-pid, SIGKILL)
+        }
+    }
+
+    /// Streams the output and waits for the end of the process (or its time limit).
+    ///
+    /// The output is drained to its end even when the process is killed: the reader is not a child
+    /// of the group below, so cancelling the timer cannot cut the last lines off.
+    private static func collect(
+        pid: pid_t, chunks: AsyncStream<Data>, timeout: Duration?, output: @escaping @Sendable (Data) async -> Void
+    ) async -> Termination {
+        let reader = Task {
+            for await chunk in chunks { await output(chunk) }
+        }
+        let termination = await withTaskGroup(of: Termination?.self) { group in
             group.addTask { await wait(for: pid) }
             if let timeout {
                 group.addTask {
@@ -80,26 +94,18 @@ public enum ChildProcess {
                     return .timedOut(timeout)
                 }
             }
-            var result: Termination?
-            var finished = 0
+            var first: Termination?
             while let next = await group.next() {
-                finished += 1
-                switch next {
-                case .timedOut?:
-                    result = next
-                case let termination?:
-                    if result == nil { result = termination }
-                    // The leader is gone: end the rest of its group so the output pipe closes.
-                    kill(-pid, SIGKILL)
-                    group.cancelAll()
-                case nil:
-                    break
-                }
-                if result != nil && finished >= 2 { break }
+                guard let next else { continue }
+                if first == nil { first = next }
+                group.cancelAll()
             }
-            group.cancelAll()
-            return result ?? .signalled(SIGKILL)
+            return first ?? .signalled(SIGKILL)
         }
+        // The leader is gone: end the rest of its group so the output pipe closes.
+        kill(-pid, SIGKILL)
+        await reader.value
+        return termination
     }
 
     private static func spawn(

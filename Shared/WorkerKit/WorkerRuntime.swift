@@ -22,6 +22,8 @@ public actor WorkerRuntime: Service {
     private let metadata: MetadataClient
     private let logger: Logger
     private var running: [UUID: Int] = [:]
+    /// The attempt and task of each job this worker runs, to stop one on cancellation.
+    private var executions: [UUID: (attempt: Int, task: Task<JobOutcome, any Error>)] = [:]
     private let objects = ObjectCache()
     private var draining = false
 
@@ -110,8 +112,24 @@ public actor WorkerRuntime: Service {
         }
     }
 
+    /// Stops the attempt a `work.cancel` names (its process group is killed) if it runs here.
+    private func stop(_ delivery: AMQPDelivery) {
+        consumer.ack(delivery)
+        guard let cancel = try? Envelope<CancelAttempt>.decode(delivery.body).payload else {
+            logger.error("malformed cancellation dropped")
+            return
+        }
+        guard let execution = executions[cancel.jobId], execution.attempt == cancel.attempt else { return }
+        logger.info("stopping a cancelled job", metadata: ["jobId": "\(cancel.jobId)", "attempt": "\(cancel.attempt)"])
+        execution.task.cancel()
+    }
+
     /// Claims, acks and runs one dispatch.
     private func take(_ delivery: AMQPDelivery) async {
+        if delivery.type == CancelAttempt.messageType {
+            stop(delivery)
+            return
+        }
         let dispatch: Dispatch
         do {
             dispatch = try Envelope<Dispatch>.decode(delivery.body).payload
@@ -144,12 +162,20 @@ public actor WorkerRuntime: Service {
                 }
             })
         let log = JobLogWriter(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, publisher: publisher)
+        // A task of its own, so that a cancellation can stop exactly this attempt.
+        let execution = Task { [executor] in try await executor.execute(job, log: log) }
+        executions[dispatch.jobId] = (dispatch.attempt, execution)
         var outcome: JobOutcome
         do {
-            outcome = try await executor.execute(job, log: log)
+            outcome = try await execution.value
         } catch {
             await log.line("error: \(error)")
             outcome = JobOutcome(status: .failed, message: "\(error)", exitCode: nil, objects: [], logBytes: 0)
+        }
+        executions[dispatch.jobId] = nil
+        if execution.isCancelled {
+            await log.line("stopped: the job was cancelled")
+            outcome = JobOutcome(status: .cancelled, message: "stopped on cancellation", exitCode: nil, objects: [], logBytes: 0)
         }
         await log.flush()
         outcome.logBytes = await log.size

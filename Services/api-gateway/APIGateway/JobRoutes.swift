@@ -15,6 +15,7 @@ struct JobRoutes: Sendable {
         jobs.get(use: list)
         jobs.get(":id", use: get)
         jobs.get(":id/log", use: log)
+        jobs.post(":id/cancel", use: cancel)
         router.get("api/v1/objects/:id", use: object)
     }
 
@@ -35,6 +36,24 @@ struct JobRoutes: Sendable {
     /// `GET /api/v1/jobs/{id}`: the job with its full status history.
     @Sendable func get(request: Request, context: BasicRequestContext) async throws -> Response {
         try json(try await metadata.call(GetJob(jobId: try jobId(context))))
+    }
+
+    /// `POST /api/v1/jobs/{id}/cancel`: ends the job as CANCELLED (409 when it already ended).
+    /// An optional JSON body `{"reason": "..."}` goes into the status message.
+    @Sendable func cancel(request: Request, context: BasicRequestContext) async throws -> Response {
+        struct Body: Decodable { var reason: String? }
+        let data = Data(buffer: try await request.body.collect(upTo: 16 * 1024))
+        var reason: String? = nil
+        if !data.isEmpty {
+            guard let body = try? ConveyorJSON.decode(Body.self, from: data) else {
+                throw Problem(.badRequest, "the body must be a JSON object", errors: [FieldProblem(field: "$", reason: "expected {\"reason\": string}")])
+            }
+            if let text = body.reason, text.count > 500 || text.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+                throw Problem(.badRequest, "invalid reason", errors: [FieldProblem(field: "reason", reason: "must be at most 500 printable characters")])
+            }
+            reason = body.reason
+        }
+        return try json(try await metadata.call(CancelJob(jobId: try jobId(context), reason: reason)))
     }
 
     /// `GET /api/v1/jobs?limit=&cursor=&status=&jobType=&owner=`: newest first.

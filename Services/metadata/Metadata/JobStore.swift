@@ -301,6 +301,28 @@ struct JobStore: Sendable {
         return result
     }
 
+    /// Ends a job that is not terminal yet as CANCELLED (compare-and-set on the locked row).
+    /// - Throws: ``RPCFailure`` `notFound`, or `conflict` when the job already ended.
+    func cancel(_ request: CancelJob) async throws -> JobRecord {
+        try await pool.withTransaction { connection in
+            guard let row = try await connection.query("SELECT * FROM jobs WHERE job_id = $1 FOR UPDATE", [request.jobId]).first else {
+                throw RPCFailure(code: .notFound, message: "no job \(request.jobId)")
+            }
+            let status = JobStatus(rawValue: try row.string("status"))!
+            guard status.canTransition(to: .cancelled) else {
+                throw RPCFailure(code: .conflict, message: "job \(request.jobId) is already \(status.rawValue)")
+            }
+            _ = try await connection.query(
+                "UPDATE jobs SET finished_at = clock_timestamp(), lease_until = NULL WHERE job_id = $1", [request.jobId])
+            let reason = request.reason.map { "cancelled: \($0)" } ?? "cancelled on request"
+            try await transition(
+                connection, jobId: request.jobId, to: .cancelled, message: reason, from: status,
+                base: try JobStore.eventBase(row, attempt: try row.int("attempt")))
+        }
+        eventsWritten()
+        return try await job(request.jobId)
+    }
+
     /// Puts a dispatched or running attempt back in the queue (its worker went silent).
     func requeue(_ request: RequeueJob) async throws -> RequeueResult {
         let result: RequeueResult = try await pool.withTransaction { connection in

@@ -57,6 +57,7 @@ final class RPCServer: Service, Sendable {
         case GetJob.messageType: return await respond(GetJob.self, body) { try await self.store.job($0.jobId) }
         case ListJobs.messageType: return await respond(ListJobs.self, body) { try await self.store.list($0) }
         case GetJobLog.messageType: return await respond(GetJobLog.self, body) { try await self.store.log($0) }
+        case CancelJob.messageType: return await respond(CancelJob.self, body) { try await self.store.cancel($0) }
         case ClaimJob.messageType: return await respond(ClaimJob.self, body) { try await self.store.claim($0) }
         case RequeueJob.messageType: return await respond(RequeueJob.self, body) { try await self.store.requeue($0) }
         case ListActiveJobs.messageType: return await respond(ListActiveJobs.self, body) { _ in try await self.store.active() }

@@ -113,6 +113,19 @@ public struct JobLog: Codable, Sendable, Hashable {
     }
 }
 
+/// `metadata.job.cancel`: ends a job that is not terminal yet as CANCELLED; a running attempt is
+/// stopped by its worker (the scheduler tells it).
+public struct CancelJob: MetadataCall {
+    public typealias Result = JobRecord
+    public static let messageType = "metadata.job.cancel"
+    public var jobId: UUID
+    public var reason: String?
+    public init(jobId: UUID, reason: String? = nil) {
+        self.jobId = jobId
+        self.reason = reason
+    }
+}
+
 /// `metadata.job.claim`: a worker records its claim on an attempt before it acks the dispatch.
 public struct ClaimJob: MetadataCall {
     public typealias Result = ClaimResult

@@ -18,6 +18,22 @@ public struct Dispatch: MessagePayload, Hashable {
     }
 }
 
+/// `work.cancel` v1: the scheduler tells a worker to stop an attempt of a cancelled job
+/// (routing key = worker id, on the worker's dispatch queue).
+public struct CancelAttempt: MessagePayload, Hashable {
+    public static let messageType = "work.cancel"
+
+    public var jobId: UUID
+    public var attempt: Int
+    public var workerId: String
+
+    public init(jobId: UUID, attempt: Int, workerId: String) {
+        self.jobId = jobId
+        self.attempt = attempt
+        self.workerId = workerId
+    }
+}
+
 /// `worker.heartbeat` v1: a worker is alive, what it runs and how many slots it has.
 public struct Heartbeat: MessagePayload, Hashable {
     public static let messageType = "worker.heartbeat"
