@@ -24,6 +24,8 @@ public actor WorkerRuntime: Service {
     private var running: [UUID: Int] = [:]
     /// The attempt and task of each job this worker runs, to stop one on cancellation.
     private var executions: [UUID: (attempt: Int, task: Task<JobOutcome, any Error>)] = [:]
+    /// Cancellations that arrived before their attempt started.
+    private var pendingCancels: [UUID: Int] = [:]
     private let objects = ObjectCache()
     private var draining = false
 
@@ -119,14 +121,19 @@ public actor WorkerRuntime: Service {
             logger.error("malformed cancellation dropped")
             return
         }
-        guard let execution = executions[cancel.jobId], execution.attempt == cancel.attempt else { return }
+        guard let execution = executions[cancel.jobId], execution.attempt == cancel.attempt else {
+            // The attempt may not have started yet (its claim reply is on the way): remember it.
+            if pendingCancels.count > 1000 { pendingCancels.removeAll() }
+            pendingCancels[cancel.jobId] = cancel.attempt
+            return
+        }
         logger.info("stopping a cancelled job", metadata: ["jobId": "\(cancel.jobId)", "attempt": "\(cancel.attempt)"])
         execution.task.cancel()
     }
 
     /// Claims, acks and runs one dispatch.
     private func take(_ delivery: AMQPDelivery) async {
-        if delivery.type == CancelAttempt.messageType {
+        if (try? ConveyorJSON.decode(EnvelopeHeader.self, from: delivery.body))?.type == CancelAttempt.messageType {
             stop(delivery)
             return
         }
@@ -165,6 +172,7 @@ public actor WorkerRuntime: Service {
         // A task of its own, so that a cancellation can stop exactly this attempt.
         let execution = Task { [executor] in try await executor.execute(job, log: log) }
         executions[dispatch.jobId] = (dispatch.attempt, execution)
+        if pendingCancels.removeValue(forKey: dispatch.jobId) == dispatch.attempt { execution.cancel() }
         var outcome: JobOutcome
         do {
             outcome = try await execution.value
@@ -174,7 +182,6 @@ public actor WorkerRuntime: Service {
         }
         executions[dispatch.jobId] = nil
         if execution.isCancelled {
-            await log.line("stopped: the job was cancelled")
             outcome = JobOutcome(status: .cancelled, message: "stopped on cancellation", exitCode: nil, objects: [], logBytes: 0)
         }
         await log.flush()

@@ -48,8 +48,11 @@ struct JobRoutes: Sendable {
             guard let body = try? ConveyorJSON.decode(Body.self, from: data) else {
                 throw Problem(.badRequest, "the body must be a JSON object", errors: [FieldProblem(field: "$", reason: "expected {\"reason\": string}")])
             }
-            if let text = body.reason, text.count > 500 || text.unicodeScalars.contains(where: { $0.value < 0x20 }) {
-                throw Problem(.badRequest, "invalid reason", errors: [FieldProblem(field: "reason", reason: "must be at most 500 printable characters")])
+            if let text = body.reason,
+                text.isEmpty || text.utf8.count > 500
+                    || text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
+            {
+                throw Problem(.badRequest, "invalid reason", errors: [FieldProblem(field: "reason", reason: "must be 1 to 500 bytes of printable text")])
             }
             reason = body.reason
         }

@@ -36,6 +36,11 @@ public struct DataExporter: JobExecutor {
         } catch {
             throw JobFailure("cannot read \(storagePath) from internal storage: \(error.localizedDescription)")
         }
+        // A cancelled job writes nothing to the destination.
+        if Task.isCancelled {
+            try? fileManager.removeItem(atPath: temporary)
+            throw CancellationError()
+        }
         guard rename(temporary, destination) == 0 else {
             try? fileManager.removeItem(atPath: temporary)
             throw JobFailure("cannot write \(request.path): \(String(cString: strerror(errno)))")

@@ -180,14 +180,20 @@ public actor SchedulerService: Service {
     /// Asks the worker running a cancelled job's attempt to stop it.
     private func tellWorkerToStop(_ assignment: SchedulingState.Assignment) async {
         let cancel = CancelAttempt(jobId: assignment.jobId, attempt: assignment.attempt, workerId: assignment.workerId)
-        do {
-            let envelope = Envelope(cancel, correlationId: cancel.jobId.uuidString)
-            try await publisher.publish(
-                OutgoingMessage(
-                    exchange: Topology.workExchange, routingKey: assignment.workerId, body: try envelope.encoded(),
-                    messageId: envelope.messageId.uuidString, type: CancelAttempt.messageType))
-        } catch {
-            logger.warning("could not tell the worker to stop a cancelled job", metadata: ["jobId": "\(cancel.jobId)", "error": "\(error)"])
+        for attempt in 1...5 {
+            do {
+                let envelope = Envelope(cancel, correlationId: cancel.jobId.uuidString)
+                try await publisher.publish(
+                    OutgoingMessage(
+                        exchange: Topology.workExchange, routingKey: assignment.workerId, body: try envelope.encoded(),
+                        messageId: envelope.messageId.uuidString, type: CancelAttempt.messageType))
+                return
+            } catch {
+                logger.warning(
+                    "could not tell the worker to stop a cancelled job",
+                    metadata: ["jobId": "\(cancel.jobId)", "try": "\(attempt)", "error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(200 * attempt))
+            }
         }
     }
 

@@ -85,7 +85,17 @@ public struct SchedulingState: Sendable {
     public mutating func finished(_ jobId: UUID) {
         assignments[jobId] = nil
         queued[jobId] = nil
+        if ended.insert(jobId).inserted {
+            endedOrder.append(jobId)
+            if endedOrder.count > Self.endedMemory { ended.remove(endedOrder.removeFirst()) }
+        }
     }
+
+    /// Recently ended jobs: a heartbeat that still lists one (its worker is stopping it) must not
+    /// take its slot again.
+    private var ended: Set<UUID> = []
+    private var endedOrder: [UUID] = []
+    static let endedMemory = 10_000
 
     /// Records an attempt known to run on a worker (from metadata at start, or from a heartbeat).
     public mutating func recordRunning(
@@ -108,7 +118,7 @@ public struct SchedulingState: Sendable {
             id: heartbeat.workerId, jobTypes: Set(heartbeat.jobTypes), slots: heartbeat.slots,
             draining: heartbeat.draining, lastSeen: now)
         let running = Dictionary(heartbeat.running.map { ($0.jobId, $0.attempt) }, uniquingKeysWith: max)
-        for (jobId, attempt) in running where assignments[jobId] == nil {
+        for (jobId, attempt) in running where assignments[jobId] == nil && !ended.contains(jobId) {
             if let job = queued[jobId], job.attempt >= attempt { continue }
             recordRunning(
                 jobId: jobId, jobType: heartbeat.jobTypes.first ?? .runModel, attempt: attempt,
