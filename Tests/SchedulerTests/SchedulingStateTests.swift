@@ -126,4 +126,18 @@ struct SchedulingStateTests {
         #expect(state.expireWorkers(now: start.addingTimeInterval(5), timeout: 15).isEmpty)
         #expect(state.expireWorkers(now: start.addingTimeInterval(16), timeout: 15).map(\.attempt) == [3])
     }
+
+    @Test("a heartbeat still listing an ended job (its worker is stopping it) does not take the slot back")
+    func endedJobInHeartbeat() {
+        var state = SchedulingState()
+        let running = queued(50, at: 0)
+        let next = queued(50, at: 1)
+        state.enqueue(running)
+        state.heartbeat(heartbeat("w", slots: 1), now: start)
+        #expect(state.nextDispatches(now: start).map(\.jobId) == [running.jobId])
+        state.enqueue(next)
+        state.finished(running.jobId)  // cancelled
+        state.heartbeat(heartbeat("w", slots: 1, running: [RunningJob(jobId: running.jobId, attempt: 1)]), now: start)
+        #expect(state.nextDispatches(now: start).map(\.jobId) == [next.jobId])
+    }
 }
