@@ -1,0 +1,50 @@
+import AMQPClient
+import ConveyorModels
+import Foundation
+import Logging
+import TestSupport
+import Testing
+
+/// A runner that dies is noticed: its job runs again elsewhere, and what it left running is ended.
+@Suite("Dead runner", .serialized)
+struct DeadRunnerTests {
+    static let workRoot = ScriptRunner.repositoryRoot.appendingPathComponent(".conveyor/work").path
+
+    /// Processes whose current directory is inside a job folder of the runner `workerId`.
+    static func processes(of workerId: String) -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { entry in
+            guard Int(entry) != nil,
+                let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/cwd"),
+                cwd.hasPrefix(workRoot + "/" + workerId + "/"),
+                let status = try? String(contentsOfFile: "/proc/\(entry)/status", encoding: .utf8)
+            else { return false }
+            return !status.contains("State:\tZ")
+        }
+    }
+
+    @Test("a runner killed mid-job: the job is re-queued and succeeds, the orphaned model process is ended")
+    func runnerKilled() async throws {
+        let model = try await Platform.importModel(path: "noop-model", entryPoint: "run.sh", language: "shell")
+        let id = try await Platform.submit(
+            #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"},"parameters":{"sleep":6}}}"#)
+        try await Platform.waitFor(id, status: "RUNNING")
+        let workerId = try #require(try await Platform.job(id)["workerId"] as? String)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!Self.processes(of: workerId).isEmpty, "the model runs")
+
+        let pidFile = ScriptRunner.repositoryRoot.appendingPathComponent(".conveyor/run/runner.pid").path
+        #expect(await ScriptRunner.run(["/bin/bash", "-c", "kill -9 $(cat '\(pidFile)')"]) == 0)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!Self.processes(of: workerId).isEmpty, "the model outlived its runner")
+
+        #expect(await Platform.services(["start", "runner"]) == 0)
+        #expect(Self.processes(of: workerId).isEmpty, "the new runner ended the orphan")
+
+        let job = try await Platform.waitForEnd(id, timeout: .seconds(60))
+        #expect(job["status"] as? String == "SUCCEEDED")
+        #expect(job["attempt"] as? Int == 2)
+        let messages = (job["updates"] as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }
+        #expect(messages.contains { $0.contains("re-queued") && $0.contains(workerId) })
+    }
+}
