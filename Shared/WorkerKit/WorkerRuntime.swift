@@ -145,11 +145,19 @@ public actor WorkerRuntime: Service {
             consumer.nack(delivery, requeue: false)
             return
         }
+        // A redelivered copy of a dispatch this worker already took (say, after a broker restart):
+        // the attempt runs here once.
+        guard running[dispatch.jobId] != dispatch.attempt else {
+            consumer.ack(delivery)
+            return
+        }
+        running[dispatch.jobId] = dispatch.attempt
         let claim: ClaimResult
         do {
             claim = try await metadata.call(
                 ClaimJob(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, leaseSeconds: 60))
         } catch {
+            running[dispatch.jobId] = nil
             logger.warning("claim failed; dispatch requeued", metadata: ["jobId": "\(dispatch.jobId)", "error": "\(error)"])
             try? await Task.sleep(for: .seconds(1))
             consumer.nack(delivery, requeue: true)
@@ -157,10 +165,10 @@ public actor WorkerRuntime: Service {
         }
         consumer.ack(delivery)
         guard claim.granted, let definition = claim.definition else {
+            running[dispatch.jobId] = nil
             logger.info("claim refused", metadata: ["jobId": "\(dispatch.jobId)", "reason": "\(claim.reason ?? "")"])
             return
         }
-        running[dispatch.jobId] = dispatch.attempt
         let job = ClaimedJob(
             jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, definition: definition,
             metadata: { [metadata, objects] selector in
