@@ -4,7 +4,6 @@ import PostgresClient
 
 /// Reading jobs, their logs and objects; the scheduler's view of active jobs.
 extension JobStore {
-
     /// A job with its full history.
     /// - Throws: ``RPCFailure`` (`notFound`).
     func job(_ jobId: UUID) async throws -> JobRecord {

@@ -4,7 +4,6 @@ import PostgresClient
 
 /// Submitting jobs: validation, object references pinned to versions, idempotency keys.
 extension JobStore {
-
     /// Validates and records a job, answering only after the commit.
     /// - Throws: ``RPCFailure`` (`invalid`) listing every problem, with nothing written.
     func submit(_ definition: JobDefinition) async throws -> JobRecord {

@@ -4,7 +4,6 @@ import PostgresClient
 
 /// What workers and the scheduler change: claims, re-queues, cancellations and reports.
 extension JobStore {
-
     /// Records a worker's claim on an attempt: QUEUED → SUBMITTED → RUNNING, fenced by the attempt number.
     func claim(_ request: ClaimJob) async throws -> ClaimResult {
         let result: ClaimResult = try await pool.withTransaction { connection in
