@@ -23,6 +23,9 @@ public struct AMQPTopology: Sendable {
         /// is refused until then (a lock the broker releases when its holder goes away).
         public var exclusive: Bool
 
+        /// The queue that receives this queue's rejected messages: `<name>.dlq`.
+        public var deadLetterQueueName: String { "\(name).dlq" }
+
         public init(
             name: String, durable: Bool = true, deadLetterExchange: String? = nil, expiresMilliseconds: Int? = nil,
             bindings: [(exchange: String, routingKey: String)] = [], exclusive: Bool = false
