@@ -4,8 +4,8 @@ import Foundation
 
 /// Streams a job's log to metadata as ordered chunks with byte offsets while the job runs.
 ///
-/// Writes are buffered and sent when 32 KiB have gathered or 200 ms after the first unsent byte,
-/// so a chatty job does not send a message per line and a quiet one still shows progress. Flushes
+/// Writes are buffered and sent when 32 KiB have gathered or at the next 200 ms tick, so a chatty
+/// job does not send a message per line and a quiet one still shows progress. Flushes
 /// never overlap: a flush waits for the one in progress, so chunks go out in order, and a flush
 /// that returns means everything written before it was confirmed by the broker.
 public actor JobLogWriter {
@@ -15,7 +15,6 @@ public actor JobLogWriter {
     private let publisher: AMQPConnection
     private var buffer = Data()
     private var offset = 0
-    private var flushScheduled = false
     private var flushing = false
     private var flushWaiters: [CheckedContinuation<Void, Never>] = []
     static let chunkSize = 32 * 1024
@@ -30,17 +29,19 @@ public actor JobLogWriter {
     /// The bytes written so far.
     public var size: Int { offset + buffer.count }
 
-    /// Appends bytes to the log.
+    /// Appends bytes to the log; a full chunk is sent at once, the rest by ``flushPeriodically()``.
     public func write(_ data: Data) async {
         buffer.append(data)
         if buffer.count >= Self.chunkSize {
             await flush()
-        } else if !flushScheduled {
-            flushScheduled = true
-            Task { [weak self] in
-                try? await Task.sleep(for: .milliseconds(200))
-                await self?.flush()
-            }
+        }
+    }
+
+    /// Sends what was written every 200 ms until the calling task is cancelled, so a quiet job
+    /// still shows its progress.
+    public func flushPeriodically() async {
+        while (try? await Task.sleep(for: .milliseconds(200))) != nil {
+            if !buffer.isEmpty { await flush() }
         }
     }
 
@@ -51,7 +52,6 @@ public actor JobLogWriter {
 
     /// Sends everything buffered and waits until the broker confirmed it.
     public func flush() async {
-        flushScheduled = false
         while flushing {
             await withCheckedContinuation { flushWaiters.append($0) }
         }

@@ -181,12 +181,16 @@ public actor WorkerRuntime: Service {
         let execution = Task { [executor] in try await executor.execute(job, log: log) }
         executions[dispatch.jobId] = (dispatch.attempt, execution)
         if pendingCancels.removeValue(forKey: dispatch.jobId) == dispatch.attempt { execution.cancel() }
-        var outcome: JobOutcome
-        do {
-            outcome = try await execution.value
-        } catch {
-            await log.line("error: \(error)")
-            outcome = JobOutcome(status: .failed, message: "\(error)", exitCode: nil, objects: [], logBytes: 0)
+        var outcome = JobOutcome(status: .failed, message: "not run", exitCode: nil, objects: [], logBytes: 0)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await log.flushPeriodically() }
+            do {
+                outcome = try await execution.value
+            } catch {
+                await log.line("error: \(error)")
+                outcome = JobOutcome(status: .failed, message: "\(error)", exitCode: nil, objects: [], logBytes: 0)
+            }
+            group.cancelAll()
         }
         executions[dispatch.jobId] = nil
         if execution.isCancelled {

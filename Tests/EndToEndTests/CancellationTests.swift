@@ -25,6 +25,16 @@ struct CancellationTests {
         let again = try await Platform.request("POST", "/api/v1/jobs/\(queued)/cancel")
         #expect(again.status == 409)
 
+        // Its log is readable while it runs.
+        var partial = try await Platform.request("GET", "/api/v1/jobs/\(running)/log")
+        let logDeadline = ContinuousClock.now + .seconds(5)
+        while !partial.text.contains("running model"), ContinuousClock.now < logDeadline {
+            try await Task.sleep(for: .milliseconds(100))
+            partial = try await Platform.request("GET", "/api/v1/jobs/\(running)/log")
+        }
+        #expect(partial.text.contains("running model"))
+        #expect(partial.headers["conveyor-log-complete"] == "false")
+
         let workerId = try #require(try await Platform.job(running)["workerId"] as? String)
         let stopped = try await Platform.request("POST", "/api/v1/jobs/\(running)/cancel")
         #expect(stopped.status == 200)
