@@ -71,7 +71,7 @@ public final class AMQPRPCClient: Service, Sendable {
         let message = OutgoingMessage(
             exchange: "", routingKey: queue, body: body, persistent: false, correlationId: correlationId,
             replyTo: "amq.rabbitmq.reply-to", type: type,
-            expirationMilliseconds: Int(timeout.components.seconds * 1000))
+            expirationMilliseconds: max(1, Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)))
         pending.withLock { $0[correlationId] = .waiting(nil) }
         defer { _ = pending.withLock { $0.removeValue(forKey: correlationId) } }
         try await connection.publish(message)

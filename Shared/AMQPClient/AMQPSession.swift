@@ -100,8 +100,12 @@ final class AMQPSession: @unchecked Sendable {
     }
 
     func addConsumer(_ registration: ConsumerRegistration) {
-        shared.withLock { $0.newConsumers.append(registration) }
-        wake()
+        let closed = shared.withLock { state -> Bool in
+            if state.stopped || state.stopping { return true }
+            state.newConsumers.append(registration)
+            return false
+        }
+        if closed { registration.continuation.finish() } else { wake() }
     }
 
     func cancelConsumer(_ tag: String) {
@@ -198,17 +202,19 @@ final class AMQPSession: @unchecked Sendable {
     }
 
     func finish() {
-        let (waiters, commands, stopWaiters) = shared.withLock {
-            state -> ([CheckedContinuation<Void, any Error>], [Command], [CheckedContinuation<Void, Never>]) in
+        let (waiters, commands, stopWaiters, unstarted) = shared.withLock {
+            state -> ([CheckedContinuation<Void, any Error>], [Command], [CheckedContinuation<Void, Never>], [ConsumerRegistration]) in
             state.stopped = true
             state.connected = false
             defer {
                 state.connectWaiters = []
                 state.commands = []
                 state.stopWaiters = []
+                state.newConsumers = []
             }
-            return (state.connectWaiters, state.commands, state.stopWaiters)
+            return (state.connectWaiters, state.commands, state.stopWaiters, state.newConsumers)
         }
+        unstarted.forEach { $0.continuation.finish() }
         let closed = AMQPError(.closed, "connection \(name) is closed")
         waiters.forEach { $0.resume(throwing: closed) }
         for command in backlog + commands {

@@ -1,5 +1,6 @@
 import AMQPClient
 import Configuration
+import ConveyorModels
 import Foundation
 import SystemPackage
 
@@ -57,6 +58,13 @@ public struct ConveyorSettings: Sendable {
     public var exportRoot: String { absolute(reader.string(forKey: "export.root", default: ".conveyor/exports")) }
 
     public var logLevel: String { reader.string(forKey: "log.level", default: "info") }
+
+    /// The job types this deployment accepts (`metadata.enabledJobTypes`, comma-separated).
+    public var enabledJobTypes: Set<JobType> {
+        Set(
+            string("metadata.enabledJobTypes", default: "IMPORT_MODEL,RUN_MODEL,EXPORT_DATA")
+                .split(separator: ",").compactMap { JobType(rawValue: $0.trimmingCharacters(in: .whitespaces)) })
+    }
 
     /// The health endpoint's address for `service` (e.g. `metadata` → `metadata.health.port`).
     public func healthAddress(for service: String, defaultPort: Int) -> (host: String, port: Int) {

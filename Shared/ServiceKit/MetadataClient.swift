@@ -49,9 +49,9 @@ public final class MetadataClient: Service, Sendable {
             do {
                 return try await self.call(call)
             } catch let error as AMQPError where error.code != .closed && ContinuousClock.now < deadline {
-                _ = error
+                // Transient: no reply, or the connection dropped. Wait and try again.
             } catch let failure as RPCFailure where failure.code == .unavailable && ContinuousClock.now < deadline {
-                _ = failure
+                // Metadata's database is away. Wait and try again.
             }
             try await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(5))

@@ -77,6 +77,12 @@ public actor JobLogWriter {
 /// Publishes reports to metadata, retrying until the broker confirms (reports must not be lost).
 enum ReportPublisher {
     static func publish(_ report: JobReport, with publisher: AMQPConnection) async {
+        // A cancelled job still reports what it wrote: retry in a task its cancellation cannot reach
+        // (a cancelled sleep would return at once and spin).
+        await Task { await publishRetrying(report, with: publisher) }.value
+    }
+
+    private static func publishRetrying(_ report: JobReport, with publisher: AMQPConnection) async {
         var delay = Duration.milliseconds(100)
         while true {
             do {

@@ -21,7 +21,7 @@ public actor WorkerRuntime: Service {
     private let publisher: AMQPConnection
     private let metadata: MetadataClient
     private let logger: Logger
-    private var running: [UUID: Int] = [:]
+    private var running: [UUID: (attempt: Int, jobType: JobType)] = [:]
     /// The attempt and task of each job this worker runs, to stop one on cancellation.
     private var executions: [UUID: (attempt: Int, task: Task<JobOutcome, any Error>)] = [:]
     /// Cancellations that arrived before their attempt started.
@@ -102,7 +102,7 @@ public actor WorkerRuntime: Service {
     private func sendHeartbeat() async {
         let heartbeat = Heartbeat(
             workerId: workerId, jobTypes: executor.jobTypes, slots: slots,
-            running: running.map { RunningJob(jobId: $0.key, attempt: $0.value) }, draining: draining, sentAt: Date())
+            running: running.map { RunningJob(jobId: $0.key, attempt: $0.value.attempt, jobType: $0.value.jobType) }, draining: draining, sentAt: Date())
         do {
             try await publisher.publish(
                 OutgoingMessage(
@@ -147,11 +147,11 @@ public actor WorkerRuntime: Service {
         }
         // A redelivered copy of a dispatch this worker already took (say, after a broker restart):
         // the attempt runs here once.
-        guard running[dispatch.jobId] != dispatch.attempt else {
+        guard running[dispatch.jobId]?.attempt != dispatch.attempt else {
             consumer.ack(delivery)
             return
         }
-        running[dispatch.jobId] = dispatch.attempt
+        running[dispatch.jobId] = (dispatch.attempt, dispatch.jobType)
         let claim: ClaimResult
         do {
             claim = try await metadata.call(

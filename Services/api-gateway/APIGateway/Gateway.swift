@@ -12,10 +12,8 @@ public enum Gateway {
         router.add(middleware: ProblemMiddleware())
         router.addHealthRoute(
             service: "api-gateway", checks: [HealthCheck("amqp") { metadata.isConnected }])
-        let enabled = settings.string("metadata.enabledJobTypes", default: "IMPORT_MODEL,RUN_MODEL,EXPORT_DATA")
-            .split(separator: ",").compactMap { JobType(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
         JobRoutes(
-            metadata: metadata, validator: JobValidator(enabledTypes: Set(enabled)),
+            metadata: metadata, validator: JobValidator(enabledTypes: settings.enabledJobTypes),
             maxBodyBytes: settings.int("gateway.maxBodyBytes", default: 1 << 20)
         ).add(to: router)
         return router

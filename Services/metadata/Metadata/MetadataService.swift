@@ -25,11 +25,9 @@ public enum MetadataService {
         let publisher = try AMQPConnection(
             name: "metadata-publish", configuration: settings.amqp, topology: ConveyorTopology.eventConsumers,
             logger: logger)
-        let enabled = settings.string("metadata.enabledJobTypes", default: "IMPORT_MODEL,RUN_MODEL,EXPORT_DATA")
-            .split(separator: ",").compactMap { JobType(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
         let relay = OutboxRelay(pool: pool, publisher: publisher, logger: logger)
         let store = JobStore(
-            pool: pool, validator: JobValidator(enabledTypes: Set(enabled)), eventsWritten: { relay.notify() }, logger: logger)
+            pool: pool, validator: JobValidator(enabledTypes: settings.enabledJobTypes), eventsWritten: { relay.notify() }, logger: logger)
         let health = HealthServer.make(
             service: "metadata", settings: settings, defaultPort: 8181,
             checks: [

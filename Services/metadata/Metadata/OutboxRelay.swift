@@ -59,7 +59,9 @@ final class OutboxRelay: Service, Sendable {
 
     /// Publishes one batch of outbox rows and deletes them; returns how many.
     private func relayBatch() async throws -> Int {
-        try await pool.withTransaction { connection in
+        // While the broker is away, wait here rather than inside a transaction holding row locks.
+        try await publisher.waitUntilConnected()
+        return try await pool.withTransaction { connection in
             let rows = try await connection.query(
                 """
                 SELECT id, routing_key, message_type, message_id, body FROM outbox

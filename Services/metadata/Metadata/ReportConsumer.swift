@@ -24,36 +24,35 @@ final class ReportConsumer: Service, Sendable {
 
     func run() async throws {
         let reports = consumer.consume(queue: Topology.metadataReportsQueue, prefetch: 200)
-        let lanes = (0..<Self.lanes).map { _ in AsyncStream.makeStream(of: AMQPDelivery.self) }
+        let lanes = (0..<Self.lanes).map { _ in AsyncStream.makeStream(of: (AMQPDelivery, JobReport?).self) }
         await withDiscardingTaskGroup { group in
             for lane in lanes {
                 group.addTask {
-                    for await delivery in lane.stream { await self.apply(delivery) }
+                    for await (delivery, report) in lane.stream { await self.apply(delivery, report) }
                 }
             }
             for await delivery in reports.cancelOnGracefulShutdown() {
-                lanes[Self.lane(for: delivery.body)].continuation.yield(delivery)
+                // Decoded once here; a report that does not decode goes to lane 0 to be dead-lettered.
+                let report: JobReport?
+                do {
+                    report = try Envelope<JobReport>.decode(delivery.body).payload
+                } catch {
+                    logger.error("malformed report", metadata: ["error": "\(error)"])
+                    report = nil
+                }
+                lanes[report.map { Self.lane(for: $0.jobId) } ?? 0].continuation.yield((delivery, report))
             }
             lanes.forEach { $0.continuation.finish() }
         }
     }
 
-    /// The lane of a report: stable per job id, so a job's reports stay in order.
-    static func lane(for body: Data) -> Int {
-        struct JobOnly: Decodable {
-            struct Payload: Decodable { var jobId: UUID }
-            var payload: Payload
-        }
-        guard let id = try? JSONDecoder().decode(JobOnly.self, from: body).payload.jobId else { return 0 }
-        return Int(id.uuid.15) % lanes
+    /// The lane of a job: stable per job id, so a job's reports stay in order.
+    static func lane(for jobId: UUID) -> Int {
+        Int(jobId.uuid.15) % lanes
     }
 
-    private func apply(_ delivery: AMQPDelivery) async {
-        let report: JobReport
-        do {
-            report = try Envelope<JobReport>.decode(delivery.body).payload
-        } catch {
-            logger.error("malformed report dead-lettered", metadata: ["error": "\(error)"])
+    private func apply(_ delivery: AMQPDelivery, _ report: JobReport?) async {
+        guard let report else {
             consumer.nack(delivery, requeue: false)
             return
         }

@@ -35,6 +35,8 @@ struct DeliveryStore: Sendable {
         case alreadySent
         /// Another notifier instance is sending it right now.
         case inProgress
+        /// Sending failed for good earlier (dead-lettered): a duplicate event changes nothing.
+        case givenUp
     }
 
     /// Claims the job's e-mail for sending, unless it was sent or another sender holds a fresh claim.
@@ -45,14 +47,18 @@ struct DeliveryStore: Sendable {
             VALUES ($1, 'sending', $2, clock_timestamp())
             ON CONFLICT (job_id) DO UPDATE
                SET attempts = deliveries.attempts + 1, status = 'sending', claimed_at = clock_timestamp()
-             WHERE deliveries.status <> 'sent'
+             WHERE deliveries.status NOT IN ('sent', 'failed')
                AND (deliveries.claimed_at IS NULL OR deliveries.claimed_at < clock_timestamp() - interval '2 minutes')
             RETURNING attempts
             """, [jobId, recipients.joined(separator: ", ")])
         if let row = rows.first { return .claimed(attempt: try row.int("attempts")) }
         let status = try await pool.query("SELECT status FROM notifier.deliveries WHERE job_id = $1", [jobId]).first?
             .string("status")
-        return status == "sent" ? .alreadySent : .inProgress
+        switch status {
+        case "sent": return .alreadySent
+        case "failed": return .givenUp
+        default: return .inProgress
+        }
     }
 
     func markSent(jobId: UUID, messageId: String) async throws {

@@ -80,8 +80,8 @@ public final class NotifierService: Service, Sendable {
         }
         do {
             switch try await deliveries.claim(jobId: event.jobId, recipients: notification.email) {
-            case .alreadySent:
-                logger.debug("e-mail already sent", metadata: ["jobId": "\(event.jobId)"])
+            case .alreadySent, .givenUp:
+                logger.debug("e-mail already sent or given up", metadata: ["jobId": "\(event.jobId)"])
                 consumer.ack(delivery)
             case .inProgress:
                 try await Task.sleep(for: .seconds(5))

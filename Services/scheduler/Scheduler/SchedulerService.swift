@@ -67,6 +67,7 @@ public actor SchedulerService: Service {
             try await rebuild()
             await scheduleWhileActive()
             state = SchedulingState()
+            notTakenUp = []
             if !Task.isShuttingDownGracefully {
                 logger.warning("lost the scheduler lock; standing by until it is free again")
             }
@@ -88,6 +89,7 @@ public actor SchedulerService: Service {
             group.addTask {
                 while (try? await Task.sleep(for: .seconds(1))) != nil, !Task.isShuttingDownGracefully {
                     guard self.leader.isConnected else { break }
+                    await self.checkNotTakenUp()
                     await self.expireSilentWorkers()
                 }
                 jobEvents.cancel()
@@ -150,8 +152,33 @@ public actor SchedulerService: Service {
             logger.warning("malformed heartbeat dropped")
         }
         consumer.ack(delivery)
-        await recover(abandoned, reason: "its worker never took it up")
+        // Metadata is asked about these on the next tick, never inside the heartbeat loop.
+        notTakenUp.append(contentsOf: abandoned)
         await dispatchReady()
+    }
+
+    /// Dispatches a live worker does not list (past the grace period), waiting to be checked.
+    private var notTakenUp: [SchedulingState.Assignment] = []
+
+    /// A live worker that does not run a dispatched attempt either finished it (its report is on the
+    /// way) or never claimed it. Only in the second case, when metadata still has the job QUEUED, does
+    /// it go back in the local queue; metadata is never asked to re-queue the attempt of a live worker.
+    private func checkNotTakenUp() async {
+        let pending = notTakenUp
+        notTakenUp = []
+        for assignment in pending {
+            do {
+                if try await metadata.call(GetJob(jobId: assignment.jobId)).status == .queued {
+                    logger.info(
+                        "re-queueing a dispatch its worker never took up",
+                        metadata: ["workerId": "\(assignment.workerId)", "jobId": "\(assignment.jobId)"])
+                    state.requeueLocally(assignment)
+                }
+            } catch {
+                if notTakenUp.count < 10_000 { notTakenUp.append(assignment) }
+            }
+        }
+        if !pending.isEmpty { await dispatchReady() }
     }
 
     /// Publishes every dispatch the state decides on now.

@@ -65,7 +65,6 @@ public struct SchedulingState: Sendable {
     }
 
     public var queuedCount: Int { queued.count }
-    public var workerCount: Int { workers.count }
 
     /// A job entered QUEUED (a new job, or one re-queued). Stale and duplicate events change nothing.
     public mutating func enqueue(_ event: JobEvent) {
@@ -118,10 +117,10 @@ public struct SchedulingState: Sendable {
             id: heartbeat.workerId, jobTypes: Set(heartbeat.jobTypes), slots: heartbeat.slots,
             draining: heartbeat.draining, lastSeen: now)
         let running = Dictionary(heartbeat.running.map { ($0.jobId, $0.attempt) }, uniquingKeysWith: max)
-        for (jobId, attempt) in running where assignments[jobId] == nil && !ended.contains(jobId) {
-            if let job = queued[jobId], job.attempt >= attempt { continue }
+        for job in heartbeat.running where assignments[job.jobId] == nil && !ended.contains(job.jobId) {
+            if let waiting = queued[job.jobId], waiting.attempt >= job.attempt { continue }
             recordRunning(
-                jobId: jobId, jobType: heartbeat.jobTypes.first ?? .runModel, attempt: attempt,
+                jobId: job.jobId, jobType: job.jobType ?? heartbeat.jobTypes.first ?? .runModel, attempt: job.attempt,
                 workerId: heartbeat.workerId, now: now)
         }
         let abandoned = assignments.values.filter { assignment in

@@ -61,10 +61,13 @@ public struct Heartbeat: MessagePayload, Hashable {
 public struct RunningJob: Codable, Sendable, Hashable {
     public var jobId: UUID
     public var attempt: Int
+    /// Optional in schema version 1 (older workers leave it out).
+    public var jobType: JobType?
 
-    public init(jobId: UUID, attempt: Int) {
+    public init(jobId: UUID, attempt: Int, jobType: JobType? = nil) {
         self.jobId = jobId
         self.attempt = attempt
+        self.jobType = jobType
     }
 }
 
