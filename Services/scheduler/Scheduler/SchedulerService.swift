@@ -105,7 +105,7 @@ public actor SchedulerService: Service {
             do {
                 let active = try await metadata.call(ListActiveJobs())
                 let now = Date()
-                for event in active.queued { enqueue(event) }
+                for event in active.queued { state.enqueue(event) }
                 for job in active.running {
                     if let worker = job.workerId {
                         state.recordRunning(jobId: job.jobId, jobType: job.jobType, attempt: job.attempt, workerId: worker, now: now)
@@ -122,8 +122,13 @@ public actor SchedulerService: Service {
         }
     }
 
-    private func enqueue(_ event: JobEvent) {
-        state.enqueue(event)
+    /// Publishes a work message (a dispatch or a cancellation) to one worker's queue, confirmed.
+    private func publishWork<Payload: MessagePayload>(_ payload: Payload, jobId: UUID, to workerId: String) async throws {
+        let envelope = Envelope(payload, correlationId: jobId.uuidString)
+        try await publisher.publish(
+            OutgoingMessage(
+                exchange: Topology.workExchange, routingKey: workerId, body: try envelope.encoded(),
+                messageId: envelope.messageId.uuidString, type: Payload.messageType))
     }
 
     private func handleEvent(_ delivery: AMQPDelivery) async {
@@ -133,7 +138,7 @@ public actor SchedulerService: Service {
             return
         }
         if event.status == .queued {
-            enqueue(event)
+            state.enqueue(event)
         } else if event.status.isTerminal {
             if event.status == .cancelled, let assignment = state.assignment(event.jobId) {
                 await tellWorkerToStop(assignment)
@@ -191,11 +196,7 @@ public actor SchedulerService: Service {
                     jobId: decision.jobId, attempt: decision.attempt, workerId: decision.workerId, jobType: decision.jobType)
                 group.addTask {
                     do {
-                        let envelope = Envelope(dispatch, correlationId: dispatch.jobId.uuidString)
-                        try await self.publisher.publish(
-                            OutgoingMessage(
-                                exchange: Topology.workExchange, routingKey: decision.workerId, body: try envelope.encoded(),
-                                messageId: envelope.messageId.uuidString, type: Dispatch.messageType))
+                        try await self.publishWork(dispatch, jobId: dispatch.jobId, to: decision.workerId)
                     } catch {
                         await self.undo(decision, error: error)
                     }
@@ -209,11 +210,7 @@ public actor SchedulerService: Service {
         let cancel = CancelAttempt(jobId: assignment.jobId, attempt: assignment.attempt, workerId: assignment.workerId)
         for attempt in 1...5 {
             do {
-                let envelope = Envelope(cancel, correlationId: cancel.jobId.uuidString)
-                try await publisher.publish(
-                    OutgoingMessage(
-                        exchange: Topology.workExchange, routingKey: assignment.workerId, body: try envelope.encoded(),
-                        messageId: envelope.messageId.uuidString, type: CancelAttempt.messageType))
+                try await publishWork(cancel, jobId: cancel.jobId, to: assignment.workerId)
                 return
             } catch {
                 logger.warning(
