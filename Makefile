@@ -12,7 +12,7 @@ INFRA    := deploy/local/infra.sh
 SERVICES := deploy/local/services.sh
 STATE    ?= $(or $(CONVEYOR_STATE),$(CURDIR)/.conveyor)
 
-.PHONY: help install build infra-up infra-down up down status demo test bench clean
+.PHONY: help install build infra-up infra-down up down status demo test bench clean openapi
 
 help: ## Show this help
 	@echo "Conveyor targets:"
@@ -53,3 +53,6 @@ bench: ## Release build + services + conveyor-bench (BENCH_JOBS=2000, BENCH_ARGS
 clean: ## Stop everything and delete the .conveyor state
 	@bash $(SERVICES) stop
 	@CONVEYOR_STATE="$(STATE)" bash $(INFRA) reset
+
+openapi: ## Embed docs/openapi.yaml in the gateway (run after editing it)
+	bash deploy/local/gen-openapi.sh

@@ -18,7 +18,9 @@ let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummi
 /// The seven services: executable product name, library target name, and what the library needs.
 let services: [(product: String, target: String, dependencies: [Target.Dependency])] = [
     ("api-gateway", "APIGateway", ["ConveyorModels", "AMQPClient", "ServiceKit", hummingbird]),
-    ("metadata", "Metadata", ["ConveyorModels", "AMQPClient", "PostgresClient", "ServiceKit"]),
+    ("metadata", "Metadata", [
+        "ConveyorModels", "AMQPClient", "PostgresClient", "ServiceKit", .product(name: "Crypto", package: "swift-crypto"),
+    ]),
     ("scheduler", "Scheduler", [
         "ConveyorModels", "AMQPClient", "ServiceKit", .product(name: "HeapModule", package: "swift-collections"),
     ]),
@@ -76,7 +78,7 @@ var targets: [Target] = [
         name: "SMTPClientTests", dependencies: ["SMTPClient"],
         path: "Tests/SMTPClientTests", swiftSettings: swiftSettings),
     .testTarget(
-        name: "MetadataTests", dependencies: ["Metadata", "PostgresClient", "ConveyorModels"],
+        name: "MetadataTests", dependencies: ["Metadata", "PostgresClient", "ConveyorModels", "ServiceKit"],
         path: "Tests/MetadataTests", swiftSettings: swiftSettings),
     .testTarget(
         name: "SchedulerTests", dependencies: ["Scheduler", "ConveyorModels"],
@@ -112,6 +114,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: targets
 )

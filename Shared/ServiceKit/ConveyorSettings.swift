@@ -18,6 +18,8 @@ import SystemPackage
 /// - `runner.slots`, `runner.workDir`, `importer.slots`, `exporter.slots`, `worker.heartbeatSeconds`,
 ///   `scheduler.workerTimeoutSeconds`
 /// - `log.level` (`trace` … `critical`), `log.format` (`text` or `json`: one JSON object per line)
+/// - `metadata.enabledJobTypes`, `metadata.logCapBytes`, `limits.maxCpus`, `limits.maxMemoryMB`,
+///   `limits.maxRunSeconds`, `gateway.maxUploadBytes`
 public struct ConveyorSettings: Sendable {
     public let reader: ConfigReader
 
@@ -62,8 +64,17 @@ public struct ConveyorSettings: Sendable {
     /// The job types this deployment accepts (`metadata.enabledJobTypes`, comma-separated).
     public var enabledJobTypes: Set<JobType> {
         Set(
-            string("metadata.enabledJobTypes", default: "IMPORT_MODEL,RUN_MODEL,EXPORT_DATA")
+            string("metadata.enabledJobTypes", default: JobType.allCases.map(\.rawValue).joined(separator: ","))
                 .split(separator: ",").compactMap { JobType(rawValue: $0.trimmingCharacters(in: .whitespaces)) })
+    }
+
+    /// What jobs may ask for here: enabled job types, `limits.maxCpus`, `limits.maxMemoryMB`,
+    /// `limits.maxRunSeconds`, and the external storages (`local`, at `export.root`).
+    public var deploymentLimits: DeploymentLimits {
+        DeploymentLimits(
+            enabledTypes: enabledJobTypes, maxCpus: int("limits.maxCpus", default: 64),
+            maxMemoryMB: int("limits.maxMemoryMB", default: 262_144),
+            maxRunSeconds: int("limits.maxRunSeconds", default: ResourceRequirements.maxRunSecondsLimit), storages: ["local"])
     }
 
     /// The health endpoint's address for `service` (e.g. `metadata` → `metadata.health.port`).

@@ -1,3 +1,4 @@
+import ConveyorModels
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -34,6 +35,16 @@ public enum ChildProcess {
         _ arguments: [String], workingDirectory: String, environment: [String: String], timeout: Duration? = nil,
         output: @escaping @Sendable (Data) async -> Void
     ) async throws -> Termination {
+        try await runMeasured(arguments, workingDirectory: workingDirectory, environment: environment, timeout: timeout, output: output).termination
+    }
+
+    /// Like ``run(_:workingDirectory:environment:timeout:output:)``, also answering what the process
+    /// (with the children it waited for) used: wall time, CPU time and peak resident memory.
+    public static func runMeasured(
+        _ arguments: [String], workingDirectory: String, environment: [String: String], timeout: Duration? = nil,
+        output: @escaping @Sendable (Data) async -> Void
+    ) async throws -> (termination: Termination, usage: ResourceUsage) {
+        let started = ContinuousClock.now
         var pipeFDs: [Int32] = [0, 0]
         guard pipe(&pipeFDs) == 0 else { throw JobFailure("cannot create a pipe: errno \(errno)") }
         let (readFD, writeFD) = (pipeFDs[0], pipeFDs[1])
@@ -68,11 +79,18 @@ public enum ChildProcess {
         }
 
         // Cancelling the calling task kills the whole process group.
-        return await withTaskCancellationHandler {
+        let (termination, rusage) = await withTaskCancellationHandler {
             await collect(pid: pid, chunks: chunks, timeout: timeout, output: output)
         } onCancel: {
             kill(-pid, SIGKILL)
         }
+        let elapsed = ContinuousClock.now - started
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
+        let usage = ResourceUsage(
+            wallSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            cpuUserSeconds: rusage.map { seconds($0.ru_utime) }, cpuSystemSeconds: rusage.map { seconds($0.ru_stime) },
+            maxResidentKB: rusage.map { Int($0.ru_maxrss) })
+        return (termination, usage)
     }
 
     /// Streams the output and waits for the end of the process (or its time limit).
@@ -81,31 +99,33 @@ public enum ChildProcess {
     /// of the group below, so cancelling the timer cannot cut the last lines off.
     private static func collect(
         pid: pid_t, chunks: AsyncStream<Data>, timeout: Duration?, output: @escaping @Sendable (Data) async -> Void
-    ) async -> Termination {
+    ) async -> (Termination, rusage?) {
         let reader = Task {
             for await chunk in chunks { await output(chunk) }
         }
-        let termination = await withTaskGroup(of: Termination?.self) { group in
+        let (termination, usage) = await withTaskGroup(of: (Termination, rusage?)?.self) { group in
             group.addTask { await wait(for: pid) }
             if let timeout {
                 group.addTask {
                     guard (try? await Task.sleep(for: timeout)) != nil else { return nil }
                     kill(-pid, SIGKILL)
-                    return .timedOut(timeout)
+                    return (.timedOut(timeout), nil)
                 }
             }
             var first: Termination?
+            var usage: rusage?
             while let next = await group.next() {
                 guard let next else { continue }
-                if first == nil { first = next }
+                if first == nil { first = next.0 }
+                if let measured = next.1 { usage = measured }
                 group.cancelAll()
             }
-            return first ?? .signalled(SIGKILL)
+            return (first ?? .signalled(SIGKILL), usage)
         }
         // The leader is gone: end the rest of its group so the output pipe closes.
         kill(-pid, SIGKILL)
         await reader.value
-        return termination
+        return (termination, usage)
     }
 
     private static func spawn(
@@ -174,16 +194,17 @@ public enum ChildProcess {
     }()
 
     /// Waits for the process on a dedicated thread.
-    private static func wait(for pid: pid_t) async -> Termination {
+    private static func wait(for pid: pid_t) async -> (Termination, rusage?) {
         await withCheckedContinuation { continuation in
             let waiter = Thread {
                 var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                var usage = rusage()
+                while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
                 let signal = status & 0x7f
                 if signal == 0 {
-                    continuation.resume(returning: .exited((status >> 8) & 0xff))
+                    continuation.resume(returning: (.exited((status >> 8) & 0xff), usage))
                 } else {
-                    continuation.resume(returning: .signalled(signal))
+                    continuation.resume(returning: (.signalled(signal), usage))
                 }
             }
             waiter.name = "child-wait-\(pid)"

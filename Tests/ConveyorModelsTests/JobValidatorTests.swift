@@ -24,13 +24,13 @@ struct JobValidatorTests {
         let job = try validator.decode(
             Data(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(id)"},"parameters":{"n":3}},"priority":70}"#.utf8))
         #expect(job.runModel?.model.objectId == id)
-        #expect(job.runModel?.parameters?["n"] == .number(3))
+        #expect(job.runModel?.parameters?["n"] == .integer(3))
         #expect(job.effectivePriority == 70)
     }
 
     @Test("malformed JSON names the body")
     func malformed() {
-        #expect(problems("{not json") == [FieldProblem(field: "$", reason: "body is not valid JSON")])
+        #expect(problems("{not json") == [FieldProblem(field: "$", reason: "the body is not valid JSON")])
         #expect(problems("\u{FF}\u{FE}") .first?.field == "$")
     }
 
@@ -51,7 +51,7 @@ struct JobValidatorTests {
     @Test("a wrong type is named with its path")
     func wrongType() {
         let found = problems(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"}},"priority":"high"}"#)
-        #expect(found == [FieldProblem(field: "priority", reason: "expected an integer")])
+        #expect(found == [FieldProblem(field: "priority", reason: "expected an integer, got a string")])
     }
 
     @Test("every semantic problem is listed, not only the first")
@@ -67,8 +67,13 @@ struct JobValidatorTests {
     }
 
     @Test("job types not enabled in the deployment are refused")
-    func disabledType() {
-        let found = problems(#"{"jobType":"RUN_FLOW"}"#)
+    func disabledType() throws {
+        var found: [FieldProblem] = []
+        do {
+            _ = try JobValidator(enabledTypes: [.runModel]).decode(Data(#"{"jobType":"RUN_FLOW"}"#.utf8))
+        } catch let failure as ValidationFailure {
+            found = failure.problems
+        }
         #expect(found.contains { $0.field == "jobType" && $0.reason.contains("not enabled") })
     }
 
@@ -77,5 +82,41 @@ struct JobValidatorTests {
         #expect(JobValidator.relativePathProblem("../etc/passwd", allowEmpty: false) != nil)
         #expect(JobValidator.relativePathProblem("/etc/passwd", allowEmpty: false) != nil)
         #expect(JobValidator.relativePathProblem("a/b.txt", allowEmpty: false) == nil)
+    }
+
+    @Test("structural problems are all listed with their JSON paths, unknown fields included")
+    func structuralProblems() {
+        let found = problems(
+            #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"nope","objectVersion":"2"},"parameters":{"a":{"type":"DATE","value":"2026-02-30"}},"inputs":{"x":{}}},"prioritty":1,"labels":{"k":3}}"#)
+        #expect(Set(found.map(\.field)) == [
+            "runModel.model.objectId", "runModel.model.objectVersion", "runModel.parameters.a.value", "runModel.inputs.x.objectId",
+            "prioritty", "labels.k",
+        ])
+        #expect(found.first { $0.field == "prioritty" }?.reason.hasPrefix("unknown field") == true)
+    }
+
+    @Test("every job type's section is checked, nested group jobs included")
+    func everyJobType() {
+        let model = UUID()
+        let found = problems(
+            #"{"jobType":"JOB_GROUP","jobGroup":{"groupType":"SEQUENTIAL","jobs":[{"jobType":"RUN_FLOW","runFlow":{"flow":{"objectId":"\#(model)","objectType":"MODEL"},"models":{}}},{"jobType":"IMPORT_DATA","importData":{"imports":{"raw":{"storage":"s3","path":"/abs"}}}},{"jobType":"EXPORT_DATA","exportData":{"inputs":{"a":{"objectId":"\#(model)"}},"exports":{"b":{"path":"out.csv"}},"outputs":{"a":{"objectId":"\#(model)"}}},"idempotencyKey":"k"}]}}"#)
+        #expect(Set(found.map(\.field)) == [
+            "jobGroup.jobs[0].runFlow.flow.objectType", "jobGroup.jobs[0].runFlow.models",
+            "jobGroup.jobs[1].importData.imports.raw.storage", "jobGroup.jobs[1].importData.imports.raw.path",
+            "jobGroup.jobs[2].exportData.exports.b", "jobGroup.jobs[2].exportData.exports", "jobGroup.jobs[2].exportData.outputs",
+            "jobGroup.jobs[2].idempotencyKey",
+        ])
+    }
+
+    @Test("resource requests beyond the deployment's limits are refused")
+    func limits() throws {
+        let validator = JobValidator(limits: DeploymentLimits(maxCpus: 4, maxMemoryMB: 1024, maxRunSeconds: 60))
+        var found: [FieldProblem] = []
+        do {
+            _ = try validator.decode(Data(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"}},"resources":{"cpus":8,"memoryMB":2048,"maxRunSeconds":61}}"#.utf8))
+        } catch let failure as ValidationFailure {
+            found = failure.problems
+        }
+        #expect(Set(found.map(\.field)) == ["resources.cpus", "resources.memoryMB", "resources.maxRunSeconds"])
     }
 }

@@ -28,8 +28,8 @@ struct BadRequestTests {
             status: 422, field: "runModel.model.objectId"),
         Case(
             name: "path escaping the export root",
-            body: #"{"jobType":"EXPORT_DATA","exportData":{"data":{"objectId":"\#(UUID())"},"path":"../../etc/passwd"}}"#,
-            status: 422, field: "exportData.path"),
+            body: #"{"jobType":"EXPORT_DATA","exportData":{"inputs":{"d":{"objectId":"\#(UUID())"}},"exports":{"d":{"path":"../../etc/passwd"}}}}"#,
+            status: 422, field: "exportData.exports.d.path"),
         Case(
             name: "bad e-mail address",
             body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"}},"notification":{"email":["x@y\r\nBcc: z@w"]}}"#,

@@ -28,7 +28,7 @@ struct JobLifecycleTests {
         let dataId = try #require(Platform.firstObjectId(run))
         let path = "e2e/\(runId.lowercased()).json"
         let exportId = try await Platform.submit(
-            #"{"jobType":"EXPORT_DATA","exportData":{"data":{"objectId":"\#(dataId)"},"path":"\#(path)"}}"#)
+            #"{"jobType":"EXPORT_DATA","exportData":{"inputs":{"summary":{"objectId":"\#(dataId)"}},"exports":{"summary":{"path":"\#(path)"}}}}"#)
         let export = try await Platform.waitForEnd(exportId)
         #expect(export["status"] as? String == "SUCCEEDED")
         let exported = Platform.repositoryRoot.appendingPathComponent(".conveyor/exports/\(path)").path

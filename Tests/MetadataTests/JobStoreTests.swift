@@ -2,6 +2,7 @@ import ConveyorModels
 import Foundation
 import Logging
 import PostgresClient
+import ServiceKit
 import Synchronization
 import Testing
 
@@ -29,14 +30,16 @@ struct JobStoreTests {
         pool = PostgresPool(
             configuration: PostgresConfiguration(url: base + "?options=-csearch_path%3D\(schema)", poolSize: 2), logger: logger)
         try await pool.migrate(MetadataSchema.migrations)
-        store = JobStore(pool: pool, validator: JobValidator(), eventsWritten: {}, logger: logger)
+        store = JobStore(
+            pool: pool, objects: ObjectStore(pool: pool, storage: InternalStorage(root: TestStorage.folder())),
+            validator: JobValidator(), logCapBytes: 64, eventsWritten: {}, logger: logger)
     }
 
-    func model() async throws -> UUID {
-        let id = UUID()
-        _ = try await pool.query(
-            "INSERT INTO objects (object_id, object_version, object_type, attributes) VALUES ($1, 1, 'MODEL', '{}')", [id])
-        return id
+    func model(_ declared: ModelDefinition? = nil) async throws -> UUID {
+        let definition = declared ?? ModelDefinition(language: "shell", repository: "r", version: "v1", entryPoint: "run.sh")
+        return try await pool.withTransaction { connection in
+            try await store.objects.insert(connection, definition: .model(definition), attributes: [:], storagePath: "models/x", jobId: nil)
+        }.objectId
     }
 
     func runJob(_ model: UUID, key: String? = nil) -> JobDefinition {

@@ -52,12 +52,12 @@ log "   job $IMPORT_ID SUCCEEDED; MODEL object $MODEL_ID"
 log "== 2. RUN_MODEL: the model with JSON parameters, e-mail to $EMAIL"
 RUN_ID="$(submit "{\"jobType\":\"RUN_MODEL\",\"runModel\":{\"model\":{\"objectId\":\"$MODEL_ID\"},\"parameters\":{\"text\":\"the quick brown fox jumps over the lazy dog and the quick cat\",\"top\":3}},\"owner\":\"demo\",\"priority\":60,\"notification\":{\"email\":[\"$EMAIL\"]}}")"
 RUN_JOB="$(wait_for "$RUN_ID")"
-DATA_ID="$(echo "$RUN_JOB" | json 'd["result"]["objects"][0]["objectId"]')"
+DATA_ID="$(echo "$RUN_JOB" | json 'd["result"]["outputs"]["summary"]["objectId"]')"
 log "   job $RUN_ID SUCCEEDED; DATA object $DATA_ID"
 
 log "== 3. EXPORT_DATA: the output to the local external storage"
 EXPORT_PATH="demo/summary-${RUN_ID,,}.json"
-EXPORT_ID="$(submit "{\"jobType\":\"EXPORT_DATA\",\"exportData\":{\"data\":{\"objectId\":\"$DATA_ID\"},\"storage\":\"local\",\"path\":\"$EXPORT_PATH\"},\"owner\":\"demo\"}")"
+EXPORT_ID="$(submit "{\"jobType\":\"EXPORT_DATA\",\"exportData\":{\"inputs\":{\"summary\":{\"objectId\":\"$DATA_ID\"}},\"exports\":{\"summary\":{\"storage\":\"local\",\"path\":\"$EXPORT_PATH\"}}},\"owner\":\"demo\"}")"
 wait_for "$EXPORT_ID" >/dev/null
 log "   job $EXPORT_ID SUCCEEDED"
 

@@ -12,15 +12,19 @@ public enum Gateway {
         router.add(middleware: ProblemMiddleware())
         router.addHealthRoute(
             service: "api-gateway", checks: [HealthCheck("amqp") { metadata.isConnected }])
-        JobRoutes(
-            metadata: metadata, validator: JobValidator(enabledTypes: settings.enabledJobTypes),
-            maxBodyBytes: settings.int("gateway.maxBodyBytes", default: 1 << 20)
+        let maxBodyBytes = settings.int("gateway.maxBodyBytes", default: 1 << 20)
+        JobRoutes(metadata: metadata, validator: JobValidator(limits: settings.deploymentLimits), maxBodyBytes: maxBodyBytes)
+            .add(to: router)
+        ObjectRoutes(
+            metadata: metadata, maxBodyBytes: maxBodyBytes,
+            maxUploadBytes: min(settings.int("gateway.maxUploadBytes", default: 32 << 20), CreateObject.maxContentBytes)
         ).add(to: router)
+        OpenAPIRoute.add(to: router)
         return router
     }
 
     /// Builds the gateway's services. Reads `gateway.host`, `gateway.port` (default 8080),
-    /// `gateway.maxBodyBytes`, `metadata.enabledJobTypes` and `amqp.*`.
+    /// `gateway.maxBodyBytes`, `gateway.maxUploadBytes`, `metadata.enabledJobTypes`, `limits.*` and `amqp.*`.
     public static func build(settings: ConveyorSettings, logger: Logger) throws -> [any Service] {
         let metadata = try MetadataClient(name: "gateway-rpc", settings: settings, logger: logger)
         let app = Application(

@@ -3,7 +3,8 @@ import Foundation
 import Hummingbird
 import ServiceKit
 
-/// `/api/v1/jobs`: submit, read, list jobs and read their logs.
+/// `/api/v1/jobs`: submit (or only validate) jobs, list and filter them, read one with its status
+/// history, its status as of a time, its result and its log; cancel and re-run.
 struct JobRoutes: Sendable {
     let metadata: MetadataClient
     let validator: JobValidator
@@ -12,30 +13,64 @@ struct JobRoutes: Sendable {
     func add(to router: Router<BasicRequestContext>) {
         let jobs = router.group("api/v1/jobs")
         jobs.post(use: submit)
+        jobs.post("validate", use: validate)
         jobs.get(use: list)
         jobs.get(":id", use: get)
+        jobs.get(":id/status", use: status)
+        jobs.get(":id/result", use: result)
         jobs.get(":id/log", use: log)
+        jobs.get(":id/log/stream", use: LogStream(metadata: metadata).follow)
         jobs.post(":id/cancel", use: cancel)
-        router.get("api/v1/objects/:id", use: object)
+        jobs.post(":id/rerun", use: rerun)
     }
 
-    /// `POST /api/v1/jobs`: answers 201 once metadata committed the job.
-    @Sendable func submit(request: Request, context: BasicRequestContext) async throws -> Response {
+    private func definition(_ request: Request) async throws -> JobDefinition {
         let body = try await request.body.collect(upTo: maxBodyBytes)
         var definition = try validator.decode(Data(buffer: body))
         if definition.idempotencyKey == nil, let key = request.headers[.init("Idempotency-Key")!] {
             definition.idempotencyKey = key
             try validator.validate(definition)
         }
-        let job = try await metadata.call(SubmitJob(definition: definition))
-        var response = try json(job, status: .created)
+        return definition
+    }
+
+    /// `POST /api/v1/jobs`: answers 201 once metadata committed the job.
+    @Sendable func submit(request: Request, context: BasicRequestContext) async throws -> Response {
+        let job = try await metadata.call(SubmitJob(definition: try await definition(request)))
+        var response = try RouteSupport.json(job, status: .created)
         response.headers[.location] = "/api/v1/jobs/\(job.jobId.uuidString.lowercased())"
         return response
     }
 
+    /// `POST /api/v1/jobs/validate`: the dry run; 200 with the pinned definition, or 422 listing every problem.
+    @Sendable func validate(request: Request, context: BasicRequestContext) async throws -> Response {
+        try RouteSupport.json(try await metadata.call(ValidateJob(definition: try await definition(request))))
+    }
+
     /// `GET /api/v1/jobs/{id}`: the job with its full status history.
     @Sendable func get(request: Request, context: BasicRequestContext) async throws -> Response {
-        try json(try await metadata.call(GetJob(jobId: try jobId(context))))
+        try RouteSupport.json(try await metadata.call(GetJob(jobId: try RouteSupport.uuid(context))))
+    }
+
+    /// `GET /api/v1/jobs/{id}/status?asOf=`: the status (with its message and time) at a moment.
+    @Sendable func status(request: Request, context: BasicRequestContext) async throws -> Response {
+        var query = QueryReader(request)
+        let asOf = query.date("asOf")
+        try query.check()
+        let job = try await metadata.call(GetJob(jobId: try RouteSupport.uuid(context)))
+        guard let update = asOf.map(job.status(asOf:)) ?? job.updates.last else {
+            throw Problem(.notFound, "job \(job.jobId.uuidString.lowercased()) was submitted after \(Timestamp.format(asOf!))")
+        }
+        return try RouteSupport.json(update)
+    }
+
+    /// `GET /api/v1/jobs/{id}/result`: the result record of a finished job (409 while it runs).
+    @Sendable func result(request: Request, context: BasicRequestContext) async throws -> Response {
+        let job = try await metadata.call(GetJob(jobId: try RouteSupport.uuid(context)))
+        guard job.status.isTerminal, let result = job.result else {
+            throw Problem(.conflict, "job \(job.jobId.uuidString.lowercased()) is \(job.status.rawValue); it has no result yet")
+        }
+        return try RouteSupport.json(result)
     }
 
     /// `POST /api/v1/jobs/{id}/cancel`: ends the job as CANCELLED (409 when it already ended).
@@ -45,9 +80,7 @@ struct JobRoutes: Sendable {
         let data = Data(buffer: try await request.body.collect(upTo: 16 * 1024))
         var reason: String? = nil
         if !data.isEmpty {
-            guard let body = try? ConveyorJSON.decode(Body.self, from: data) else {
-                throw Problem(.badRequest, "the body must be a JSON object", errors: [FieldProblem(field: "$", reason: "expected {\"reason\": string}")])
-            }
+            let body = try ConveyorJSON.decode(Body.self, from: data, checking: .object(["reason": .optional(.string)]))
             if let text = body.reason,
                 text.isEmpty || text.utf8.count > 500
                     || text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
@@ -56,45 +89,75 @@ struct JobRoutes: Sendable {
             }
             reason = body.reason
         }
-        return try json(try await metadata.call(CancelJob(jobId: try jobId(context), reason: reason)))
+        return try RouteSupport.json(try await metadata.call(CancelJob(jobId: try RouteSupport.uuid(context), reason: reason)))
     }
 
-    /// `GET /api/v1/jobs?limit=&cursor=&status=&jobType=&owner=`: newest first.
+    /// `POST /api/v1/jobs/{id}/rerun`: submits a finished job again with the same pinned versions.
+    @Sendable func rerun(request: Request, context: BasicRequestContext) async throws -> Response {
+        let key = request.headers[.init("Idempotency-Key")!]
+        if let key, key.isEmpty || key.count > 200 {
+            throw Problem(.badRequest, "invalid Idempotency-Key", errors: [FieldProblem(field: "Idempotency-Key", reason: "must be 1-200 characters")])
+        }
+        let job = try await metadata.call(RerunJob(jobId: try RouteSupport.uuid(context), idempotencyKey: key))
+        var response = try RouteSupport.json(job, status: .created)
+        response.headers[.location] = "/api/v1/jobs/\(job.jobId.uuidString.lowercased())"
+        return response
+    }
+
+    /// `GET /api/v1/jobs`: filters `status`, `jobType` (comma-separated), `owner`, `label=name:value`
+    /// (repeatable, all must match), `submittedFrom/To`, `startedFrom/To`, `finishedFrom/To`; `sort`
+    /// (submittedAt, startedAt, finishedAt, priority), `order` (desc, asc), `counts=true`, `limit`, `cursor`.
     @Sendable func list(request: Request, context: BasicRequestContext) async throws -> Response {
-        let query = request.uri.queryParameters
-        var problems: [FieldProblem] = []
-        var limit = 50
-        if let text = query["limit"] {
-            if let value = Int(String(text)), (1...ListJobs.maxLimit).contains(value) {
-                limit = value
+        var query = QueryReader(request)
+        let limit = query.integer("limit", in: 1...ListJobs.maxLimit) ?? 50
+        let statuses = query.list("status", JobStatus.self)
+        let types = query.list("jobType", JobType.self)
+        var labels: [String: String] = [:]
+        for text in query.query.getAll("label") {
+            let parts = text.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, !parts[0].isEmpty {
+                labels[String(parts[0])] = String(parts[1])
             } else {
-                problems.append(FieldProblem(field: "limit", reason: "must be an integer between 1 and \(ListJobs.maxLimit)"))
+                query.problems.append(FieldProblem(field: "label", reason: "must be name:value, got '\(text.prefix(60))'"))
             }
         }
-        var status: JobStatus?
-        if let text = query["status"] {
-            status = JobStatus(rawValue: String(text).uppercased())
-            if status == nil { problems.append(FieldProblem(field: "status", reason: "unknown status '\(text)'")) }
+        func range(_ name: String) -> TimeRange? {
+            let from = query.date(name + "From")
+            let to = query.date(name + "To")
+            return from == nil && to == nil ? nil : TimeRange(from: from, to: to)
         }
-        var type: JobType?
-        if let text = query["jobType"] {
-            type = JobType(rawValue: String(text).uppercased())
-            if type == nil { problems.append(FieldProblem(field: "jobType", reason: "unknown job type '\(text)'")) }
+        let submitted = range("submitted")
+        let started = range("started")
+        let finished = range("finished")
+        var sort: JobSort? = nil
+        if let text = query.string("sort") {
+            sort = JobSort(rawValue: text)
+            if sort == nil { query.problems.append(FieldProblem(field: "sort", reason: "must be one of \(JobSort.allCases.map(\.rawValue).joined(separator: ", "))")) }
         }
-        guard problems.isEmpty else { throw Problem(.badRequest, "invalid query parameters", errors: problems) }
+        var descending = true
+        if let text = query.string("order") {
+            if text == "asc" { descending = false } else if text != "desc" { query.problems.append(FieldProblem(field: "order", reason: "must be asc or desc")) }
+        }
+        let counts = query.bool("counts")
+        if let owner = query.string("owner"), owner.isEmpty || owner.count > 200 {
+            query.problems.append(FieldProblem(field: "owner", reason: "must be 1-200 characters"))
+        }
+        try query.check()
         let page = try await metadata.call(
             ListJobs(
-                limit: limit, cursor: query["cursor"].map(String.init), status: status, jobType: type,
-                owner: query["owner"].map(String.init)))
-        return try json(page)
+                limit: limit, cursor: query.string("cursor"), statuses: statuses, jobTypes: types, owner: query.string("owner"),
+                labels: labels.isEmpty ? nil : labels, submitted: submitted, started: started, finished: finished, sort: sort,
+                descending: descending, includeCounts: counts))
+        return try RouteSupport.json(page)
     }
 
-    /// `GET /api/v1/jobs/{id}/log?offset=&limit=`: the log as text, from a byte offset.
+    /// `GET /api/v1/jobs/{id}/log?offset=&limit=`: a byte range of the log as text.
     @Sendable func log(request: Request, context: BasicRequestContext) async throws -> Response {
-        let query = request.uri.queryParameters
-        let offset = try integer(query["offset"], name: "offset") ?? 0
-        let limit = try integer(query["limit"], name: "limit")
-        let log = try await metadata.call(GetJobLog(jobId: try jobId(context), offset: offset, limit: limit))
+        var query = QueryReader(request)
+        let offset = query.integer("offset", in: 0...Int.max) ?? 0
+        let limit = query.integer("limit", in: 1...Int.max)
+        try query.check()
+        let log = try await metadata.call(GetJobLog(jobId: try RouteSupport.uuid(context), offset: offset, limit: limit))
         return Response(
             status: .ok,
             headers: [
@@ -104,32 +167,5 @@ struct JobRoutes: Sendable {
                 .init("Conveyor-Log-Complete")!: log.complete ? "true" : "false",
             ],
             body: .init(byteBuffer: ByteBuffer(bytes: log.data)))
-    }
-
-    /// `GET /api/v1/objects/{id}?version=`: one object version (latest by default).
-    @Sendable func object(request: Request, context: BasicRequestContext) async throws -> Response {
-        let version = try integer(request.uri.queryParameters["version"], name: "version")
-        return try json(try await metadata.call(GetObject(selector: ObjectSelector(objectId: try jobId(context), objectVersion: version))))
-    }
-
-    private func jobId(_ context: BasicRequestContext) throws -> UUID {
-        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
-            throw Problem(.badRequest, "the id in the path is not a UUID", errors: [FieldProblem(field: "id", reason: "not a UUID")])
-        }
-        return id
-    }
-
-    private func integer(_ text: Substring?, name: String) throws -> Int? {
-        guard let text else { return nil }
-        guard let value = Int(String(text)), value >= 0 else {
-            throw Problem(.badRequest, "invalid query parameter", errors: [FieldProblem(field: name, reason: "must be a non-negative integer")])
-        }
-        return value
-    }
-
-    private func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try ConveyorJSON.encode(value))))
     }
 }

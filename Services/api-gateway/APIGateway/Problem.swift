@@ -41,11 +41,10 @@ struct Problem: HTTPResponseError, Encodable {
         case let problem as Problem:
             return problem
         case let failure as ValidationFailure:
-            let malformed = failure.problems.contains { $0.field == "$" }
-            return Problem(
-                malformed ? .badRequest : .unprocessableContent,
-                malformed ? "the request body is not valid JSON" : "the job definition is invalid",
-                errors: failure.problems)
+            if let malformed = failure.problems.first(where: { $0.field == "$" }) {
+                return Problem(.badRequest, malformed.reason, errors: failure.problems)
+            }
+            return Problem(.unprocessableContent, "the request is invalid", errors: failure.problems)
         case let failure as RPCFailure:
             switch failure.code {
             case .invalid: return Problem(.unprocessableContent, failure.message, errors: failure.problems)

@@ -1,31 +1,64 @@
 import ConveyorModels
 import Foundation
+import ServiceKit
 import WorkerKit
 
-/// Runs `EXPORT_DATA`: copies a DATA object's file from internal storage to the `local` external
-/// storage (the folder `export.root`), writing a temporary file and renaming it so the destination
-/// is never half-written.
+/// Runs `EXPORT_DATA`: each input (a DATA object) goes to its location in the `local` external
+/// storage (the folder `export.root`). Without a model the file is copied, to a temporary name and
+/// renamed, so a destination is never half-written. With a model, the model does the export: it
+/// gets each input as usual and its destination in `CONVEYOR_EXPORT_<NAME>`.
 public struct DataExporter: JobExecutor {
     public let jobTypes: [JobType] = [.exportData]
-    let storage: InternalStorage
+    let process: ModelProcess
     let exportRoot: String
 
     public init(storage: InternalStorage, exportRoot: String) {
-        self.storage = storage
+        self.process = ModelProcess(storage: storage)
         self.exportRoot = exportRoot
     }
 
     public func execute(_ job: ClaimedJob, log: JobLogWriter) async throws -> JobOutcome {
         guard let request = job.definition.exportData else { throw JobFailure("the job has no exportData section") }
-        if let problem = JobValidator.relativePathProblem(request.path, allowEmpty: false) {
-            throw JobFailure("exportData.path \(problem)")
+        var sources: [String: String] = [:]
+        var destinations: [String: String] = [:]
+        for (name, selector) in request.inputs.sorted(by: { $0.key < $1.key }) {
+            guard let location = request.exports[name] else { throw JobFailure("input '\(name)' has no export location") }
+            if let problem = JobValidator.relativePathProblem(location.path, allowEmpty: false) {
+                throw JobFailure("exportData.exports.\(name).path \(problem)")
+            }
+            let object = try await job.metadata(selector)
+            guard object.objectType == .data, let storagePath = object.storagePath else {
+                throw JobFailure("input '\(name)' (\(object.objectId)) is not a DATA object with content")
+            }
+            sources[name] = process.storage.path(storagePath)
+            destinations[name] = exportRoot + "/" + location.path
         }
-        let object = try await job.metadata(request.data)
-        guard object.objectType == .data, let storagePath = object.storagePath else {
-            throw JobFailure("object \(object.objectId) is not a DATA object with content")
+        if let modelSelector = request.model {
+            let folder = try process.storage.stagingFolder()
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            var environment = ["CONVEYOR_STORAGE_LOCAL": exportRoot]
+            for (name, destination) in destinations { environment["CONVEYOR_EXPORT_\(name.uppercased())"] = destination }
+            let run = try await process.run(
+                try await job.metadata(modelSelector), parameters: request.parameters ?? [:], inputs: sources, in: folder,
+                environment: environment, timeout: job.definition.resources?.maxRunSeconds.map { .seconds($0) }, log: log)
+            guard run.termination == .exited(0) else {
+                return JobOutcome(status: .failed, message: "export \(run.termination.failureMessage)", exitCode: nil, objects: [], logBytes: 0, resourceUsage: run.usage)
+            }
+            return JobOutcome(status: .succeeded, message: "the export model wrote \(destinations.count) export(s)", exitCode: 0, objects: [], logBytes: 0, resourceUsage: run.usage)
         }
-        let source = storage.path(storagePath)
-        let destination = exportRoot + "/" + request.path
+        var total = 0
+        for (name, source) in sources.sorted(by: { $0.key < $1.key }) {
+            let location = request.exports[name]!
+            total += try copy(source, to: destinations[name]!, job: job, label: "local:\(location.path)")
+            await log.line("exported input '\(name)' to local:\(location.path)")
+        }
+        let described = sources.count == 1 ? "local:\(request.exports.values.first!.path)" : "\(sources.count) locations"
+        return JobOutcome(
+            status: .succeeded, message: "exported to \(described) (\(total) bytes)", exitCode: nil, objects: [], logBytes: 0)
+    }
+
+    /// Copies one file atomically; answers its size.
+    private func copy(_ source: String, to destination: String, job: ClaimedJob, label: String) throws -> Int {
         let fileManager = FileManager.default
         try fileManager.createDirectory(
             atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -34,7 +67,7 @@ public struct DataExporter: JobExecutor {
         do {
             try fileManager.copyItem(atPath: source, toPath: temporary)
         } catch {
-            throw JobFailure("cannot read \(storagePath) from internal storage: \(error.localizedDescription)")
+            throw JobFailure("cannot read \(source) from internal storage: \(error.localizedDescription)")
         }
         // A cancelled job writes nothing to the destination.
         if Task.isCancelled {
@@ -43,12 +76,8 @@ public struct DataExporter: JobExecutor {
         }
         guard rename(temporary, destination) == 0 else {
             try? fileManager.removeItem(atPath: temporary)
-            throw JobFailure("cannot write \(request.path): \(String(cString: strerror(errno)))")
+            throw JobFailure("cannot write \(label): \(String(cString: strerror(errno)))")
         }
-        let size = (try? fileManager.attributesOfItem(atPath: destination)[.size] as? Int) ?? 0
-        await log.line("exported DATA \(object.objectId) v\(object.objectVersion) to local:\(request.path) (\(size) bytes)")
-        return JobOutcome(
-            status: .succeeded, message: "exported to local:\(request.path) (\(size) bytes)", exitCode: nil, objects: [],
-            logBytes: 0)
+        return (try? fileManager.attributesOfItem(atPath: destination)[.size] as? Int) ?? 0
     }
 }

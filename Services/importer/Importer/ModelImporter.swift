@@ -1,9 +1,11 @@
 import ConveyorModels
 import Foundation
+import ServiceKit
 import WorkerKit
 
 /// Runs `IMPORT_MODEL`: clones the repository at the requested version, stores a snapshot of the
-/// model's folder in internal storage and registers a MODEL object pointing at it.
+/// model's folder in internal storage and registers a MODEL object pointing at it, with what the
+/// model declares in `conveyor-model.json` next to its entry point (parameters, inputs, outputs).
 public struct ModelImporter: JobExecutor {
     public let jobTypes: [JobType] = [.importModel]
     let storage: InternalStorage
@@ -40,21 +42,28 @@ public struct ModelImporter: JobExecutor {
             throw JobFailure("entry point '\(request.entryPoint)' not found in '\(modelPath.isEmpty ? "." : modelPath)' at \(request.version)")
         }
         try? FileManager.default.removeItem(atPath: source + "/.git")
+        let declarations = try ModelManifest.read(from: source)
+        await log.line(declarations.summary)
 
         let relative = "models/\(job.jobId.uuidString.lowercased())-a\(job.attempt)"
         try storage.store(moving: source, to: relative)
         await log.line("stored model snapshot at \(relative)")
 
-        var attributes: [String: JSONValue] = request.modelAttrs ?? [:]
-        attributes["repository"] = .string(request.repository)
-        attributes["path"] = .string(modelPath)
-        attributes["entryPoint"] = .string(request.entryPoint)
-        attributes["language"] = .string(request.language)
-        attributes["version"] = .string(request.version)
-        attributes["commit"] = .string(commit)
+        var attributes: [String: Value] = [:]
+        if let updates = request.modelAttrs, case .success(let applied) = TagUpdate.apply(updates, to: [:], field: "modelAttrs") {
+            attributes = applied
+        }
+        attributes["conveyor_repository"] = .string(request.repository)
+        attributes["conveyor_version"] = .string(request.version)
+        attributes["conveyor_commit"] = .string(commit)
+        let definition = ModelDefinition(
+            language: request.language, repository: request.repository, packageGroup: request.packageGroup,
+            package: request.package, version: request.version, entryPoint: request.entryPoint, path: modelPath, commit: commit,
+            parameters: declarations.parameters, inputs: declarations.inputs, outputs: declarations.outputs)
         return JobOutcome(
             status: .succeeded, message: "imported model at commit \(commit.prefix(12))", exitCode: nil,
-            objects: [NewObject(objectType: .model, attributes: attributes, storagePath: relative)], logBytes: 0)
+            objects: [NewObject(objectType: .model, definition: .model(definition), attributes: attributes, storagePath: relative)],
+            logBytes: 0)
     }
 
     private func git(_ arguments: [String], in directory: String, log: JobLogWriter) async throws {

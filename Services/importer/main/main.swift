@@ -4,6 +4,6 @@ import WorkerKit
 
 await ServiceMain.run("importer") { settings, logger in
     try WorkerRuntime.build(
-        pool: "importer", executor: ModelImporter(storage: InternalStorage(root: settings.storageRoot)),
+        pool: "importer", executor: ImportExecutor(storage: InternalStorage(root: settings.storageRoot), externalRoot: settings.exportRoot),
         settings: settings, defaultHealthPort: 8183, logger: logger)
 }

@@ -13,46 +13,73 @@ extension JobStore {
             }
             let updates = try await connection.query(
                 "SELECT status, message, at FROM job_updates WHERE job_id = $1 ORDER BY seq", [jobId])
-            return try JobStore.record(row, updates: updates.map(JobStore.update))
+            var record = try JobStore.record(row, updates: updates.map(JobStore.update))
+            if record.jobType == .jobGroup {
+                record.childJobIds = try await connection.query(
+                    "SELECT job_id FROM jobs WHERE parent_job_id = $1 ORDER BY group_position", [jobId]
+                ).map { try $0.uuid("job_id") }
+            }
+            return record
         }
     }
 
-    /// Jobs newest first; the cursor is the position of the last job of the previous page.
+    /// Jobs matching the filters, sorted (newest first by default), one page at a time. The cursor
+    /// holds the sort key and id of the last job of the previous page, so jobs that arrive meanwhile
+    /// never shift a page.
     func list(_ request: ListJobs) async throws -> JobPage {
         let limit = max(1, min(request.limit, ListJobs.maxLimit))
-        var after: UUID? = nil
-        if let cursor = request.cursor {
-            guard let decoded = JobCursor.decode(cursor) else {
-                throw RPCFailure(code: .invalid, message: "invalid cursor", problems: [FieldProblem(field: "cursor", reason: "not a cursor returned by this API")])
+        let sort = request.sort ?? .submittedAt
+        let descending = request.descending ?? true
+        var after: JobListCursor? = nil
+        if let text = request.cursor {
+            guard let decoded = JobListCursor.decode(text), decoded.sort == sort, decoded.descending == descending else {
+                throw RPCFailure(code: .invalid, message: "invalid cursor", problems: [FieldProblem(field: "cursor", reason: "not a cursor returned by this API for this sort order")])
             }
             after = decoded
         }
-        return try await pool.withConnection { connection in
-            let rows = try await connection.query(
-                """
-                SELECT * FROM jobs
-                WHERE ($1::uuid IS NULL
-                       OR (submitted_at, job_id) < (SELECT submitted_at, job_id FROM jobs WHERE job_id = $1::uuid))
-                  AND ($2::text IS NULL OR status = $2::text)
-                  AND ($3::text IS NULL OR job_type = $3::text)
-                  AND ($4::text IS NULL OR owner = $4::text)
-                ORDER BY submitted_at DESC, job_id DESC
-                LIMIT $5
-                """,
-                [after, request.status?.rawValue, request.jobType?.rawValue, request.owner, limit + 1])
-            let page = Array(rows.prefix(limit))
-            let ids = try page.map { try $0.uuid("job_id").uuidString.lowercased() }
-            let updateRows = try await connection.query(
-                """
-                SELECT job_id, status, message, at FROM job_updates
-                WHERE job_id = ANY($1::uuid[]) ORDER BY job_id, seq
-                """, ["{\(ids.joined(separator: ","))}"])
-            var updates: [UUID: [JobStatusUpdate]] = [:]
-            for row in updateRows { updates[try row.uuid("job_id"), default: []].append(try JobStore.update(row)) }
-            let jobs = try page.map { row in try JobStore.record(row, updates: updates[try row.uuid("job_id")] ?? []) }
-            let next = rows.count > limit ? jobs.last.map { JobCursor.encode($0.jobId) } : nil
-            return JobPage(jobs: jobs, nextCursor: next)
+        var filter = JobFilterSQL()
+        filter.add(request)
+        let key = sort.sqlExpression
+        var conditions = filter.conditions
+        if let after {
+            conditions.append("(\(key), job_id) \(descending ? "<" : ">") (\(filter.bind(after.key))::\(sort.sqlType), \(filter.bind(after.jobId))::uuid)")
         }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let direction = descending ? "DESC" : "ASC"
+        let sql = "SELECT *, (\(key))::text AS sort_key FROM jobs \(whereClause) ORDER BY \(key) \(direction), job_id \(direction) LIMIT \(filter.bind(limit + 1))"
+        return try await pool.withConnection { connection in
+            let rows = try await connection.query(sql, filter.parameters)
+            let page = Array(rows.prefix(limit))
+            let updates = try await self.updates(of: try page.map { try $0.uuid("job_id") }, connection)
+            let jobs = try page.map { row in try JobStore.record(row, updates: updates[try row.uuid("job_id")] ?? []) }
+            var next: String? = nil
+            if rows.count > limit, let last = page.last {
+                next = JobListCursor(sort: sort, descending: descending, key: try last.string("sort_key"), jobId: try last.uuid("job_id")).encoded()
+            }
+            var counts: JobCounts? = nil
+            if request.includeCounts == true {
+                var countFilter = JobFilterSQL()
+                countFilter.add(request)
+                let countWhere = countFilter.conditions.isEmpty ? "" : "WHERE " + countFilter.conditions.joined(separator: " AND ")
+                let countRows = try await connection.query(
+                    "SELECT status, count(*) AS n FROM jobs \(countWhere) GROUP BY status", countFilter.parameters)
+                var byStatus: [String: Int] = [:]
+                for row in countRows { byStatus[try row.string("status")] = try row.int("n") }
+                counts = JobCounts(total: byStatus.values.reduce(0, +), byStatus: byStatus)
+            }
+            return JobPage(jobs: jobs, nextCursor: next, counts: counts)
+        }
+    }
+
+    /// The status histories of several jobs.
+    func updates(of jobIds: [UUID], _ connection: PostgresConnection) async throws -> [UUID: [JobStatusUpdate]] {
+        guard !jobIds.isEmpty else { return [:] }
+        let rows = try await connection.query(
+            "SELECT job_id, status, message, at FROM job_updates WHERE job_id = ANY($1::uuid[]) ORDER BY job_id, seq",
+            [AttributeIndex.arrayLiteral(jobIds.map(\.lowercased))])
+        var updates: [UUID: [JobStatusUpdate]] = [:]
+        for row in rows { updates[try row.uuid("job_id"), default: []].append(try JobStore.update(row)) }
+        return updates
     }
 
     /// A byte range of the job's log (its current attempt).
@@ -92,7 +119,7 @@ extension JobStore {
         let rows = try await pool.query(
             """
             SELECT job_id, job_type, owner, priority, status, status_message, attempt, worker_id, submitted_at
-            FROM jobs WHERE status IN ('QUEUED', 'SUBMITTED', 'RUNNING')
+            FROM jobs WHERE status IN ('QUEUED', 'SUBMITTED', 'RUNNING') AND job_type <> 'JOB_GROUP'
             """)
         var queued: [JobEvent] = []
         var running: [ActiveAssignment] = []
@@ -113,22 +140,5 @@ extension JobStore {
             }
         }
         return ActiveJobs(queued: queued, running: running)
-    }
-
-    /// One object version (the latest when the selector names none).
-    func object(_ selector: ObjectSelector) async throws -> ObjectRecord {
-        let rows = try await pool.query(
-            """
-            SELECT * FROM objects WHERE object_id = $1 AND ($2::int IS NULL OR object_version = $2::int)
-            ORDER BY object_version DESC LIMIT 1
-            """, [selector.objectId, selector.objectVersion])
-        guard let row = rows.first else {
-            throw RPCFailure(code: .notFound, message: "no object \(selector.objectId)")
-        }
-        let record = try JobStore.object(row)
-        if let type = selector.objectType, type != record.objectType {
-            throw RPCFailure(code: .invalid, message: "object \(selector.objectId) is a \(record.objectType.rawValue), not a \(type.rawValue)")
-        }
-        return record
     }
 }

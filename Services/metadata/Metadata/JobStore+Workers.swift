@@ -44,26 +44,50 @@ extension JobStore {
         return result
     }
 
-    /// Ends a job that is not terminal yet as CANCELLED (compare-and-set on the locked row).
+    /// Ends a job that is not terminal yet as CANCELLED (compare-and-set on the locked row); a
+    /// group's unfinished jobs are cancelled with it, in the same transaction.
     /// - Throws: ``RPCFailure`` `notFound`, or `conflict` when the job already ended.
     func cancel(_ request: CancelJob) async throws -> JobRecord {
         try await pool.withTransaction { connection in
-            guard let row = try await connection.query("SELECT * FROM jobs WHERE job_id = $1 FOR UPDATE", [request.jobId]).first else {
-                throw RPCFailure(code: .notFound, message: "no job \(request.jobId)")
+            guard let row = try await connection.query("SELECT status FROM jobs WHERE job_id = $1", [request.jobId]).first else {
+                throw RPCFailure(code: .notFound, message: "no job \(request.jobId.lowercased)")
             }
             let status = JobStatus(rawValue: try row.string("status"))!
-            guard status.canTransition(to: .cancelled) else {
-                throw RPCFailure(code: .conflict, message: "job \(request.jobId) is already \(status.rawValue)")
+            guard !status.isTerminal else {
+                throw RPCFailure(code: .conflict, message: "job \(request.jobId.lowercased) is already \(status.rawValue)")
             }
-            _ = try await connection.query(
-                "UPDATE jobs SET finished_at = clock_timestamp(), lease_until = NULL WHERE job_id = $1", [request.jobId])
             let reason = request.reason.map { "cancelled: \($0)" } ?? "cancelled on request"
-            try await transition(
-                connection, jobId: request.jobId, to: .cancelled, message: reason, from: status,
-                base: try JobStore.eventBase(row, attempt: try row.int("attempt")))
+            guard try await cancel(connection, jobId: request.jobId, message: reason) else {
+                throw RPCFailure(code: .conflict, message: "job \(request.jobId.lowercased) ended meanwhile")
+            }
         }
         eventsWritten()
         return try await job(request.jobId)
+    }
+
+    /// Cancels one job and its unfinished children (children first: locks are taken from the leaves
+    /// up, the same order in which a finishing child locks its group). Returns false when it had ended.
+    @discardableResult
+    func cancel(_ connection: PostgresConnection, jobId: UUID, message: String, cascading: Bool = false) async throws -> Bool {
+        let children = try await connection.query(
+            "SELECT job_id FROM jobs WHERE parent_job_id = $1 AND status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') ORDER BY job_id",
+            [jobId])
+        for child in children {
+            try await cancel(connection, jobId: try child.uuid("job_id"), message: "cancelled with its group: \(message)", cascading: true)
+        }
+        guard let row = try await connection.query("SELECT * FROM jobs WHERE job_id = $1 FOR UPDATE", [jobId]).first else { return false }
+        let status = JobStatus(rawValue: try row.string("status"))!
+        guard status.canTransition(to: .cancelled) else { return false }
+        _ = try await connection.query(
+            "UPDATE jobs SET finished_at = clock_timestamp(), lease_until = NULL WHERE job_id = $1", [jobId])
+        try await transition(
+            connection, jobId: jobId, to: .cancelled, message: message, from: status,
+            base: try JobStore.eventBase(row, attempt: try row.int("attempt")))
+        try await recordResult(connection, jobId: jobId, JobResult(status: .cancelled, message: message, exitCode: nil, objects: [], logBytes: 0), attempt: try row.int("attempt"))
+        if !cascading, let parent = row.uuidIfPresent("parent_job_id") {
+            try await childEnded(connection, parentId: parent)
+        }
+        return true
     }
 
     /// Puts a dispatched or running attempt back in the queue (its worker went silent).
@@ -90,12 +114,13 @@ extension JobStore {
     func apply(_ report: JobReport) async throws {
         switch report.kind {
         case .log(let chunk):
+            guard let data = LogCap.kept(chunk, cap: logCapBytes) else { return }
             _ = try await pool.query(
                 """
                 INSERT INTO job_log_chunks (job_id, attempt, byte_offset, data)
                 SELECT $1, $2, $3, $4 FROM jobs WHERE job_id = $1 AND attempt = $2
                 ON CONFLICT DO NOTHING
-                """, [report.jobId, report.attempt, chunk.offset, chunk.data])
+                """, [report.jobId, report.attempt, chunk.offset, data])
         case .finished(let outcome):
             let applied = try await finish(report, outcome)
             if applied { eventsWritten() }
@@ -103,7 +128,10 @@ extension JobStore {
     }
 
     func finish(_ report: JobReport, _ outcome: JobOutcome) async throws -> Bool {
-        try await pool.withTransaction { connection in
+        // The complete log is kept as a FILE (written before the transaction: storage is append-only
+        // and the path is unique per attempt, so a retried report finds it there).
+        let log = try await completeLog(jobId: report.jobId, attempt: report.attempt)
+        return try await pool.withTransaction { connection in
             guard let row = try await connection.query("SELECT * FROM jobs WHERE job_id = $1 FOR UPDATE", [report.jobId]).first else {
                 return false
             }
@@ -113,27 +141,68 @@ extension JobStore {
                     "report ignored", metadata: ["jobId": "\(report.jobId)", "attempt": "\(report.attempt)", "status": "\(status)"])
                 return false
             }
-            var objects: [ObjectSelector] = []
+            var registered: [TagSelector] = []
+            var outputs: [String: TagSelector] = [:]
             for object in outcome.objects {
-                let id = UUID()
-                _ = try await connection.query(
-                    """
-                    INSERT INTO objects (object_id, object_version, object_type, attributes, storage_path, job_id)
-                    VALUES ($1, 1, $2, $3, $4, $5)
-                    """,
-                    [id, object.objectType.rawValue, try PostgresJSON(ConveyorJSON.encode(object.attributes)), object.storagePath, report.jobId])
-                objects.append(ObjectSelector(objectType: object.objectType, objectId: id, objectVersion: 1))
+                let record = try await objects.insert(
+                    connection, definition: object.definition, attributes: object.attributes, storagePath: object.storagePath,
+                    jobId: report.jobId, prior: object.priorVersion.map { TagSelector(objectId: $0.objectId) })
+                registered.append(record.selector)
+                if let name = object.outputName { outputs[name] = record.selector }
             }
-            let result = JobResult(exitCode: outcome.exitCode, objects: objects, logBytes: outcome.logBytes)
+            let logFile = try await storeLogFile(connection, log, jobId: report.jobId, attempt: report.attempt)
+            let result = JobResult(
+                status: outcome.status, message: outcome.message, exitCode: outcome.exitCode, objects: registered,
+                outputs: outputs.isEmpty ? nil : outputs, logFile: logFile, logBytes: log.count,
+                logTruncated: log.count > logCapBytes ? true : nil, resourceUsage: outcome.resourceUsage)
             _ = try await connection.query(
-                "UPDATE jobs SET result = $2, finished_at = clock_timestamp(), lease_until = NULL WHERE job_id = $1",
-                [report.jobId, try PostgresJSON(ConveyorJSON.encode(result))])
+                "UPDATE jobs SET finished_at = clock_timestamp(), lease_until = NULL WHERE job_id = $1", [report.jobId])
+            try await recordResult(connection, jobId: report.jobId, result, attempt: report.attempt)
             var base = try JobStore.eventBase(row, attempt: report.attempt)
             base.exitCode = outcome.exitCode
             base.logTail = try await logTail(connection, jobId: report.jobId, attempt: report.attempt)
             try await transition(connection, jobId: report.jobId, to: outcome.status, message: outcome.message, from: status, base: base)
+            if let parent = row.uuidIfPresent("parent_job_id") {
+                try await childEnded(connection, parentId: parent)
+            }
             return true
         }
+    }
+
+    /// Writes the job's result record.
+    func recordResult(_ connection: PostgresConnection, jobId: UUID, _ result: JobResult, attempt: Int) async throws {
+        _ = try await connection.query(
+            "UPDATE jobs SET result = $2 WHERE job_id = $1", [jobId, try PostgresJSON(ConveyorJSON.encode(result))])
+    }
+
+    /// The whole log of an attempt, in order (up to the first gap).
+    func completeLog(jobId: UUID, attempt: Int) async throws -> Data {
+        let chunks = try await pool.query(
+            "SELECT byte_offset, data FROM job_log_chunks WHERE job_id = $1 AND attempt = $2 ORDER BY byte_offset",
+            [jobId, attempt])
+        var data = Data()
+        for chunk in chunks {
+            let offset = Int(try chunk.int64("byte_offset"))
+            let bytes = try chunk.data("data")
+            guard offset <= data.count else { break }
+            data.append(bytes.dropFirst(data.count - offset))
+        }
+        return data
+    }
+
+    /// Keeps a finished attempt's log as a FILE object.
+    private func storeLogFile(_ connection: PostgresConnection, _ log: Data, jobId: UUID, attempt: Int) async throws -> TagSelector {
+        let name = "\(jobId.lowercased)-attempt-\(attempt).log"
+        let path = "logs/\(jobId.lowercased)/attempt-\(attempt).log"
+        if !FileManager.default.fileExists(atPath: objects.storage.path(path)) {
+            try objects.storage.store(log, at: path)
+        }
+        let record = try await objects.insert(
+            connection,
+            definition: .file(FileDefinition(name: name, mimeType: "text/plain", sizeBytes: log.count, sha256: LogCap.sha256(log))),
+            attributes: ["conveyor_job_id": .string(jobId.lowercased), "conveyor_kind": .string("job_log")],
+            storagePath: path, jobId: jobId)
+        return record.selector
     }
 
     func logTail(_ connection: PostgresConnection, jobId: UUID, attempt: Int) async throws -> String {

@@ -7,7 +7,10 @@ import PostgresClient
 /// its status history and writes the resulting event to the outbox.
 struct JobStore: Sendable {
     let pool: PostgresPool
+    let objects: ObjectStore
     let validator: JobValidator
+    /// The largest log kept per attempt; what comes after is dropped behind a marker line.
+    let logCapBytes: Int
     /// Wakes the outbox relay after a commit that wrote events.
     let eventsWritten: @Sendable () -> Void
     let logger: Logger
@@ -17,22 +20,30 @@ struct JobStore: Sendable {
 
     // MARK: Status changes
 
-    /// Moves a locked job to `status` (a legal transition), records it and writes the event to the outbox.
+    /// Moves a job from `previous` to `status`: compare-and-set on the current status, legal
+    /// transitions only; the change is appended to the job's history and its event written to the outbox.
+    /// - Throws: ``RPCFailure`` `conflict` when the job is not in `previous` (any more), or the
+    ///   transition is not in the table.
     func transition(
         _ connection: PostgresConnection, jobId: UUID, to status: JobStatus, message: String, from previous: JobStatus,
         base: JobEventBase, publish: Bool = true
     ) async throws {
-        precondition(previous.canTransition(to: status), "illegal transition \(previous) → \(status)")
+        guard previous.canTransition(to: status) else {
+            throw RPCFailure(code: .conflict, message: "job \(jobId.lowercased) cannot go from \(previous.rawValue) to \(status.rawValue)")
+        }
         let rows = try await connection.query(
             """
             WITH changed AS (
-                UPDATE jobs SET status = $2, status_message = $3 WHERE job_id = $1 RETURNING job_id
+                UPDATE jobs SET status = $2, status_message = $3 WHERE job_id = $1 AND status = $4 RETURNING job_id
             )
             INSERT INTO job_updates (job_id, seq, status, message, at)
             SELECT job_id, COALESCE((SELECT MAX(seq) FROM job_updates WHERE job_id = $1), 0) + 1, $2, $3, clock_timestamp()
             FROM changed
             RETURNING at
-            """, [jobId, status.rawValue, message])
+            """, [jobId, status.rawValue, message, previous.rawValue])
+        guard !rows.isEmpty else {
+            throw RPCFailure(code: .conflict, message: "job \(jobId.lowercased) is no longer \(previous.rawValue)")
+        }
         guard publish else { return }
         let event = JobEvent(
             jobId: jobId, jobType: base.jobType, status: status, previousStatus: previous, message: message,
@@ -77,16 +88,7 @@ struct JobStore: Sendable {
             statusMessage: try row.string("status_message"), attempt: try row.int("attempt"),
             workerId: row.stringIfPresent("worker_id"), submittedAt: try row.date("submitted_at"),
             startedAt: row.dateIfPresent("started_at"), finishedAt: row.dateIfPresent("finished_at"), updates: updates,
-            result: result)
-    }
-
-    static func object(_ row: PostgresRow) throws -> ObjectRecord {
-        ObjectRecord(
-            objectType: ObjectType(rawValue: try row.string("object_type")) ?? .data,
-            objectId: try row.uuid("object_id"), objectVersion: try row.int("object_version"),
-            attributes: try ConveyorJSON.decode([String: JSONValue].self, from: Data(try row.string("attributes").utf8)),
-            storagePath: row.stringIfPresent("storage_path"), createdAt: try row.date("created_at"),
-            jobId: row.uuidIfPresent("job_id"))
+            result: result, rerunOf: row.uuidIfPresent("rerun_of"), parentJobId: row.uuidIfPresent("parent_job_id"))
     }
 }
 
@@ -102,25 +104,4 @@ struct JobEventBase {
     var startedAt: Date? = nil
     var exitCode: Int? = nil
     var logTail: String? = nil
-}
-
-/// The opaque paging cursor: the last job of a page; the next page starts after its position
-/// (submitted_at, job_id), so jobs that arrive meanwhile never shift a page.
-enum JobCursor {
-    static func encode(_ id: UUID) -> String {
-        Data("after:\(id.uuidString)".utf8).base64EncodedString()
-    }
-
-    static func decode(_ cursor: String) -> UUID? {
-        guard let data = Data(base64Encoded: cursor) else { return nil }
-        let text = String(decoding: data, as: UTF8.self)
-        guard text.hasPrefix("after:") else { return nil }
-        return UUID(uuidString: String(text.dropFirst("after:".count)))
-    }
-}
-
-/// A referenced object's pinned version, or why it cannot be used.
-enum ObjectResolution {
-    case version(Int)
-    case problem(FieldProblem)
 }

@@ -62,6 +62,89 @@ enum MetadataSchema {
                     body bytea NOT NULL,
                     created_at timestamptz NOT NULL DEFAULT clock_timestamp()
                 );
-                """)
+                """),
+        PostgresMigration(
+            version: 2, name: "versioned objects and tags, attribute search index, job filters, groups and re-runs",
+            sql: """
+                ALTER TABLE objects ADD COLUMN definition jsonb, ADD COLUMN superseded_at timestamptz;
+                UPDATE objects SET definition = CASE object_type
+                    WHEN 'MODEL' THEN jsonb_build_object('objectType', 'MODEL', 'model', jsonb_strip_nulls(jsonb_build_object(
+                        'language', attributes->>'language', 'repository', attributes->>'repository',
+                        'version', attributes->>'version', 'entryPoint', attributes->>'entryPoint',
+                        'path', attributes->>'path', 'commit', attributes->>'commit')))
+                    ELSE jsonb_build_object('objectType', object_type, lower(object_type), '{}'::jsonb) END;
+                ALTER TABLE objects ALTER COLUMN definition SET NOT NULL;
+
+                CREATE TABLE object_tags (
+                    tag_key bigserial PRIMARY KEY,
+                    object_id uuid NOT NULL,
+                    object_version int NOT NULL,
+                    tag_version int NOT NULL,
+                    object_type text NOT NULL,
+                    attributes jsonb NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    superseded_at timestamptz,
+                    -- the period in which this tag is the latest tag of the latest object version
+                    search_from timestamptz NOT NULL,
+                    search_to timestamptz,
+                    UNIQUE (object_id, object_version, tag_version),
+                    FOREIGN KEY (object_id, object_version) REFERENCES objects (object_id, object_version)
+                );
+                CREATE INDEX object_tags_current ON object_tags (object_type, tag_key) WHERE search_to IS NULL;
+                CREATE INDEX object_tags_current_all ON object_tags (tag_key) WHERE search_to IS NULL;
+                CREATE INDEX object_tags_period ON object_tags (search_from, search_to);
+
+                CREATE TABLE tag_attrs (
+                    tag_key bigint NOT NULL REFERENCES object_tags (tag_key),
+                    attr_name text NOT NULL,
+                    v_text text,
+                    v_num numeric,
+                    v_bool boolean,
+                    v_time timestamptz
+                );
+                CREATE INDEX tag_attrs_key ON tag_attrs (tag_key, attr_name);
+                CREATE INDEX tag_attrs_text ON tag_attrs (attr_name, v_text, tag_key) WHERE v_text IS NOT NULL;
+                CREATE INDEX tag_attrs_num ON tag_attrs (attr_name, v_num, tag_key) WHERE v_num IS NOT NULL;
+                CREATE INDEX tag_attrs_time ON tag_attrs (attr_name, v_time, tag_key) WHERE v_time IS NOT NULL;
+                CREATE INDEX tag_attrs_bool ON tag_attrs (attr_name, v_bool, tag_key) WHERE v_bool IS NOT NULL;
+
+                -- Existing objects: their plain JSON attributes become typed tag version 1.
+                INSERT INTO object_tags (object_id, object_version, tag_version, object_type, attributes, created_at,
+                                         search_from, search_to)
+                SELECT o.object_id, o.object_version, 1, o.object_type,
+                       COALESCE((SELECT jsonb_object_agg(key, jsonb_build_object(
+                           'type', CASE jsonb_typeof(value)
+                               WHEN 'boolean' THEN 'BOOLEAN'
+                               WHEN 'number' THEN CASE WHEN value::text ~ '^-?[0-9]+$' THEN 'INTEGER' ELSE 'FLOAT' END
+                               ELSE 'STRING' END,
+                           'value', CASE WHEN jsonb_typeof(value) IN ('boolean', 'number', 'string') THEN value
+                                         ELSE to_jsonb(value::text) END))
+                           FROM jsonb_each(o.attributes) WHERE jsonb_typeof(value) <> 'null'), '{}'::jsonb),
+                       o.created_at, o.created_at,
+                       CASE WHEN o.object_version < (SELECT max(object_version) FROM objects x WHERE x.object_id = o.object_id)
+                            THEN o.created_at END
+                FROM objects o;
+                INSERT INTO tag_attrs (tag_key, attr_name, v_text, v_num, v_bool)
+                SELECT t.tag_key, e.key,
+                       CASE WHEN e.value->>'type' = 'STRING' THEN e.value->>'value' END,
+                       CASE WHEN e.value->>'type' IN ('INTEGER', 'FLOAT') THEN (e.value->>'value')::numeric END,
+                       CASE WHEN e.value->>'type' = 'BOOLEAN' THEN (e.value->>'value')::boolean END
+                FROM object_tags t, jsonb_each(t.attributes) e;
+                ALTER TABLE objects DROP COLUMN attributes;
+
+                ALTER TABLE jobs ADD COLUMN labels jsonb NOT NULL DEFAULT '{}'::jsonb,
+                                 ADD COLUMN rerun_of uuid REFERENCES jobs (job_id),
+                                 ADD COLUMN parent_job_id uuid REFERENCES jobs (job_id),
+                                 ADD COLUMN group_position int;
+                UPDATE jobs SET labels = COALESCE(definition->'labels', '{}'::jsonb);
+                CREATE INDEX jobs_labels ON jobs USING gin (labels jsonb_path_ops);
+                CREATE INDEX jobs_status ON jobs (status, submitted_at DESC, job_id DESC);
+                CREATE INDEX jobs_type ON jobs (job_type, submitted_at DESC, job_id DESC);
+                CREATE INDEX jobs_owner ON jobs (owner, submitted_at DESC, job_id DESC);
+                CREATE INDEX jobs_started ON jobs (started_at, job_id);
+                CREATE INDEX jobs_finished ON jobs (finished_at, job_id);
+                CREATE INDEX jobs_priority ON jobs (priority, submitted_at, job_id);
+                CREATE INDEX jobs_children ON jobs (parent_job_id, group_position) WHERE parent_job_id IS NOT NULL;
+                """),
     ]
 }

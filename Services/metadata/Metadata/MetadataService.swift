@@ -12,7 +12,8 @@ public enum MetadataService {
     /// Builds the service's parts: database pool, AMQP connections, RPC server, report consumer,
     /// outbox relay and health endpoint. Applies pending schema migrations before returning.
     ///
-    /// Reads `postgres.*`, `amqp.*`, `metadata.health.port` (default 8181), `metadata.enabledJobTypes`.
+    /// Reads `postgres.*`, `amqp.*`, `metadata.health.port` (default 8181), `metadata.enabledJobTypes`,
+    /// `metadata.logCapBytes`, `limits.*`, `storage.root` (uploaded files and complete logs are kept there).
     public static func build(settings: ConveyorSettings, logger: Logger) async throws -> [any Service] {
         let pool = PostgresPool(
             configuration: PostgresConfiguration(url: settings.postgresURL, poolSize: settings.postgresPoolSize),
@@ -27,7 +28,10 @@ public enum MetadataService {
             logger: logger)
         let relay = OutboxRelay(pool: pool, publisher: publisher, logger: logger)
         let store = JobStore(
-            pool: pool, validator: JobValidator(enabledTypes: settings.enabledJobTypes), eventsWritten: { relay.notify() }, logger: logger)
+            pool: pool, objects: ObjectStore(pool: pool, storage: InternalStorage(root: settings.storageRoot)),
+            validator: JobValidator(limits: settings.deploymentLimits),
+            logCapBytes: settings.int("metadata.logCapBytes", default: 8 * 1024 * 1024), eventsWritten: { relay.notify() },
+            logger: logger)
         let health = HealthServer.make(
             service: "metadata", settings: settings, defaultPort: 8181,
             checks: [

@@ -61,7 +61,16 @@ final class RPCServer: Service, Sendable {
         case ClaimJob.messageType: return await respond(ClaimJob.self, body) { try await self.store.claim($0) }
         case RequeueJob.messageType: return await respond(RequeueJob.self, body) { try await self.store.requeue($0) }
         case ListActiveJobs.messageType: return await respond(ListActiveJobs.self, body) { _ in try await self.store.active() }
-        case GetObject.messageType: return await respond(GetObject.self, body) { try await self.store.object($0.selector) }
+        case ValidateJob.messageType: return await respond(ValidateJob.self, body) { try await self.store.validate($0.definition) }
+        case RerunJob.messageType: return await respond(RerunJob.self, body) { try await self.store.rerun($0) }
+        case GetObject.messageType: return await respond(GetObject.self, body) { try await self.store.objects.object($0.selector) }
+        case CreateObject.messageType: return await respond(CreateObject.self, body) { try await self.store.objects.create($0) }
+        case UpdateTag.messageType: return await respond(UpdateTag.self, body) { try await self.store.objects.updateTag($0) }
+        case ListObjectVersions.messageType:
+            return await respond(ListObjectVersions.self, body) { try await self.store.objects.versions($0) }
+        case SearchObjects.messageType: return await respond(SearchObjects.self, body) { try await self.store.objects.search($0) }
+        case GetObjectContent.messageType:
+            return await respond(GetObjectContent.self, body) { try await self.store.objects.content($0.selector) }
         default:
             return Self.encode(
                 RPCReply<JSONValue>(error: RPCFailure(code: .invalid, message: "unknown request type '\(type)'")))

@@ -1,21 +1,20 @@
 import ConveyorModels
 import Foundation
 import Logging
+import ServiceKit
 import WorkerKit
 
-/// Runs `RUN_MODEL`: copies the pinned model snapshot into a fresh working folder, runs its entry
-/// point as a child process in its own process group with the job's parameters, streams its output
-/// to the job's log, and registers every file it wrote under `outputs/` as a DATA object.
-///
-/// The model sees: `params.json` in its working folder and its path in `CONVEYOR_PARAMS`,
-/// the parameters inline in `CONVEYOR_PARAMETERS_JSON`, `CONVEYOR_OUTPUT_DIR`, `CONVEYOR_JOB_ID`.
+/// Runs `RUN_MODEL` (one model, pinned by version, on named DATA inputs with typed parameters) and
+/// `RUN_FLOW` (the models of a flow in dependency order, each output feeding the inputs it is joined
+/// to). Each model runs as a child process in its own process group and folder (see ``ModelProcess``);
+/// its output is streamed to the job's log; declared outputs become DATA objects.
 public struct ModelRunner: JobExecutor {
-    public let jobTypes: [JobType] = [.runModel]
-    let storage: InternalStorage
+    public let jobTypes: [JobType] = [.runModel, .runFlow]
+    let process: ModelProcess
     let workRoot: String
 
     public init(storage: InternalStorage, workRoot: String) {
-        self.storage = storage
+        self.process = ModelProcess(storage: storage)
         self.workRoot = workRoot
     }
 
@@ -28,89 +27,115 @@ public struct ModelRunner: JobExecutor {
     }
 
     public func execute(_ job: ClaimedJob, log: JobLogWriter) async throws -> JobOutcome {
-        guard let request = job.definition.runModel else { throw JobFailure("the job has no runModel section") }
-        let model = try await job.metadata(request.model)
-        guard model.objectType == .model, let snapshot = model.storagePath,
-            let entryPoint = model.attributes["entryPoint"]?.stringValue,
-            let language = model.attributes["language"]?.stringValue
-        else {
-            throw JobFailure("object \(model.objectId) v\(model.objectVersion) is not a usable MODEL")
+        let folder = workRoot + "/\(job.workerId)/\(job.jobId.uuidString.lowercased())-a\(job.attempt)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let timeout = job.definition.resources?.maxRunSeconds.map { Duration.seconds($0) }
+        if let request = job.definition.runModel {
+            return try await runModel(request, job: job, folder: folder, timeout: timeout, log: log)
         }
-
-        let fileManager = FileManager.default
-        let workDir = workRoot + "/\(job.workerId)/\(job.jobId.uuidString.lowercased())-a\(job.attempt)"
-        try? fileManager.removeItem(atPath: workDir)
-        try fileManager.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-        defer { try? fileManager.removeItem(atPath: workDir) }
-        let modelDir = workDir + "/model"
-        let outputDir = workDir + "/outputs"
-        try fileManager.copyItem(atPath: storage.path(snapshot), toPath: modelDir)
-        try fileManager.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
-        let parameters = try ConveyorJSON.encode(request.parameters ?? [:])
-        try parameters.write(to: URL(fileURLWithPath: workDir + "/params.json"))
-
-        let command: [String]
-        switch language {
-        case "python": command = ["python3", entryPoint]
-        case "shell": command = ["/bin/sh", entryPoint]
-        default: command = ["./" + entryPoint]
+        if let request = job.definition.runFlow {
+            return try await runFlow(request, job: job, folder: folder, timeout: timeout, log: log)
         }
-        var environment: [String: String] = [
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
-            "HOME": workDir,
-            "LANG": "C.UTF-8",
-            "CONVEYOR_JOB_ID": job.jobId.uuidString.lowercased(),
-            "CONVEYOR_ATTEMPT": String(job.attempt),
-            "CONVEYOR_PARAMS": workDir + "/params.json",
-            "CONVEYOR_PARAMETERS_JSON": String(decoding: parameters, as: UTF8.self),
-            "CONVEYOR_OUTPUT_DIR": outputDir,
-        ]
-        environment["PYTHONUNBUFFERED"] = "1"
-        let limit = job.definition.resources?.maxRunSeconds.map { Duration.seconds($0) }
-        await log.line("running model \(model.objectId) v\(model.objectVersion) (\(language): \(entryPoint))")
-        let termination = try await ChildProcess.run(
-            command, workingDirectory: modelDir, environment: environment, timeout: limit
-        ) { output in await log.write(output) }
-
-        switch termination {
-        case .exited(0):
-            let objects = try storeOutputs(from: outputDir, job: job, model: model, attributes: request.outputAttrs ?? [:])
-            await log.line("model exited with code 0; \(objects.count) output(s) stored")
-            return JobOutcome(
-                status: .succeeded, message: "model exited with code 0; \(objects.count) output(s)", exitCode: 0,
-                objects: objects, logBytes: 0)
-        case .exited(let code):
-            return JobOutcome(
-                status: .failed, message: "model exited with code \(code)", exitCode: Int(code), objects: [], logBytes: 0)
-        case .signalled, .timedOut:
-            return JobOutcome(status: .failed, message: "model \(termination)", exitCode: nil, objects: [], logBytes: 0)
-        }
+        throw JobFailure("the job has neither a runModel nor a runFlow section")
     }
 
-    /// Moves every file under `outputs/` into internal storage and describes it as a DATA object.
-    private func storeOutputs(
-        from outputDir: String, job: ClaimedJob, model: ObjectRecord, attributes: [String: JSONValue]
-    ) throws -> [NewObject] {
-        let fileManager = FileManager.default
-        guard let enumerator = fileManager.enumerator(atPath: outputDir) else { return [] }
-        var files: [String] = []
-        while let name = enumerator.nextObject() as? String {
-            var isDirectory: ObjCBool = false
-            if fileManager.fileExists(atPath: outputDir + "/" + name, isDirectory: &isDirectory), !isDirectory.boolValue {
-                files.append(name)
+    private func runModel(_ request: RunModelJob, job: ClaimedJob, folder: String, timeout: Duration?, log: JobLogWriter) async throws -> JobOutcome {
+        let model = try await job.metadata(request.model)
+        let inputs = try await inputPaths(request.inputs ?? [:], job: job)
+        let run = try await process.run(model, parameters: request.parameters ?? [:], inputs: inputs, in: folder, timeout: timeout, log: log)
+        guard run.termination == .exited(0) else {
+            return JobOutcome(
+                status: .failed, message: run.termination.failureMessage, exitCode: run.termination.exitCode, objects: [],
+                logBytes: 0, resourceUsage: run.usage)
+        }
+        let objects = try process.store(
+            run.outputs, job: job, producedBy: "\(model.objectId.uuidString.lowercased()) v\(model.objectVersion)",
+            attrs: request.outputAttrs, priorOutputs: request.priorOutputs)
+        await log.line("model exited with code 0; \(objects.count) output(s) stored")
+        return JobOutcome(
+            status: .succeeded, message: "model exited with code 0; \(objects.count) output(s)", exitCode: 0, objects: objects,
+            logBytes: 0, resourceUsage: run.usage)
+    }
+
+    private func runFlow(_ request: RunFlowJob, job: ClaimedJob, folder: String, timeout: Duration?, log: JobLogWriter) async throws -> JobOutcome {
+        let flowObject = try await job.metadata(request.flow)
+        guard let flow = flowObject.definition.flow, let order = flow.topologicalOrder() else {
+            throw JobFailure("object \(flowObject.objectId) v\(flowObject.objectVersion) is not a usable FLOW")
+        }
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        let flowInputs = try await inputPaths(request.inputs ?? [:], job: job)
+        // Where each socket's data is: INPUT nodes by name, model outputs as "node.socket".
+        var produced: [FlowSocket: String] = [:]
+        for (name, path) in flowInputs { produced[FlowSocket(node: name)] = path }
+        var usage = ResourceUsage(wallSeconds: 0, cpuUserSeconds: 0, cpuSystemSeconds: 0, maxResidentKB: 0)
+        for name in order {
+            guard let node = flow.nodes[name], node.nodeType == .model else { continue }
+            guard let selector = request.models[name] else { throw JobFailure("flow node '\(name)' has no model") }
+            let model = try await job.metadata(selector)
+            var inputs: [String: String] = [:]
+            for edge in flow.edges where edge.target.node == name {
+                guard let path = produced[edge.source.normalized], let socket = edge.target.socket else {
+                    throw JobFailure("flow node '\(name)': nothing was produced for \(edge.source)")
+                }
+                inputs[socket] = path
             }
+            let declared = Set((model.definition.model?.parameters ?? [:]).keys)
+            let parameters = (request.parameters ?? [:]).filter { declared.contains($0.key) }
+            await log.line("flow node '\(name)'")
+            let remaining = deadline.map { $0 - ContinuousClock.now }
+            if let remaining, remaining <= .zero {
+                return JobOutcome(status: .failed, message: "the flow exceeded its time limit before node '\(name)'", exitCode: nil, objects: [], logBytes: 0, resourceUsage: usage)
+            }
+            let run = try await process.run(model, parameters: parameters, inputs: inputs, in: folder + "/" + name, timeout: remaining, log: log)
+            usage.add(run.usage)
+            guard run.termination == .exited(0) else {
+                return JobOutcome(
+                    status: .failed, message: "flow node '\(name)' failed: \(run.termination.failureMessage)",
+                    exitCode: run.termination.exitCode, objects: [], logBytes: 0, resourceUsage: usage)
+            }
+            for (socket, path) in run.outputs { produced[FlowSocket(node: name, socket: socket)] = path }
         }
-        let prefix = "data/\(job.jobId.uuidString.lowercased())-a\(job.attempt)"
-        var objects: [NewObject] = []
-        for name in files.sorted() {
-            let size = (try? fileManager.attributesOfItem(atPath: outputDir + "/" + name)[.size] as? Int) ?? 0
-            try storage.store(moving: outputDir + "/" + name, to: prefix + "/" + name)
-            var objectAttributes = attributes
-            objectAttributes["name"] = .string(name)
-            objectAttributes["sizeBytes"] = .number(Double(size))
-            objectAttributes["producedBy"] = .string("\(model.objectId.uuidString.lowercased()) v\(model.objectVersion)")
-            objects.append(NewObject(objectType: .data, attributes: objectAttributes, storagePath: prefix + "/" + name))
+        var outputs: [String: String] = [:]
+        for edge in flow.edges where flow.nodes[edge.target.node]?.nodeType == .output {
+            guard let path = produced[edge.source.normalized] else {
+                throw JobFailure("flow output '\(edge.target.node)': node '\(edge.source.node)' did not write '\(edge.source.socket ?? "")'")
+            }
+            outputs[edge.target.node] = path
         }
-        return objects
+        let objects = try process.store(
+            outputs, job: job, producedBy: "flow \(flowObject.objectId.uuidString.lowercased()) v\(flowObject.objectVersion)",
+            attrs: request.outputAttrs, priorOutputs: request.priorOutputs)
+        await log.line("flow finished; \(objects.count) output(s) stored")
+        return JobOutcome(
+            status: .succeeded, message: "flow ran \(order.count) nodes; \(objects.count) output(s)", exitCode: 0,
+            objects: objects, logBytes: 0, resourceUsage: usage)
+    }
+
+    /// The files of the job's DATA inputs.
+    private func inputPaths(_ inputs: [String: TagSelector], job: ClaimedJob) async throws -> [String: String] {
+        var paths: [String: String] = [:]
+        for (name, selector) in inputs {
+            let object = try await job.metadata(selector)
+            guard let path = object.storagePath else { throw JobFailure("input '\(name)' has no stored content") }
+            paths[name] = process.storage.path(path)
+        }
+        return paths
+    }
+}
+
+extension ChildProcess.Termination {
+    var exitCode: Int? {
+        if case .exited(let code) = self { return Int(code) }
+        return nil
+    }
+}
+
+extension ResourceUsage {
+    /// Adds another run's usage (wall and CPU time add up; memory is the peak).
+    mutating func add(_ other: ResourceUsage) {
+        wallSeconds += other.wallSeconds
+        cpuUserSeconds = (cpuUserSeconds ?? 0) + (other.cpuUserSeconds ?? 0)
+        cpuSystemSeconds = (cpuSystemSeconds ?? 0) + (other.cpuSystemSeconds ?? 0)
+        maxResidentKB = max(maxResidentKB ?? 0, other.maxResidentKB ?? 0)
     }
 }

@@ -17,11 +17,18 @@ public struct JobRecord: Sendable, Codable, Hashable {
     public var finishedAt: Date?
     public var updates: [JobStatusUpdate]
     public var result: JobResult?
+    /// The job this one re-runs (same definition, same pinned versions).
+    public var rerunOf: UUID?
+    /// The JOB_GROUP this job is part of.
+    public var parentJobId: UUID?
+    /// The jobs of a JOB_GROUP, in order.
+    public var childJobIds: [UUID]?
 
     public init(
         jobId: UUID, jobType: JobType, owner: String, priority: Int, definition: JobDefinition,
         status: JobStatus, statusMessage: String, attempt: Int, workerId: String?, submittedAt: Date,
-        startedAt: Date?, finishedAt: Date?, updates: [JobStatusUpdate], result: JobResult?
+        startedAt: Date?, finishedAt: Date?, updates: [JobStatusUpdate], result: JobResult?, rerunOf: UUID? = nil,
+        parentJobId: UUID? = nil, childJobIds: [UUID]? = nil
     ) {
         self.jobId = jobId
         self.jobType = jobType
@@ -37,6 +44,14 @@ public struct JobRecord: Sendable, Codable, Hashable {
         self.finishedAt = finishedAt
         self.updates = updates
         self.result = result
+        self.rerunOf = rerunOf
+        self.parentJobId = parentJobId
+        self.childJobIds = childJobIds
+    }
+
+    /// The status the job had at `time` (nil before it was submitted).
+    public func status(asOf time: Date) -> JobStatusUpdate? {
+        updates.last { $0.at <= time }
     }
 }
 
@@ -53,17 +68,62 @@ public struct JobStatusUpdate: Sendable, Codable, Hashable {
     }
 }
 
-/// What a finished job produced.
+/// The result record of a finished job.
 public struct JobResult: Sendable, Codable, Hashable {
+    public var status: JobStatus?
+    public var message: String?
     public var exitCode: Int?
-    /// Objects registered by the job (a MODEL for imports, DATA for run outputs).
-    public var objects: [ObjectSelector]
+    /// Every object version the job registered.
+    public var objects: [TagSelector]
+    /// Output name → the object version written for it.
+    public var outputs: [String: TagSelector]?
+    /// The complete log, kept as a FILE object.
+    public var logFile: TagSelector?
     public var logBytes: Int
+    /// The log reached the deployment's size cap and was cut (a marker line says so).
+    public var logTruncated: Bool?
+    public var resourceUsage: ResourceUsage?
 
-    public init(exitCode: Int?, objects: [ObjectSelector], logBytes: Int) {
+    public init(
+        status: JobStatus? = nil, message: String? = nil, exitCode: Int?, objects: [TagSelector],
+        outputs: [String: TagSelector]? = nil, logFile: TagSelector? = nil, logBytes: Int, logTruncated: Bool? = nil,
+        resourceUsage: ResourceUsage? = nil
+    ) {
+        self.status = status
+        self.message = message
         self.exitCode = exitCode
         self.objects = objects
+        self.outputs = outputs
+        self.logFile = logFile
         self.logBytes = logBytes
+        self.logTruncated = logTruncated
+        self.resourceUsage = resourceUsage
+    }
+}
+
+/// What an attempt used, measured by the worker.
+public struct ResourceUsage: Sendable, Codable, Hashable {
+    public var wallSeconds: Double
+    public var cpuUserSeconds: Double?
+    public var cpuSystemSeconds: Double?
+    /// The peak resident memory of the model's processes.
+    public var maxResidentKB: Int?
+
+    public init(wallSeconds: Double, cpuUserSeconds: Double? = nil, cpuSystemSeconds: Double? = nil, maxResidentKB: Int? = nil) {
+        self.wallSeconds = wallSeconds
+        self.cpuUserSeconds = cpuUserSeconds
+        self.cpuSystemSeconds = cpuSystemSeconds
+        self.maxResidentKB = maxResidentKB
+    }
+}
+
+/// How many jobs are in each status (for the filters of a listing).
+public struct JobCounts: Sendable, Codable, Hashable {
+    public var total: Int
+    public var byStatus: [String: Int]
+    public init(total: Int, byStatus: [String: Int]) {
+        self.total = total
+        self.byStatus = byStatus
     }
 }
 
@@ -72,9 +132,12 @@ public struct JobPage: Sendable, Codable, Hashable {
     public var jobs: [JobRecord]
     /// Pass as `cursor` to get the next (older) page; nil on the last page.
     public var nextCursor: String?
+    /// Counts by status of every job matching the filters (when asked for).
+    public var counts: JobCounts?
 
-    public init(jobs: [JobRecord], nextCursor: String?) {
+    public init(jobs: [JobRecord], nextCursor: String?, counts: JobCounts? = nil) {
         self.jobs = jobs
         self.nextCursor = nextCursor
+        self.counts = counts
     }
 }

@@ -7,8 +7,10 @@ public enum JobType: String, Sendable, Codable, CaseIterable, Hashable {
     case runFlow = "RUN_FLOW"
     case jobGroup = "JOB_GROUP"
 
-    /// The job types this release can execute end to end.
-    public static let executable: Set<JobType> = [.importModel, .exportData, .runModel]
+    /// The job types this release can execute end to end: all of them (the importer runs IMPORT_MODEL
+    /// and IMPORT_DATA, the runner RUN_MODEL and RUN_FLOW, the exporter EXPORT_DATA; metadata itself
+    /// runs JOB_GROUP by submitting its jobs).
+    public static let executable: Set<JobType> = Set(allCases)
 
     /// The routing-key segment used for this type in event keys (`job.<status>.<type>`).
     public var routingSegment: String { rawValue.lowercased() }

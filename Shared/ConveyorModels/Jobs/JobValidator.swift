@@ -1,25 +1,45 @@
 import Foundation
 
-/// Checks a job definition before anything is written, collecting every problem with its field path.
-public struct JobValidator: Sendable {
-    /// The job types this deployment accepts.
+/// What a deployment allows: the job types its workers run, the largest resource requests, the
+/// external storages it has.
+public struct DeploymentLimits: Sendable, Hashable, Codable {
     public var enabledTypes: Set<JobType>
+    public var maxCpus: Int
+    public var maxMemoryMB: Int
+    public var maxRunSeconds: Int
+    public var storages: Set<String>
 
-    public init(enabledTypes: Set<JobType> = JobType.executable) {
+    public init(
+        enabledTypes: Set<JobType> = JobType.executable, maxCpus: Int = 256, maxMemoryMB: Int = 1_048_576,
+        maxRunSeconds: Int = ResourceRequirements.maxRunSecondsLimit, storages: Set<String> = ["local"]
+    ) {
         self.enabledTypes = enabledTypes
+        self.maxCpus = maxCpus
+        self.maxMemoryMB = maxMemoryMB
+        self.maxRunSeconds = maxRunSeconds
+        self.storages = storages
+    }
+}
+
+/// Checks a job definition on its own (before any object is looked up), collecting every problem
+/// with its JSON path. ``JobReferenceCheck`` then checks what the job refers to.
+public struct JobValidator: Sendable {
+    public var limits: DeploymentLimits
+
+    public init(limits: DeploymentLimits = DeploymentLimits()) {
+        self.limits = limits
     }
 
+    public init(enabledTypes: Set<JobType>) {
+        self.limits = DeploymentLimits(enabledTypes: enabledTypes)
+    }
+
+    public var enabledTypes: Set<JobType> { limits.enabledTypes }
+
     /// Decodes and validates a submitted JSON body.
-    /// - Throws: ``ValidationFailure`` naming each field that is wrong.
+    /// - Throws: ``ValidationFailure`` naming every field that is wrong.
     public func decode(_ body: Data) throws -> JobDefinition {
-        let definition: JobDefinition
-        do {
-            definition = try ConveyorJSON.decode(JobDefinition.self, from: body)
-        } catch let error as DecodingError {
-            throw ValidationFailure([Self.problem(from: error)])
-        } catch {
-            throw ValidationFailure([FieldProblem(field: "$", reason: "body is not valid JSON")])
-        }
+        let definition = try ConveyorJSON.decode(JobDefinition.self, from: body, checking: JobDefinition.shape)
         try validate(definition)
         return definition
     }
@@ -28,18 +48,58 @@ public struct JobValidator: Sendable {
     /// - Throws: ``ValidationFailure`` listing all problems.
     public func validate(_ job: JobDefinition) throws {
         var problems: [FieldProblem] = []
+        collect(job, at: "", depth: 0, into: &problems)
+        if !problems.isEmpty { throw ValidationFailure(problems) }
+    }
+
+    private func collect(_ job: JobDefinition, at prefix: String, depth: Int, into problems: inout [FieldProblem]) {
+        func path(_ name: String) -> String { prefix + name }
         func check(_ condition: Bool, _ field: String, _ reason: String) {
-            if !condition { problems.append(FieldProblem(field: field, reason: reason)) }
+            if !condition { problems.append(FieldProblem(field: path(field), reason: reason)) }
+        }
+        func selector(_ selector: TagSelector?, _ field: String, _ type: ObjectType) {
+            if let selector { problems += selector.problems(field: path(field), expecting: type) }
+        }
+        func selectors(_ map: [String: TagSelector]?, _ field: String, _ type: ObjectType) {
+            for (name, item) in (map ?? [:]).sorted(by: { $0.key < $1.key }) {
+                if let reason = TagUpdate.nameProblem(name) { problems.append(FieldProblem(field: path("\(field).\(name)"), reason: reason)) }
+                selector(item, "\(field).\(name)", type)
+            }
+        }
+        func platformSet(_ outputs: [String: TagSelector]?, _ field: String) {
+            check(outputs?.isEmpty ?? true, field, "is filled in by the platform when the job ends; use priorOutputs to write new versions of existing objects")
+        }
+        func attrs(_ updates: [TagUpdate]?, _ field: String) {
+            if let updates, case .failure(let failure) = TagUpdate.apply(updates, to: [:], field: path(field)) {
+                problems += failure.problems
+            }
+        }
+        func parameters(_ values: [String: Value]?, _ field: String) {
+            for name in (values ?? [:]).keys.sorted() {
+                if let reason = TagUpdate.nameProblem(name) { problems.append(FieldProblem(field: path("\(field).\(name)"), reason: reason)) }
+            }
+        }
+        func location(_ location: StorageLocation, _ field: String) {
+            check(limits.storages.contains(location.effectiveStorage), "\(field).storage",
+                  "unknown storage '\(location.effectiveStorage)' (available: \(limits.storages.sorted().joined(separator: ", ")))")
+            if let reason = Self.relativePathProblem(location.path, allowEmpty: false) {
+                problems.append(FieldProblem(field: path("\(field).path"), reason: reason))
+            }
+        }
+        func storageAccess(_ keys: [String]?, _ field: String) {
+            for (index, key) in (keys ?? []).enumerated() where !limits.storages.contains(key) {
+                problems.append(FieldProblem(field: path("\(field)[\(index)]"), reason: "unknown storage '\(key)'"))
+            }
         }
 
         check(
-            enabledTypes.contains(job.jobType), "jobType",
-            "\(job.jobType.rawValue) is not enabled in this deployment (enabled: \(enabledTypes.map(\.rawValue).sorted().joined(separator: ", ")))")
+            limits.enabledTypes.contains(job.jobType), "jobType",
+            "\(job.jobType.rawValue) is not enabled in this deployment (enabled: \(limits.enabledTypes.map(\.rawValue).sorted().joined(separator: ", ")))")
 
         let sections: [(JobType, String, Bool)] = [
-            (.importModel, "importModel", job.importModel != nil),
-            (.runModel, "runModel", job.runModel != nil),
-            (.exportData, "exportData", job.exportData != nil),
+            (.importModel, "importModel", job.importModel != nil), (.importData, "importData", job.importData != nil),
+            (.exportData, "exportData", job.exportData != nil), (.runModel, "runModel", job.runModel != nil),
+            (.runFlow, "runFlow", job.runFlow != nil), (.jobGroup, "jobGroup", job.jobGroup != nil),
         ]
         for (type, name, present) in sections {
             if type == job.jobType {
@@ -55,29 +115,82 @@ public struct JobValidator: Sendable {
             check(!model.version.hasPrefix("-"), "importModel.version", "must not start with '-'")
             check(!model.repository.hasPrefix("-"), "importModel.repository", "must not start with '-'")
             if let reason = Self.relativePathProblem(model.entryPoint, allowEmpty: false) {
-                problems.append(FieldProblem(field: "importModel.entryPoint", reason: reason))
+                problems.append(FieldProblem(field: path("importModel.entryPoint"), reason: reason))
             }
-            if let path = model.path, let reason = Self.relativePathProblem(path, allowEmpty: true) {
-                problems.append(FieldProblem(field: "importModel.path", reason: reason))
+            if let modelPath = model.path, let reason = Self.relativePathProblem(modelPath, allowEmpty: true) {
+                problems.append(FieldProblem(field: path("importModel.path"), reason: reason))
             }
             check(
                 ImportModelJob.languages.contains(model.language), "importModel.language",
                 "must be one of \(ImportModelJob.languages.sorted().joined(separator: ", "))")
+            attrs(model.modelAttrs, "importModel.modelAttrs")
         }
         if let run = job.runModel {
-            check(
-                run.model.objectType == nil || run.model.objectType == .model, "runModel.model.objectType",
-                "must be MODEL")
-            check((run.model.objectVersion ?? 1) >= 1, "runModel.model.objectVersion", "must be at least 1")
+            selector(run.model, "runModel.model", .model)
+            parameters(run.parameters, "runModel.parameters")
+            selectors(run.inputs, "runModel.inputs", .data)
+            selectors(run.priorOutputs, "runModel.priorOutputs", .data)
+            platformSet(run.outputs, "runModel.outputs")
+            attrs(run.outputAttrs, "runModel.outputAttrs")
+        }
+        if let flow = job.runFlow {
+            selector(flow.flow, "runFlow.flow", .flow)
+            check(!flow.models.isEmpty, "runFlow.models", "must name a model for every model node")
+            selectors(flow.models, "runFlow.models", .model)
+            parameters(flow.parameters, "runFlow.parameters")
+            selectors(flow.inputs, "runFlow.inputs", .data)
+            selectors(flow.priorOutputs, "runFlow.priorOutputs", .data)
+            platformSet(flow.outputs, "runFlow.outputs")
+            attrs(flow.outputAttrs, "runFlow.outputAttrs")
+        }
+        if let importData = job.importData {
+            selector(importData.model, "importData.model", .model)
+            parameters(importData.parameters, "importData.parameters")
+            selectors(importData.inputs, "importData.inputs", .data)
+            selectors(importData.priorOutputs, "importData.priorOutputs", .data)
+            platformSet(importData.outputs, "importData.outputs")
+            check(!importData.imports.isEmpty, "importData.imports", "must name at least one file to import")
+            for (name, item) in importData.imports.sorted(by: { $0.key < $1.key }) {
+                if let reason = TagUpdate.nameProblem(name) { problems.append(FieldProblem(field: path("importData.imports.\(name)"), reason: reason)) }
+                location(item, "importData.imports.\(name)")
+            }
+            for name in (importData.priorOutputs ?? [:]).keys.sorted() where importData.imports[name] == nil {
+                problems.append(FieldProblem(field: path("importData.priorOutputs.\(name)"), reason: "no import named '\(name)'"))
+            }
+            storageAccess(importData.storageAccess, "importData.storageAccess")
+            attrs(importData.importAttrs, "importData.importAttrs")
+            attrs(importData.outputAttrs, "importData.outputAttrs")
         }
         if let export = job.exportData {
-            check(
-                export.data.objectType == nil || export.data.objectType == .data, "exportData.data.objectType",
-                "must be DATA")
-            check((export.data.objectVersion ?? 1) >= 1, "exportData.data.objectVersion", "must be at least 1")
-            check((export.storage ?? "local") == "local", "exportData.storage", "unknown storage (available: local)")
-            if let reason = Self.relativePathProblem(export.path, allowEmpty: false) {
-                problems.append(FieldProblem(field: "exportData.path", reason: reason))
+            selector(export.model, "exportData.model", .model)
+            parameters(export.parameters, "exportData.parameters")
+            check(!export.inputs.isEmpty, "exportData.inputs", "must name at least one DATA object to export")
+            selectors(export.inputs, "exportData.inputs", .data)
+            selectors(export.priorOutputs, "exportData.priorOutputs", .data)
+            platformSet(export.outputs, "exportData.outputs")
+            for (name, item) in export.exports.sorted(by: { $0.key < $1.key }) {
+                location(item, "exportData.exports.\(name)")
+                check(export.inputs[name] != nil, "exportData.exports.\(name)", "no input named '\(name)'")
+            }
+            for name in export.inputs.keys.sorted() where export.exports[name] == nil {
+                problems.append(FieldProblem(field: path("exportData.exports"), reason: "input '\(name)' has no export location"))
+            }
+            storageAccess(export.storageAccess, "exportData.storageAccess")
+            attrs(export.outputAttrs, "exportData.outputAttrs")
+        }
+        if let group = job.jobGroup {
+            check(!group.jobs.isEmpty, "jobGroup.jobs", "must list at least one job")
+            check(group.jobs.count <= JobGroupJob.maxJobs, "jobGroup.jobs", "must list at most \(JobGroupJob.maxJobs) jobs")
+            if depth + 1 >= JobGroupJob.maxDepth {
+                problems.append(FieldProblem(field: path("jobGroup.jobs"), reason: "groups nest at most \(JobGroupJob.maxDepth) levels deep"))
+            } else {
+                for (index, child) in group.jobs.enumerated() {
+                    let childPath = path("jobGroup.jobs[\(index)].")
+                    collect(child, at: childPath, depth: depth + 1, into: &problems)
+                    if child.idempotencyKey != nil {
+                        problems.append(FieldProblem(field: childPath + "idempotencyKey", reason: "only the group takes an idempotency key"))
+                    }
+                }
             }
         }
 
@@ -87,25 +200,24 @@ public struct JobValidator: Sendable {
                 "must be between \(JobDefinition.priorityRange.lowerBound) and \(JobDefinition.priorityRange.upperBound)")
         }
         if let resources = job.resources {
-            if let cpus = resources.cpus { check(cpus >= 1 && cpus <= 256, "resources.cpus", "must be between 1 and 256") }
+            if let cpus = resources.cpus {
+                check(cpus >= 1 && cpus <= limits.maxCpus, "resources.cpus", "must be between 1 and \(limits.maxCpus) (this deployment's largest worker)")
+            }
             if let memory = resources.memoryMB {
-                check(memory >= 1 && memory <= 1_048_576, "resources.memoryMB", "must be between 1 and 1048576")
+                check(memory >= 1 && memory <= limits.maxMemoryMB, "resources.memoryMB", "must be between 1 and \(limits.maxMemoryMB) (this deployment's limit)")
             }
             if let seconds = resources.maxRunSeconds {
-                check(
-                    seconds >= 1 && seconds <= ResourceRequirements.maxRunSecondsLimit, "resources.maxRunSeconds",
-                    "must be between 1 and \(ResourceRequirements.maxRunSecondsLimit)")
+                check(seconds >= 1 && seconds <= limits.maxRunSeconds, "resources.maxRunSeconds", "must be between 1 and \(limits.maxRunSeconds)")
             }
         }
         if let notification = job.notification {
             check(!notification.email.isEmpty, "notification.email", "must list at least one address")
             for (index, address) in notification.email.enumerated() where !Self.isPlausibleEmail(address) {
-                problems.append(FieldProblem(field: "notification.email[\(index)]", reason: "not a valid e-mail address"))
+                problems.append(FieldProblem(field: path("notification.email[\(index)]"), reason: "not a valid e-mail address"))
             }
             if let on = notification.on {
                 for (index, status) in on.enumerated() where !status.isTerminal {
-                    problems.append(
-                        FieldProblem(field: "notification.on[\(index)]", reason: "\(status.rawValue) is not a terminal status"))
+                    problems.append(FieldProblem(field: path("notification.on[\(index)]"), reason: "\(status.rawValue) is not a terminal status"))
                 }
             }
         }
@@ -115,11 +227,10 @@ public struct JobValidator: Sendable {
         if let key = job.idempotencyKey {
             check(Self.isPlainText(key, maxLength: 200) && !key.isEmpty, "idempotencyKey", "must be 1-200 printable characters")
         }
-        for (key, value) in job.labels ?? [:] {
+        for (key, value) in (job.labels ?? [:]).sorted(by: { $0.key < $1.key }) {
             check(Self.isPlainText(key, maxLength: 100) && !key.isEmpty, "labels.\(key)", "label names must be 1-100 printable characters")
             check(Self.isPlainText(value, maxLength: 500), "labels.\(key)", "label values must be at most 500 printable characters")
         }
-        if !problems.isEmpty { throw ValidationFailure(problems) }
     }
 
     /// Why `path` is not a safe relative path, or nil when it is.

@@ -65,23 +65,89 @@ public struct GetJob: MetadataCall {
     public init(jobId: UUID) { self.jobId = jobId }
 }
 
-/// `metadata.job.list`: jobs newest first, paged with an opaque cursor.
+/// `metadata.job.validate`: the dry run of a submission; answers the pinned definition or every problem.
+public struct ValidateJob: MetadataCall {
+    public typealias Result = JobValidation
+    public static let messageType = "metadata.job.validate"
+    public var definition: JobDefinition
+    public init(definition: JobDefinition) { self.definition = definition }
+}
+
+/// A definition that would be accepted: `status` is VALIDATED and `definition` has every object pinned.
+public struct JobValidation: Codable, Sendable, Hashable {
+    public var status: JobStatus
+    public var definition: JobDefinition
+    public init(status: JobStatus, definition: JobDefinition) {
+        self.status = status
+        self.definition = definition
+    }
+}
+
+/// `metadata.job.rerun`: submits a finished job again with its exact (pinned) definition.
+public struct RerunJob: MetadataCall {
+    public typealias Result = JobRecord
+    public static let messageType = "metadata.job.rerun"
+    public var jobId: UUID
+    public var idempotencyKey: String?
+    public init(jobId: UUID, idempotencyKey: String? = nil) {
+        self.jobId = jobId
+        self.idempotencyKey = idempotencyKey
+    }
+}
+
+/// `metadata.job.list`: jobs filtered and sorted, paged with an opaque cursor.
 public struct ListJobs: MetadataCall {
     public typealias Result = JobPage
     public static let messageType = "metadata.job.list"
     public var limit: Int
     public var cursor: String?
-    public var status: JobStatus?
-    public var jobType: JobType?
+    public var statuses: [JobStatus]?
+    public var jobTypes: [JobType]?
     public var owner: String?
-    public init(limit: Int, cursor: String? = nil, status: JobStatus? = nil, jobType: JobType? = nil, owner: String? = nil) {
+    /// `name=value` labels the job must all have.
+    public var labels: [String: String]?
+    public var submitted: TimeRange?
+    public var started: TimeRange?
+    public var finished: TimeRange?
+    public var sort: JobSort?
+    public var descending: Bool?
+    /// Also count the matching jobs by status.
+    public var includeCounts: Bool?
+
+    public init(
+        limit: Int, cursor: String? = nil, statuses: [JobStatus]? = nil, jobTypes: [JobType]? = nil, owner: String? = nil,
+        labels: [String: String]? = nil, submitted: TimeRange? = nil, started: TimeRange? = nil,
+        finished: TimeRange? = nil, sort: JobSort? = nil, descending: Bool? = nil, includeCounts: Bool? = nil
+    ) {
         self.limit = limit
         self.cursor = cursor
-        self.status = status
-        self.jobType = jobType
+        self.statuses = statuses
+        self.jobTypes = jobTypes
         self.owner = owner
+        self.labels = labels
+        self.submitted = submitted
+        self.started = started
+        self.finished = finished
+        self.sort = sort
+        self.descending = descending
+        self.includeCounts = includeCounts
     }
     public static let maxLimit = 500
+}
+
+/// A half-open time range `[from, to)`; either end may be open.
+public struct TimeRange: Codable, Sendable, Hashable {
+    public var from: Date?
+    public var to: Date?
+    public init(from: Date? = nil, to: Date? = nil) {
+        self.from = from
+        self.to = to
+    }
+}
+
+/// What a job listing is sorted by (ties broken by job id).
+public enum JobSort: String, Codable, Sendable, CaseIterable, Hashable {
+    case submittedAt, startedAt, finishedAt, priority
 }
 
 /// `metadata.job.log`: a byte range of a job's log (current attempt).
@@ -205,10 +271,10 @@ public struct ActiveAssignment: Codable, Sendable, Hashable {
     }
 }
 
-/// `metadata.object.get`: one object version by selector (latest when no version is given).
+/// `metadata.object.get`: one object version and tag version by selector (latest by default).
 public struct GetObject: MetadataCall {
     public typealias Result = ObjectRecord
     public static let messageType = "metadata.object.get"
-    public var selector: ObjectSelector
-    public init(selector: ObjectSelector) { self.selector = selector }
+    public var selector: TagSelector
+    public init(selector: TagSelector) { self.selector = selector }
 }

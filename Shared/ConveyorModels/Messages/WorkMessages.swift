@@ -115,12 +115,17 @@ public struct JobOutcome: Codable, Sendable, Hashable {
     public var objects: [NewObject]
     /// The total size of the log the attempt wrote.
     public var logBytes: Int
+    public var resourceUsage: ResourceUsage?
 
-    public init(status: JobStatus, message: String, exitCode: Int?, objects: [NewObject], logBytes: Int) {
+    public init(
+        status: JobStatus, message: String, exitCode: Int?, objects: [NewObject], logBytes: Int,
+        resourceUsage: ResourceUsage? = nil
+    ) {
         self.status = status
         self.message = message
         self.exitCode = exitCode
         self.objects = objects
         self.logBytes = logBytes
+        self.resourceUsage = resourceUsage
     }
 }

@@ -40,14 +40,33 @@ public enum ConveyorJSON {
     }
 }
 
-/// ISO 8601 timestamps with microseconds, always UTC.
+/// ISO 8601 timestamps with microseconds, always UTC (`2026-11-21T12:00:00.123456Z`): the database
+/// keeps microseconds, so a time read from the API can be passed back ("as of") without losing any.
 public enum Timestamp {
     public static func format(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        var seconds = micros / 1_000_000
+        var fraction = micros % 1_000_000
+        if fraction < 0 {
+            fraction += 1_000_000
+            seconds -= 1
+        }
+        let whole = Date(timeIntervalSince1970: Double(seconds)).formatted(.iso8601)  // ...T12:00:00Z
+        let digits = String(fraction)
+        return whole.dropLast() + "." + String(repeating: "0", count: 6 - digits.count) + digits + "Z"
     }
 
+    /// Parses ISO 8601 date-times with an offset and any number of fractional digits (microseconds kept).
     public static func parse(_ text: String) -> Date? {
-        if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
-        return try? Date.ISO8601FormatStyle().parse(text)
+        guard let dot = text.firstIndex(of: ".") else { return try? Date.ISO8601FormatStyle().parse(text) }
+        var end = text.index(after: dot)
+        while end < text.endIndex, text[end].isASCII, text[end].isNumber { end = text.index(after: end) }
+        let digits = text[text.index(after: dot)..<end]
+        guard !digits.isEmpty, let whole = try? Date.ISO8601FormatStyle().parse(String(text[..<dot] + text[end...])) else {
+            return nil
+        }
+        var micros = Int64(digits.prefix(6)) ?? 0
+        for _ in digits.prefix(6).count..<6 { micros *= 10 }
+        return Date(timeIntervalSince1970: whole.timeIntervalSince1970 + Double(micros) / 1_000_000)
     }
 }

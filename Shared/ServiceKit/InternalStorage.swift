@@ -17,17 +17,17 @@ public struct InternalStorage: Sendable {
     }
 
     /// Stores a file or folder at `relative`, moving `source` there atomically.
-    /// - Throws: ``JobFailure`` when the destination exists already (storage is append-only).
+    /// - Throws: ``InternalStorageError`` when the destination exists already (storage is append-only).
     public func store(moving source: String, to relative: String) throws {
         let destination = path(relative)
         let fileManager = FileManager.default
         guard !fileManager.fileExists(atPath: destination) else {
-            throw JobFailure("internal storage already holds \(relative); it is append-only")
+            throw InternalStorageError("internal storage already holds \(relative); it is append-only")
         }
         try fileManager.createDirectory(
             atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         guard rename(source, destination) == 0 else {
-            throw JobFailure("cannot move \(source) into storage at \(relative): \(String(cString: strerror(errno)))")
+            throw InternalStorageError("cannot move \(source) into storage at \(relative): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -36,5 +36,24 @@ public struct InternalStorage: Sendable {
         let folder = path(".staging/\(UUID().uuidString)")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         return folder
+    }
+}
+
+/// Why internal storage refused a write.
+public struct InternalStorageError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension InternalStorage {
+    /// Writes `data` as a new file at `relative` (atomically, never over an existing file).
+    public func store(_ data: Data, at relative: String) throws {
+        let staging = try stagingFolder()
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+        let file = staging + "/content"
+        guard FileManager.default.createFile(atPath: file, contents: data) else {
+            throw InternalStorageError("cannot write \(file)")
+        }
+        try store(moving: file, to: relative)
     }
 }

@@ -1,0 +1,130 @@
+import ConveyorModels
+import Foundation
+import Hummingbird
+import ServiceKit
+
+/// `/api/v1/objects`, `/api/v1/files`, `/api/v1/search`: create objects without a job (DATA with
+/// its SCHEMA, FLOW, SCHEMA; FILE by upload), read any version by selector, list versions and tag
+/// versions, update tags, download content, and search by attributes.
+struct ObjectRoutes: Sendable {
+    let metadata: MetadataClient
+    let maxBodyBytes: Int
+    let maxUploadBytes: Int
+
+    func add(to router: Router<BasicRequestContext>) {
+        let objects = router.group("api/v1/objects")
+        objects.post(use: create)
+        objects.get(":id", use: get)
+        objects.get(":id/versions", use: versions)
+        objects.post(":id/versions", use: newVersion)
+        objects.get(":id/versions/:version/tags", use: tagVersions)
+        objects.post(":id/tags", use: updateTag)
+        objects.get(":id/content", use: content)
+        router.post("api/v1/files", use: upload)
+        router.post("api/v1/search", use: search)
+    }
+
+    /// `POST /api/v1/objects`: `{"definition": {...}, "attrs": [TagUpdate]}` → 201 with the object.
+    @Sendable func create(request: Request, context: BasicRequestContext) async throws -> Response {
+        let body = try await RouteSupport.decode(CreateObjectRequest.self, request, limit: maxBodyBytes, shape: CreateObjectRequest.shape)
+        return try created(try await metadata.call(CreateObject(definition: body.definition, attrs: body.attrs)))
+    }
+
+    /// `POST /api/v1/objects/{id}/versions?priorVersion=N`: the next version of an object; with
+    /// `priorVersion`, only when N is still the latest (409 otherwise).
+    @Sendable func newVersion(request: Request, context: BasicRequestContext) async throws -> Response {
+        var query = QueryReader(request)
+        let prior = query.integer("priorVersion", in: 1...Int(Int32.max))
+        try query.check()
+        let body = try await RouteSupport.decode(CreateObjectRequest.self, request, limit: maxBodyBytes, shape: CreateObjectRequest.shape)
+        let selector = TagSelector(objectId: try RouteSupport.uuid(context), objectVersion: prior)
+        return try created(try await metadata.call(CreateObject(definition: body.definition, attrs: body.attrs, priorVersion: selector)))
+    }
+
+    /// `POST /api/v1/files?name=&objectId=&priorVersion=`: uploads the body as a FILE (its media type
+    /// from `Content-Type`); with `objectId`, as the next version of that FILE.
+    @Sendable func upload(request: Request, context: BasicRequestContext) async throws -> Response {
+        var query = QueryReader(request)
+        let prior = query.integer("priorVersion", in: 1...Int(Int32.max))
+        var objectId: UUID? = nil
+        if let text = query.string("objectId") {
+            objectId = UUID(uuidString: text)
+            if objectId == nil { query.problems.append(FieldProblem(field: "objectId", reason: "not a UUID")) }
+        }
+        guard let name = query.string("name") else {
+            query.problems.append(FieldProblem(field: "name", reason: "is required (the file name)"))
+            try query.check()
+            return Response(status: .badRequest)
+        }
+        try query.check()
+        let mimeType = request.headers[.contentType].map { String($0.split(separator: ";")[0]).trimmingCharacters(in: .whitespaces) } ?? "application/octet-stream"
+        let body = try await request.body.collect(upTo: maxUploadBytes)
+        let definition = ObjectDefinition.file(FileDefinition(name: name, mimeType: mimeType, sizeBytes: body.readableBytes))
+        let priorVersion = objectId.map { TagSelector(objectType: .file, objectId: $0, objectVersion: prior) }
+        return try created(try await metadata.call(CreateObject(definition: definition, content: Data(buffer: body), priorVersion: priorVersion)))
+    }
+
+    /// `GET /api/v1/objects/{id}?objectVersion=&objectAsOf=&tagVersion=&tagAsOf=`: one version (latest by default).
+    @Sendable func get(request: Request, context: BasicRequestContext) async throws -> Response {
+        try RouteSupport.json(try await metadata.call(GetObject(selector: try selector(request, context))))
+    }
+
+    /// `GET /api/v1/objects/{id}/versions`: every version with its latest tag, oldest first.
+    @Sendable func versions(request: Request, context: BasicRequestContext) async throws -> Response {
+        try RouteSupport.json(try await metadata.call(ListObjectVersions(objectId: try RouteSupport.uuid(context))))
+    }
+
+    /// `GET /api/v1/objects/{id}/versions/{version}/tags`: every tag version of one object version.
+    @Sendable func tagVersions(request: Request, context: BasicRequestContext) async throws -> Response {
+        guard let text = context.parameters.get("version"), let version = Int(text), version >= 1 else {
+            throw Problem(.badRequest, "the version in the path is not a positive integer", errors: [FieldProblem(field: "version", reason: "must be an integer of at least 1")])
+        }
+        return try RouteSupport.json(try await metadata.call(ListObjectVersions(objectId: try RouteSupport.uuid(context), objectVersion: version)))
+    }
+
+    /// `POST /api/v1/objects/{id}/tags`: `{"objectVersion": n?, "tagVersion": n?, "updates": [TagUpdate]}`;
+    /// `tagVersion`, when given, must be the latest (409 otherwise).
+    @Sendable func updateTag(request: Request, context: BasicRequestContext) async throws -> Response {
+        struct Body: Decodable {
+            var objectVersion: Int?
+            var tagVersion: Int?
+            var updates: [TagUpdate]
+        }
+        let shape = JSONShape.object([
+            "objectVersion": .optional(.integer), "tagVersion": .optional(.integer), "updates": .required(.array(TagUpdate.shape)),
+        ])
+        let body = try await RouteSupport.decode(Body.self, request, limit: maxBodyBytes, shape: shape)
+        let selector = TagSelector(objectId: try RouteSupport.uuid(context), objectVersion: body.objectVersion, tagVersion: body.tagVersion)
+        return try RouteSupport.json(try await metadata.call(UpdateTag(selector: selector, updates: body.updates)))
+    }
+
+    /// `GET /api/v1/objects/{id}/content`: the bytes of a FILE (or a DATA object's file).
+    @Sendable func content(request: Request, context: BasicRequestContext) async throws -> Response {
+        let content = try await metadata.call(GetObjectContent(selector: try selector(request, context)))
+        let type = content.object.definition.file?.mimeType ?? content.object.definition.data?.format ?? "application/octet-stream"
+        return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: content.data)))
+    }
+
+    /// `POST /api/v1/search`: `{"objectType": ..., "search": expression, "asOf": time, "limit": n, "cursor": ...}`.
+    @Sendable func search(request: Request, context: BasicRequestContext) async throws -> Response {
+        let body = try await RouteSupport.decode(SearchObjects.self, request, limit: maxBodyBytes, shape: SearchObjects.shape)
+        return try RouteSupport.json(try await metadata.call(body))
+    }
+
+    private func selector(_ request: Request, _ context: BasicRequestContext) throws -> TagSelector {
+        var query = QueryReader(request)
+        let selector = TagSelector(
+            objectId: try RouteSupport.uuid(context), objectVersion: query.integer("objectVersion", in: 1...Int(Int32.max)),
+            objectAsOf: query.date("objectAsOf"), tagVersion: query.integer("tagVersion", in: 1...Int(Int32.max)),
+            tagAsOf: query.date("tagAsOf"))
+        query.problems += selector.problems(field: "$").map { FieldProblem(field: $0.field == "$" ? "selector" : $0.field, reason: $0.reason) }
+        try query.check()
+        return selector
+    }
+
+    private func created(_ object: ObjectRecord) throws -> Response {
+        var response = try RouteSupport.json(object, status: .created)
+        response.headers[.location] = "/api/v1/objects/\(object.objectId.uuidString.lowercased())?objectVersion=\(object.objectVersion)"
+        return response
+    }
+}

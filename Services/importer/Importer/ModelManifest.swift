@@ -1,0 +1,54 @@
+import ConveyorModels
+import Foundation
+import WorkerKit
+
+/// What a model declares in `conveyor-model.json` (in the model's folder): its parameters with
+/// types and defaults, its inputs and its outputs. A model without the file declares nothing, and
+/// takes no parameters or inputs.
+///
+/// ```json
+/// {"parameters": {"rows": {"paramType": "INTEGER", "defaultValue": 3}},
+///  "inputs": {"customers": {"label": "customer list"}}, "outputs": {"summary": {}}}
+/// ```
+struct ModelManifest: Codable {
+    var parameters: [String: ModelParameter]?
+    var inputs: [String: ModelInputOutput]?
+    var outputs: [String: ModelInputOutput]?
+
+    static let fileName = "conveyor-model.json"
+
+    static let shape = JSONShape.object([
+        "parameters": .optional(.map(.object([
+            "paramType": .required(.enumeration(BasicType.self)), "label": .optional(.string), "defaultValue": .optional(.value),
+        ]))),
+        "inputs": .optional(.map(.object(["label": .optional(.string), "optional": .optional(.boolean)]))),
+        "outputs": .optional(.map(.object(["label": .optional(.string), "optional": .optional(.boolean)]))),
+    ])
+
+    /// Reads and checks the manifest in `folder`.
+    /// - Throws: ``JobFailure`` listing every problem of a manifest that is there but wrong.
+    static func read(from folder: String) throws -> ModelManifest {
+        guard let data = FileManager.default.contents(atPath: folder + "/" + fileName) else { return ModelManifest() }
+        let manifest: ModelManifest
+        do {
+            manifest = try ConveyorJSON.decode(ModelManifest.self, from: data, checking: shape)
+        } catch let failure as ValidationFailure {
+            throw JobFailure("\(fileName) is invalid: \(failure)")
+        }
+        let definition = ModelDefinition(
+            language: "shell", repository: "-", version: "-", entryPoint: "-", parameters: manifest.parameters,
+            inputs: manifest.inputs, outputs: manifest.outputs)
+        let problems = ObjectDefinition.model(definition).problems(field: fileName)
+        guard problems.isEmpty else { throw JobFailure("\(fileName) is invalid: \(ValidationFailure(problems))") }
+        return manifest
+    }
+
+    var summary: String {
+        func names(_ map: [String: some Any]?) -> String { (map ?? [:]).keys.sorted().joined(separator: ", ").ifEmpty("none") }
+        return "the model declares parameters: \(names(parameters)); inputs: \(names(inputs)); outputs: \(names(outputs))"
+    }
+}
+
+extension String {
+    func ifEmpty(_ replacement: String) -> String { isEmpty ? replacement : self }
+}

@@ -1,0 +1,24 @@
+import ConveyorModels
+import Crypto
+import Foundation
+
+/// The per-attempt log size cap: bytes beyond it are dropped, and one marker line at the cap says so.
+enum LogCap {
+    static func marker(cap: Int) -> Data {
+        Data("\n[conveyor] log truncated: the job wrote more than \(cap) bytes; the rest was dropped\n".utf8)
+    }
+
+    /// The part of a chunk that is kept (with the marker appended to the chunk that crosses the cap),
+    /// or nil when it lies wholly beyond the cap.
+    static func kept(_ chunk: LogChunk, cap: Int) -> Data? {
+        let end = chunk.offset + chunk.data.count
+        if end <= cap { return chunk.data }
+        if chunk.offset > cap { return nil }
+        if chunk.offset == cap { return marker(cap: cap) }
+        return chunk.data.prefix(cap - chunk.offset) + marker(cap: cap)
+    }
+
+    static func sha256(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}

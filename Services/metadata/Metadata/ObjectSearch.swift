@@ -1,0 +1,131 @@
+import ConveyorModels
+import Foundation
+import PostgresClient
+
+/// Compiles a ``SearchExpression`` to SQL over `object_tags t` with every value bound as a parameter
+/// (nothing from the request is ever spliced into the SQL text). Each term is an `EXISTS` over the
+/// `tag_attrs` index, which PostgreSQL answers from the `(attr_name, value, tag_key)` indexes.
+struct ObjectSearchSQL {
+    private(set) var parameters: [(any PostgresBindable)?] = []
+
+    mutating func bind(_ value: (any PostgresBindable)?) -> String {
+        parameters.append(value)
+        return "$\(parameters.count)"
+    }
+
+    mutating func condition(_ expression: SearchExpression) -> String {
+        switch expression {
+        case .and(let items): return "(" + items.map { condition($0) }.joined(separator: " AND ") + ")"
+        case .or(let items): return "(" + items.map { condition($0) }.joined(separator: " OR ") + ")"
+        case .not(let item): return "NOT " + condition(item)
+        case .term(let term): return condition(term)
+        }
+    }
+
+    private mutating func condition(_ term: SearchTerm) -> String {
+        let name = bind(term.attrName)
+        func exists(_ predicate: String?) -> String {
+            "EXISTS (SELECT 1 FROM tag_attrs a WHERE a.tag_key = t.tag_key AND a.attr_name = \(name)"
+                + (predicate.map { " AND " + $0 } ?? "") + ")"
+        }
+        guard let value = term.value else { return exists(nil) }
+        switch term.operator {
+        case .exists:
+            return exists(nil)
+        case .in:
+            let items = value.scalarItems.compactMap(AttributeIndex.column)
+            guard let first = items.first else { return "FALSE" }
+            let (column, cast) = Self.column(first)
+            let placeholders = items.map { bind(Self.text($0)) + cast }.joined(separator: ", ")
+            return exists("a.\(column) IN (\(placeholders))")
+        case .ne:
+            guard let item = AttributeIndex.column(value) else { return "FALSE" }
+            let (column, cast) = Self.column(item)
+            return "(" + exists(nil) + " AND NOT " + exists("a.\(column) = \(bind(Self.text(item)))\(cast)") + ")"
+        case .eq, .lt, .le, .gt, .ge:
+            guard let item = AttributeIndex.column(value) else { return "FALSE" }
+            let (column, cast) = Self.column(item)
+            let symbol = [SearchOperator.eq: "=", .lt: "<", .le: "<=", .gt: ">", .ge: ">="][term.operator]!
+            return exists("a.\(column) \(symbol) \(bind(Self.text(item)))\(cast)")
+        }
+    }
+
+    private static func column(_ column: AttributeIndex.Column) -> (String, String) {
+        switch column {
+        case .text: ("v_text", "")
+        case .number: ("v_num", "::numeric")
+        case .boolean: ("v_bool", "::boolean")
+        case .time: ("v_time", "::timestamptz")
+        }
+    }
+
+    private static func text(_ column: AttributeIndex.Column) -> String {
+        switch column {
+        case .text(let text), .number(let text), .time(let text): text
+        case .boolean(let flag): flag ? "true" : "false"
+        }
+    }
+}
+
+/// The opaque cursor of a search: the snapshot time of the first page and the last tag row seen,
+/// so later pages read the same snapshot however many objects change meanwhile.
+enum SearchCursor {
+    static func encode(asOf: Date, tagKey: Int64) -> String {
+        Data("\(Timestamp.format(asOf))|\(tagKey)".utf8).base64EncodedString()
+    }
+
+    static func decode(_ cursor: String) -> (asOf: Date, tagKey: Int64)? {
+        guard let data = Data(base64Encoded: cursor) else { return nil }
+        let parts = String(decoding: data, as: UTF8.self).split(separator: "|")
+        guard parts.count == 2, let asOf = Timestamp.parse(String(parts[0])), let key = Int64(parts[1]) else { return nil }
+        return (asOf, key)
+    }
+}
+
+extension ObjectStore {
+    /// Objects whose latest tag (of their latest version) matches, newest tag first; or the tags
+    /// current at `asOf`.
+    func search(_ request: SearchObjects) async throws -> ObjectPage {
+        var problems = request.search?.problems(field: "search") ?? []
+        let limit = request.limit ?? SearchObjects.defaultLimit
+        if !(1...SearchObjects.maxLimit).contains(limit) {
+            problems.append(FieldProblem(field: "limit", reason: "must be between 1 and \(SearchObjects.maxLimit)"))
+        }
+        var cursor: (asOf: Date, tagKey: Int64)?
+        if let text = request.cursor {
+            cursor = SearchCursor.decode(text)
+            if cursor == nil { problems.append(FieldProblem(field: "cursor", reason: "not a cursor returned by this API")) }
+        }
+        guard problems.isEmpty else { throw RPCFailure(code: .invalid, message: "invalid search", problems: problems) }
+
+        var sql = ObjectSearchSQL()
+        var conditions: [String] = []
+        let asOf = cursor?.asOf ?? request.asOf
+        if let asOf {
+            let time = sql.bind(asOf)
+            conditions.append("t.search_from <= \(time)::timestamptz AND (t.search_to IS NULL OR t.search_to > \(time)::timestamptz)")
+        } else {
+            conditions.append("t.search_to IS NULL")
+        }
+        if let type = request.objectType { conditions.append("t.object_type = \(sql.bind(type.rawValue))") }
+        if let key = cursor?.tagKey { conditions.append("t.tag_key < \(sql.bind(key))") }
+        if let search = request.search { conditions.append(sql.condition(search)) }
+        let query = """
+            SELECT t.tag_key, t.tag_version, t.attributes, t.created_at AS tag_created_at, o.object_id, o.object_version,
+                   o.object_type, o.definition, o.storage_path, o.job_id, o.created_at, statement_timestamp() AS searched_at
+            FROM object_tags t JOIN objects o USING (object_id, object_version)
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY t.tag_key DESC
+            LIMIT \(sql.bind(limit + 1))
+            """
+        let rows = try await pool.query(query, sql.parameters)
+        let page = Array(rows.prefix(limit))
+        let objects = try page.map(Self.record)
+        var next: String? = nil
+        if rows.count > limit, let last = page.last {
+            let snapshot = try asOf ?? last.date("searched_at")
+            next = SearchCursor.encode(asOf: snapshot, tagKey: try last.int64("tag_key"))
+        }
+        return ObjectPage(objects: objects, nextCursor: next)
+    }
+}

@@ -1,0 +1,106 @@
+import ConveyorModels
+import Foundation
+import PostgresClient
+
+/// Reading objects by selector (including as of a past time) and listing their versions.
+extension ObjectStore {
+    /// The object version and tag version a selector picks, or nil when there is none.
+    /// With `lock`, the object version row is locked for the caller's transaction.
+    func resolve(_ selector: TagSelector, _ connection: PostgresConnection, lock: Bool = false) async throws -> ObjectRecord? {
+        let rows = try await connection.query(
+            """
+            WITH v AS (
+                SELECT * FROM objects
+                WHERE object_id = $1 AND ($2::int IS NULL OR object_version = $2::int)
+                  AND ($3::timestamptz IS NULL OR created_at <= $3::timestamptz)
+                ORDER BY object_version DESC LIMIT 1 \(lock ? "FOR UPDATE" : "")
+            )
+            SELECT v.object_id, v.object_version, v.object_type, v.definition, v.storage_path, v.job_id, v.created_at,
+                   t.tag_version, t.attributes, t.created_at AS tag_created_at
+            FROM v JOIN object_tags t USING (object_id, object_version)
+            WHERE ($4::int IS NULL OR t.tag_version = $4::int) AND ($5::timestamptz IS NULL OR t.created_at <= $5::timestamptz)
+            ORDER BY t.tag_version DESC LIMIT 1
+            """,
+            [selector.objectId, selector.objectVersion, selector.objectAsOf, selector.tagVersion, selector.tagAsOf])
+        return try rows.first.map(Self.record)
+    }
+
+    /// One object by selector.
+    /// - Throws: ``RPCFailure`` `invalid` for a malformed selector or a type mismatch, `notFound`.
+    func object(_ selector: TagSelector) async throws -> ObjectRecord {
+        let problems = selector.problems(field: "selector")
+        guard problems.isEmpty else { throw RPCFailure(code: .invalid, message: "invalid selector", problems: problems) }
+        let record = try await pool.withConnection { try await resolve(selector, $0) }
+        guard let record else {
+            throw RPCFailure(code: .notFound, message: "no object \(selector.objectId.lowercased)\(Self.describe(selector))")
+        }
+        if let type = selector.objectType, type != record.objectType {
+            throw RPCFailure(code: .invalid, message: "object \(selector.objectId.lowercased) is a \(record.objectType.rawValue), not a \(type.rawValue)")
+        }
+        return record
+    }
+
+    /// Every version of an object with its latest tag; or every tag version of one object version.
+    func versions(_ request: ListObjectVersions) async throws -> [ObjectRecord] {
+        let rows: PostgresRows
+        if let version = request.objectVersion {
+            rows = try await pool.query(
+                """
+                SELECT o.object_id, o.object_version, o.object_type, o.definition, o.storage_path, o.job_id, o.created_at,
+                       t.tag_version, t.attributes, t.created_at AS tag_created_at
+                FROM objects o JOIN object_tags t USING (object_id, object_version)
+                WHERE o.object_id = $1 AND o.object_version = $2 ORDER BY t.tag_version
+                """, [request.objectId, version])
+        } else {
+            rows = try await pool.query(
+                """
+                SELECT DISTINCT ON (o.object_version) o.object_id, o.object_version, o.object_type, o.definition,
+                       o.storage_path, o.job_id, o.created_at, t.tag_version, t.attributes, t.created_at AS tag_created_at
+                FROM objects o JOIN object_tags t USING (object_id, object_version)
+                WHERE o.object_id = $1 ORDER BY o.object_version, t.tag_version DESC
+                """, [request.objectId])
+        }
+        guard !rows.isEmpty else {
+            let version = request.objectVersion.map { " version \($0)" } ?? ""
+            throw RPCFailure(code: .notFound, message: "no object \(request.objectId.lowercased)\(version)")
+        }
+        return try rows.map(Self.record)
+    }
+
+    /// The bytes of a FILE object.
+    func content(_ selector: TagSelector) async throws -> ObjectContent {
+        let record = try await object(selector)
+        guard record.objectType == .file || record.objectType == .data, let path = record.storagePath else {
+            throw RPCFailure(code: .invalid, message: "object \(record.objectId.lowercased) is a \(record.objectType.rawValue) without stored content")
+        }
+        let file = storage.path(path)
+        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+        guard size <= CreateObject.maxContentBytes else {
+            throw RPCFailure(code: .invalid, message: "the content is \(size) bytes; the largest that can be served is \(CreateObject.maxContentBytes)")
+        }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw RPCFailure(code: .notFound, message: "the content of object \(record.objectId.lowercased) v\(record.objectVersion) is missing from storage")
+        }
+        return ObjectContent(object: record, data: data)
+    }
+
+    static func record(_ row: PostgresRow) throws -> ObjectRecord {
+        ObjectRecord(
+            objectType: ObjectType(rawValue: try row.string("object_type")) ?? .data,
+            objectId: try row.uuid("object_id"), objectVersion: try row.int("object_version"),
+            tagVersion: try row.int("tag_version"),
+            definition: try ConveyorJSON.decode(ObjectDefinition.self, from: Data(try row.string("definition").utf8)),
+            attributes: try ConveyorJSON.decode([String: Value].self, from: Data(try row.string("attributes").utf8)),
+            storagePath: row.stringIfPresent("storage_path"), createdAt: try row.date("created_at"),
+            tagCreatedAt: try row.date("tag_created_at"), jobId: row.uuidIfPresent("job_id"))
+    }
+
+    static func describe(_ selector: TagSelector) -> String {
+        var text = ""
+        if let version = selector.objectVersion { text += " version \(version)" }
+        if let time = selector.objectAsOf { text += " as of \(Timestamp.format(time))" }
+        if let version = selector.tagVersion { text += " tag version \(version)" }
+        if let time = selector.tagAsOf { text += " with a tag as of \(Timestamp.format(time))" }
+        return text
+    }
+}

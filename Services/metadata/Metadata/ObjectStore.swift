@@ -1,0 +1,134 @@
+import ConveyorModels
+import Foundation
+import Logging
+import PostgresClient
+import ServiceKit
+
+/// Versioned objects and their tags. Object versions and tag versions are immutable rows; a new
+/// version supersedes the previous one at the time of its transaction, which is what as-of reads
+/// and searches go by. Attributes are also written, one row per value, to the `tag_attrs` index.
+struct ObjectStore: Sendable {
+    let pool: PostgresPool
+    let storage: InternalStorage
+
+    // MARK: Writing
+
+    /// Creates an object (version 1) or, with `prior`, the next version of an existing object, with
+    /// tag version 1 holding `attributes`. Runs in the caller's transaction.
+    /// - Throws: ``RPCFailure`` `notFound`/`conflict` when `prior` is not the latest version.
+    func insert(
+        _ connection: PostgresConnection, definition: ObjectDefinition, attributes: [String: Value], storagePath: String?,
+        jobId: UUID?, objectId: UUID = UUID(), prior: TagSelector? = nil
+    ) async throws -> ObjectRecord {
+        var objectId = objectId
+        var version = 1
+        if let prior {
+            let rows = try await connection.query(
+                "SELECT object_version, object_type FROM objects WHERE object_id = $1 ORDER BY object_version DESC LIMIT 1 FOR UPDATE",
+                [prior.objectId])
+            guard let latest = rows.first else { throw RPCFailure(code: .notFound, message: "no object \(prior.objectId.lowercased)") }
+            let latestVersion = try latest.int("object_version")
+            guard try latest.string("object_type") == definition.objectType.rawValue else {
+                throw RPCFailure(
+                    code: .invalid, message: "a new version must keep the object type",
+                    problems: [FieldProblem(field: "definition.objectType", reason: "object \(prior.objectId.lowercased) is a \(try latest.string("object_type"))")])
+            }
+            if let expected = prior.objectVersion, expected != latestVersion {
+                throw RPCFailure(code: .conflict, message: "object \(prior.objectId.lowercased) is at version \(latestVersion), not \(expected)")
+            }
+            objectId = prior.objectId
+            version = latestVersion + 1
+            _ = try await connection.query(
+                "UPDATE objects SET superseded_at = now() WHERE object_id = $1 AND object_version = $2", [objectId, latestVersion])
+            _ = try await connection.query(
+                "UPDATE object_tags SET search_to = now() WHERE object_id = $1 AND object_version = $2 AND search_to IS NULL",
+                [objectId, latestVersion])
+        }
+        let rows = try await connection.query(
+            """
+            INSERT INTO objects (object_id, object_version, object_type, definition, storage_path, job_id, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, now()) RETURNING created_at
+            """,
+            [objectId, version, definition.objectType.rawValue, try PostgresJSON(ConveyorJSON.encode(definition)), storagePath, jobId])
+        let createdAt = try rows[0].date("created_at")
+        try await insertTag(connection, objectId: objectId, version: version, tagVersion: 1, type: definition.objectType, attributes: attributes, searchable: true)
+        return ObjectRecord(
+            objectType: definition.objectType, objectId: objectId, objectVersion: version, tagVersion: 1, definition: definition,
+            attributes: attributes, storagePath: storagePath, createdAt: createdAt, tagCreatedAt: createdAt, jobId: jobId)
+    }
+
+    /// Applies tag updates to one object version, creating its next tag version.
+    /// - Throws: ``RPCFailure`` `invalid` listing every bad update, `notFound`, or `conflict` when the
+    ///   selector names a tag version that is no longer the latest.
+    func updateTag(_ request: UpdateTag) async throws -> ObjectRecord {
+        let problems = request.selector.problems(field: "selector")
+        guard problems.isEmpty else { throw RPCFailure(code: .invalid, message: "invalid selector", problems: problems) }
+        guard !request.updates.isEmpty else {
+            throw RPCFailure(code: .invalid, message: "no updates", problems: [FieldProblem(field: "updates", reason: "must list at least one update")])
+        }
+        return try await pool.withTransaction { connection in
+            guard var current = try await resolve(TagSelector(objectId: request.selector.objectId, objectVersion: request.selector.objectVersion, objectAsOf: request.selector.objectAsOf), connection, lock: true) else {
+                throw RPCFailure(code: .notFound, message: "no object \(request.selector.objectId.lowercased)")
+            }
+            if let type = request.selector.objectType, type != current.objectType {
+                throw RPCFailure(code: .invalid, message: "object \(current.objectId.lowercased) is a \(current.objectType.rawValue), not a \(type.rawValue)")
+            }
+            if let expected = request.selector.tagVersion, expected != current.tagVersion {
+                throw RPCFailure(code: .conflict, message: "the tag of object \(current.objectId.lowercased) v\(current.objectVersion) is at version \(current.tagVersion), not \(expected)")
+            }
+            switch TagUpdate.apply(request.updates, to: current.attributes, field: "updates") {
+            case .failure(let failure): throw RPCFailure(code: .invalid, message: "the tag updates cannot be applied", problems: failure.problems)
+            case .success(let attributes): current.attributes = attributes
+            }
+            let latestVersion = try await connection.query(
+                "SELECT superseded_at IS NULL AS latest FROM objects WHERE object_id = $1 AND object_version = $2",
+                [current.objectId, current.objectVersion])[0].bool("latest")
+            _ = try await connection.query(
+                """
+                UPDATE object_tags SET superseded_at = now(), search_to = COALESCE(search_to, now())
+                WHERE object_id = $1 AND object_version = $2 AND tag_version = $3
+                """, [current.objectId, current.objectVersion, current.tagVersion])
+            current.tagVersion += 1
+            current.tagCreatedAt = try await insertTag(
+                connection, objectId: current.objectId, version: current.objectVersion, tagVersion: current.tagVersion,
+                type: current.objectType, attributes: current.attributes, searchable: latestVersion)
+            return current
+        }
+    }
+
+    /// Writes a tag version and its attribute index rows; returns its creation time.
+    @discardableResult
+    private func insertTag(
+        _ connection: PostgresConnection, objectId: UUID, version: Int, tagVersion: Int, type: ObjectType,
+        attributes: [String: Value], searchable: Bool
+    ) async throws -> Date {
+        let rows = try await connection.query(
+            """
+            INSERT INTO object_tags (object_id, object_version, tag_version, object_type, attributes, created_at, search_from, search_to)
+            VALUES ($1, $2, $3, $4, $5, now(), now(), CASE WHEN $6 THEN NULL ELSE now() END)
+            RETURNING tag_key, created_at
+            """, [objectId, version, tagVersion, type.rawValue, try PostgresJSON(ConveyorJSON.encode(attributes)), searchable])
+        let tagKey = try rows[0].int64("tag_key")
+        let entries = AttributeIndex.entries(attributes)
+        if !entries.isEmpty {
+            // One statement for all values: parallel arrays unnested.
+            _ = try await connection.query(
+                """
+                INSERT INTO tag_attrs (tag_key, attr_name, v_text, v_num, v_bool, v_time)
+                SELECT $1, name, t, n::numeric, b::boolean, tm::timestamptz
+                FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS x(name, t, n, b, tm)
+                """,
+                [
+                    tagKey, AttributeIndex.arrayLiteral(entries.map(\.name)), AttributeIndex.arrayLiteral(entries.map(\.text)),
+                    AttributeIndex.arrayLiteral(entries.map(\.number)), AttributeIndex.arrayLiteral(entries.map(\.boolean)),
+                    AttributeIndex.arrayLiteral(entries.map(\.time)),
+                ])
+        }
+        return try rows[0].date("created_at")
+    }
+}
+
+extension UUID {
+    /// The canonical lowercase text.
+    var lowercased: String { uuidString.lowercased() }
+}

@@ -1,0 +1,193 @@
+import Foundation
+
+/// `IMPORT_MODEL`: bring one version of a model's code from a git repository into internal storage.
+///
+/// The model declares its parameters, inputs and outputs in `conveyor-model.json` next to its entry
+/// point; the importer records them in the MODEL object so jobs can be checked against them.
+public struct ImportModelJob: Sendable, Codable, Hashable {
+    /// `shell` (run with /bin/sh), `python` (run with python3) or `executable` (run directly).
+    public var language: String
+    /// A git URL or a local path to a repository.
+    public var repository: String
+    public var packageGroup: String?
+    public var package: String?
+    /// A tag, branch or commit to import.
+    public var version: String
+    /// The file that starts the model, relative to `path`.
+    public var entryPoint: String
+    /// The folder inside the repository that holds the model ("" or "." for the top).
+    public var path: String?
+    /// Attributes set on the MODEL object.
+    public var modelAttrs: [TagUpdate]?
+
+    public init(
+        language: String, repository: String, packageGroup: String? = nil, package: String? = nil, version: String,
+        entryPoint: String, path: String? = nil, modelAttrs: [TagUpdate]? = nil
+    ) {
+        self.language = language
+        self.repository = repository
+        self.packageGroup = packageGroup
+        self.package = package
+        self.version = version
+        self.entryPoint = entryPoint
+        self.path = path
+        self.modelAttrs = modelAttrs
+    }
+
+    public static let languages: Set<String> = ["shell", "python", "executable"]
+}
+
+/// `RUN_MODEL`: run one registered model, pinned by version, on named inputs with typed parameters.
+public struct RunModelJob: Sendable, Codable, Hashable {
+    public var model: TagSelector
+    public var parameters: [String: Value]?
+    /// Input name (as the model declares it) → a DATA object.
+    public var inputs: [String: TagSelector]?
+    /// Output name → the object version that was written; filled in by the platform.
+    public var outputs: [String: TagSelector]?
+    /// Output name → an existing DATA object the output becomes the next version of.
+    public var priorOutputs: [String: TagSelector]?
+    /// Attributes set on every output.
+    public var outputAttrs: [TagUpdate]?
+
+    public init(
+        model: TagSelector, parameters: [String: Value]? = nil, inputs: [String: TagSelector]? = nil,
+        outputs: [String: TagSelector]? = nil, priorOutputs: [String: TagSelector]? = nil, outputAttrs: [TagUpdate]? = nil
+    ) {
+        self.model = model
+        self.parameters = parameters
+        self.inputs = inputs
+        self.outputs = outputs
+        self.priorOutputs = priorOutputs
+        self.outputAttrs = outputAttrs
+    }
+}
+
+/// `RUN_FLOW`: run the models of a flow in dependency order, each output feeding the inputs it is joined to.
+public struct RunFlowJob: Sendable, Codable, Hashable {
+    public var flow: TagSelector
+    /// Model node name → the MODEL that runs there.
+    public var models: [String: TagSelector]
+    /// Parameters, given to every model that declares them.
+    public var parameters: [String: Value]?
+    /// INPUT node name → a DATA object.
+    public var inputs: [String: TagSelector]?
+    /// OUTPUT node name → the object version written; filled in by the platform.
+    public var outputs: [String: TagSelector]?
+    public var priorOutputs: [String: TagSelector]?
+    public var outputAttrs: [TagUpdate]?
+
+    public init(
+        flow: TagSelector, models: [String: TagSelector], parameters: [String: Value]? = nil,
+        inputs: [String: TagSelector]? = nil, outputs: [String: TagSelector]? = nil,
+        priorOutputs: [String: TagSelector]? = nil, outputAttrs: [TagUpdate]? = nil
+    ) {
+        self.flow = flow
+        self.models = models
+        self.parameters = parameters
+        self.inputs = inputs
+        self.outputs = outputs
+        self.priorOutputs = priorOutputs
+        self.outputAttrs = outputAttrs
+    }
+}
+
+/// A place in a named external storage.
+public struct StorageLocation: Sendable, Codable, Hashable {
+    /// The storage key (this deployment has `local`, the external storage folder).
+    public var storage: String?
+    /// A path relative to the storage's root.
+    public var path: String
+
+    public init(storage: String? = nil, path: String) {
+        self.storage = storage
+        self.path = path
+    }
+
+    public var effectiveStorage: String { storage ?? "local" }
+}
+
+/// `IMPORT_DATA`: bring files from external storage in as DATA objects.
+///
+/// Each entry of `imports` names an output and the external file it comes from; the importer copies
+/// it into internal storage. A `model`, when given, is recorded as the import's declared reader.
+public struct ImportDataJob: Sendable, Codable, Hashable {
+    public var model: TagSelector?
+    public var parameters: [String: Value]?
+    public var inputs: [String: TagSelector]?
+    public var outputs: [String: TagSelector]?
+    public var priorOutputs: [String: TagSelector]?
+    /// Output name → the external file to import.
+    public var imports: [String: StorageLocation]
+    /// The storages the job reads from.
+    public var storageAccess: [String]?
+    /// Attributes set on every imported DATA object.
+    public var importAttrs: [TagUpdate]?
+    public var outputAttrs: [TagUpdate]?
+
+    public init(
+        model: TagSelector? = nil, parameters: [String: Value]? = nil, inputs: [String: TagSelector]? = nil,
+        outputs: [String: TagSelector]? = nil, priorOutputs: [String: TagSelector]? = nil,
+        imports: [String: StorageLocation], storageAccess: [String]? = nil, importAttrs: [TagUpdate]? = nil,
+        outputAttrs: [TagUpdate]? = nil
+    ) {
+        self.model = model
+        self.parameters = parameters
+        self.inputs = inputs
+        self.outputs = outputs
+        self.priorOutputs = priorOutputs
+        self.imports = imports
+        self.storageAccess = storageAccess
+        self.importAttrs = importAttrs
+        self.outputAttrs = outputAttrs
+    }
+}
+
+/// `EXPORT_DATA`: copy DATA objects from internal storage to locations in external storage.
+public struct ExportDataJob: Sendable, Codable, Hashable {
+    public var model: TagSelector?
+    public var parameters: [String: Value]?
+    /// Input name → the DATA object to export.
+    public var inputs: [String: TagSelector]
+    public var outputs: [String: TagSelector]?
+    public var priorOutputs: [String: TagSelector]?
+    /// Input name → where it goes.
+    public var exports: [String: StorageLocation]
+    /// The storages the job writes to.
+    public var storageAccess: [String]?
+    public var outputAttrs: [TagUpdate]?
+
+    public init(
+        model: TagSelector? = nil, parameters: [String: Value]? = nil, inputs: [String: TagSelector],
+        outputs: [String: TagSelector]? = nil, priorOutputs: [String: TagSelector]? = nil,
+        exports: [String: StorageLocation], storageAccess: [String]? = nil, outputAttrs: [TagUpdate]? = nil
+    ) {
+        self.model = model
+        self.parameters = parameters
+        self.inputs = inputs
+        self.outputs = outputs
+        self.priorOutputs = priorOutputs
+        self.exports = exports
+        self.storageAccess = storageAccess
+        self.outputAttrs = outputAttrs
+    }
+}
+
+/// `JOB_GROUP`: child jobs run one after another (a failure stops the rest) or all at once.
+public struct JobGroupJob: Sendable, Codable, Hashable {
+    public enum GroupType: String, Sendable, Codable, CaseIterable, Hashable {
+        case sequential = "SEQUENTIAL"
+        case parallel = "PARALLEL"
+    }
+
+    public var groupType: GroupType
+    public var jobs: [JobDefinition]
+
+    public init(groupType: GroupType, jobs: [JobDefinition]) {
+        self.groupType = groupType
+        self.jobs = jobs
+    }
+
+    public static let maxJobs = 100
+    public static let maxDepth = 4
+}

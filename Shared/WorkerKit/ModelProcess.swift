@@ -1,0 +1,149 @@
+import ConveyorModels
+import Foundation
+import ServiceKit
+
+/// Runs one model version as a child process in a folder of its own, the way every worker that
+/// executes models does (the runner for RUN_MODEL and each node of RUN_FLOW, the importer and the
+/// exporter for IMPORT_DATA / EXPORT_DATA jobs that name a model).
+///
+/// The model sees, in its working folder (a copy of its snapshot): `params.json` (parameters as
+/// plain JSON, also inline in `CONVEYOR_PARAMETERS_JSON`), `inputs.json` (input name → file path,
+/// also `CONVEYOR_INPUT_<NAME>`), and writes each output as `$CONVEYOR_OUTPUT_DIR/<name>[.ext]`.
+public struct ModelProcess: Sendable {
+    public let storage: InternalStorage
+
+    public init(storage: InternalStorage) {
+        self.storage = storage
+    }
+
+    /// What one run produced.
+    public struct Run: Sendable {
+        public var termination: ChildProcess.Termination
+        public var usage: ResourceUsage
+        /// Output name → the file the model wrote (in the run's folder).
+        public var outputs: [String: String]
+    }
+
+    /// Runs `model` in `folder` (created fresh; the caller removes it).
+    /// - Throws: ``JobFailure`` when the model is not runnable or misses a declared output.
+    public func run(
+        _ model: ObjectRecord, parameters: [String: Value], inputs: [String: String], in folder: String,
+        environment extra: [String: String] = [:], timeout: Duration?, log: JobLogWriter
+    ) async throws -> Run {
+        guard model.objectType == .model, let snapshot = model.storagePath, let definition = model.definition.model else {
+            throw JobFailure("object \(model.objectId) v\(model.objectVersion) is not a usable MODEL")
+        }
+        let fileManager = FileManager.default
+        try? fileManager.removeItem(atPath: folder)
+        try fileManager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let modelDir = folder + "/model"
+        let outputDir = folder + "/outputs"
+        try fileManager.copyItem(atPath: storage.path(snapshot), toPath: modelDir)
+        try fileManager.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        let parameterJSON = try ConveyorJSON.encode(parameters.mapValues(\.plainJSON))
+        try parameterJSON.write(to: URL(fileURLWithPath: folder + "/params.json"))
+        try ConveyorJSON.encode(inputs).write(to: URL(fileURLWithPath: folder + "/inputs.json"))
+
+        let command: [String]
+        switch definition.language {
+        case "python": command = ["python3", definition.entryPoint]
+        case "shell": command = ["/bin/sh", definition.entryPoint]
+        default: command = ["./" + definition.entryPoint]
+        }
+        var environment: [String: String] = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
+            "HOME": folder,
+            "LANG": "C.UTF-8",
+            "PYTHONUNBUFFERED": "1",
+            "CONVEYOR_PARAMS": folder + "/params.json",
+            "CONVEYOR_PARAMETERS_JSON": String(decoding: parameterJSON, as: UTF8.self),
+            "CONVEYOR_INPUTS": folder + "/inputs.json",
+            "CONVEYOR_OUTPUT_DIR": outputDir,
+        ]
+        for (name, path) in inputs { environment["CONVEYOR_INPUT_\(name.uppercased())"] = path }
+        environment.merge(extra) { _, new in new }
+        await log.line("running model \(model.objectId.uuidString.lowercased()) v\(model.objectVersion) (\(definition.language): \(definition.entryPoint))")
+        let (termination, usage) = try await ChildProcess.runMeasured(
+            command, workingDirectory: modelDir, environment: environment, timeout: timeout
+        ) { output in await log.write(output) }
+        var outputs: [String: String] = [:]
+        if termination == .exited(0) {
+            outputs = try await collectOutputs(in: outputDir, declared: definition.outputs, log: log)
+        }
+        return Run(termination: termination, usage: usage, outputs: outputs)
+    }
+
+    /// The files a model wrote, by output name (the file name up to its first dot). With declared
+    /// outputs, each must be there unless optional, and anything else is left out.
+    func collectOutputs(in outputDir: String, declared: [String: ModelInputOutput]?, log: JobLogWriter) async throws -> [String: String] {
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: outputDir)) ?? []).sorted().filter { name in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: outputDir + "/" + name, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
+        var found: [String: String] = [:]
+        for file in files {
+            let name = String(file.split(separator: ".", maxSplits: 1).first ?? Substring(file))
+            found[name] = outputDir + "/" + file
+        }
+        guard let declared, !declared.isEmpty else { return found }
+        var outputs: [String: String] = [:]
+        for (name, output) in declared.sorted(by: { $0.key < $1.key }) {
+            if let path = found[name] {
+                outputs[name] = path
+            } else if output.optional != true {
+                throw JobFailure("the model did not write its output '\(name)' (expected outputs/\(name) or outputs/\(name).<ext>)")
+            }
+        }
+        for name in found.keys.sorted() where declared[name] == nil {
+            await log.line("ignored outputs/\(name): the model does not declare it")
+        }
+        return outputs
+    }
+
+    /// Moves outputs into internal storage and describes each as a DATA object for the job's result.
+    public func store(
+        _ outputs: [String: String], job: ClaimedJob, producedBy: String, attrs: [TagUpdate]?, priorOutputs: [String: TagSelector]?
+    ) throws -> [NewObject] {
+        let prefix = "data/\(job.jobId.uuidString.lowercased())-a\(job.attempt)"
+        var base: [String: Value] = [:]
+        if let attrs, case .success(let applied) = TagUpdate.apply(attrs, to: [:], field: "outputAttrs") { base = applied }
+        var objects: [NewObject] = []
+        for (name, path) in outputs.sorted(by: { $0.key < $1.key }) {
+            let file = (path as NSString).lastPathComponent
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            try storage.store(moving: path, to: prefix + "/" + file)
+            var attributes = base
+            attributes["conveyor_output_name"] = .string(name)
+            attributes["conveyor_file_name"] = .string(file)
+            attributes["conveyor_job_id"] = .string(job.jobId.uuidString.lowercased())
+            attributes["conveyor_produced_by"] = .string(producedBy)
+            objects.append(
+                NewObject(
+                    objectType: .data,
+                    definition: .data(DataDefinition(format: Self.mediaType(of: file), sizeBytes: size)),
+                    attributes: attributes, storagePath: prefix + "/" + file, outputName: name,
+                    priorVersion: priorOutputs?[name]))
+        }
+        return objects
+    }
+
+    static func mediaType(of file: String) -> String {
+        switch (file as NSString).pathExtension.lowercased() {
+        case "csv": "text/csv"
+        case "json": "application/json"
+        case "txt", "log": "text/plain"
+        case "parquet": "application/vnd.apache.parquet"
+        default: "application/octet-stream"
+        }
+    }
+}
+
+extension ChildProcess.Termination {
+    /// A job outcome message for a model run that did not succeed.
+    public var failureMessage: String {
+        switch self {
+        case .exited(let code): "model exited with code \(code)"
+        default: "model \(self)"
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import ConveyorModels
+import Foundation
+import Testing
+
+/// The reference check against an in-memory catalogue of objects.
+@Suite("Job reference check")
+struct JobReferenceCheckTests {
+    let model = ObjectRecord(
+        objectType: .model, objectId: UUID(), objectVersion: 3, tagVersion: 2,
+        definition: .model(ModelDefinition(
+            language: "python", repository: "r", version: "v1", entryPoint: "m.py",
+            parameters: ["rows": ModelParameter(paramType: .integer), "rate": ModelParameter(paramType: .float, defaultValue: .float(0.5)), "day": ModelParameter(paramType: .date)],
+            inputs: ["customers": ModelInputOutput(), "extra": ModelInputOutput(optional: true)], outputs: ["summary": ModelInputOutput()])),
+        attributes: [:], storagePath: "models/m", createdAt: Date(), jobId: nil)
+    let data = ObjectRecord(
+        objectType: .data, objectId: UUID(), objectVersion: 1, definition: .data(DataDefinition()), attributes: [:],
+        storagePath: "data/d", createdAt: Date(), jobId: nil)
+
+    func check(_ job: JobDefinition) async throws -> Result<JobDefinition, ValidationFailure> {
+        let catalogue = [model.objectId: model, data.objectId: data]
+        return try await JobReferenceCheck.pin(job) { selector in catalogue[selector.objectId] }
+    }
+
+    @Test("a matching job is pinned to exact versions, parameters typed and defaults filled in")
+    func pinned() async throws {
+        let job = JobDefinition(jobType: .runModel, runModel: RunModelJob(
+            model: TagSelector(objectId: model.objectId), parameters: ["rows": .integer(10), "day": .string("2026-11-21")],
+            inputs: ["customers": TagSelector(objectId: data.objectId)]))
+        let pinned = try await check(job).get().runModel!
+        #expect(pinned.model == TagSelector(objectType: .model, objectId: model.objectId, objectVersion: 3, tagVersion: 2))
+        #expect(pinned.inputs?["customers"]?.objectVersion == 1)
+        #expect(pinned.parameters == ["rows": .integer(10), "day": .date("2026-11-21"), "rate": .float(0.5)])
+    }
+
+    @Test("every mismatch with the model's declarations is listed")
+    func mismatches() async throws {
+        let job = JobDefinition(jobType: .runModel, runModel: RunModelJob(
+            model: TagSelector(objectId: model.objectId), parameters: ["rows": .string("ten"), "colour": .string("red")],
+            inputs: ["orders": TagSelector(objectId: data.objectId)], priorOutputs: ["summary": TagSelector(objectId: model.objectId)]))
+        guard case .failure(let failure) = try await check(job) else { Issue.record("accepted"); return }
+        #expect(Set(failure.problems.map(\.description)) == [
+            "runModel.inputs: input 'customers' is required by the model",
+            "runModel.inputs.orders: the model declares no input 'orders' (declared: customers, extra)",
+            "runModel.parameters: parameter 'day' (DATE) is required by the model",
+            "runModel.parameters.colour: the model declares no parameter 'colour' (declared: day, rate, rows)",
+            "runModel.parameters.rows: expected INTEGER, got STRING",
+            "runModel.priorOutputs.summary.objectId: is a MODEL object, expected DATA",
+        ])
+    }
+
+    @Test("unknown objects and objects of the wrong type are named")
+    func references() async throws {
+        let ghost = UUID()
+        let job = JobDefinition(jobType: .runModel, runModel: RunModelJob(model: TagSelector(objectId: data.objectId), inputs: ["x": TagSelector(objectId: ghost, objectVersion: 4)]))
+        guard case .failure(let failure) = try await check(job) else { Issue.record("accepted"); return }
+        #expect(Set(failure.problems.map(\.description)) == [
+            "runModel.inputs.x.objectId: no DATA object \(ghost.uuidString.lowercased()) version 4",
+            "runModel.model.objectId: is a DATA object, expected MODEL",
+        ])
+    }
+}
