@@ -67,7 +67,7 @@ struct ValueCodecTests {
             JobDefinition(jobType: .exportData, exportData: ExportDataJob(inputs: ["a": selector], priorOutputs: ["a": selector], exports: ["a": StorageLocation(path: "out/a.csv")])),
             JobDefinition(jobType: .runModel, runModel: RunModelJob(model: TagSelector(objectId: id, objectAsOf: Timestamp.parse("2026-01-01T00:00:00.000001Z"), tagAsOf: Date(timeIntervalSince1970: 1)), parameters: ["n": .decimal("1.50")], inputs: ["x": selector], outputAttrs: updates), priority: 9, resources: ResourceRequirements(cpus: 2, memoryMB: 512, maxRunSeconds: 60), notification: NotificationSettings(email: ["a@b.c"], on: [.failed]), labels: ["k": "v"], owner: "o", idempotencyKey: "key"),
             JobDefinition(jobType: .runFlow, runFlow: RunFlowJob(flow: TagSelector(objectType: .flow, objectId: id), models: ["m": TagSelector(objectId: id, objectVersion: 1)], parameters: ["p": .array([.float(1.5)])], inputs: ["in": selector])),
-            JobDefinition(jobType: .jobGroup, jobGroup: JobGroupJob(groupType: .parallel, jobs: [JobDefinition(jobType: .runModel, runModel: RunModelJob(model: selector))])),
+            JobDefinition(jobType: .jobGroup, jobGroup: JobGroupJob(groupType: .parallel, jobs: [JobDefinition(jobType: .runModel, runModel: RunModelJob(model: TagSelector(objectId: id)))])),
         ]
         for job in jobs {
             let encoded = try ConveyorJSON.encode(job)
