@@ -42,6 +42,12 @@ struct JobStoreTests {
         }.objectId
     }
 
+    func dataObject(_ attributes: [String: Value] = [:], storagePath: String = "data/x") async throws -> UUID {
+        try await pool.withTransaction { connection in
+            try await store.objects.insert(connection, definition: .data(DataDefinition()), attributes: attributes, storagePath: storagePath, jobId: nil)
+        }.objectId
+    }
+
     func runJob(_ model: UUID, key: String? = nil) -> JobDefinition {
         JobDefinition(jobType: .runModel, runModel: RunModelJob(model: ObjectSelector(objectId: model)), idempotencyKey: key)
     }
@@ -70,9 +76,7 @@ struct JobStoreTests {
 
     @Test("an unknown or wrongly typed object is refused with the field named, and nothing is written")
     func badReference() async throws {
-        let data = UUID()
-        _ = try await pool.query(
-            "INSERT INTO objects (object_id, object_version, object_type, attributes) VALUES ($1, 1, 'DATA', '{}')", [data])
+        let data = try await dataObject()
         for id in [UUID(), data] {
             do {
                 _ = try await store.submit(runJob(id))

@@ -51,15 +51,14 @@ struct ObjectRoutes: Sendable {
             objectId = UUID(uuidString: text)
             if objectId == nil { query.problems.append(FieldProblem(field: "objectId", reason: "not a UUID")) }
         }
-        guard let name = query.string("name") else {
-            query.problems.append(FieldProblem(field: "name", reason: "is required (the file name)"))
-            try query.check()
-            return Response(status: .badRequest)
-        }
+        let name = query.string("name")
+        if name == nil { query.problems.append(FieldProblem(field: "name", reason: "is required (the file name)")) }
+        if prior != nil, objectId == nil { query.problems.append(FieldProblem(field: "priorVersion", reason: "needs objectId")) }
         try query.check()
-        let mimeType = request.headers[.contentType].map { String($0.split(separator: ";")[0]).trimmingCharacters(in: .whitespaces) } ?? "application/octet-stream"
+        let mediaType = request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let mimeType = mediaType.isEmpty ? "application/octet-stream" : mediaType
         let body = try await request.body.collect(upTo: maxUploadBytes)
-        let definition = ObjectDefinition.file(FileDefinition(name: name, mimeType: mimeType, sizeBytes: body.readableBytes))
+        let definition = ObjectDefinition.file(FileDefinition(name: name!, mimeType: mimeType, sizeBytes: body.readableBytes))
         let priorVersion = objectId.map { TagSelector(objectType: .file, objectId: $0, objectVersion: prior) }
         return try created(try await metadata.call(CreateObject(definition: definition, content: Data(buffer: body), priorVersion: priorVersion)))
     }
@@ -76,7 +75,7 @@ struct ObjectRoutes: Sendable {
 
     /// `GET /api/v1/objects/{id}/versions/{version}/tags`: every tag version of one object version.
     @Sendable func tagVersions(request: Request, context: BasicRequestContext) async throws -> Response {
-        guard let text = context.parameters.get("version"), let version = Int(text), version >= 1 else {
+        guard let text = context.parameters.get("version"), let version = Int(text), (1...Int(Int32.max)).contains(version) else {
             throw Problem(.badRequest, "the version in the path is not a positive integer", errors: [FieldProblem(field: "version", reason: "must be an integer of at least 1")])
         }
         return try RouteSupport.json(try await metadata.call(ListObjectVersions(objectId: try RouteSupport.uuid(context), objectVersion: version)))

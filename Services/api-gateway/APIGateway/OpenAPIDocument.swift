@@ -5,25 +5,63 @@ enum OpenAPIDocument {
     static let yaml = #"""
 openapi: 3.1.0
 info:
-  title: Conveyor HTTP API
-  version: "1"
+  title: Conveyor API
+  version: "1.0.0"
   description: |
-    The public API of Conveyor's api-gateway (Services/api-gateway). The gateway validates requests
-    and forwards them to the metadata service over AMQP RPC.
+    The public HTTP API of Conveyor's api-gateway (`Services/api-gateway`). The gateway is stateless:
+    it checks each request and forwards it to the metadata service over AMQP RPC
+    (queue `metadata.rpc`). The source of truth is the code: `APIGateway/JobRoutes.swift`,
+    `ObjectRoutes.swift`, `LogStream.swift`, `Problem.swift` and the models in
+    `Shared/ConveyorModels`.
 
-    Conventions:
-    - UUIDs are strings. Responses write them in upper case; requests may use any case.
-    - Timestamps are ISO 8601 in UTC with fractional seconds (milliseconds), e.g. `2026-11-21T10:09:31.453Z`.
-    - Optional fields with no value are left out of responses; they are never `null`.
-    - Every 4xx/5xx answer is an RFC 9457 problem (`application/problem+json`, schema `Problem`).
+    ## Conventions
+
+    - **JSON** bodies are UTF-8. Responses write keys in sorted order.
+    - **UUIDs** are strings and are accepted in any case. JSON response bodies currently carry them
+      in upper case (Foundation's default encoding of `UUID`), while `Location` headers and
+      problem messages use lower case; compare them case-insensitively.
+    - **Timestamps** are ISO 8601 strings. Responses always write UTC with exactly six fractional
+      digits (microseconds), e.g. `2026-11-21T12:00:00.123456Z`, so a time read from the API can be
+      passed back (for example as `asOf`) without losing precision. Requests must give an offset
+      (`Z` or `+01:00`) and may give any number of fractional digits (microseconds are kept). In a
+      query string, write `+` as `%2B` (or use `Z`).
+    - **Optional fields** with no value are left out of responses; they are never `null`. In
+      requests, `null` for an optional field means the same as leaving it out (but a `Value` is never
+      `null`).
+    - **Unknown fields** in a request body are rejected (422, naming each one).
+    - **Errors**: every 4xx/5xx answer is an RFC 9457 problem (`application/problem+json`, schema
+      `Problem`). `errors` lists every problem found, each with a JSON path (`field`) such as
+      `runModel.model.objectId`, `notification.email[0]` or `attrs[2].attrName`; `$` is the whole body.
+      How failures map to status codes:
+      - 400: the body is not valid UTF-8 or not valid JSON, or its top level has the wrong type
+        (field `$`); a path parameter is malformed (field `id` / `version`); a query parameter or a
+        header is malformed (field = the parameter's name).
+      - 404: no such job or object (or version).
+      - 409: a state conflict: the job already ended (cancel), has not ended (result, rerun), or a
+        compare-and-set failed (`priorVersion`, `tagVersion`).
+      - 413: the body is larger than the route allows.
+      - 422: the body is well-formed JSON but invalid: wrong field types, missing or unknown fields,
+        values out of range, references to objects that cannot be used. All problems are listed.
+      - 500: internal error in metadata (details only in its log).
+      - 503: the message broker or the database is unavailable; retry.
+      - 504: metadata did not answer within `amqp.rpcTimeoutSeconds`; retry (with the same
+        `Idempotency-Key` for submissions).
+    - **Limits** (settings): request bodies at most `gateway.maxBodyBytes` (default 1048576 bytes);
+      uploads at most `gateway.maxUploadBytes` (default and maximum 33554432 bytes); a cancel body at
+      most 16384 bytes.
     - There is no authentication yet; `owner` is whatever the client sends.
 servers:
   - url: http://127.0.0.1:8080
     description: local stack (gateway.host / gateway.port)
 tags:
   - name: jobs
+    description: Submit, validate, list, follow, cancel and re-run jobs.
   - name: objects
+    description: Versioned metadata objects (MODEL, DATA, FILE, FLOW, SCHEMA, JOB) and their tags.
+  - name: meta
+    description: The API's own description.
   - name: health
+    description: Readiness of the gateway.
 paths:
   /api/v1/jobs:
     post:
@@ -31,20 +69,20 @@ paths:
       operationId: submitJob
       summary: Submit a job
       description: |
-        Validates the definition and records it. The answer (201) comes only after metadata committed the
-        job, its status history and its QUEUED event in one transaction. Object references without
-        `objectVersion` are pinned to the latest version. A repeated `idempotencyKey` (or `Idempotency-Key`
-        header, used when the body has none) returns the first job.
+        Checks the definition (shape, then every rule: enabled job type, exactly the section that
+        matches `jobType`, ranges, names, paths, e-mail addresses), then has metadata resolve every
+        object the job refers to and pin it to the exact object and tag version current now. The
+        answer (201) comes only after metadata committed the job, its status history (VALIDATED,
+        QUEUED), its JOB object and its queued event in one transaction. A JOB_GROUP starts RUNNING at
+        once (VALIDATED, QUEUED, SUBMITTED, RUNNING) and submits its child jobs.
+
+        A repeated `idempotencyKey` (or `Idempotency-Key` header, used when the body has none) answers
+        201 with the job first submitted with that key, whatever the new body says.
       parameters:
-        - name: Idempotency-Key
-          in: header
-          required: false
-          description: Used as `idempotencyKey` when the body does not set one (1-200 printable characters).
-          schema:
-            type: string
+        - $ref: "#/components/parameters/IdempotencyKeyForSubmit"
       requestBody:
         required: true
-        description: At most `gateway.maxBodyBytes` (default 1048576) bytes.
+        description: A job definition, at most `gateway.maxBodyBytes` (default 1048576) bytes.
         content:
           application/json:
             schema:
@@ -59,6 +97,9 @@ paths:
                     entryPoint: model.py
                     language: python
                     version: v1.0
+                    modelAttrs:
+                      - attrName: team
+                        value: analytics
                   owner: demo
               runModel:
                 value:
@@ -69,27 +110,57 @@ paths:
                     parameters:
                       text: the quick brown fox jumps over the lazy dog
                       top: 3
+                      rate:
+                        type: DECIMAL
+                        value: "0.25"
+                    inputs:
+                      customers:
+                        objectId: 7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+                        objectVersion: 2
                   owner: demo
                   priority: 60
+                  labels:
+                    project: demo
                   notification:
                     email: [demo@example.com]
+                    "on": [FAILED]
               exportData:
                 value:
                   jobType: EXPORT_DATA
                   exportData:
-                    data:
-                      objectId: 7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
-                    storage: local
-                    path: demo/summary.json
+                    inputs:
+                      summary:
+                        objectId: 7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+                    exports:
+                      summary:
+                        storage: local
+                        path: demo/summary.json
                   owner: demo
+              jobGroup:
+                value:
+                  jobType: JOB_GROUP
+                  jobGroup:
+                    groupType: SEQUENTIAL
+                    jobs:
+                      - jobType: RUN_MODEL
+                        runModel:
+                          model:
+                            objectId: 2f0e6a7c-1b2d-4e3f-8a9b-0c1d2e3f4a5b
+                      - jobType: EXPORT_DATA
+                        exportData:
+                          inputs:
+                            result:
+                              objectId: 7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+                          exports:
+                            result:
+                              path: demo/result.csv
+                  idempotencyKey: nightly-2026-11-21
       responses:
         "201":
-          description: The job was recorded (status QUEUED).
+          description: The job was recorded (or the job of the same idempotency key is returned).
           headers:
             Location:
-              description: "`/api/v1/jobs/{jobId}` (lower-case id)"
-              schema:
-                type: string
+              $ref: "#/components/headers/JobLocation"
           content:
             application/json:
               schema:
@@ -109,11 +180,20 @@ paths:
     get:
       tags: [jobs]
       operationId: listJobs
-      summary: List jobs, newest first
+      summary: List and filter jobs
+      description: |
+        One page of jobs matching every filter given, sorted by `sort` (default `submittedAt`) in
+        `order` (default `desc`, newest first), ties broken by job id. Paging is by keyset: the cursor
+        holds the last sort key and job id of the page, so jobs that arrive meanwhile never shift a
+        page. Jobs that have not started (or finished) sort as the earliest time for `startedAt`
+        (`finishedAt`). Listed jobs carry their full status history but not `childJobIds`.
+
+        Every problem with the query parameters is reported at once (400, one entry per parameter).
       parameters:
         - name: limit
           in: query
           required: false
+          description: Jobs per page.
           schema:
             type: integer
             minimum: 1
@@ -122,26 +202,114 @@ paths:
         - name: cursor
           in: query
           required: false
-          description: The `nextCursor` of the previous page (opaque).
+          description: |
+            The `nextCursor` of the previous page (opaque). It is only valid with the same `sort` and
+            `order` (422, field `cursor`, otherwise); pass the same filters too.
           schema:
             type: string
         - name: status
           in: query
           required: false
-          description: Filter by status (case-insensitive).
+          description: |
+            Only jobs in one of these statuses. Comma-separated (`status=QUEUED,RUNNING`) or repeated;
+            case-insensitive.
+          style: form
+          explode: true
           schema:
-            $ref: "#/components/schemas/JobStatus"
+            type: array
+            items:
+              $ref: "#/components/schemas/JobStatus"
         - name: jobType
           in: query
           required: false
-          description: Filter by job type (case-insensitive).
+          description: Only jobs of one of these types. Comma-separated or repeated; case-insensitive.
+          style: form
+          explode: true
           schema:
-            $ref: "#/components/schemas/JobType"
+            type: array
+            items:
+              $ref: "#/components/schemas/JobType"
         - name: owner
           in: query
           required: false
+          description: Only jobs of this owner (exact match, 1-200 characters).
           schema:
             type: string
+            minLength: 1
+            maxLength: 200
+        - name: label
+          in: query
+          required: false
+          description: |
+            `name:value` (split at the first `:`; both parts non-empty). Repeat for several labels;
+            a job matches when it has all of them.
+          style: form
+          explode: true
+          schema:
+            type: array
+            items:
+              type: string
+              pattern: "^[^:]+:.+$"
+          example: ["project:demo"]
+        - name: submittedFrom
+          in: query
+          required: false
+          description: Submitted at or after this time.
+          schema:
+            $ref: "#/components/schemas/DateTime"
+        - name: submittedTo
+          in: query
+          required: false
+          description: Submitted before this time (exclusive).
+          schema:
+            $ref: "#/components/schemas/DateTime"
+        - name: startedFrom
+          in: query
+          required: false
+          description: Started at or after this time (jobs not started yet never match).
+          schema:
+            $ref: "#/components/schemas/DateTime"
+        - name: startedTo
+          in: query
+          required: false
+          description: Started before this time (exclusive).
+          schema:
+            $ref: "#/components/schemas/DateTime"
+        - name: finishedFrom
+          in: query
+          required: false
+          description: Finished at or after this time (jobs not finished yet never match).
+          schema:
+            $ref: "#/components/schemas/DateTime"
+        - name: finishedTo
+          in: query
+          required: false
+          description: Finished before this time (exclusive).
+          schema:
+            $ref: "#/components/schemas/DateTime"
+        - name: sort
+          in: query
+          required: false
+          description: The sort key (case-sensitive).
+          schema:
+            $ref: "#/components/schemas/JobSort"
+        - name: order
+          in: query
+          required: false
+          description: Sort direction (case-sensitive).
+          schema:
+            type: string
+            enum: [desc, asc]
+            default: desc
+        - name: counts
+          in: query
+          required: false
+          description: |
+            `true` (or `1`) to also count every job matching the filters by status (`counts` in the
+            answer). `false`/`0` or absent: no counts. Case-insensitive.
+          schema:
+            type: string
+            enum: ["true", "false", "1", "0"]
       responses:
         "200":
           description: One page of jobs.
@@ -151,6 +319,49 @@ paths:
                 $ref: "#/components/schemas/JobPage"
         "400":
           $ref: "#/components/responses/BadRequest"
+        "422":
+          description: The cursor is not one this API returned for this sort order (field `cursor`).
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+  /api/v1/jobs/validate:
+    post:
+      tags: [jobs]
+      operationId: validateJob
+      summary: Validate a job without submitting it (dry run)
+      description: |
+        Runs every check of a submission, including resolving the objects the job refers to, and
+        writes nothing. Answers 200 with `status` VALIDATED and the definition as it would be recorded
+        (every object reference pinned to an exact object and tag version, parameter values converted
+        to the types the model declares and defaults filled in), or 422 listing every problem. The
+        `Idempotency-Key` header is accepted (and checked) as for a submission.
+      parameters:
+        - $ref: "#/components/parameters/IdempotencyKeyForSubmit"
+      requestBody:
+        required: true
+        description: A job definition, at most `gateway.maxBodyBytes` bytes.
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/JobDefinition"
+      responses:
+        "200":
+          description: The definition would be accepted.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/JobValidation"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "413":
+          $ref: "#/components/responses/ContentTooLarge"
         "422":
           $ref: "#/components/responses/Unprocessable"
         "500":
@@ -164,8 +375,11 @@ paths:
       tags: [jobs]
       operationId: getJob
       summary: A job with its full status history
+      description: |
+        The job record: its (pinned) definition, current status, the append-only status history,
+        its result once it ended and, for a JOB_GROUP, the ids of its child jobs in order.
       parameters:
-        - $ref: "#/components/parameters/Id"
+        - $ref: "#/components/parameters/JobId"
       responses:
         "200":
           description: The job.
@@ -183,20 +397,94 @@ paths:
           $ref: "#/components/responses/Unavailable"
         "504":
           $ref: "#/components/responses/Timeout"
+  /api/v1/jobs/{id}/status:
+    get:
+      tags: [jobs]
+      operationId: getJobStatus
+      summary: The job's status now, or as of a time
+      description: |
+        The last entry of the status history, or with `asOf` the last entry at or before that time
+        (404 when the job was submitted after `asOf`).
+      parameters:
+        - $ref: "#/components/parameters/JobId"
+        - name: asOf
+          in: query
+          required: false
+          description: A moment in the past; default now.
+          schema:
+            $ref: "#/components/schemas/DateTime"
+      responses:
+        "200":
+          description: The status, its message and when it was entered.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/JobStatusUpdate"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "404":
+          description: No such job, or it was submitted after `asOf`.
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+  /api/v1/jobs/{id}/result:
+    get:
+      tags: [jobs]
+      operationId: getJobResult
+      summary: The result record of a finished job
+      description: |
+        The result of a job in a terminal status (SUCCEEDED, FAILED, CANCELLED): its outcome, exit
+        code, the objects it registered, its outputs by name, the FILE holding its complete log and
+        the resources it used. 409 while the job has not ended.
+      parameters:
+        - $ref: "#/components/parameters/JobId"
+      responses:
+        "200":
+          description: The result.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/JobResult"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "409":
+          description: The job has not ended yet (or has no result recorded); nothing to return.
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
   /api/v1/jobs/{id}/log:
     get:
       tags: [jobs]
       operationId: getJobLog
-      summary: The log of the job's current attempt, from a byte offset
+      summary: A byte range of the job's log
       description: |
-        Returns the bytes the job's current attempt has logged so far, from `offset`. The answer stops
-        at the first gap (a chunk not yet arrived). Poll with `offset` = the previous
-        `Conveyor-Log-Next-Offset` until `Conveyor-Log-Complete` is `true`.
+        The bytes the job's current attempt has logged so far (stdout and stderr merged, plus the
+        worker's own lines), from byte `offset`, at most `limit` bytes. The answer stops at the first
+        gap (a chunk that has not arrived yet) and may end inside a UTF-8 character when `limit` cuts
+        it. Poll with `offset` = the previous `Conveyor-Log-Next-Offset` until `Conveyor-Log-Complete`
+        is `true`, or follow `/log/stream` instead. An offset past the end answers an empty body.
       parameters:
-        - $ref: "#/components/parameters/Id"
+        - $ref: "#/components/parameters/JobId"
         - name: offset
           in: query
           required: false
+          description: The first byte to return.
           schema:
             type: integer
             minimum: 0
@@ -207,13 +495,13 @@ paths:
           description: At most this many bytes (no limit by default).
           schema:
             type: integer
-            minimum: 0
+            minimum: 1
       responses:
         "200":
-          description: The log bytes (stdout and stderr merged, plus the worker's own lines).
+          description: The log bytes.
           headers:
             Conveyor-Log-Offset:
-              description: The offset of the first byte returned.
+              description: The offset of the first byte returned (the `offset` asked for).
               schema:
                 type: integer
             Conveyor-Log-Next-Offset:
@@ -221,12 +509,12 @@ paths:
               schema:
                 type: integer
             Conveyor-Log-Complete:
-              description: "`true` when the job is terminal (no more log will arrive)."
+              description: "`true` when the job is terminal (no more log will arrive), else `false`."
               schema:
                 type: string
                 enum: ["true", "false"]
           content:
-            text/plain:
+            text/plain; charset=utf-8:
               schema:
                 type: string
         "400":
@@ -239,43 +527,118 @@ paths:
           $ref: "#/components/responses/Unavailable"
         "504":
           $ref: "#/components/responses/Timeout"
+  /api/v1/jobs/{id}/log/stream:
+    get:
+      tags: [jobs]
+      operationId: followJobLog
+      summary: Follow the job's log as server-sent events
+      description: |
+        Streams the log as server-sent events (`text/event-stream`, with `Cache-Control: no-cache`
+        and `X-Accel-Buffering: no`). The job is looked up first, so an unknown job answers 404
+        before the stream starts; after that, failures only end the stream.
+
+        Events:
+        - `log`: whole lines of the log, one `data:` line per log line (carriage returns removed).
+          Its `id` is the byte offset just after those lines. A single line longer than 64 KiB is
+          sent in pieces cut at a UTF-8 character boundary; once the job is terminal, a last
+          unterminated line is sent as it is.
+        - `end`: sent once the job is terminal and its log has been read to the end. Its `id` is the
+          final byte offset and its data is the final status as a `JobStatusUpdate` JSON object
+          (status, status message, finish time). The server then closes the stream.
+
+        While nothing new arrives the server polls (100 ms growing to 1 s) and sends a `: keep-alive`
+        comment every 15 seconds.
+
+        To resume after a disconnect, reconnect with the header `Last-Event-ID` (which browsers'
+        EventSource send automatically) or `offset` set to the last event's `id`; the stream continues
+        exactly where it stopped. `Last-Event-ID` wins over `offset`.
+      parameters:
+        - $ref: "#/components/parameters/JobId"
+        - name: offset
+          in: query
+          required: false
+          description: The byte offset to start from.
+          schema:
+            type: integer
+            minimum: 0
+            default: 0
+        - name: Last-Event-ID
+          in: header
+          required: false
+          description: The `id` of the last event received (a byte offset); overrides `offset`.
+          schema:
+            type: string
+            pattern: "^[0-9]+$"
+      responses:
+        "200":
+          description: The event stream.
+          headers:
+            Cache-Control:
+              schema:
+                type: string
+                const: no-cache
+            X-Accel-Buffering:
+              description: Tells proxies such as nginx not to buffer the stream.
+              schema:
+                type: string
+                const: "no"
+          content:
+            text/event-stream:
+              schema:
+                type: string
+                description: A sequence of `log` events, keep-alive comments and a final `end` event.
+              example: |
+                event: log
+                id: 42
+                data: loading model
+                data: running with 3 parameters
+
+                : keep-alive
+
+                event: end
+                id: 42
+                data: {"at":"2026-11-21T12:00:03.000123Z","message":"finished","status":"SUCCEEDED"}
+
+        "400":
+          description: |
+            The id is not a UUID (field `id`), `offset` is not a non-negative integer (field `offset`),
+            or `Last-Event-ID` is not a byte offset (field `Last-Event-ID`).
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
   /api/v1/jobs/{id}/cancel:
     post:
       tags: [jobs]
       operationId: cancelJob
-      summary: Cancel a job that has not ended yet
+      summary: Cancel a job that has not ended
       description: |
-        Ends the job as CANCELLED in one transaction: metadata locks the job's row, checks that the job
-        is not terminal, sets `finishedAt`, appends the CANCELLED update (status message
-        `cancelled: <reason>`, or `cancelled on request` without a reason) and publishes
-        `job.cancelled.<type>`. A queued job never runs. For a job that a worker was given, the scheduler
-        sends that worker `work.cancel`; the worker cancels the attempt, which kills its child process
-        (the model, or git) with its whole process group. The attempt's own finished report then changes
-        nothing. The notifier sends the CANCELLED e-mail as for any terminal
-        status (subject to `notification.on`).
+        Ends the job as CANCELLED in one transaction: sets `finishedAt`, appends the CANCELLED update
+        (status message `cancelled: <reason>`, or `cancelled on request` without a reason), records a
+        result with status CANCELLED and publishes the cancelled event. Cancelling a JOB_GROUP first
+        cancels its unfinished child jobs. A queued job never runs; a worker running the job is told
+        to stop it (its whole process group is killed). 409 when the job already ended.
       parameters:
-        - $ref: "#/components/parameters/Id"
+        - $ref: "#/components/parameters/JobId"
       requestBody:
         required: false
-        description: |
-          Optional; an empty body cancels without a reason. At most 16 KiB (larger bodies get 413).
+        description: Optional; an empty body cancels without a reason. At most 16384 bytes.
         content:
           application/json:
             schema:
-              type: object
-              properties:
-                reason:
-                  type: string
-                  minLength: 1
-                  maxLength: 500
-                  description: 1 to 500 bytes (UTF-8) of printable text, no control characters.
-                  description: |
-                    Goes into the status message as `cancelled: <reason>`. At most 500 characters, no
-                    control characters below U+0020.
+              $ref: "#/components/schemas/CancelRequest"
             examples:
               withReason:
                 value:
-                  reason: not needed
+                  reason: not needed any more
       responses:
         "200":
           description: The job, now CANCELLED, with its status history.
@@ -285,8 +648,8 @@ paths:
                 $ref: "#/components/schemas/JobRecord"
         "400":
           description: |
-            The id is not a UUID (field `id`), the body is not a JSON object of the expected shape
-            (field `$`), or `reason` is too long or has control characters (field `reason`).
+            The id is not a UUID (field `id`), the body is not valid JSON or not an object (field `$`),
+            or `reason` is empty, longer than 500 bytes or holds control characters (field `reason`).
           content:
             application/problem+json:
               schema:
@@ -294,9 +657,160 @@ paths:
         "404":
           $ref: "#/components/responses/NotFound"
         "409":
-          $ref: "#/components/responses/Conflict"
+          description: The job already ended (SUCCEEDED, FAILED or CANCELLED); nothing changed.
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
         "413":
           $ref: "#/components/responses/ContentTooLarge"
+        "422":
+          description: The body has an unknown field or `reason` is not a string.
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+  /api/v1/jobs/{id}/rerun:
+    post:
+      tags: [jobs]
+      operationId: rerunJob
+      summary: Submit a finished job again
+      description: |
+        Submits a new job with the recorded definition of a finished job: the same pinned object and
+        tag versions, with the outputs the platform filled in cleared. The new job's `rerunOf` names
+        the original. 409 while the original has not ended, or when it is a child of a JOB_GROUP
+        (re-run the group instead). With `Idempotency-Key`, a repeated call answers the job first
+        submitted with that key. No request body is read.
+      parameters:
+        - $ref: "#/components/parameters/JobId"
+        - name: Idempotency-Key
+          in: header
+          required: false
+          description: 1-200 characters; becomes the new job's `idempotencyKey`.
+          schema:
+            type: string
+            minLength: 1
+            maxLength: 200
+      responses:
+        "201":
+          description: The new job.
+          headers:
+            Location:
+              $ref: "#/components/headers/JobLocation"
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/JobRecord"
+        "400":
+          description: The id is not a UUID (field `id`) or `Idempotency-Key` is empty or too long (field `Idempotency-Key`).
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "409":
+          description: The job has not ended yet, or it is part of a JOB_GROUP.
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "422":
+          description: |
+            The recorded definition no longer passes validation (for example its job type was
+            disabled, or the Idempotency-Key holds control characters; field `idempotencyKey`).
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+  /api/v1/objects:
+    post:
+      tags: [objects]
+      operationId: createObject
+      summary: Create an object (DATA, FLOW or SCHEMA)
+      description: |
+        Creates object version 1 with tag version 1, its attributes set by `attrs` (applied in order
+        to an empty tag). Objects that can be created directly: DATA (with a SCHEMA object reference
+        or an inline schema; no content), FLOW and SCHEMA. FILE objects need content: upload them with
+        `POST /api/v1/files`. MODEL objects come from IMPORT_MODEL jobs and JOB objects from
+        submitting jobs (422 for both). A DATA object's `schema` reference is pinned to the exact
+        SCHEMA version. Everything is checked before anything is written.
+      requestBody:
+        required: true
+        description: At most `gateway.maxBodyBytes` bytes.
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/CreateObjectRequest"
+            examples:
+              schema:
+                value:
+                  definition:
+                    objectType: SCHEMA
+                    schema:
+                      fields:
+                        - fieldName: customer_id
+                          fieldType: STRING
+                          businessKey: true
+                          notNull: true
+                        - fieldName: balance
+                          fieldType: DECIMAL
+                  attrs:
+                    - attrName: domain
+                      value: customers
+              flow:
+                value:
+                  definition:
+                    objectType: FLOW
+                    flow:
+                      nodes:
+                        customers:
+                          nodeType: INPUT_NODE
+                        score:
+                          nodeType: MODEL_NODE
+                          inputs: [customers]
+                          outputs: [scores]
+                        scores:
+                          nodeType: OUTPUT_NODE
+                      edges:
+                        - source:
+                            node: customers
+                          target:
+                            node: score
+                            socket: customers
+                        - source:
+                            node: score
+                            socket: scores
+                          target:
+                            node: scores
+      responses:
+        "201":
+          description: The object (version 1, tag version 1).
+          headers:
+            Location:
+              $ref: "#/components/headers/ObjectLocation"
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/ObjectRecord"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "413":
+          $ref: "#/components/responses/ContentTooLarge"
+        "422":
+          $ref: "#/components/responses/Unprocessable"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -307,18 +821,20 @@ paths:
     get:
       tags: [objects]
       operationId: getObject
-      summary: One version of a metadata object (latest by default)
+      summary: One version of an object, with one version of its tag
+      description: |
+        Picks the object version by `objectVersion` or `objectAsOf` (default: the latest), and the
+        tag version of that object version by `tagVersion` or `tagAsOf` (default: its latest tag).
+        At most one criterion of each kind (400, field `selector`).
       parameters:
-        - $ref: "#/components/parameters/Id"
-        - name: version
-          in: query
-          required: false
-          schema:
-            type: integer
-            minimum: 0
+        - $ref: "#/components/parameters/ObjectId"
+        - $ref: "#/components/parameters/ObjectVersionQuery"
+        - $ref: "#/components/parameters/ObjectAsOfQuery"
+        - $ref: "#/components/parameters/TagVersionQuery"
+        - $ref: "#/components/parameters/TagAsOfQuery"
       responses:
         "200":
-          description: The object version.
+          description: The object version and tag version.
           content:
             application/json:
               schema:
@@ -333,11 +849,393 @@ paths:
           $ref: "#/components/responses/Unavailable"
         "504":
           $ref: "#/components/responses/Timeout"
+  /api/v1/objects/{id}/versions:
+    get:
+      tags: [objects]
+      operationId: listObjectVersions
+      summary: Every version of an object
+      description: Every object version, each with its latest tag version, oldest first.
+      parameters:
+        - $ref: "#/components/parameters/ObjectId"
+      responses:
+        "200":
+          description: The versions, oldest first.
+          content:
+            application/json:
+              schema:
+                type: array
+                items:
+                  $ref: "#/components/schemas/ObjectRecord"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+    post:
+      tags: [objects]
+      operationId: createObjectVersion
+      summary: Create the next version of an object
+      description: |
+        Creates the next object version of an existing object (with tag version 1 holding the
+        attributes set by `attrs`; the previous version's attributes are not carried over). The
+        definition must keep the object's type (422, field `definition.objectType`), and the same
+        types can be created as with `POST /api/v1/objects` (FILE versions are uploaded with
+        `POST /api/v1/files?objectId=`). With `priorVersion=N`, the version is only created while N
+        is still the latest version (compare-and-set; 409 otherwise); without it, the new version
+        follows whatever is latest.
+      parameters:
+        - $ref: "#/components/parameters/ObjectId"
+        - name: priorVersion
+          in: query
+          required: false
+          description: The version the client last saw; must still be the latest.
+          schema:
+            type: integer
+            minimum: 1
+            maximum: 2147483647
+      requestBody:
+        required: true
+        description: At most `gateway.maxBodyBytes` bytes.
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/CreateObjectRequest"
+      responses:
+        "201":
+          description: The new object version (tag version 1).
+          headers:
+            Location:
+              $ref: "#/components/headers/ObjectLocation"
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/ObjectRecord"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "409":
+          description: "`priorVersion` is no longer the latest version; nothing was written."
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "413":
+          $ref: "#/components/responses/ContentTooLarge"
+        "422":
+          $ref: "#/components/responses/Unprocessable"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+  /api/v1/objects/{id}/versions/{version}/tags:
+    get:
+      tags: [objects]
+      operationId: listTagVersions
+      summary: Every tag version of one object version
+      description: Every tag version of the object version, oldest first.
+      parameters:
+        - $ref: "#/components/parameters/ObjectId"
+        - name: version
+          in: path
+          required: true
+          description: The object version (400, field `version`, unless an integer of at least 1).
+          schema:
+            type: integer
+            minimum: 1
+      responses:
+        "200":
+          description: The tag versions, oldest first (each a complete object record).
+          content:
+            application/json:
+              schema:
+                type: array
+                items:
+                  $ref: "#/components/schemas/ObjectRecord"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+  /api/v1/objects/{id}/tags:
+    post:
+      tags: [objects]
+      operationId: updateObjectTag
+      summary: Update an object version's attributes
+      description: |
+        Applies `updates` in order to the attributes of one object version (default the latest,
+        or `objectVersion`), creating its next tag version; the object version itself never changes.
+        With `tagVersion`, the update only happens while that is still the latest tag version of the
+        object version (compare-and-set; 409 otherwise). Every failing update is listed (422, fields
+        `updates[i].attrName` / `updates[i].value`). Only the tags of an object's latest version are
+        searchable.
+      parameters:
+        - $ref: "#/components/parameters/ObjectId"
+      requestBody:
+        required: true
+        description: At most `gateway.maxBodyBytes` bytes.
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/UpdateTagRequest"
+            examples:
+              setAndDelete:
+                value:
+                  tagVersion: 1
+                  updates:
+                    - attrName: region
+                      value: EU
+                    - operation: CREATE_OR_APPEND
+                      attrName: reviewers
+                      value: alice
+                    - operation: DELETE
+                      attrName: draft
+      responses:
+        "200":
+          description: The object version with its new tag version.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/ObjectRecord"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "409":
+          description: "`tagVersion` is no longer the latest tag version; nothing was written."
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "413":
+          $ref: "#/components/responses/ContentTooLarge"
+        "422":
+          $ref: "#/components/responses/Unprocessable"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+  /api/v1/objects/{id}/content:
+    get:
+      tags: [objects]
+      operationId: getObjectContent
+      summary: Download the content of a FILE (or a stored DATA object)
+      description: |
+        The stored bytes of the selected version (same selector parameters as
+        `GET /api/v1/objects/{id}`). `Content-Type` is the FILE's `mimeType`, or the DATA object's
+        `format`, or `application/octet-stream`. 422 for objects without stored content (MODEL, FLOW,
+        SCHEMA, JOB, and DATA objects created through the API) and for content larger than 33554432
+        bytes; 404 when the content is missing from storage.
+      parameters:
+        - $ref: "#/components/parameters/ObjectId"
+        - $ref: "#/components/parameters/ObjectVersionQuery"
+        - $ref: "#/components/parameters/ObjectAsOfQuery"
+        - $ref: "#/components/parameters/TagVersionQuery"
+        - $ref: "#/components/parameters/TagAsOfQuery"
+      responses:
+        "200":
+          description: The content.
+          content:
+            "*/*":
+              schema:
+                type: string
+                format: binary
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "422":
+          description: The object has no stored content, or it is too large to serve.
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+  /api/v1/files:
+    post:
+      tags: [objects]
+      operationId: uploadFile
+      summary: Upload a file as a FILE object
+      description: |
+        Stores the raw request body as a FILE object named `name`, with the media type of the
+        request's `Content-Type` (parameters such as `charset` dropped; `application/octet-stream`
+        when absent). metadata records `sizeBytes` and the SHA-256 of the content. With `objectId`,
+        the upload becomes the next version of that FILE object (422 if it is not a FILE), and with
+        `priorVersion` as well, only while that version is still the latest (409 otherwise).
+        `priorVersion` without `objectId` is ignored. Problems with the file name or media type are
+        reported against `definition.file.name` / `definition.file.mimeType`.
+      parameters:
+        - name: name
+          in: query
+          required: true
+          description: The file name, 1-255 printable characters without `/` (not `.` or `..`).
+          schema:
+            type: string
+            minLength: 1
+            maxLength: 255
+        - name: objectId
+          in: query
+          required: false
+          description: An existing FILE object to add a version to.
+          schema:
+            $ref: "#/components/schemas/Uuid"
+        - name: priorVersion
+          in: query
+          required: false
+          description: With `objectId`, the version that must still be the latest.
+          schema:
+            type: integer
+            minimum: 1
+            maximum: 2147483647
+        - name: Content-Type
+          in: header
+          required: false
+          description: The file's media type (`type/subtype`).
+          schema:
+            type: string
+      requestBody:
+        required: true
+        description: The raw file content, at most `gateway.maxUploadBytes` (default 33554432) bytes.
+        content:
+          "*/*":
+            schema:
+              type: string
+              format: binary
+      responses:
+        "201":
+          description: The FILE object version.
+          headers:
+            Location:
+              $ref: "#/components/headers/ObjectLocation"
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/ObjectRecord"
+        "400":
+          description: "`name` is missing, or `objectId` is not a UUID, or `priorVersion` is not a positive integer."
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "404":
+          description: No object `objectId`.
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "409":
+          description: "`priorVersion` is no longer the latest version; nothing was written."
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "413":
+          $ref: "#/components/responses/ContentTooLarge"
+        "422":
+          $ref: "#/components/responses/Unprocessable"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+  /api/v1/search:
+    post:
+      tags: [objects]
+      operationId: searchObjects
+      summary: Search objects by their attributes
+      description: |
+        Objects whose tag matches `search` (all objects without it), optionally of one `objectType`.
+        Searches the latest tag of each object's latest version, or with `asOf` the tags that were
+        current then. Newest tag first. Pages are read from one snapshot: the cursor holds the time
+        of the first page and overrides `asOf`; send the same `objectType` and `search` with it.
+        `limit` (1-500, default 50), the expression and the cursor are checked by metadata (422).
+      requestBody:
+        required: true
+        description: At most `gateway.maxBodyBytes` bytes.
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/SearchRequest"
+            examples:
+              euData:
+                value:
+                  objectType: DATA
+                  search:
+                    and:
+                      - term:
+                          attrName: region
+                          operator: EQ
+                          value: EU
+                      - term:
+                          attrName: rows
+                          operator: GE
+                          value: 1000
+                      - not:
+                          term:
+                            attrName: draft
+                            operator: EXISTS
+                  limit: 20
+      responses:
+        "200":
+          description: One page of objects.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/ObjectPage"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "413":
+          $ref: "#/components/responses/ContentTooLarge"
+        "422":
+          $ref: "#/components/responses/Unprocessable"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+  /api/v1/openapi.yaml:
+    get:
+      tags: [meta]
+      operationId: getOpenAPI
+      summary: This OpenAPI document
+      description: The document kept in `docs/openapi.yaml`, embedded in the gateway at build time.
+      responses:
+        "200":
+          description: The OpenAPI 3.1 document.
+          content:
+            application/yaml; charset=utf-8:
+              schema:
+                type: string
   /healthz:
     get:
       tags: [health]
       operationId: health
-      summary: Gateway health (its AMQP connection to metadata)
+      summary: Gateway health
+      description: |
+        Readiness of the gateway: check `amqp` is true while its AMQP connection (used for RPC to
+        metadata) is up. 200 when every check passes, 503 otherwise; the same JSON report either way
+        (not a problem document).
       responses:
         "200":
           description: Every check passes.
@@ -353,44 +1251,128 @@ paths:
                 $ref: "#/components/schemas/Health"
 components:
   parameters:
-    Id:
+    JobId:
       name: id
       in: path
       required: true
+      description: The job id (400, field `id`, unless a UUID).
+      schema:
+        $ref: "#/components/schemas/Uuid"
+    ObjectId:
+      name: id
+      in: path
+      required: true
+      description: The object id (400, field `id`, unless a UUID).
+      schema:
+        $ref: "#/components/schemas/Uuid"
+    IdempotencyKeyForSubmit:
+      name: Idempotency-Key
+      in: header
+      required: false
+      description: |
+        Used as `idempotencyKey` when the body does not set one; checked like it (1-200 printable
+        characters, else 422 with field `idempotencyKey`).
       schema:
         type: string
-        format: uuid
+        minLength: 1
+        maxLength: 200
+    ObjectVersionQuery:
+      name: objectVersion
+      in: query
+      required: false
+      description: An exact object version (default the latest). Not with `objectAsOf`.
+      schema:
+        type: integer
+        minimum: 1
+        maximum: 2147483647
+    ObjectAsOfQuery:
+      name: objectAsOf
+      in: query
+      required: false
+      description: The object version that was current at this time. Not with `objectVersion`.
+      schema:
+        $ref: "#/components/schemas/DateTime"
+    TagVersionQuery:
+      name: tagVersion
+      in: query
+      required: false
+      description: An exact tag version of the selected object version (default its latest). Not with `tagAsOf`.
+      schema:
+        type: integer
+        minimum: 1
+        maximum: 2147483647
+    TagAsOfQuery:
+      name: tagAsOf
+      in: query
+      required: false
+      description: The tag version that was current at this time. Not with `tagVersion`.
+      schema:
+        $ref: "#/components/schemas/DateTime"
+  headers:
+    JobLocation:
+      description: "`/api/v1/jobs/{jobId}` with the job id in lower case."
+      schema:
+        type: string
+      example: /api/v1/jobs/0f8fad5b-d9cb-469f-a165-70867728950e
+    ObjectLocation:
+      description: "`/api/v1/objects/{objectId}?objectVersion={n}` with the object id in lower case."
+      schema:
+        type: string
+      example: /api/v1/objects/7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d?objectVersion=1
   responses:
     BadRequest:
-      description: Malformed JSON (field `$`), an id that is not a UUID, or an invalid query parameter.
+      description: |
+        The body is not valid UTF-8, not valid JSON, or of the wrong type at the top level (field `$`);
+        a path parameter is malformed (field `id` or `version`); or query parameters are invalid (one
+        entry per parameter, e.g. `limit`, `objectAsOf`, or `selector` when two criteria of one kind
+        are given).
       content:
         application/problem+json:
           schema:
             $ref: "#/components/schemas/Problem"
+          example:
+            type: about:blank
+            title: Bad Request
+            status: 400
+            detail: invalid query parameters
+            errors:
+              - field: limit
+                reason: must be an integer between 1 and 500
     NotFound:
-      description: No such job or object.
-      content:
-        application/problem+json:
-          schema:
-            $ref: "#/components/schemas/Problem"
-    Conflict:
-      description: The job already ended (SUCCEEDED, FAILED or CANCELLED); nothing changed.
+      description: No such job or object (or object version, or tag version).
       content:
         application/problem+json:
           schema:
             $ref: "#/components/schemas/Problem"
     ContentTooLarge:
-      description: The body is larger than `gateway.maxBodyBytes` (16 KiB for a cancel).
+      description: |
+        The body is larger than the route allows (`gateway.maxBodyBytes` for JSON bodies,
+        `gateway.maxUploadBytes` for uploads, 16384 bytes for a cancel).
       content:
         application/problem+json:
           schema:
             $ref: "#/components/schemas/Problem"
     Unprocessable:
-      description: The job definition (or a cursor) is invalid; `errors` names every field.
+      description: |
+        The body is well-formed JSON but invalid. `errors` lists every problem by JSON path: wrong
+        types, missing or unknown fields, values out of range, and references to objects that do not
+        exist, have the wrong type, or do not declare the parameters and inputs used.
       content:
         application/problem+json:
           schema:
             $ref: "#/components/schemas/Problem"
+          example:
+            type: about:blank
+            title: Unprocessable Content
+            status: 422
+            detail: the request is invalid
+            errors:
+              - field: runModel.model.objectId
+                reason: "'abc' is not a valid UUID"
+              - field: priority
+                reason: must be between 0 and 100
+              - field: notification.email[0]
+                reason: not a valid e-mail address
     InternalError:
       description: Internal error; details only in the service log.
       content:
@@ -404,132 +1386,272 @@ components:
           schema:
             $ref: "#/components/schemas/Problem"
     Timeout:
-      description: Metadata did not answer within `amqp.rpcTimeoutSeconds`; retry (with the same Idempotency-Key for submits).
+      description: |
+        metadata did not answer within `amqp.rpcTimeoutSeconds`; retry (with the same
+        `Idempotency-Key` for submissions).
       content:
         application/problem+json:
           schema:
             $ref: "#/components/schemas/Problem"
   schemas:
+    Uuid:
+      type: string
+      format: uuid
+      description: A UUID; accepted in any case. Response bodies currently write upper case.
+      examples: [0F8FAD5B-D9CB-469F-A165-70867728950E]
+    DateTime:
+      type: string
+      format: date-time
+      description: |
+        ISO 8601 with an offset. Responses: UTC with six fractional digits. Requests: any offset and
+        any number of fractional digits (microseconds kept).
+      examples: ["2026-11-21T12:00:00.123456Z"]
+    AttributeName:
+      type: string
+      description: |
+        1-100 ASCII letters, digits or `_`, not starting with a digit. Names starting with
+        `conveyor_` are reserved for the platform.
+      pattern: "^[A-Za-z_][A-Za-z0-9_]{0,99}$"
     JobType:
       type: string
-      description: TRAC's job types. This release executes IMPORT_MODEL, RUN_MODEL and EXPORT_DATA.
+      description: |
+        TRAC's job types. Which of them a deployment accepts is set by `metadata.enabledJobTypes`
+        (default: all); others are refused with 422 (field `jobType`).
       enum: [IMPORT_MODEL, IMPORT_DATA, EXPORT_DATA, RUN_MODEL, RUN_FLOW, JOB_GROUP]
     JobStatus:
       type: string
-      description: TRAC's job statuses; SUCCEEDED, FAILED and CANCELLED are terminal.
+      description: |
+        TRAC's job statuses. SUCCEEDED, FAILED and CANCELLED are terminal: nothing changes them.
+
+        Legal transitions (`JobStatus.allowedNext`):
+
+        | from | to |
+        |---|---|
+        | PREPARING | VALIDATED, FAILED, CANCELLED |
+        | VALIDATED | PENDING, QUEUED, FAILED, CANCELLED |
+        | PENDING | QUEUED, FAILED, CANCELLED |
+        | QUEUED | SUBMITTED, FAILED, CANCELLED |
+        | SUBMITTED | RUNNING, QUEUED, FAILED, CANCELLED |
+        | RUNNING | FINISHING, SUCCEEDED, FAILED, CANCELLED, QUEUED |
+        | FINISHING | SUCCEEDED, FAILED, CANCELLED |
+        | SUCCEEDED, FAILED, CANCELLED | (none) |
+
+        SUBMITTED and RUNNING may go back to QUEUED: the scheduler re-queues the work of a worker that
+        went silent; the next attempt gets a higher attempt number, so reports of the stale attempt
+        are refused. A submitted job's history starts VALIDATED, QUEUED; a JOB_GROUP's continues at
+        once with SUBMITTED, RUNNING.
       enum: [PREPARING, VALIDATED, PENDING, QUEUED, SUBMITTED, RUNNING, FINISHING, SUCCEEDED, FAILED, CANCELLED]
+    TerminalJobStatus:
+      type: string
+      enum: [SUCCEEDED, FAILED, CANCELLED]
     ObjectType:
       type: string
+      description: TRAC's metadata object types.
       enum: [MODEL, DATA, FILE, FLOW, SCHEMA, JOB]
-    JSONValue:
-      description: Any JSON value.
-    JSONObject:
+    BasicType:
+      type: string
+      description: |
+        TRAC's basic types: the type of a parameter, an attribute or a schema field. Everything but
+        ARRAY and MAP is scalar.
+      enum: [BOOLEAN, INTEGER, FLOAT, DECIMAL, STRING, DATE, DATETIME, ARRAY, MAP]
+    JobSort:
+      type: string
+      description: What a job listing is sorted by (ties broken by job id).
+      enum: [submittedAt, startedAt, finishedAt, priority]
+      default: submittedAt
+    Value:
+      description: |
+        A typed value (TRAC's `Value`): job parameters, attribute values, defaults, search values.
+
+        Canonical form (always used in responses): `{"type": BASICTYPE, "value": ...}`. DECIMAL,
+        DATE and DATETIME values are strings (`"12.50"`, `"2026-11-21"`,
+        `"2026-11-21T12:00:00.5Z"`) so they round-trip exactly.
+
+        For convenience a request may give a plain JSON value, typed by its shape: `true` is BOOLEAN,
+        a whole number INTEGER, another number FLOAT, a string STRING, an array ARRAY (of values), an
+        object MAP (of values) unless it has a `type` member naming a basic type, in which case it is
+        read as the canonical form. `null` is never a value. Where a model declares a parameter's
+        type, an INTEGER is converted to FLOAT or DECIMAL and a STRING to DECIMAL, DATE or DATETIME
+        when that loses nothing.
+      oneOf:
+        - $ref: "#/components/schemas/TypedValue"
+        - type: boolean
+          description: Plain BOOLEAN.
+        - type: number
+          description: Plain INTEGER (a whole number below 9e15 in magnitude) or FLOAT (any other number).
+        - type: string
+          description: Plain STRING.
+        - type: array
+          description: Plain ARRAY.
+          items:
+            $ref: "#/components/schemas/Value"
+        - type: object
+          description: Plain MAP (an object without a `type` member naming a basic type).
+          not:
+            required: [type]
+            properties:
+              type:
+                $ref: "#/components/schemas/BasicType"
+          additionalProperties:
+            $ref: "#/components/schemas/Value"
+      examples:
+        - type: INTEGER
+          value: 42
+        - type: DECIMAL
+          value: "12.50"
+        - type: ARRAY
+          value:
+            - type: STRING
+              value: a
+        - 42
+        - EU
+    TypedValue:
       type: object
-      additionalProperties:
-        $ref: "#/components/schemas/JSONValue"
-    ObjectSelector:
+      description: The canonical form of a `Value`.
+      required: [type, value]
+      additionalProperties: false
+      properties:
+        type:
+          $ref: "#/components/schemas/BasicType"
+        value:
+          description: Its JSON type follows `type` (see the alternatives).
+      oneOf:
+        - properties:
+            type:
+              const: BOOLEAN
+            value:
+              type: boolean
+        - properties:
+            type:
+              const: INTEGER
+            value:
+              type: integer
+              format: int64
+        - properties:
+            type:
+              const: FLOAT
+            value:
+              type: number
+              format: double
+        - properties:
+            type:
+              const: DECIMAL
+            value:
+              type: string
+              description: A decimal number without exponent, e.g. `-12.50`.
+              pattern: "^-?[0-9]+(\\.[0-9]+)?$"
+        - properties:
+            type:
+              const: STRING
+            value:
+              type: string
+        - properties:
+            type:
+              const: DATE
+            value:
+              type: string
+              format: date
+              description: YYYY-MM-DD (a real calendar date).
+        - properties:
+            type:
+              const: DATETIME
+            value:
+              type: string
+              format: date-time
+              description: ISO 8601 with an offset, kept as given.
+        - properties:
+            type:
+              const: ARRAY
+            value:
+              type: array
+              items:
+                $ref: "#/components/schemas/Value"
+        - properties:
+            type:
+              const: MAP
+            value:
+              type: object
+              additionalProperties:
+                $ref: "#/components/schemas/Value"
+    TagSelector:
       type: object
-      description: One version of an object; the latest when `objectVersion` is not given.
+      description: |
+        Picks one version of an object and one version of its tag (TRAC's `TagSelector`). For the
+        object: `objectVersion`, or `objectAsOf` (the version current then), or the latest
+        (`latestObject`, the default). For the tag: `tagVersion`, `tagAsOf` or `latestTag` (the
+        default). At most one criterion of each kind. When a job is recorded, every selector in it is
+        pinned: `objectType`, `objectVersion` and `tagVersion` are filled in.
       required: [objectId]
+      additionalProperties: false
       properties:
         objectType:
           $ref: "#/components/schemas/ObjectType"
         objectId:
-          type: string
-          format: uuid
+          $ref: "#/components/schemas/Uuid"
         objectVersion:
           type: integer
           minimum: 1
-    ImportModelJob:
-      type: object
-      required: [repository, entryPoint, language, version]
-      properties:
-        repository:
-          type: string
-          description: A git URL or a local path to a repository (must not start with '-').
-        path:
-          type: string
-          description: The folder inside the repository that holds the model ("" or "." for the top); relative, no "..".
-        entryPoint:
-          type: string
-          description: The file that starts the model, relative to `path`.
-        language:
-          type: string
-          enum: [shell, python, executable]
-        version:
-          type: string
-          description: A tag, branch or commit (must not start with '-').
-        modelAttrs:
-          $ref: "#/components/schemas/JSONObject"
-    RunModelJob:
-      type: object
-      required: [model]
-      properties:
-        model:
-          $ref: "#/components/schemas/ObjectSelector"
-        parameters:
-          $ref: "#/components/schemas/JSONObject"
-        outputAttrs:
-          $ref: "#/components/schemas/JSONObject"
-    ExportDataJob:
-      type: object
-      required: [data, path]
-      properties:
-        data:
-          $ref: "#/components/schemas/ObjectSelector"
-        storage:
-          type: string
-          description: The named external storage; only `local` exists (default).
-          enum: [local]
-        path:
-          type: string
-          description: Destination relative to the storage root; no "..", not absolute.
-    ResourceRequirements:
-      type: object
-      properties:
-        cpus:
+        objectAsOf:
+          $ref: "#/components/schemas/DateTime"
+        latestObject:
+          type: boolean
+        tagVersion:
           type: integer
           minimum: 1
-          maximum: 256
-          description: Validated, not used by the scheduler yet.
-        memoryMB:
-          type: integer
-          minimum: 1
-          maximum: 1048576
-          description: Validated, not used by the scheduler yet.
-        maxRunSeconds:
-          type: integer
-          minimum: 1
-          maximum: 604800
-          description: The job is killed and FAILED when it runs longer.
-    NotificationSettings:
+        tagAsOf:
+          $ref: "#/components/schemas/DateTime"
+        latestTag:
+          type: boolean
+    TagUpdate:
       type: object
-      required: [email]
+      description: |
+        One change to an object's attributes (TRAC's `TagUpdate`). A list of updates is applied in
+        order and produces one new tag version; every update that cannot be applied is reported.
+        `attrName` is required for every operation but CLEAR_ALL; `value` for every operation but
+        DELETE and CLEAR_ALL. Attribute values cannot be MAP values.
+      additionalProperties: false
       properties:
-        email:
-          type: array
-          minItems: 1
-          items:
-            type: string
-        "on":
-          type: array
-          description: Terminal statuses that send the e-mail (default all three).
-          items:
-            type: string
-            enum: [SUCCEEDED, FAILED, CANCELLED]
+        operation:
+          type: string
+          default: CREATE_OR_REPLACE
+          description: |
+            - `CREATE_OR_REPLACE` (default): set the attribute, replacing any value it had.
+            - `CREATE_OR_APPEND`: set the attribute, or add the value(s) to it when it exists (making
+              it multi-valued, an ARRAY; the types must match).
+            - `CREATE`: set an attribute that must not exist yet.
+            - `REPLACE`: replace an attribute that must exist.
+            - `APPEND`: add value(s) to an attribute that must exist, with the same type.
+            - `DELETE`: remove an attribute that must exist.
+            - `CLEAR_ALL`: remove every attribute (except the platform's `conveyor_` attributes).
+          enum: [CREATE_OR_REPLACE, CREATE_OR_APPEND, CREATE, REPLACE, APPEND, DELETE, CLEAR_ALL]
+        attrName:
+          $ref: "#/components/schemas/AttributeName"
+        value:
+          $ref: "#/components/schemas/Value"
     JobDefinition:
       type: object
-      description: Exactly one of importModel, runModel, exportData is set, the one matching jobType.
+      description: |
+        A job as a client submits it: TRAC's job definition plus Conveyor's own fields. Exactly one
+        of the six sections is set, the one matching `jobType` (422 for a missing section or an extra
+        one). Object references may be given loosely (latest version) and are pinned when the job is
+        validated or recorded; the definition in a `JobRecord` is the pinned one.
       required: [jobType]
+      additionalProperties: false
       properties:
         jobType:
           $ref: "#/components/schemas/JobType"
         importModel:
           $ref: "#/components/schemas/ImportModelJob"
-        runModel:
-          $ref: "#/components/schemas/RunModelJob"
+        importData:
+          $ref: "#/components/schemas/ImportDataJob"
         exportData:
           $ref: "#/components/schemas/ExportDataJob"
+        runModel:
+          $ref: "#/components/schemas/RunModelJob"
+        runFlow:
+          $ref: "#/components/schemas/RunFlowJob"
+        jobGroup:
+          $ref: "#/components/schemas/JobGroupJob"
         priority:
           type: integer
           minimum: 0
@@ -541,46 +1663,335 @@ components:
           $ref: "#/components/schemas/NotificationSettings"
         labels:
           type: object
+          description: Free labels; names 1-100 printable characters, values at most 500. Filter with `label=name:value`.
           additionalProperties:
             type: string
+            maxLength: 500
         owner:
           type: string
-          description: 1-200 printable characters (default "anonymous").
+          minLength: 1
+          maxLength: 200
+          description: Who the job belongs to; 1-200 printable characters (default `anonymous`).
         idempotencyKey:
           type: string
-          description: 1-200 printable characters; submitting again with the same key returns the first job.
+          minLength: 1
+          maxLength: 200
+          description: |
+            1-200 printable characters; submitting again with the same key returns the first job.
+            Only the top-level job of a group may have one.
+    ImportModelJob:
+      type: object
+      description: |
+        `IMPORT_MODEL`: bring one version of a model's code from a git repository into internal
+        storage as a MODEL object. The model declares its parameters, inputs and outputs in
+        `conveyor-model.json` next to its entry point.
+      required: [language, repository, version, entryPoint]
+      additionalProperties: false
+      properties:
+        language:
+          type: string
+          enum: [shell, python, executable]
+          description: "`shell` (run with /bin/sh), `python` (python3) or `executable` (run directly)."
+        repository:
+          type: string
+          description: A git URL or a local path to a repository; not empty, must not start with `-`.
+        packageGroup:
+          type: string
+        package:
+          type: string
+        version:
+          type: string
+          description: A tag, branch or commit; not empty, must not start with `-`.
+        entryPoint:
+          type: string
+          description: The file that starts the model, relative to `path`; relative, no `..`, no control characters.
+        path:
+          type: string
+          description: The folder inside the repository that holds the model (`""` or `.` for the top); relative, no `..`.
+        modelAttrs:
+          type: array
+          description: Attributes set on the MODEL object.
+          items:
+            $ref: "#/components/schemas/TagUpdate"
+    SelectorMap:
+      type: object
+      description: Name (1-100 letters, digits or `_`, not starting with a digit) to an object selector.
+      additionalProperties:
+        $ref: "#/components/schemas/TagSelector"
+    ParameterMap:
+      type: object
+      description: Parameter name (1-100 letters, digits or `_`, not starting with a digit) to a value.
+      additionalProperties:
+        $ref: "#/components/schemas/Value"
+    TagUpdateList:
+      type: array
+      items:
+        $ref: "#/components/schemas/TagUpdate"
+    RunModelJob:
+      type: object
+      description: |
+        `RUN_MODEL`: run one registered MODEL, pinned by version, on named DATA inputs with typed
+        parameters. Parameters and inputs must match what the model declares; parameter values are
+        converted to the declared types and defaults filled in.
+      required: [model]
+      additionalProperties: false
+      properties:
+        model:
+          $ref: "#/components/schemas/TagSelector"
+        parameters:
+          $ref: "#/components/schemas/ParameterMap"
+        inputs:
+          description: Input name (as the model declares it) to a DATA object.
+          $ref: "#/components/schemas/SelectorMap"
+        outputs:
+          description: Output name to the object version written; filled in by the platform (must be absent or empty on submission).
+          $ref: "#/components/schemas/SelectorMap"
+        priorOutputs:
+          description: Output name to an existing DATA object the output becomes the next version of.
+          $ref: "#/components/schemas/SelectorMap"
+        outputAttrs:
+          description: Attributes set on every output.
+          $ref: "#/components/schemas/TagUpdateList"
+    RunFlowJob:
+      type: object
+      description: |
+        `RUN_FLOW`: run the models of a FLOW in dependency order, each output feeding the inputs it is
+        joined to.
+      required: [flow, models]
+      additionalProperties: false
+      properties:
+        flow:
+          $ref: "#/components/schemas/TagSelector"
+        models:
+          description: Model node name to the MODEL that runs there (one for every MODEL_NODE).
+          $ref: "#/components/schemas/SelectorMap"
+        parameters:
+          description: Parameters, given to every model that declares them.
+          $ref: "#/components/schemas/ParameterMap"
+        inputs:
+          description: INPUT_NODE name to a DATA object.
+          $ref: "#/components/schemas/SelectorMap"
+        outputs:
+          description: OUTPUT_NODE name to the object version written; filled in by the platform.
+          $ref: "#/components/schemas/SelectorMap"
+        priorOutputs:
+          $ref: "#/components/schemas/SelectorMap"
+        outputAttrs:
+          $ref: "#/components/schemas/TagUpdateList"
+    StorageLocation:
+      type: object
+      description: A place in a named external storage.
+      required: [path]
+      additionalProperties: false
+      properties:
+        storage:
+          type: string
+          default: local
+          description: The storage key; this deployment has only `local`.
+        path:
+          type: string
+          description: Relative to the storage's root; not empty, not absolute, no `..`, no control characters.
+    ImportDataJob:
+      type: object
+      description: |
+        `IMPORT_DATA`: bring files from external storage in as DATA objects. Each entry of `imports`
+        names an output and the external file it comes from.
+      required: [imports]
+      additionalProperties: false
+      properties:
+        model:
+          description: Recorded as the import's declared reader (a MODEL).
+          $ref: "#/components/schemas/TagSelector"
+        parameters:
+          $ref: "#/components/schemas/ParameterMap"
+        inputs:
+          $ref: "#/components/schemas/SelectorMap"
+        outputs:
+          description: Filled in by the platform.
+          $ref: "#/components/schemas/SelectorMap"
+        priorOutputs:
+          description: Import name to an existing DATA object to add a version to (keys must name imports).
+          $ref: "#/components/schemas/SelectorMap"
+        imports:
+          type: object
+          minProperties: 1
+          description: Output name to the external file to import (at least one).
+          additionalProperties:
+            $ref: "#/components/schemas/StorageLocation"
+        storageAccess:
+          type: array
+          description: The storages the job reads from.
+          items:
+            type: string
+        importAttrs:
+          description: Attributes set on every imported DATA object.
+          $ref: "#/components/schemas/TagUpdateList"
+        outputAttrs:
+          $ref: "#/components/schemas/TagUpdateList"
+    ExportDataJob:
+      type: object
+      description: |
+        `EXPORT_DATA`: copy DATA objects from internal storage to external storage. Every input needs
+        an export location of the same name and every export must name an input.
+      required: [inputs, exports]
+      additionalProperties: false
+      properties:
+        model:
+          $ref: "#/components/schemas/TagSelector"
+        parameters:
+          $ref: "#/components/schemas/ParameterMap"
+        inputs:
+          description: Input name to the DATA object to export (at least one).
+          minProperties: 1
+          $ref: "#/components/schemas/SelectorMap"
+        outputs:
+          description: Filled in by the platform.
+          $ref: "#/components/schemas/SelectorMap"
+        priorOutputs:
+          $ref: "#/components/schemas/SelectorMap"
+        exports:
+          type: object
+          description: Input name to where it goes.
+          additionalProperties:
+            $ref: "#/components/schemas/StorageLocation"
+        storageAccess:
+          type: array
+          description: The storages the job writes to.
+          items:
+            type: string
+        outputAttrs:
+          $ref: "#/components/schemas/TagUpdateList"
+    JobGroupJob:
+      type: object
+      description: |
+        `JOB_GROUP`: child jobs that run one after another (SEQUENTIAL; a failure stops the rest) or
+        all at once (PARALLEL). 1-100 jobs; groups nest at most 4 levels deep; child jobs take no
+        `idempotencyKey`.
+      required: [groupType, jobs]
+      additionalProperties: false
+      properties:
+        groupType:
+          type: string
+          enum: [SEQUENTIAL, PARALLEL]
+        jobs:
+          type: array
+          minItems: 1
+          maxItems: 100
+          items:
+            $ref: "#/components/schemas/JobDefinition"
+    ResourceRequirements:
+      type: object
+      description: Resources a job asks for; the scheduler gives each job one slot of a worker.
+      additionalProperties: false
+      properties:
+        cpus:
+          type: integer
+          minimum: 1
+          description: At most `limits.maxCpus` (default 64). Validated, not used by the scheduler yet.
+        memoryMB:
+          type: integer
+          minimum: 1
+          description: At most `limits.maxMemoryMB` (default 262144). Validated, not used by the scheduler yet.
+        maxRunSeconds:
+          type: integer
+          minimum: 1
+          description: At most `limits.maxRunSeconds` (default 604800). The job is killed and FAILED when it runs longer.
+    NotificationSettings:
+      type: object
+      description: Who gets an e-mail when the job ends, and for which outcomes.
+      required: [email]
+      additionalProperties: false
+      properties:
+        email:
+          type: array
+          minItems: 1
+          items:
+            type: string
+            format: email
+            maxLength: 254
+        "on":
+          type: array
+          description: Terminal statuses that send the e-mail (default all three).
+          items:
+            $ref: "#/components/schemas/TerminalJobStatus"
+    CancelRequest:
+      type: object
+      additionalProperties: false
+      properties:
+        reason:
+          type: string
+          minLength: 1
+          description: |
+            1 to 500 bytes (UTF-8) of printable text (no characters below U+0020, nor U+007F to
+            U+009F). Goes into the status message as `cancelled: <reason>`.
     JobStatusUpdate:
       type: object
+      description: One entry of a job's status history.
       required: [status, message, at]
+      additionalProperties: false
       properties:
         status:
           $ref: "#/components/schemas/JobStatus"
         message:
           type: string
         at:
-          type: string
-          format: date-time
+          $ref: "#/components/schemas/DateTime"
+    ResourceUsage:
+      type: object
+      description: What an attempt used, measured by the worker.
+      required: [wallSeconds]
+      additionalProperties: false
+      properties:
+        wallSeconds:
+          type: number
+        cpuUserSeconds:
+          type: number
+        cpuSystemSeconds:
+          type: number
+        maxResidentKB:
+          type: integer
+          description: The peak resident memory of the model's processes.
     JobResult:
       type: object
+      description: The result record of a finished job.
       required: [objects, logBytes]
+      additionalProperties: false
       properties:
+        status:
+          $ref: "#/components/schemas/JobStatus"
+        message:
+          type: string
         exitCode:
           type: integer
         objects:
           type: array
-          description: Objects registered by the job (a MODEL for imports, DATA for run outputs).
+          description: Every object version the job registered (pinned selectors).
           items:
-            $ref: "#/components/schemas/ObjectSelector"
+            $ref: "#/components/schemas/TagSelector"
+        outputs:
+          description: Output name to the object version written for it.
+          $ref: "#/components/schemas/SelectorMap"
+        logFile:
+          description: The complete log, kept as a FILE object.
+          $ref: "#/components/schemas/TagSelector"
         logBytes:
           type: integer
+        logTruncated:
+          type: boolean
+          description: The log reached the deployment's size cap and was cut (a marker line says so).
+        resourceUsage:
+          $ref: "#/components/schemas/ResourceUsage"
     JobRecord:
       type: object
+      description: |
+        A job as metadata keeps it: the pinned definition, the current status and the append-only
+        history of every status change (never empty; the last entry is the current status).
       required:
         [jobId, jobType, owner, priority, definition, status, statusMessage, attempt, submittedAt, updates]
+      additionalProperties: false
       properties:
         jobId:
-          type: string
-          format: uuid
+          $ref: "#/components/schemas/Uuid"
         jobType:
           $ref: "#/components/schemas/JobType"
         owner:
@@ -599,24 +2010,49 @@ components:
         workerId:
           type: string
         submittedAt:
-          type: string
-          format: date-time
+          $ref: "#/components/schemas/DateTime"
         startedAt:
-          type: string
-          format: date-time
+          $ref: "#/components/schemas/DateTime"
         finishedAt:
-          type: string
-          format: date-time
+          $ref: "#/components/schemas/DateTime"
         updates:
           type: array
-          description: The append-only status history, oldest first; the last entry is the current status.
+          description: The status history, oldest first.
+          minItems: 1
           items:
             $ref: "#/components/schemas/JobStatusUpdate"
         result:
           $ref: "#/components/schemas/JobResult"
+        rerunOf:
+          description: The job this one re-runs.
+          $ref: "#/components/schemas/Uuid"
+        parentJobId:
+          description: The JOB_GROUP this job is part of.
+          $ref: "#/components/schemas/Uuid"
+        childJobIds:
+          type: array
+          description: The jobs of a JOB_GROUP, in order (not filled in by listings).
+          items:
+            $ref: "#/components/schemas/Uuid"
+    JobCounts:
+      type: object
+      description: How many jobs match the filters, in total and by status (statuses without jobs are left out).
+      required: [total, byStatus]
+      additionalProperties: false
+      properties:
+        total:
+          type: integer
+        byStatus:
+          type: object
+          propertyNames:
+            $ref: "#/components/schemas/JobStatus"
+          additionalProperties:
+            type: integer
     JobPage:
       type: object
+      description: One page of jobs.
       required: [jobs]
+      additionalProperties: false
       properties:
         jobs:
           type: array
@@ -624,69 +2060,428 @@ components:
             $ref: "#/components/schemas/JobRecord"
         nextCursor:
           type: string
-          description: Pass as `cursor` for the next (older) page; absent on the last page.
+          description: Pass as `cursor` for the next page; absent on the last page.
+        counts:
+          $ref: "#/components/schemas/JobCounts"
+    JobValidation:
+      type: object
+      description: A definition that would be accepted, as it would be recorded.
+      required: [status, definition]
+      additionalProperties: false
+      properties:
+        status:
+          type: string
+          const: VALIDATED
+        definition:
+          $ref: "#/components/schemas/JobDefinition"
+    ObjectDefinition:
+      type: object
+      description: |
+        The content description of an object version: exactly one section, the one matching
+        `objectType` (422 for a missing or extra section).
+      required: [objectType]
+      additionalProperties: false
+      properties:
+        objectType:
+          $ref: "#/components/schemas/ObjectType"
+        model:
+          $ref: "#/components/schemas/ModelDefinition"
+        data:
+          $ref: "#/components/schemas/DataDefinition"
+        file:
+          $ref: "#/components/schemas/FileDefinition"
+        flow:
+          $ref: "#/components/schemas/FlowDefinition"
+        schema:
+          $ref: "#/components/schemas/SchemaDefinition"
+        job:
+          $ref: "#/components/schemas/JobDefinition"
+    ModelDefinition:
+      type: object
+      description: A model's code (a snapshot of a repository) and what it declares.
+      required: [language, repository, version, entryPoint]
+      additionalProperties: false
+      properties:
+        language:
+          type: string
+        repository:
+          type: string
+        packageGroup:
+          type: string
+        package:
+          type: string
+        version:
+          type: string
+        entryPoint:
+          type: string
+        path:
+          type: string
+        commit:
+          type: string
+          description: The commit the snapshot was taken from.
+        parameters:
+          type: object
+          description: Parameter name to its declaration.
+          additionalProperties:
+            $ref: "#/components/schemas/ModelParameter"
+        inputs:
+          type: object
+          additionalProperties:
+            $ref: "#/components/schemas/ModelInputOutput"
+        outputs:
+          type: object
+          additionalProperties:
+            $ref: "#/components/schemas/ModelInputOutput"
+    ModelParameter:
+      type: object
+      required: [paramType]
+      additionalProperties: false
+      properties:
+        paramType:
+          $ref: "#/components/schemas/BasicType"
+        label:
+          type: string
+        defaultValue:
+          description: Used when a job gives no value; a parameter without a default is required.
+          $ref: "#/components/schemas/Value"
+    ModelInputOutput:
+      type: object
+      additionalProperties: false
+      properties:
+        label:
+          type: string
+        optional:
+          type: boolean
+          description: An optional input may be left out.
+    DataDefinition:
+      type: object
+      description: A data set; its schema is a SCHEMA object (`schema`, pinned on creation) or inline (`schemaDefinition`).
+      additionalProperties: false
+      properties:
+        schema:
+          $ref: "#/components/schemas/TagSelector"
+        schemaDefinition:
+          $ref: "#/components/schemas/SchemaDefinition"
+        format:
+          type: string
+          description: A media type such as `text/csv`.
+        sizeBytes:
+          type: integer
+    FileDefinition:
+      type: object
+      description: A file kept as it was uploaded (or produced, like a job's complete log).
+      required: [name, mimeType, sizeBytes]
+      additionalProperties: false
+      properties:
+        name:
+          type: string
+          minLength: 1
+          maxLength: 255
+          description: 1-255 printable characters without `/`; not `.` or `..`.
+        mimeType:
+          type: string
+          description: A media type such as `text/plain` (type/subtype, no spaces).
+        sizeBytes:
+          type: integer
+          minimum: 0
+        sha256:
+          type: string
+          description: Hex SHA-256 of the content.
+    FlowDefinition:
+      type: object
+      description: |
+        A graph of nodes joined by edges from outputs to inputs (TRAC's `FlowDefinition`). INPUT_NODEs
+        bring data sets in, OUTPUT_NODEs take results out, MODEL_NODEs name their input and output
+        sockets. Valid when there is at least one node, every edge joins existing sockets, every model
+        input and every OUTPUT_NODE is fed by exactly one edge, and the graph has no cycle.
+      required: [nodes, edges]
+      additionalProperties: false
+      properties:
+        nodes:
+          type: object
+          description: Node name (1-100 letters, digits or `_`, not starting with a digit) to node.
+          minProperties: 1
+          additionalProperties:
+            $ref: "#/components/schemas/FlowNode"
+        edges:
+          type: array
+          items:
+            $ref: "#/components/schemas/FlowEdge"
+    FlowNode:
+      type: object
+      required: [nodeType]
+      additionalProperties: false
+      properties:
+        nodeType:
+          type: string
+          enum: [INPUT_NODE, OUTPUT_NODE, MODEL_NODE, PARAMETER_NODE]
+        inputs:
+          type: array
+          description: Input socket names (MODEL_NODE only).
+          items:
+            type: string
+        outputs:
+          type: array
+          description: Output socket names (MODEL_NODE only).
+          items:
+            type: string
+        label:
+          type: string
+    FlowEdge:
+      type: object
+      description: |
+        From a source (an INPUT_NODE or PARAMETER_NODE itself, or an output socket of a MODEL_NODE) to
+        a target (an input socket of a MODEL_NODE, or an OUTPUT_NODE itself).
+      required: [source, target]
+      additionalProperties: false
+      properties:
+        source:
+          $ref: "#/components/schemas/FlowSocket"
+        target:
+          $ref: "#/components/schemas/FlowSocket"
+    FlowSocket:
+      type: object
+      description: A node, and for a MODEL_NODE one of its sockets (`socket` absent or empty means the node itself).
+      required: [node]
+      additionalProperties: false
+      properties:
+        node:
+          type: string
+        socket:
+          type: string
+    SchemaDefinition:
+      type: object
+      description: The fields of a tabular data set (at least one; names unique, case-insensitively).
+      required: [fields]
+      additionalProperties: false
+      properties:
+        fields:
+          type: array
+          minItems: 1
+          items:
+            $ref: "#/components/schemas/SchemaField"
+    SchemaField:
+      type: object
+      required: [fieldName, fieldType]
+      additionalProperties: false
+      properties:
+        fieldName:
+          $ref: "#/components/schemas/AttributeName"
+        fieldType:
+          description: A scalar type (not ARRAY or MAP).
+          $ref: "#/components/schemas/BasicType"
+        label:
+          type: string
+        businessKey:
+          type: boolean
+        notNull:
+          type: boolean
     ObjectRecord:
       type: object
-      required: [objectType, objectId, objectVersion, attributes, createdAt]
+      description: One object version with one tag version; immutable once written.
+      required: [objectType, objectId, objectVersion, tagVersion, definition, attributes, createdAt, tagCreatedAt]
+      additionalProperties: false
       properties:
         objectType:
           $ref: "#/components/schemas/ObjectType"
         objectId:
-          type: string
-          format: uuid
+          $ref: "#/components/schemas/Uuid"
         objectVersion:
           type: integer
+          minimum: 1
+        tagVersion:
+          type: integer
+          minimum: 1
+        definition:
+          $ref: "#/components/schemas/ObjectDefinition"
         attributes:
-          $ref: "#/components/schemas/JSONObject"
+          type: object
+          description: Attributes (TRAC's tags) of this tag version, in canonical `Value` form.
+          additionalProperties:
+            $ref: "#/components/schemas/Value"
         storagePath:
           type: string
-          description: Relative to the internal storage root.
+          description: Where the content lives, relative to the internal storage root.
         createdAt:
-          type: string
-          format: date-time
+          description: When this object version was created.
+          $ref: "#/components/schemas/DateTime"
+        tagCreatedAt:
+          description: When this tag version was created.
+          $ref: "#/components/schemas/DateTime"
         jobId:
+          description: The job that produced this version (for a JOB object, the job itself).
+          $ref: "#/components/schemas/Uuid"
+    ObjectPage:
+      type: object
+      description: One page of objects.
+      required: [objects]
+      additionalProperties: false
+      properties:
+        objects:
+          type: array
+          items:
+            $ref: "#/components/schemas/ObjectRecord"
+        nextCursor:
           type: string
-          format: uuid
-          description: The job that produced this version.
+          description: Pass as `cursor` for the next page; absent on the last page.
+    CreateObjectRequest:
+      type: object
+      description: The body of `POST /api/v1/objects` and `POST /api/v1/objects/{id}/versions`.
+      required: [definition]
+      additionalProperties: false
+      properties:
+        definition:
+          $ref: "#/components/schemas/ObjectDefinition"
+        attrs:
+          description: Attributes of tag version 1, applied in order to an empty tag.
+          $ref: "#/components/schemas/TagUpdateList"
+    UpdateTagRequest:
+      type: object
+      required: [updates]
+      additionalProperties: false
+      properties:
+        objectVersion:
+          type: integer
+          minimum: 1
+          description: The object version to tag (default the latest).
+        tagVersion:
+          type: integer
+          minimum: 1
+          description: When given, must be the latest tag version of that object version (else 409).
+        updates:
+          type: array
+          minItems: 1
+          items:
+            $ref: "#/components/schemas/TagUpdate"
+    SearchRequest:
+      type: object
+      description: The body of `POST /api/v1/search`.
+      additionalProperties: false
+      properties:
+        objectType:
+          $ref: "#/components/schemas/ObjectType"
+        search:
+          $ref: "#/components/schemas/SearchExpression"
+        asOf:
+          description: Search the tags current at this time (default now).
+          $ref: "#/components/schemas/DateTime"
+        limit:
+          type: integer
+          minimum: 1
+          maximum: 500
+          default: 50
+        cursor:
+          type: string
+          description: The `nextCursor` of the previous page (opaque).
+    SearchExpression:
+      description: |
+        Terms combined with AND, OR and NOT; each node has exactly one key: `{"term": {...}}`,
+        `{"and": [...]}`, `{"or": [...]}` or `{"not": {...}}`. `and` and `or` list at least one
+        expression. At most 50 terms per search and 8 levels of nesting.
+      oneOf:
+        - type: object
+          required: [term]
+          additionalProperties: false
+          properties:
+            term:
+              $ref: "#/components/schemas/SearchTerm"
+        - type: object
+          required: [and]
+          additionalProperties: false
+          properties:
+            and:
+              type: array
+              minItems: 1
+              items:
+                $ref: "#/components/schemas/SearchExpression"
+        - type: object
+          required: [or]
+          additionalProperties: false
+          properties:
+            or:
+              type: array
+              minItems: 1
+              items:
+                $ref: "#/components/schemas/SearchExpression"
+        - type: object
+          required: [not]
+          additionalProperties: false
+          properties:
+            not:
+              $ref: "#/components/schemas/SearchExpression"
+    SearchTerm:
+      type: object
+      description: |
+        One condition on one attribute. A multi-valued attribute matches when any of its values does;
+        NE matches objects that have the attribute with no value equal to the one given. Values
+        compare within their family: text (STRING), number (INTEGER, FLOAT, DECIMAL), boolean, time
+        (DATE, DATETIME).
+      required: [attrName, operator]
+      additionalProperties: false
+      properties:
+        attrName:
+          $ref: "#/components/schemas/AttributeName"
+        operator:
+          type: string
+          description: |
+            - `EQ`, `NE`, `LT`, `LE`, `GT`, `GE`: compare with a scalar `value` (BOOLEAN only with EQ, NE).
+            - `IN`: equal to one of `value`, a non-empty ARRAY of scalars of one family.
+            - `EXISTS`: the attribute is set; takes no `value`.
+          enum: [EQ, NE, LT, LE, GT, GE, IN, EXISTS]
+        value:
+          $ref: "#/components/schemas/Value"
     FieldProblem:
       type: object
+      description: One thing wrong with a request.
       required: [field, reason]
+      additionalProperties: false
       properties:
         field:
           type: string
-          description: A JSON path such as `runModel.model.objectId` or `notification.email[0]`; `$` is the whole body.
+          description: |
+            Where: a JSON path such as `runModel.model.objectId`, `notification.email[0]` or
+            `jobGroup.jobs[1].priority` (`$` is the whole body), or the name of a query parameter,
+            path parameter or header.
         reason:
           type: string
+          description: Why, in words.
     Problem:
       type: object
-      description: RFC 9457 problem details.
+      description: RFC 9457 problem details; the body of every 4xx/5xx answer (content type `application/problem+json`).
       required: [type, title, status, detail]
+      additionalProperties: false
       properties:
         type:
           type: string
           const: about:blank
         title:
           type: string
-          description: The HTTP reason phrase.
+          description: The HTTP reason phrase, e.g. `Unprocessable Content`.
         status:
           type: integer
+          description: The HTTP status code.
         detail:
           type: string
+          description: What went wrong, for people.
         errors:
           type: array
+          description: Every problem found, each naming its field (absent when there is no field to name).
           items:
             $ref: "#/components/schemas/FieldProblem"
     Health:
       type: object
       required: [status, service, checks]
+      additionalProperties: false
       properties:
         status:
           type: string
           enum: [ok, unavailable]
         service:
           type: string
+          const: api-gateway
         checks:
           type: object
+          description: Check name (`amqp`) to whether it passes.
           additionalProperties:
             type: boolean
 """#
