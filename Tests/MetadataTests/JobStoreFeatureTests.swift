@@ -1,0 +1,171 @@
+import ConveyorModels
+import Foundation
+import PostgresClient
+import Testing
+
+@testable import Metadata
+
+/// The job features of the store: state machine, filters, results and logs, re-runs, groups.
+extension JobStoreTests {
+    func run(_ id: UUID, attempt: Int = 1, log: String? = nil, _ status: JobStatus = .succeeded, objects: [NewObject] = []) async throws {
+        _ = try await store.claim(ClaimJob(jobId: id, attempt: attempt, workerId: "w", leaseSeconds: 60))
+        if let log {
+            try await store.apply(JobReport(jobId: id, attempt: attempt, workerId: "w", kind: .log(LogChunk(offset: 0, data: Data(log.utf8)))))
+        }
+        try await store.apply(
+            JobReport(jobId: id, attempt: attempt, workerId: "w", kind: .finished(JobOutcome(
+                status: status, message: "done", exitCode: 0, objects: objects, logBytes: 0,
+                resourceUsage: ResourceUsage(wallSeconds: 1.5, cpuUserSeconds: 0.5)))))
+    }
+
+    @Test("transitions are compare-and-set: a stale expected status or an illegal move is a conflict")
+    func compareAndSetTransitions() async throws {
+        let job = try await store.submit(runJob(try await model()))
+        try await pool.withTransaction { connection in
+            let base = JobEventBase(jobId: job.jobId, jobType: .runModel, owner: "o", priority: 50, attempt: 0, submittedAt: Date())
+            await #expect(throws: RPCFailure.self) {
+                try await store.transition(connection, jobId: job.jobId, to: .running, message: "x", from: .submitted, base: base)
+            }
+            await #expect(throws: RPCFailure.self) {
+                try await store.transition(connection, jobId: job.jobId, to: .succeeded, message: "x", from: .queued, base: base)
+            }
+        }
+        #expect(try await store.job(job.jobId).status == .queued)
+    }
+
+    @Test("the result record: status, outputs by name, resource usage, and the complete log as a FILE")
+    func resultRecord() async throws {
+        let job = try await store.submit(runJob(try await model()))
+        let output = NewObject(objectType: .data, definition: .data(DataDefinition(format: "text/csv")), attributes: ["conveyor_output_name": .string("summary")], storagePath: "data/out.csv", outputName: "summary")
+        try await run(job.jobId, log: "line one\nline two\n", objects: [output])
+        let done = try await store.job(job.jobId)
+        let result = try #require(done.result)
+        #expect(result.status == .succeeded && result.message == "done")
+        #expect(result.outputs?["summary"] == result.objects.first)
+        #expect(result.resourceUsage?.wallSeconds == 1.5)
+        #expect(result.logBytes == 18)
+        let logFile = try #require(result.logFile)
+        #expect(try await store.objects.content(logFile).data == Data("line one\nline two\n".utf8))
+        #expect(try await store.objects.object(TagSelector(objectId: job.jobId)).objectType == .job, "every job is also a JOB object")
+    }
+
+    @Test("the log cap keeps the first bytes and one truncation marker")
+    func logCap() async throws {
+        let job = try await store.submit(runJob(try await model()))
+        _ = try await store.claim(ClaimJob(jobId: job.jobId, attempt: 1, workerId: "w", leaseSeconds: 60))
+        let line = String(repeating: "x", count: 39) + "\n"  // 40 bytes; the test cap is 64
+        for index in 0..<4 {
+            try await store.apply(JobReport(jobId: job.jobId, attempt: 1, workerId: "w", kind: .log(LogChunk(offset: index * 40, data: Data(line.utf8)))))
+        }
+        try await finish(job.jobId, attempt: 1)
+        let text = String(decoding: try await store.log(GetJobLog(jobId: job.jobId)).data, as: UTF8.self)
+        #expect(text == line + String(line.prefix(24)) + "\n[conveyor] log truncated: the job wrote more than 64 bytes; the rest was dropped\n")
+        #expect(try await store.job(job.jobId).result?.logTruncated == true)
+    }
+
+    @Test("listing filters by status, type, owner, label and time, sorts, and counts by status")
+    func listingFilters() async throws {
+        let model = try await model()
+        var ids: [UUID] = []
+        for index in 0..<4 {
+            var definition = runJob(model)
+            definition.owner = index < 2 ? "ann" : "bob"
+            definition.labels = ["team": index % 2 == 0 ? "risk" : "ops"]
+            definition.priority = 10 * (index + 1)
+            ids.append(try await store.submit(definition).jobId)
+        }
+        try await run(ids[0])
+        try await run(ids[1], .failed)
+        let all = try await store.list(ListJobs(limit: 10, includeCounts: true))
+        #expect(all.counts == JobCounts(total: 4, byStatus: ["SUCCEEDED": 1, "FAILED": 1, "QUEUED": 2]))
+        #expect(try await store.list(ListJobs(limit: 10, owner: "ann")).jobs.map(\.jobId) == [ids[1], ids[0]])
+        #expect(try await store.list(ListJobs(limit: 10, labels: ["team": "risk"])).jobs.map(\.jobId) == [ids[2], ids[0]])
+        #expect(try await store.list(ListJobs(limit: 10, statuses: [.succeeded, .failed])).jobs.count == 2)
+        #expect(try await store.list(ListJobs(limit: 10, jobTypes: [.importModel])).jobs.isEmpty)
+        let finishedNow = TimeRange(from: Date().addingTimeInterval(-60))
+        #expect(Set(try await store.list(ListJobs(limit: 10, finished: finishedNow)).jobs.map(\.jobId)) == [ids[0], ids[1]])
+        let byPriority = try await store.list(ListJobs(limit: 3, sort: .priority, descending: false))
+        #expect(byPriority.jobs.map(\.jobId) == [ids[0], ids[1], ids[2]])
+        let rest = try await store.list(ListJobs(limit: 3, cursor: byPriority.nextCursor, sort: .priority, descending: false))
+        #expect(rest.jobs.map(\.jobId) == [ids[3]])
+        await #expect(throws: RPCFailure.self) { try await store.list(ListJobs(limit: 3, cursor: byPriority.nextCursor)) }
+    }
+
+    @Test("the status as of a past time comes from the history")
+    func statusAsOf() async throws {
+        let job = try await store.submit(runJob(try await model()))
+        let queuedAt = Date()
+        try await Task.sleep(for: .milliseconds(20))
+        try await run(job.jobId)
+        let done = try await store.job(job.jobId)
+        #expect(done.status(asOf: queuedAt)?.status == .queued)
+        #expect(done.status(asOf: Date())?.status == .succeeded)
+        #expect(done.status(asOf: job.submittedAt.addingTimeInterval(-1)) == nil)
+    }
+
+    @Test("a finished job re-runs with the same pinned versions, linked to the original")
+    func rerun() async throws {
+        let model = try await model()
+        let job = try await store.submit(runJob(model))
+        await #expect(throws: RPCFailure.self) { try await store.rerun(RerunJob(jobId: job.jobId)) }
+        try await run(job.jobId)
+        // A newer version of the model appears; the re-run still uses the pinned one.
+        _ = try await pool.withTransaction { connection in
+            try await store.objects.insert(
+                connection, definition: .model(ModelDefinition(language: "shell", repository: "r", version: "v2", entryPoint: "run.sh")),
+                attributes: [:], storagePath: "models/y", jobId: nil, prior: TagSelector(objectId: model))
+        }
+        let again = try await store.rerun(RerunJob(jobId: job.jobId, idempotencyKey: "rerun-1"))
+        #expect(again.rerunOf == job.jobId)
+        #expect(again.definition.runModel?.model == job.definition.runModel?.model)
+        #expect(try await store.rerun(RerunJob(jobId: job.jobId, idempotencyKey: "rerun-1")).jobId == again.jobId)
+        #expect(try await store.submit(runJob(model)).definition.runModel?.model.objectVersion == 2)
+    }
+
+    @Test("a sequential group runs its jobs one after another and fails at the first failure")
+    func sequentialGroup() async throws {
+        let model = try await model()
+        let group = JobDefinition(jobType: .jobGroup, jobGroup: JobGroupJob(groupType: .sequential, jobs: [runJob(model), runJob(model), runJob(model)]), owner: "team")
+        let submitted = try await store.submit(group)
+        #expect(submitted.status == .running)
+        #expect(submitted.childJobIds?.count == 1, "only the first job starts")
+        let first = try #require(submitted.childJobIds?.first)
+        #expect(try await store.job(first).owner == "team")
+        #expect(try await store.active().running.allSatisfy { $0.jobId != submitted.jobId }, "the scheduler never sees a group")
+        try await run(first)
+        let second = try #require(try await store.job(submitted.jobId).childJobIds?.last)
+        #expect(second != first)
+        try await run(second, .failed)
+        let done = try await store.job(submitted.jobId)
+        #expect(done.status == .failed)
+        #expect(done.statusMessage.hasPrefix("job 2 of 3"))
+        #expect(done.childJobIds?.count == 2, "the third job never started")
+    }
+
+    @Test("a parallel group starts every job and succeeds when all do; cancelling a group cancels its jobs")
+    func parallelGroup() async throws {
+        let model = try await model()
+        let group = JobDefinition(jobType: .jobGroup, jobGroup: JobGroupJob(groupType: .parallel, jobs: [runJob(model), runJob(model)]))
+        let submitted = try await store.submit(group)
+        let children = try #require(submitted.childJobIds)
+        #expect(children.count == 2)
+        try await run(children[1])
+        #expect(try await store.job(submitted.jobId).status == .running)
+        try await run(children[0])
+        #expect(try await store.job(submitted.jobId).status == .succeeded)
+
+        let other = try await store.submit(group)
+        _ = try await store.cancel(CancelJob(jobId: other.jobId, reason: "not needed"))
+        for child in other.childJobIds ?? [] { #expect(try await store.job(child).status == .cancelled) }
+        #expect(try await store.job(other.jobId).status == .cancelled)
+    }
+
+    @Test("validation as a dry run answers the pinned definition and writes nothing")
+    func dryRun() async throws {
+        let model = try await model()
+        let validation = try await store.validate(runJob(model))
+        #expect(validation.status == .validated)
+        #expect(validation.definition.runModel?.model.objectVersion == 1)
+        #expect(try await pool.query("SELECT count(*) AS n FROM jobs")[0].int("n") == 0)
+    }
+}
