@@ -34,6 +34,27 @@ struct BadRequestTests {
             name: "bad e-mail address",
             body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"}},"notification":{"email":["x@y\r\nBcc: z@w"]}}"#,
             status: 422, field: "notification.email[0]"),
+        Case(
+            name: "misspelt field", body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"}},"priorty":1}"#,
+            status: 422, field: "priorty"),
+        Case(
+            name: "malformed typed parameter",
+            body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"},"parameters":{"day":{"type":"DATE","value":"2026-13-01"}}}}"#,
+            status: 422, field: "runModel.parameters.day.value"),
+        Case(
+            name: "flow without models", body: #"{"jobType":"RUN_FLOW","runFlow":{"flow":{"objectId":"\#(UUID())"},"models":{}}}"#,
+            status: 422, field: "runFlow.models"),
+        Case(
+            name: "empty group", body: #"{"jobType":"JOB_GROUP","jobGroup":{"groupType":"PARALLEL","jobs":[]}}"#,
+            status: 422, field: "jobGroup.jobs"),
+        Case(
+            name: "unknown storage",
+            body: #"{"jobType":"IMPORT_DATA","importData":{"imports":{"raw":{"storage":"s3; rm -rf /","path":"x.csv"}}}}"#,
+            status: 422, field: "importData.imports.raw.storage"),
+        Case(
+            name: "resources beyond the deployment's limits",
+            body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"}},"resources":{"cpus":100000}}"#,
+            status: 422, field: "resources.cpus"),
     ]
 
     @Test("each bad request gets a problem naming the field; no job is created", arguments: cases)
@@ -80,5 +101,69 @@ struct BadRequestTests {
         let second = try await Platform.request("GET", "/api/v1/jobs?limit=2&cursor=\(cursor)")
         let next = second.json["jobs"] as? [[String: Any]] ?? []
         #expect(!next.contains { $0["jobId"] as? String == jobs[1]["jobId"] as? String })
+    }
+
+    @Test("a reference to an object of the wrong type is refused, naming the field")
+    func wrongObjectType() async throws {
+        let file = try await Platform.request("POST", "/api/v1/files?name=x.txt", body: Data("x".utf8))
+        try #require(file.status == 201)
+        let id = try #require(file.json["objectId"] as? String)
+        let result = try await Platform.request(
+            "POST", "/api/v1/jobs", body: Data(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(id)"}}}"#.utf8))
+        #expect(result.status == 422)
+        let errors = result.json["errors"] as? [[String: Any]] ?? []
+        #expect(errors.contains { $0["field"] as? String == "runModel.model.objectId" && ($0["reason"] as? String ?? "").contains("is a FILE object, expected MODEL") })
+    }
+
+    @Test("SQL metacharacters in filters and search values are only data")
+    func sqlMetacharacters() async throws {
+        for path in [
+            "/api/v1/jobs?owner=%27%20OR%201%3D1%20--", "/api/v1/jobs?label=team:%27%20OR%20%271%27%3D%271",
+        ] {
+            let result = try await Platform.request("GET", path)
+            #expect(result.status == 200, "\(result.text)")
+            #expect((result.json["jobs"] as? [[String: Any]])?.isEmpty == true)
+        }
+        let search = try await Platform.request(
+            "POST", "/api/v1/search", body: Data(#"{"search":{"term":{"attrName":"dataset","operator":"EQ","value":"x' OR '1'='1"}}}"#.utf8))
+        #expect(search.status == 200)
+        #expect((search.json["objects"] as? [[String: Any]])?.isEmpty == true)
+        let badName = try await Platform.request(
+            "POST", "/api/v1/search", body: Data(#"{"search":{"term":{"attrName":"a; DROP TABLE objects","operator":"EXISTS"}}}"#.utf8))
+        #expect(badName.status == 422)
+    }
+
+    @Test("bad object and search requests get a problem naming the field; nothing is written")
+    func objectRequests() async throws {
+        func newestFlow() async throws -> String? {
+            let page = try await Platform.request("POST", "/api/v1/search", body: Data(#"{"objectType":"FLOW","limit":1}"#.utf8))
+            return (page.json["objects"] as? [[String: Any]])?.first?["objectId"] as? String
+        }
+        let before = try await newestFlow()
+        let cases: [(String, String, Data, Int, String?)] = [
+            ("/api/v1/objects", "invalid UTF-8", Data([0x7B, 0xFF, 0x7D]), 400, "$"),
+            ("/api/v1/objects", "unknown object type", Data(#"{"definition":{"objectType":"SPREADSHEET"}}"#.utf8), 422, "definition.objectType"),
+            ("/api/v1/objects", "missing section", Data(#"{"definition":{"objectType":"FLOW"}}"#.utf8), 422, "definition.flow"),
+            ("/api/v1/objects", "a MODEL without a job", Data(#"{"definition":{"objectType":"MODEL","model":{"language":"python","repository":"r","version":"v","entryPoint":"m.py"}}}"#.utf8), 422, "definition.objectType"),
+            ("/api/v1/objects", "bad attribute name", Data(#"{"definition":{"objectType":"SCHEMA","schema":{"fields":[{"fieldName":"a","fieldType":"STRING"}]}},"attrs":[{"attrName":"no spaces allowed","value":1}]}"#.utf8), 422, "attrs[0].attrName"),
+            ("/api/v1/search", "unknown operator", Data(#"{"search":{"term":{"attrName":"a","operator":"LIKE","value":"x"}}}"#.utf8), 422, "search.term.operator"),
+            ("/api/v1/search", "IN without an array", Data(#"{"search":{"term":{"attrName":"a","operator":"IN","value":"x"}}}"#.utf8), 422, "search.term.value"),
+            ("/api/v1/search", "two keys in one node", Data(#"{"search":{"and":[],"or":[]}}"#.utf8), 422, nil),
+        ]
+        for (path, name, body, status, field) in cases {
+            let result = try await Platform.request("POST", path, body: body)
+            #expect(result.status == status, "\(name): \(result.text)")
+            #expect(result.headers["content-type"]?.contains("application/problem+json") == true, "\(name)")
+            if let field {
+                let fields = (result.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+                #expect(fields.contains(field), "\(name): \(fields)")
+            }
+        }
+        let big = Data(#"{"definition":{"objectType":"SCHEMA","schema":{"fields":[{"fieldName":"a","fieldType":"STRING","label":""#.utf8)
+            + Data(repeating: 0x61, count: 2 << 20) + Data(#""}]}}}"#.utf8)
+        #expect(try await Platform.request("POST", "/api/v1/objects", body: big).status == 413)
+        #expect(try await newestFlow() == before, "nothing was written")
+        #expect(try await Platform.request("GET", "/api/v1/objects/\(UUID())").status == 404)
+        #expect(try await Platform.request("GET", "/api/v1/objects/\(UUID())?objectVersion=0").status == 400)
     }
 }
