@@ -88,7 +88,7 @@ var targets: [Target] = [
         path: "Tests/EndToEndTests", swiftSettings: swiftSettings),
 
     .executableTarget(
-        name: "ConveyorBench", dependencies: ["ConveyorModels", "AMQPClient", "TestSupport"],
+        name: "ConveyorBench", dependencies: ["ConveyorModels", "AMQPClient", "PostgresClient", "TestSupport"],
         path: "Tests/Benchmarks", swiftSettings: swiftSettings),
 ]
 

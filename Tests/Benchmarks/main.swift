@@ -5,9 +5,12 @@
 //    SUCCEEDED, learning each completion from the job events (push, no polling); prints jobs/s and
 //    submit-to-SUCCEEDED latency p50/p95/p99.
 // 3. Runs 200 jobs one after another on the idle system and prints the same latencies.
+// 4. Search: seeds 100,000 DATA objects with attributes (once) and times attribute searches
+//    through the HTTP API (see SearchBench.swift).
 //
-// Usage: conveyor-bench [--jobs N] [--sequential M] [--concurrency C]
-// Environment: CONVEYOR_GATEWAY_URL (http://127.0.0.1:8080), CONVEYOR_TEST_AMQP_URL or AMQP_URL.
+// Usage: conveyor-bench [--jobs N] [--sequential M] [--concurrency C] [--search-objects K] (0 skips a part)
+// Environment: CONVEYOR_GATEWAY_URL (http://127.0.0.1:8080), CONVEYOR_TEST_AMQP_URL or AMQP_URL,
+// CONVEYOR_TEST_POSTGRES_URL or POSTGRES_URL (for seeding the search benchmark).
 
 import AMQPClient
 import ConveyorModels
@@ -24,17 +27,19 @@ struct Options {
     var jobs = 2000
     var sequential = 200
     var concurrency = 64
+    var searchObjects = 100_000
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
         while let flag = iterator.next() {
-            guard let value = iterator.next().flatMap(Int.init), value > 0 else {
-                fatalError("usage: conveyor-bench [--jobs N] [--sequential M] [--concurrency C] (bad value for \(flag))")
+            guard let value = iterator.next().flatMap(Int.init), value >= 0 else {
+                fatalError("usage: conveyor-bench [--jobs N] [--sequential M] [--concurrency C] [--search-objects K] (bad value for \(flag))")
             }
             switch flag {
             case "--jobs": jobs = value
             case "--sequential": sequential = value
-            case "--concurrency": concurrency = value
+            case "--concurrency": concurrency = max(1, value)
+            case "--search-objects": searchObjects = value
             default: fatalError("unknown option \(flag)")
             }
         }
@@ -153,6 +158,7 @@ guard imported.status == .succeeded, let model = imported.result?.objects.first?
 let body = #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"}},"owner":"bench"}"#
 
 // 2. Throughput.
+if options.jobs > 0 {
 print("conveyor-bench: \(options.jobs) trivial RUN_MODEL jobs, \(options.concurrency) submissions in flight")
 let clock = ContinuousClock()
 let started = clock.now
@@ -190,6 +196,13 @@ for _ in 0..<options.sequential {
     idle.append(seconds(completions.result(id)!.0 - t))
 }
 report("\(options.sequential) sequential jobs, idle system", idle)
+}
 listener.cancel()
 await events.close()
 try? FileManager.default.removeItem(atPath: repository)
+
+// 4. Search.
+if options.searchObjects > 0 {
+    let postgresURL = environment["CONVEYOR_TEST_POSTGRES_URL"] ?? environment["POSTGRES_URL"] ?? "postgres://conveyor@127.0.0.1:5433/conveyor"
+    try await SearchBench.run(objects: options.searchObjects, postgresURL: postgresURL, gateway: gateway)
+}

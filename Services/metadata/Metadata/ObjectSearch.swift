@@ -15,11 +15,52 @@ struct ObjectSearchSQL {
 
     mutating func condition(_ expression: SearchExpression) -> String {
         switch expression {
-        case .and(let items): return "(" + items.map { condition($0) }.joined(separator: " AND ") + ")"
+        case .and(let items): return "(" + rangesMerged(items).joined(separator: " AND ") + ")"
         case .or(let items): return "(" + items.map { condition($0) }.joined(separator: " OR ") + ")"
         case .not(let item): return "NOT " + condition(item)
         case .term(let term): return condition(term)
         }
+    }
+
+    /// The conditions of an AND, where comparison terms (LT, LE, GT, GE) on the same attribute and
+    /// value family become one range: a value between the bounds, found with one index range scan.
+    private mutating func rangesMerged(_ items: [SearchExpression]) -> [String] {
+        var conditions: [String] = []
+        var ranges: [String: [SearchTerm]] = [:]
+        var order: [String] = []
+        for item in items {
+            if case .term(let term) = item, [.lt, .le, .gt, .ge].contains(term.operator), let value = term.value,
+                let column = AttributeIndex.column(value)
+            {
+                let key = term.attrName + "\u{0}" + Self.column(column).0
+                if ranges[key] == nil { order.append(key) }
+                ranges[key, default: []].append(term)
+            } else {
+                conditions.append(condition(item))
+            }
+        }
+        for key in order {
+            let terms = ranges[key]!
+            guard terms.count > 1 else {
+                conditions.append(condition(terms[0]))
+                continue
+            }
+            let name = bind(terms[0].attrName)
+            var predicates: [String] = []
+            for term in terms {
+                let item = AttributeIndex.column(term.value!)!
+                let (column, cast) = Self.column(item)
+                predicates.append("a.\(column) \(Self.symbol(term.operator)) \(bind(Self.text(item)))\(cast)")
+            }
+            conditions.append(
+                "EXISTS (SELECT 1 FROM tag_attrs a WHERE a.tag_key = t.tag_key AND a.attr_name = \(name) AND "
+                    + predicates.joined(separator: " AND ") + ")")
+        }
+        return conditions
+    }
+
+    private static func symbol(_ op: SearchOperator) -> String {
+        [SearchOperator.eq: "=", .lt: "<", .le: "<=", .gt: ">", .ge: ">="][op]!
     }
 
     private mutating func condition(_ term: SearchTerm) -> String {
@@ -45,8 +86,7 @@ struct ObjectSearchSQL {
         case .eq, .lt, .le, .gt, .ge:
             guard let item = AttributeIndex.column(value) else { return "FALSE" }
             let (column, cast) = Self.column(item)
-            let symbol = [SearchOperator.eq: "=", .lt: "<", .le: "<=", .gt: ">", .ge: ">="][term.operator]!
-            return exists("a.\(column) \(symbol) \(bind(Self.text(item)))\(cast)")
+            return exists("a.\(column) \(Self.symbol(term.operator)) \(bind(Self.text(item)))\(cast)")
         }
     }
 

@@ -85,7 +85,8 @@ public enum SearchOperator: String, Sendable, Codable, CaseIterable, Hashable {
 }
 
 /// One condition on one attribute. A multi-valued attribute matches when any of its values does;
-/// NE matches objects that have the attribute with no value equal to the one given.
+/// NE matches objects that have the attribute with no value equal to the one given. Comparison
+/// terms on the same attribute in one AND form a range: one value must lie within all the bounds.
 public struct SearchTerm: Sendable, Codable, Hashable {
     public var attrName: String
     public var `operator`: SearchOperator
