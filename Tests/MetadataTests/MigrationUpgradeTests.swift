@@ -32,7 +32,19 @@ struct MigrationUpgradeTests {
             """
             INSERT INTO jobs (job_id, job_type, owner, priority, definition, status, status_message, submitted_at)
             VALUES ($1, 'RUN_MODEL', 'o', 50, $2, 'QUEUED', 'waiting', now())
-            """, [job, PostgresJSON(Data(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"}},"labels":{"team":"risk"}}"#.utf8))])
+            """, [job, PostgresJSON(Data(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"},"parameters":{"n":2}},"labels":{"team":"risk"}}"#.utf8))])
+        let export = UUID()
+        let importJob = UUID()
+        for (id, type, definition) in [
+            (export, "EXPORT_DATA", #"{"jobType":"EXPORT_DATA","exportData":{"data":{"objectId":"\#(model)"},"storage":"local","path":"a/b.json"}}"#),
+            (importJob, "IMPORT_MODEL", #"{"jobType":"IMPORT_MODEL","importModel":{"repository":"r","entryPoint":"m.py","language":"python","version":"v1","modelAttrs":{"team":"risk","n":1}}}"#),
+        ] {
+            _ = try await pool.query(
+                """
+                INSERT INTO jobs (job_id, job_type, owner, priority, definition, status, status_message, submitted_at)
+                VALUES ($1, $2, 'o', 50, $3, 'SUCCEEDED', 'done', now())
+                """, [id, type, PostgresJSON(Data(definition.utf8))])
+        }
         try await pool.migrate(MetadataSchema.migrations)
 
         let objects = ObjectStore(pool: pool, storage: InternalStorage(root: TestStorage.folder()))
@@ -44,6 +56,11 @@ struct MigrationUpgradeTests {
         #expect(found.objects.map(\.objectId) == [model])
         let store = JobStore(pool: pool, objects: objects, validator: JobValidator(), logCapBytes: 1024, eventsWritten: {}, logger: logger)
         #expect(try await store.list(ListJobs(limit: 5, labels: ["team": "risk"])).jobs.map(\.jobId) == [job])
+        #expect(try await store.list(ListJobs(limit: 5)).jobs.count == 3, "every job of the first release still reads")
+        let exported = try await store.job(export).definition.exportData
+        #expect(exported?.inputs["data"]?.objectId == model && exported?.exports["data"] == StorageLocation(storage: "local", path: "a/b.json"))
+        #expect(try await store.job(importJob).definition.importModel?.modelAttrs?.count == 2)
+        #expect(try await store.job(job).definition.runModel?.parameters == ["n": .integer(2)])
         await pool.close()
     }
 }

@@ -146,5 +146,23 @@ enum MetadataSchema {
                 CREATE INDEX jobs_priority ON jobs (priority, submitted_at, job_id);
                 CREATE INDEX jobs_children ON jobs (parent_job_id, group_position) WHERE parent_job_id IS NOT NULL;
                 """),
+        PostgresMigration(
+            version: 3, name: "job definitions of the first release in the current shape",
+            sql: """
+                -- EXPORT_DATA {data, storage, path} became {inputs: {data}, exports: {data: {storage, path}}}.
+                UPDATE jobs SET definition = jsonb_set(definition, '{exportData}', jsonb_build_object(
+                        'inputs', jsonb_build_object('data', definition->'exportData'->'data'),
+                        'exports', jsonb_build_object('data', jsonb_strip_nulls(jsonb_build_object(
+                            'storage', definition->'exportData'->'storage', 'path', definition->'exportData'->'path')))))
+                WHERE definition->'exportData' ? 'data';
+                -- IMPORT_MODEL modelAttrs {name: value} became a list of tag updates.
+                UPDATE jobs SET definition = jsonb_set(definition, '{importModel,modelAttrs}', (
+                        SELECT COALESCE(jsonb_agg(jsonb_build_object('attrName', key, 'value', value)), '[]'::jsonb)
+                        FROM jsonb_each(definition->'importModel'->'modelAttrs') WHERE value <> 'null'::jsonb))
+                WHERE jsonb_typeof(definition->'importModel'->'modelAttrs') = 'object';
+                -- Their JOB objects carry the same definitions.
+                UPDATE objects o SET definition = jsonb_build_object('objectType', 'JOB', 'job', j.definition)
+                FROM jobs j WHERE o.object_id = j.job_id AND o.object_type = 'JOB';
+                """),
     ]
 }

@@ -41,13 +41,17 @@ public struct JobReferenceCheck {
             job.runFlow = flowJob
         }
         if var importData = job.importData {
-            if importData.model != nil { _ = try await object(&importData.model!, prefix + "importData.model", .model) }
+            if importData.model != nil, let model = try await object(&importData.model!, prefix + "importData.model", .model) {
+                importData.parameters = typed(importData.parameters, declared: [model.definition.model?.parameters ?? [:]], prefix + "importData.parameters")
+            }
             try await selectors(&importData.inputs, prefix + "importData.inputs", .data)
             try await selectors(&importData.priorOutputs, prefix + "importData.priorOutputs", .data)
             job.importData = importData
         }
         if var export = job.exportData {
-            if export.model != nil { _ = try await object(&export.model!, prefix + "exportData.model", .model) }
+            if export.model != nil, let model = try await object(&export.model!, prefix + "exportData.model", .model) {
+                export.parameters = typed(export.parameters, declared: [model.definition.model?.parameters ?? [:]], prefix + "exportData.parameters")
+            }
             var inputs: [String: TagSelector]? = export.inputs
             try await selectors(&inputs, prefix + "exportData.inputs", .data)
             export.inputs = inputs ?? [:]

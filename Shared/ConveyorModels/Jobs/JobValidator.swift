@@ -157,6 +157,10 @@ public struct JobValidator: Sendable {
             for name in (importData.priorOutputs ?? [:]).keys.sorted() where importData.imports[name] == nil {
                 problems.append(FieldProblem(field: path("importData.priorOutputs.\(name)"), reason: "no import named '\(name)'"))
             }
+            if importData.model == nil {
+                check(importData.parameters?.isEmpty ?? true, "importData.parameters", "parameters are for an import model; name one in importData.model")
+                check(importData.inputs?.isEmpty ?? true, "importData.inputs", "inputs are for an import model; name one in importData.model")
+            }
             storageAccess(importData.storageAccess, "importData.storageAccess")
             attrs(importData.importAttrs, "importData.importAttrs")
             attrs(importData.outputAttrs, "importData.outputAttrs")
@@ -174,6 +178,9 @@ public struct JobValidator: Sendable {
             }
             for name in export.inputs.keys.sorted() where export.exports[name] == nil {
                 problems.append(FieldProblem(field: path("exportData.exports"), reason: "input '\(name)' has no export location"))
+            }
+            if export.model == nil {
+                check(export.parameters?.isEmpty ?? true, "exportData.parameters", "parameters are for an export model; name one in exportData.model")
             }
             storageAccess(export.storageAccess, "exportData.storageAccess")
             attrs(export.outputAttrs, "exportData.outputAttrs")
