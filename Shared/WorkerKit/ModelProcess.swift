@@ -6,9 +6,10 @@ import ServiceKit
 /// executes models does (the runner for RUN_MODEL and each node of RUN_FLOW, the importer and the
 /// exporter for IMPORT_DATA / EXPORT_DATA jobs that name a model).
 ///
-/// The model sees, in its working folder (a copy of its snapshot): `params.json` (parameters as
-/// plain JSON, also inline in `CONVEYOR_PARAMETERS_JSON`), `inputs.json` (input name → file path,
-/// also `CONVEYOR_INPUT_<NAME>`), and writes each output as `$CONVEYOR_OUTPUT_DIR/<name>[.ext]`.
+/// The model runs in a copy of its snapshot (`<folder>/model`) and sees `CONVEYOR_PARAMS` (the path
+/// of `params.json`, parameters as plain JSON, also inline in `CONVEYOR_PARAMETERS_JSON`),
+/// `CONVEYOR_INPUTS` (`inputs.json`: input name → file path; each also in `CONVEYOR_INPUT_<NAME>`),
+/// `CONVEYOR_JOB_ID`, `CONVEYOR_ATTEMPT`, and writes each output as `$CONVEYOR_OUTPUT_DIR/<name>[.ext]`.
 public struct ModelProcess: Sendable {
     public let storage: InternalStorage
 
@@ -27,7 +28,7 @@ public struct ModelProcess: Sendable {
     /// Runs `model` in `folder` (created fresh; the caller removes it).
     /// - Throws: ``JobFailure`` when the model is not runnable or misses a declared output.
     public func run(
-        _ model: ObjectRecord, parameters: [String: Value], inputs: [String: String], in folder: String,
+        _ model: ObjectRecord, for job: ClaimedJob, parameters: [String: Value], inputs: [String: String], in folder: String,
         environment extra: [String: String] = [:], timeout: Duration?, log: JobLogWriter
     ) async throws -> Run {
         guard model.objectType == .model, let snapshot = model.storagePath, let definition = model.definition.model else {
@@ -59,6 +60,8 @@ public struct ModelProcess: Sendable {
             "CONVEYOR_PARAMETERS_JSON": String(decoding: parameterJSON, as: UTF8.self),
             "CONVEYOR_INPUTS": folder + "/inputs.json",
             "CONVEYOR_OUTPUT_DIR": outputDir,
+            "CONVEYOR_JOB_ID": job.jobId.uuidString.lowercased(),
+            "CONVEYOR_ATTEMPT": String(job.attempt),
         ]
         for (name, path) in inputs { environment["CONVEYOR_INPUT_\(name.uppercased())"] = path }
         environment.merge(extra) { _, new in new }
@@ -83,6 +86,9 @@ public struct ModelProcess: Sendable {
         var found: [String: String] = [:]
         for file in files {
             let name = String(file.split(separator: ".", maxSplits: 1).first ?? Substring(file))
+            if let other = found[name] {
+                throw JobFailure("the model wrote two files for output '\(name)': \((other as NSString).lastPathComponent) and \(file)")
+            }
             found[name] = outputDir + "/" + file
         }
         guard let declared, !declared.isEmpty else { return found }
@@ -111,7 +117,8 @@ public struct ModelProcess: Sendable {
         for (name, path) in outputs.sorted(by: { $0.key < $1.key }) {
             let file = (path as NSString).lastPathComponent
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-            try storage.store(moving: path, to: prefix + "/" + file)
+            let stored = prefix + "/" + name + "/" + file
+            try storage.store(moving: path, to: stored)
             var attributes = base
             attributes["conveyor_output_name"] = .string(name)
             attributes["conveyor_file_name"] = .string(file)
@@ -121,7 +128,7 @@ public struct ModelProcess: Sendable {
                 NewObject(
                     objectType: .data,
                     definition: .data(DataDefinition(format: Self.mediaType(of: file), sizeBytes: size)),
-                    attributes: attributes, storagePath: prefix + "/" + file, outputName: name,
+                    attributes: attributes, storagePath: stored, outputName: name,
                     priorVersion: priorOutputs?[name]))
         }
         return objects

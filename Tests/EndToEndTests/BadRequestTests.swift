@@ -52,6 +52,10 @@ struct BadRequestTests {
             body: #"{"jobType":"IMPORT_DATA","importData":{"imports":{"raw":{"storage":"s3; rm -rf /","path":"x.csv"}}}}"#,
             status: 422, field: "importData.imports.raw.storage"),
         Case(
+            name: "a file to import that is not there",
+            body: #"{"jobType":"IMPORT_DATA","importData":{"imports":{"raw":{"path":"no/such/file-\#(UUID()).csv"}}}}"#,
+            status: 422, field: "importData.imports.raw.path"),
+        Case(
             name: "resources beyond the deployment's limits",
             body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"}},"resources":{"cpus":100000}}"#,
             status: 422, field: "resources.cpus"),

@@ -73,6 +73,23 @@ struct MetadataAPITests {
         let data = try await Self.post(
             "/api/v1/objects", #"{"definition":{"objectType":"DATA","data":{"schema":{"objectId":"\#(Self.id(schema))"},"format":"text/csv"}},"attrs":[{"attrName":"dataset","value":"customers"}]}"#)
         #expect(((data["definition"] as? [String: Any])?["data"] as? [String: Any]).flatMap { ($0["schema"] as? [String: Any])?["objectVersion"] as? Int } == 1)
+        let csv = try await Platform.request(
+            "POST", "/api/v1/data?schemaId=\(Self.id(schema))", body: Data("id,name\n1,ann\n2,bob\n".utf8), headers: ["Content-Type": "text/csv"])
+        #expect(csv.status == 201, "\(csv.text)")
+        #expect(try await Self.get("/api/v1/objects/\(Self.id(csv.json))/content").text == "id,name\n1,ann\n2,bob\n")
+        let mismatch = try await Platform.request(
+            "POST", "/api/v1/data?schemaId=\(Self.id(schema))", body: Data("id,email\n1,a@b\n".utf8), headers: ["Content-Type": "text/csv"])
+        #expect(mismatch.status == 422)
+        #expect(mismatch.text.contains("the CSV header does not match the schema (missing name; not in the schema: email)"))
+        let model = try await Platform.importModel(path: "count-model", entryPoint: "count.py", language: "python")
+        let empty = try await Platform.request(
+            "POST", "/api/v1/jobs", body: Self.json(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"},"inputs":{"source":{"objectId":"\#(Self.id(data))"}}}}"#))
+        #expect(empty.status == 422)
+        #expect(empty.text.contains("has no content"))
+        let parameterNode = try await Platform.request(
+            "POST", "/api/v1/objects",
+            body: Self.json(#"{"definition":{"objectType":"FLOW","flow":{"nodes":{"p":{"nodeType":"PARAMETER_NODE"}},"edges":[]}}}"#))
+        #expect(parameterNode.status == 422)
         let cyclic = try await Platform.request(
             "POST", "/api/v1/objects",
             body: Self.json(#"{"definition":{"objectType":"FLOW","flow":{"nodes":{"a":{"nodeType":"MODEL_NODE","inputs":["in"],"outputs":["out"]},"b":{"nodeType":"MODEL_NODE","inputs":["in"],"outputs":["out"]}},"edges":[{"source":{"node":"a","socket":"out"},"target":{"node":"b","socket":"in"}},{"source":{"node":"b","socket":"out"},"target":{"node":"a","socket":"in"}}]}}}"#))

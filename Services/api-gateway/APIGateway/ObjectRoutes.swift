@@ -21,6 +21,7 @@ struct ObjectRoutes: Sendable {
         objects.post(":id/tags", use: updateTag)
         objects.get(":id/content", use: content)
         router.post("api/v1/files", use: upload)
+        router.post("api/v1/data", use: uploadData)
         router.post("api/v1/search", use: search)
     }
 
@@ -60,6 +61,35 @@ struct ObjectRoutes: Sendable {
         let body = try await request.body.collect(upTo: maxUploadBytes)
         let definition = ObjectDefinition.file(FileDefinition(name: name!, mimeType: mimeType, sizeBytes: body.readableBytes))
         let priorVersion = objectId.map { TagSelector(objectType: .file, objectId: $0, objectVersion: prior) }
+        return try created(try await metadata.call(CreateObject(definition: definition, content: Data(buffer: body), priorVersion: priorVersion)))
+    }
+
+    /// `POST /api/v1/data?schemaId=&schemaVersion=&objectId=&priorVersion=`: uploads the body as a DATA
+    /// set (its format from `Content-Type`) described by a SCHEMA object; a CSV header must name the
+    /// schema's fields. With `objectId`, as the next version of that DATA set.
+    @Sendable func uploadData(request: Request, context: BasicRequestContext) async throws -> Response {
+        var query = QueryReader(request)
+        let prior = query.integer("priorVersion", in: 1...Int(Int32.max))
+        let schemaVersion = query.integer("schemaVersion", in: 1...Int(Int32.max))
+        func uuid(_ name: String) -> UUID? {
+            guard let text = query.string(name) else { return nil }
+            guard let id = UUID(uuidString: text) else {
+                query.problems.append(FieldProblem(field: name, reason: "not a UUID"))
+                return nil
+            }
+            return id
+        }
+        let schemaId = uuid("schemaId")
+        let objectId = uuid("objectId")
+        if prior != nil, objectId == nil { query.problems.append(FieldProblem(field: "priorVersion", reason: "needs objectId")) }
+        if schemaVersion != nil, schemaId == nil { query.problems.append(FieldProblem(field: "schemaVersion", reason: "needs schemaId")) }
+        try query.check()
+        let mediaType = request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let body = try await request.body.collect(upTo: maxUploadBytes)
+        let definition = ObjectDefinition.data(DataDefinition(
+            schema: schemaId.map { TagSelector(objectType: .schema, objectId: $0, objectVersion: schemaVersion) },
+            format: mediaType.isEmpty ? "application/octet-stream" : mediaType, sizeBytes: body.readableBytes))
+        let priorVersion = objectId.map { TagSelector(objectType: .data, objectId: $0, objectVersion: prior) }
         return try created(try await metadata.call(CreateObject(definition: definition, content: Data(buffer: body), priorVersion: priorVersion)))
     }
 

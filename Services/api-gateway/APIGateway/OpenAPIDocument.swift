@@ -1158,6 +1158,99 @@ paths:
           $ref: "#/components/responses/Unavailable"
         "504":
           $ref: "#/components/responses/Timeout"
+  /api/v1/data:
+    post:
+      tags: [objects]
+      operationId: uploadData
+      summary: Upload a data set as a DATA object
+      description: |
+        Stores the raw request body as the content of a DATA object whose `format` is the request's
+        `Content-Type` (`application/octet-stream` when absent), described by the SCHEMA object
+        `schemaId` (pinned to `schemaVersion`, or its latest version). For `text/csv` content the
+        header row must name exactly the schema's fields (any order, any case), otherwise 422 with a
+        problem on `content`. With `objectId`, the upload becomes the next version of that DATA
+        object, and with `priorVersion` only while that version is still the latest (409 otherwise).
+      parameters:
+        - name: schemaId
+          in: query
+          required: false
+          description: The SCHEMA object that describes the data.
+          schema:
+            $ref: "#/components/schemas/Uuid"
+        - name: schemaVersion
+          in: query
+          required: false
+          description: With `schemaId`, the schema version to pin (default the latest).
+          schema:
+            type: integer
+            minimum: 1
+            maximum: 2147483647
+        - name: objectId
+          in: query
+          required: false
+          description: An existing DATA object to add a version to.
+          schema:
+            $ref: "#/components/schemas/Uuid"
+        - name: priorVersion
+          in: query
+          required: false
+          description: With `objectId`, the version that must still be the latest.
+          schema:
+            type: integer
+            minimum: 1
+            maximum: 2147483647
+        - name: Content-Type
+          in: header
+          required: false
+          description: The data's format as a media type, e.g. `text/csv`.
+          schema:
+            type: string
+      requestBody:
+        required: true
+        description: The raw content, at most `gateway.maxUploadBytes` (default 33554432) bytes.
+        content:
+          "*/*":
+            schema:
+              type: string
+              format: binary
+      responses:
+        "201":
+          description: The DATA object version.
+          headers:
+            Location:
+              $ref: "#/components/headers/ObjectLocation"
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/ObjectRecord"
+        "400":
+          description: "`name` is missing, or `objectId` is not a UUID, or `priorVersion` is not a positive integer."
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "404":
+          description: No object `objectId`.
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "409":
+          description: "`priorVersion` is no longer the latest version; nothing was written."
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "413":
+          $ref: "#/components/responses/ContentTooLarge"
+        "422":
+          $ref: "#/components/responses/Unprocessable"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
   /api/v1/search:
     post:
       tags: [objects]

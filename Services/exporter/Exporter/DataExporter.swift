@@ -39,7 +39,7 @@ public struct DataExporter: JobExecutor {
             var environment = ["CONVEYOR_STORAGE_LOCAL": exportRoot]
             for (name, destination) in destinations { environment["CONVEYOR_EXPORT_\(name.uppercased())"] = destination }
             let run = try await process.run(
-                try await job.metadata(modelSelector), parameters: request.parameters ?? [:], inputs: sources, in: folder,
+                try await job.metadata(modelSelector), for: job, parameters: request.parameters ?? [:], inputs: sources, in: folder,
                 environment: environment, timeout: job.definition.resources?.maxRunSeconds.map { .seconds($0) }, log: log)
             guard run.termination == .exited(0) else {
                 return JobOutcome(status: .failed, message: "export \(run.termination.failureMessage)", exitCode: nil, objects: [], logBytes: 0, resourceUsage: run.usage)

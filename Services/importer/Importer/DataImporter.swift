@@ -44,7 +44,7 @@ public struct DataImporter: Sendable {
                 inputs[name] = try await job.metadata(selector).storagePath.map(process.storage.path)
             }
             let run = try await process.run(
-                model, parameters: request.parameters ?? [:], inputs: inputs, in: folder + "/run", environment: environment,
+                model, for: job, parameters: request.parameters ?? [:], inputs: inputs, in: folder + "/run", environment: environment,
                 timeout: job.definition.resources?.maxRunSeconds.map { .seconds($0) }, log: log)
             usage = run.usage
             guard run.termination == .exited(0) else {

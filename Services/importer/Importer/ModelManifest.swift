@@ -3,8 +3,8 @@ import Foundation
 import WorkerKit
 
 /// What a model declares in `conveyor-model.json` (in the model's folder): its parameters with
-/// types and defaults, its inputs and its outputs. A model without the file declares nothing, and
-/// takes no parameters or inputs.
+/// types and defaults, its inputs and its outputs. Jobs are checked against the declarations; a
+/// model without the file declares nothing, and its jobs' parameters and inputs pass as given.
 ///
 /// ```json
 /// {"parameters": {"rows": {"paramType": "INTEGER", "defaultValue": 3}},
@@ -29,7 +29,7 @@ struct ModelManifest: Codable {
     /// - Throws: ``JobFailure`` listing every problem of a manifest that is there but wrong.
     static func read(from folder: String) throws -> ModelManifest {
         guard let data = FileManager.default.contents(atPath: folder + "/" + fileName) else { return ModelManifest() }
-        let manifest: ModelManifest
+        var manifest: ModelManifest
         do {
             manifest = try ConveyorJSON.decode(ModelManifest.self, from: data, checking: shape)
         } catch let failure as ValidationFailure {
@@ -40,6 +40,10 @@ struct ModelManifest: Codable {
             inputs: manifest.inputs, outputs: manifest.outputs)
         let problems = ObjectDefinition.model(definition).problems(field: fileName)
         guard problems.isEmpty else { throw JobFailure("\(fileName) is invalid: \(ValidationFailure(problems))") }
+        // With a manifest, what it leaves out is declared empty: the model takes nothing else.
+        manifest.parameters = manifest.parameters ?? [:]
+        manifest.inputs = manifest.inputs ?? [:]
+        manifest.outputs = manifest.outputs ?? [:]
         return manifest
     }
 

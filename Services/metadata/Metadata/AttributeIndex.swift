@@ -1,5 +1,6 @@
 import ConveyorModels
 import Foundation
+import PostgresClient
 
 /// How attribute values are written to the `tag_attrs` search index: one row per scalar value
 /// (each item of an ARRAY), in the column of its family: text, number, boolean or time.
@@ -47,6 +48,14 @@ enum AttributeIndex {
         case .datetime(let text): return .time(text)
         case .array, .map: return nil
         }
+    }
+
+    /// The index rows as five parallel array parameters: names, texts, numbers, booleans, times.
+    static func arrays(_ entries: [Entry]) -> [(any PostgresBindable)?] {
+        [
+            arrayLiteral(entries.map(\.name)), arrayLiteral(entries.map(\.text)), arrayLiteral(entries.map(\.number)),
+            arrayLiteral(entries.map(\.boolean)), arrayLiteral(entries.map(\.time)),
+        ]
     }
 
     /// A PostgreSQL array literal (`{"a","b",NULL}`) with every element quoted and escaped.

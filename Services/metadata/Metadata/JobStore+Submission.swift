@@ -20,9 +20,9 @@ extension JobStore {
         if let key = definition.idempotencyKey, let existing = try await jobId(forIdempotencyKey: key) {
             return try await job(existing)
         }
-        let jobId: UUID
+        let inserted: InsertedJob
         do {
-            jobId = try await pool.withTransaction { connection in
+            inserted = try await pool.withTransaction { connection in
                 let pinned = try await pin(definition, connection)
                 return try await insertJob(connection, pinned, rerunOf: rerunOf)
             }
@@ -34,7 +34,8 @@ extension JobStore {
             throw error
         }
         eventsWritten()
-        return try await job(jobId)
+        // A group's record is read back (it has children); any other job's is known already.
+        return inserted.record.jobType == .jobGroup ? try await job(inserted.record.jobId) : inserted.record
     }
 
     /// Submits a finished job again with its recorded definition: the same pinned object and tag versions.
@@ -69,11 +70,32 @@ extension JobStore {
         let result = try await JobReferenceCheck.pin(definition) { selector in
             try await objects.resolve(selector, connection)
         }
+        var problems = storageProblems(definition, at: "")
         switch result {
-        case .success(let pinned): return pinned
-        case .failure(let failure):
-            throw RPCFailure(code: .invalid, message: "the job refers to objects that cannot be used", problems: failure.problems)
+        case .success(let pinned) where problems.isEmpty: return pinned
+        case .success: break
+        case .failure(let failure): problems = failure.problems + problems
         }
+        throw RPCFailure(code: .invalid, message: "the job refers to objects or files that cannot be used", problems: problems)
+    }
+
+    /// Files to import that are not in their external storage (checked where this service can see
+    /// the storage; the importer checks again when it runs).
+    func storageProblems(_ definition: JobDefinition, at prefix: String) -> [FieldProblem] {
+        var problems: [FieldProblem] = []
+        for (name, location) in (definition.importData?.imports ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let root = externalStorages[location.effectiveStorage],
+                JobValidator.relativePathProblem(location.path, allowEmpty: false) == nil
+            else { continue }
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: root + "/" + location.path, isDirectory: &isDirectory) || isDirectory.boolValue {
+                problems.append(FieldProblem(field: "\(prefix)importData.imports.\(name).path", reason: "there is no file \(location.effectiveStorage):\(location.path)"))
+            }
+        }
+        for (index, child) in (definition.jobGroup?.jobs ?? []).enumerated() {
+            problems += storageProblems(child, at: "\(prefix)jobGroup.jobs[\(index)].")
+        }
+        return problems
     }
 
     /// Inserts a job (and, for a group, the children that start now) with its history, its JOB
@@ -82,7 +104,7 @@ extension JobStore {
     func insertJob(
         _ connection: PostgresConnection, _ definition: JobDefinition, rerunOf: UUID? = nil, parent: UUID? = nil,
         position: Int? = nil
-    ) async throws -> UUID {
+    ) async throws -> InsertedJob {
         let jobId = UUID()
         let isGroup = definition.jobType == .jobGroup
         let validated = "job definition validated"
@@ -130,8 +152,28 @@ extension JobStore {
                 try await insertJob(connection, child.inheriting(from: definition), parent: jobId, position: index)
             }
         }
-        return jobId
+        var updates = [
+            JobStatusUpdate(status: .validated, message: validated, at: submittedAt),
+            JobStatusUpdate(status: .queued, message: queued, at: submittedAt),
+        ]
+        if isGroup {
+            updates += [
+                JobStatusUpdate(status: .submitted, message: "child jobs submitted", at: submittedAt),
+                JobStatusUpdate(status: .running, message: message, at: submittedAt),
+            ]
+        }
+        return InsertedJob(
+            record: JobRecord(
+                jobId: jobId, jobType: definition.jobType, owner: definition.effectiveOwner, priority: definition.effectivePriority,
+                definition: definition, status: status, statusMessage: message, attempt: 0, workerId: nil, submittedAt: submittedAt,
+                startedAt: isGroup ? submittedAt : nil, finishedAt: nil, updates: updates, result: nil, rerunOf: rerunOf,
+                parentJobId: parent))
     }
+}
+
+/// A job just inserted, as its record reads right after the commit.
+struct InsertedJob {
+    var record: JobRecord
 }
 
 extension JobDefinition {

@@ -153,14 +153,14 @@ extension JobStore {
             let logFile = try await storeLogFile(connection, log, jobId: report.jobId, attempt: report.attempt)
             let result = JobResult(
                 status: outcome.status, message: outcome.message, exitCode: outcome.exitCode, objects: registered,
-                outputs: outputs.isEmpty ? nil : outputs, logFile: logFile, logBytes: log.count,
+                outputs: outputs.isEmpty ? nil : outputs, logFile: logFile, logBytes: max(outcome.logBytes, log.count),
                 logTruncated: log.count > logCapBytes ? true : nil, resourceUsage: outcome.resourceUsage)
             _ = try await connection.query(
                 "UPDATE jobs SET finished_at = clock_timestamp(), lease_until = NULL WHERE job_id = $1", [report.jobId])
             try await recordResult(connection, jobId: report.jobId, result, attempt: report.attempt)
             var base = try JobStore.eventBase(row, attempt: report.attempt)
             base.exitCode = outcome.exitCode
-            base.logTail = try await logTail(connection, jobId: report.jobId, attempt: report.attempt)
+            base.logTail = JobStore.tail(of: log)
             try await transition(connection, jobId: report.jobId, to: outcome.status, message: outcome.message, from: status, base: base)
             if let parent = row.uuidIfPresent("parent_job_id") {
                 try await childEnded(connection, parentId: parent)
@@ -205,17 +205,11 @@ extension JobStore {
         return record.selector
     }
 
-    func logTail(_ connection: PostgresConnection, jobId: UUID, attempt: Int) async throws -> String {
-        let rows = try await connection.query(
-            """
-            SELECT data FROM job_log_chunks WHERE job_id = $1 AND attempt = $2
-            ORDER BY byte_offset DESC LIMIT 8
-            """, [jobId, attempt])
-        var data = Data()
-        for row in rows.reversed() { data.append(try row.data("data")) }
-        let text = String(decoding: data.suffix(8192), as: UTF8.self)
+    /// The last lines of a log, for the end-of-job e-mail.
+    static func tail(of log: Data) -> String {
+        let text = String(decoding: log.suffix(8192), as: UTF8.self)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         if lines.last == "" { lines.removeLast() }
-        return lines.suffix(Self.logTailLines).joined(separator: "\n")
+        return lines.suffix(logTailLines).joined(separator: "\n")
     }
 }

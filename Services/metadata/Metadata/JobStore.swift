@@ -11,6 +11,8 @@ struct JobStore: Sendable {
     let validator: JobValidator
     /// The largest log kept per attempt; what comes after is dropped behind a marker line.
     let logCapBytes: Int
+    /// External storages by key → their root folder, for checking that files to import exist.
+    var externalStorages: [String: String] = [:]
     /// Wakes the outbox relay after a commit that wrote events.
     let eventsWritten: @Sendable () -> Void
     let logger: Logger

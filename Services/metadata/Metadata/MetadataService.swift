@@ -27,11 +27,12 @@ public enum MetadataService {
             name: "metadata-publish", configuration: settings.amqp, topology: ConveyorTopology.eventConsumers,
             logger: logger)
         let relay = OutboxRelay(pool: pool, publisher: publisher, logger: logger)
-        let store = JobStore(
+        var store = JobStore(
             pool: pool, objects: ObjectStore(pool: pool, storage: InternalStorage(root: settings.storageRoot)),
             validator: JobValidator(limits: settings.deploymentLimits),
             logCapBytes: settings.int("metadata.logCapBytes", default: 8 * 1024 * 1024), eventsWritten: { relay.notify() },
             logger: logger)
+        store.externalStorages = ["local": settings.exportRoot]
         let health = HealthServer.make(
             service: "metadata", settings: settings, defaultPort: 8181,
             checks: [

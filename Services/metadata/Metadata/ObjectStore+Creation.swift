@@ -1,5 +1,4 @@
 import ConveyorModels
-import Crypto
 import Foundation
 import PostgresClient
 
@@ -24,12 +23,14 @@ extension ObjectStore {
         if definition.objectType == .file {
             if let content = request.content {
                 definition.file?.sizeBytes = content.count
-                definition.file?.sha256 = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
+                definition.file?.sha256 = LogCap.sha256(content)
             } else {
                 problems.append(FieldProblem(field: "content", reason: "a FILE needs content"))
             }
+        } else if definition.objectType == .data, let content = request.content {
+            definition.data?.sizeBytes = content.count
         } else if request.content != nil {
-            problems.append(FieldProblem(field: "content", reason: "only FILE objects take content"))
+            problems.append(FieldProblem(field: "content", reason: "only FILE and DATA objects take content"))
         }
         guard problems.isEmpty else { throw RPCFailure(code: .invalid, message: "the object is invalid", problems: problems) }
 
@@ -43,11 +44,18 @@ extension ObjectStore {
                 }
                 definition.data?.schema = record.selector
             }
+            if let content = request.content, let data = definition.data,
+                let schema = try await schemaFields(data, connection), let problem = Self.csvHeaderProblem(content, format: data.format, schema: schema)
+            {
+                throw RPCFailure(code: .invalid, message: "the content does not match the schema", problems: [problem])
+            }
             var storagePath: String? = nil
             let objectId = request.priorVersion?.objectId ?? UUID()
-            if let content = request.content, let file = definition.file {
+            if let content = request.content {
                 // Written before the row; a failed transaction leaves an unreferenced file, never a row without content.
-                let path = "files/\(objectId.lowercased)/\(UUID().uuidString.lowercased())/\(file.name)"
+                let name = definition.file?.name ?? "content"
+                let folder = definition.objectType == .file ? "files" : "data/uploads"
+                let path = "\(folder)/\(objectId.lowercased)/\(UUID().uuidString.lowercased())/\(name)"
                 try storage.store(content, at: path)
                 storagePath = path
             }
@@ -55,5 +63,28 @@ extension ObjectStore {
                 connection, definition: definition, attributes: attributes, storagePath: storagePath, jobId: nil,
                 objectId: objectId, prior: request.priorVersion)
         }
+    }
+
+    /// The schema fields of a DATA set (its SCHEMA object's, or inline), nil when it has none.
+    private func schemaFields(_ data: DataDefinition, _ connection: PostgresConnection) async throws -> [SchemaField]? {
+        if let inline = data.schemaDefinition { return inline.fields }
+        guard let selector = data.schema else { return nil }
+        return try await resolve(selector, connection)?.definition.schema?.fields
+    }
+
+    /// For CSV content: the header row must name exactly the schema's fields (in any order, any case).
+    static func csvHeaderProblem(_ content: Data, format: String?, schema: [SchemaField]) -> FieldProblem? {
+        guard format == "text/csv" else { return nil }
+        let firstLine = content.prefix { $0 != UInt8(ascii: "\n") }
+        let header = String(decoding: firstLine, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let columns = Set(header.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \"")).lowercased() })
+        let fields = Set(schema.map { $0.fieldName.lowercased() })
+        guard columns != fields else { return nil }
+        let missing = fields.subtracting(columns).sorted()
+        let extra = columns.subtracting(fields).sorted()
+        var parts: [String] = []
+        if !missing.isEmpty { parts.append("missing \(missing.joined(separator: ", "))") }
+        if !extra.isEmpty { parts.append("not in the schema: \(extra.joined(separator: ", "))") }
+        return FieldProblem(field: "content", reason: "the CSV header does not match the schema (\(parts.joined(separator: "; ")))")
     }
 }

@@ -44,14 +44,29 @@ struct ObjectStore: Sendable {
                 "UPDATE object_tags SET search_to = now() WHERE object_id = $1 AND object_version = $2 AND search_to IS NULL",
                 [objectId, latestVersion])
         }
+        // One statement: the version, its first tag and the tag's index rows.
+        let entries = AttributeIndex.entries(attributes)
         let rows = try await connection.query(
             """
-            INSERT INTO objects (object_id, object_version, object_type, definition, storage_path, job_id, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, now()) RETURNING created_at
+            WITH version AS (
+                INSERT INTO objects (object_id, object_version, object_type, definition, storage_path, job_id, created_at)
+                VALUES ($1, $2, $3, $4, $5, $6, now()) RETURNING object_id, object_version, object_type, created_at
+            ), tag AS (
+                INSERT INTO object_tags (object_id, object_version, tag_version, object_type, attributes, created_at, search_from)
+                SELECT object_id, object_version, 1, object_type, $7, created_at, created_at FROM version
+                RETURNING tag_key
+            ), indexed AS (
+                INSERT INTO tag_attrs (tag_key, attr_name, v_text, v_num, v_bool, v_time)
+                SELECT tag.tag_key, x.name, x.t, x.n::numeric, x.b::boolean, x.tm::timestamptz
+                FROM tag, unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[]) AS x(name, t, n, b, tm)
+            )
+            SELECT created_at FROM version
             """,
-            [objectId, version, definition.objectType.rawValue, try PostgresJSON(ConveyorJSON.encode(definition)), storagePath, jobId])
+            [
+                objectId, version, definition.objectType.rawValue, try PostgresJSON(ConveyorJSON.encode(definition)), storagePath,
+                jobId, try PostgresJSON(ConveyorJSON.encode(attributes)),
+            ] + AttributeIndex.arrays(entries))
         let createdAt = try rows[0].date("created_at")
-        try await insertTag(connection, objectId: objectId, version: version, tagVersion: 1, type: definition.objectType, attributes: attributes, searchable: true)
         return ObjectRecord(
             objectType: definition.objectType, objectId: objectId, objectVersion: version, tagVersion: 1, definition: definition,
             attributes: attributes, storagePath: storagePath, createdAt: createdAt, tagCreatedAt: createdAt, jobId: jobId)
@@ -96,7 +111,7 @@ struct ObjectStore: Sendable {
         }
     }
 
-    /// Writes a tag version and its attribute index rows; returns its creation time.
+    /// Writes a later tag version and its attribute index rows; returns its creation time.
     @discardableResult
     private func insertTag(
         _ connection: PostgresConnection, objectId: UUID, version: Int, tagVersion: Int, type: ObjectType,
@@ -117,12 +132,7 @@ struct ObjectStore: Sendable {
                 INSERT INTO tag_attrs (tag_key, attr_name, v_text, v_num, v_bool, v_time)
                 SELECT $1, name, t, n::numeric, b::boolean, tm::timestamptz
                 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS x(name, t, n, b, tm)
-                """,
-                [
-                    tagKey, AttributeIndex.arrayLiteral(entries.map(\.name)), AttributeIndex.arrayLiteral(entries.map(\.text)),
-                    AttributeIndex.arrayLiteral(entries.map(\.number)), AttributeIndex.arrayLiteral(entries.map(\.boolean)),
-                    AttributeIndex.arrayLiteral(entries.map(\.time)),
-                ])
+                """, [tagKey] + AttributeIndex.arrays(entries))
         }
         return try rows[0].date("created_at")
     }

@@ -42,7 +42,7 @@ public struct ModelRunner: JobExecutor {
     private func runModel(_ request: RunModelJob, job: ClaimedJob, folder: String, timeout: Duration?, log: JobLogWriter) async throws -> JobOutcome {
         let model = try await job.metadata(request.model)
         let inputs = try await inputPaths(request.inputs ?? [:], job: job)
-        let run = try await process.run(model, parameters: request.parameters ?? [:], inputs: inputs, in: folder, timeout: timeout, log: log)
+        let run = try await process.run(model, for: job, parameters: request.parameters ?? [:], inputs: inputs, in: folder, timeout: timeout, log: log)
         guard run.termination == .exited(0) else {
             return JobOutcome(
                 status: .failed, message: run.termination.failureMessage, exitCode: run.termination.exitCode, objects: [],
@@ -86,7 +86,7 @@ public struct ModelRunner: JobExecutor {
             if let remaining, remaining <= .zero {
                 return JobOutcome(status: .failed, message: "the flow exceeded its time limit before node '\(name)'", exitCode: nil, objects: [], logBytes: 0, resourceUsage: usage)
             }
-            let run = try await process.run(model, parameters: parameters, inputs: inputs, in: folder + "/" + name, timeout: remaining, log: log)
+            let run = try await process.run(model, for: job, parameters: parameters, inputs: inputs, in: folder + "/" + name, timeout: remaining, log: log)
             usage.add(run.usage)
             guard run.termination == .exited(0) else {
                 return JobOutcome(

@@ -27,9 +27,13 @@ public struct JobReferenceCheck {
         if var run = job.runModel {
             if let model = try await object(&run.model, prefix + "runModel.model", .model) {
                 let declared = model.definition.model
-                run.parameters = typed(run.parameters, declared: [declared?.parameters ?? [:]], prefix + "runModel.parameters")
-                try await inputs(&run.inputs, declared: declared?.inputs ?? [:], prefix + "runModel.inputs")
-                try await priorOutputs(&run.priorOutputs, declared: Set((declared?.outputs ?? [:]).keys), prefix + "runModel.priorOutputs")
+                run.parameters = typed(run.parameters, declared: [declared?.parameters], prefix + "runModel.parameters")
+                try await inputs(&run.inputs, declared: declared?.inputs, prefix + "runModel.inputs")
+                if let outputs = declared?.outputs {
+                    try await priorOutputs(&run.priorOutputs, declared: Set(outputs.keys), prefix + "runModel.priorOutputs")
+                } else {
+                    try await selectors(&run.priorOutputs, prefix + "runModel.priorOutputs", .data, needsContent: false)
+                }
             } else {
                 try await selectors(&run.inputs, prefix + "runModel.inputs", .data)
                 try await selectors(&run.priorOutputs, prefix + "runModel.priorOutputs", .data)
@@ -42,20 +46,20 @@ public struct JobReferenceCheck {
         }
         if var importData = job.importData {
             if importData.model != nil, let model = try await object(&importData.model!, prefix + "importData.model", .model) {
-                importData.parameters = typed(importData.parameters, declared: [model.definition.model?.parameters ?? [:]], prefix + "importData.parameters")
+                importData.parameters = typed(importData.parameters, declared: [model.definition.model?.parameters], prefix + "importData.parameters")
             }
             try await selectors(&importData.inputs, prefix + "importData.inputs", .data)
-            try await selectors(&importData.priorOutputs, prefix + "importData.priorOutputs", .data)
+            try await selectors(&importData.priorOutputs, prefix + "importData.priorOutputs", .data, needsContent: false)
             job.importData = importData
         }
         if var export = job.exportData {
             if export.model != nil, let model = try await object(&export.model!, prefix + "exportData.model", .model) {
-                export.parameters = typed(export.parameters, declared: [model.definition.model?.parameters ?? [:]], prefix + "exportData.parameters")
+                export.parameters = typed(export.parameters, declared: [model.definition.model?.parameters], prefix + "exportData.parameters")
             }
             var inputs: [String: TagSelector]? = export.inputs
             try await selectors(&inputs, prefix + "exportData.inputs", .data)
             export.inputs = inputs ?? [:]
-            try await selectors(&export.priorOutputs, prefix + "exportData.priorOutputs", .data)
+            try await selectors(&export.priorOutputs, prefix + "exportData.priorOutputs", .data, needsContent: false)
             job.exportData = export
         }
         if var group = job.jobGroup {
@@ -77,7 +81,7 @@ public struct JobReferenceCheck {
             return
         }
         let modelNodes = flow.nodes.filter { $0.value.nodeType == .model }
-        var declaredParameters: [[String: ModelParameter]] = []
+        var declaredParameters: [[String: ModelParameter]?] = []
         var models = job.models
         for (name, node) in modelNodes.sorted(by: { $0.key < $1.key }) {
             guard models[name] != nil else {
@@ -86,9 +90,10 @@ public struct JobReferenceCheck {
             }
             guard let model = try await object(&models[name]!, "\(field).models.\(name)", .model) else { continue }
             let declared = model.definition.model
-            declaredParameters.append(declared?.parameters ?? [:])
-            let inputs = declared?.inputs ?? [:]
-            let outputs = Set((declared?.outputs ?? [:]).keys)
+            declaredParameters.append(declared?.parameters)
+            // A model that declares nothing (no conveyor-model.json) is taken as it is.
+            guard let inputs = declared?.inputs, let declaredOutputs = declared?.outputs else { continue }
+            let outputs = Set(declaredOutputs.keys)
             for socket in node.inputs ?? [] where inputs[socket] == nil {
                 problems.append(FieldProblem(field: "\(field).models.\(name)", reason: "the model declares no input '\(socket)' (flow node '\(name)' needs it)"))
             }
@@ -117,7 +122,10 @@ public struct JobReferenceCheck {
     }
 
     /// Resolves and pins one selector; records a problem and returns nil when it cannot be used.
-    private mutating func object(_ selector: inout TagSelector, _ field: String, _ type: ObjectType) async throws -> ObjectRecord? {
+    /// Inputs must have content; a prior output only names the object a new version is written to.
+    private mutating func object(
+        _ selector: inout TagSelector, _ field: String, _ type: ObjectType, needsContent: Bool = true
+    ) async throws -> ObjectRecord? {
         guard let record = try await resolve(selector) else {
             problems.append(FieldProblem(field: field + ".objectId", reason: "no \(type.rawValue) object \(selector.objectId.uuidString.lowercased())\(Self.describe(selector))"))
             return nil
@@ -126,19 +134,26 @@ public struct JobReferenceCheck {
             problems.append(FieldProblem(field: field + ".objectId", reason: "is a \(record.objectType.rawValue) object, expected \(type.rawValue)"))
             return nil
         }
+        if type == .data, needsContent, record.storagePath == nil {
+            problems.append(FieldProblem(field: field + ".objectId", reason: "DATA object \(record.objectId.uuidString.lowercased()) v\(record.objectVersion) has no content (upload it with POST /api/v1/data)"))
+            return nil
+        }
         selector = record.selector
         return record
     }
 
-    private mutating func selectors(_ map: inout [String: TagSelector]?, _ field: String, _ type: ObjectType) async throws {
+    private mutating func selectors(
+        _ map: inout [String: TagSelector]?, _ field: String, _ type: ObjectType, needsContent: Bool = true
+    ) async throws {
         guard var entries = map else { return }
         for name in entries.keys.sorted() {
-            _ = try await object(&entries[name]!, "\(field).\(name)", type)
+            _ = try await object(&entries[name]!, "\(field).\(name)", type, needsContent: needsContent)
         }
         map = entries
     }
 
-    private mutating func inputs(_ map: inout [String: TagSelector]?, declared: [String: ModelInputOutput], _ field: String) async throws {
+    private mutating func inputs(_ map: inout [String: TagSelector]?, declared: [String: ModelInputOutput]?, _ field: String) async throws {
+        guard let declared else { return try await selectors(&map, field, .data) }
         for name in (map ?? [:]).keys.sorted() where declared[name] == nil {
             problems.append(FieldProblem(field: "\(field).\(name)", reason: "the model declares no input '\(name)' (declared: \(Self.list(declared.keys)))"))
         }
@@ -152,15 +167,18 @@ public struct JobReferenceCheck {
         for name in (map ?? [:]).keys.sorted() where !declared.contains(name) {
             problems.append(FieldProblem(field: "\(field).\(name)", reason: "there is no output '\(name)' (outputs: \(Self.list(declared)))"))
         }
-        try await selectors(&map, field, .data)
+        try await selectors(&map, field, .data, needsContent: false)
     }
 
     /// Checks parameters against the declarations of one or more models and converts them to the
     /// declared types; fills in defaults.
-    private mutating func typed(_ values: [String: Value]?, declared: [[String: ModelParameter]], _ field: String) -> [String: Value]? {
+    /// A model whose parameters are nil declares nothing (it has no `conveyor-model.json`): then any
+    /// parameter is passed to it as given.
+    private mutating func typed(_ values: [String: Value]?, declared: [[String: ModelParameter]?], _ field: String) -> [String: Value]? {
         var result = values ?? [:]
         var known: [String: ModelParameter] = [:]
-        for declarations in declared {
+        let acceptsAnything = declared.contains { $0 == nil }
+        for declarations in declared.compactMap({ $0 }) {
             for (name, parameter) in declarations {
                 if let other = known[name], other.paramType != parameter.paramType {
                     problems.append(FieldProblem(field: "\(field).\(name)", reason: "the models declare '\(name)' with different types (\(other.paramType.rawValue), \(parameter.paramType.rawValue))"))
@@ -170,6 +188,7 @@ public struct JobReferenceCheck {
         }
         for (name, value) in (values ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard let parameter = known[name] else {
+                if acceptsAnything { continue }
                 problems.append(FieldProblem(field: "\(field).\(name)", reason: "the model declares no parameter '\(name)' (declared: \(Self.list(known.keys)))"))
                 continue
             }

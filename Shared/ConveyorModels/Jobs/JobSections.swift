@@ -43,7 +43,7 @@ public struct RunModelJob: Sendable, Codable, Hashable {
     public var parameters: [String: Value]?
     /// Input name (as the model declares it) → a DATA object.
     public var inputs: [String: TagSelector]?
-    /// Output name → the object version that was written; filled in by the platform.
+    /// Not set on submission: the versions written are reported in the result (`result.outputs`).
     public var outputs: [String: TagSelector]?
     /// Output name → an existing DATA object the output becomes the next version of.
     public var priorOutputs: [String: TagSelector]?
@@ -72,7 +72,7 @@ public struct RunFlowJob: Sendable, Codable, Hashable {
     public var parameters: [String: Value]?
     /// INPUT node name → a DATA object.
     public var inputs: [String: TagSelector]?
-    /// OUTPUT node name → the object version written; filled in by the platform.
+    /// Not set on submission: the versions written are reported in the result (`result.outputs`).
     public var outputs: [String: TagSelector]?
     public var priorOutputs: [String: TagSelector]?
     public var outputAttrs: [TagUpdate]?
@@ -109,8 +109,9 @@ public struct StorageLocation: Sendable, Codable, Hashable {
 
 /// `IMPORT_DATA`: bring files from external storage in as DATA objects.
 ///
-/// Each entry of `imports` names an output and the external file it comes from; the importer copies
-/// it into internal storage. A `model`, when given, is recorded as the import's declared reader.
+/// Each entry of `imports` names an output and the external file it comes from. Without a `model`
+/// the importer copies each file in as it is; with one, the model runs, reads the files and writes
+/// the outputs (see `DataImporter`).
 public struct ImportDataJob: Sendable, Codable, Hashable {
     public var model: TagSelector?
     public var parameters: [String: Value]?

@@ -10,7 +10,7 @@ public struct DeploymentLimits: Sendable, Hashable, Codable {
     public var storages: Set<String>
 
     public init(
-        enabledTypes: Set<JobType> = JobType.executable, maxCpus: Int = 256, maxMemoryMB: Int = 1_048_576,
+        enabledTypes: Set<JobType> = JobType.executable, maxCpus: Int = 64, maxMemoryMB: Int = 262_144,
         maxRunSeconds: Int = ResourceRequirements.maxRunSecondsLimit, storages: Set<String> = ["local"]
     ) {
         self.enabledTypes = enabledTypes
@@ -67,7 +67,7 @@ public struct JobValidator: Sendable {
             }
         }
         func platformSet(_ outputs: [String: TagSelector]?, _ field: String) {
-            check(outputs?.isEmpty ?? true, field, "is filled in by the platform when the job ends; use priorOutputs to write new versions of existing objects")
+            check(outputs?.isEmpty ?? true, field, "outputs are reported in the job's result (result.outputs); use priorOutputs to write new versions of existing objects")
         }
         func attrs(_ updates: [TagUpdate]?, _ field: String) {
             if let updates, case .failure(let failure) = TagUpdate.apply(updates, to: [:], field: path(field)) {

@@ -18,6 +18,9 @@ public struct FlowDefinition: Sendable, Codable, Hashable {
         if nodes.isEmpty { problems.append(FieldProblem(field: "\(field).nodes", reason: "a flow needs at least one node")) }
         for (name, node) in nodes.sorted(by: { $0.key < $1.key }) {
             if let reason = TagUpdate.nameProblem(name) { problems.append(FieldProblem(field: "\(field).nodes.\(name)", reason: reason)) }
+            if node.nodeType == .parameter {
+                problems.append(FieldProblem(field: "\(field).nodes.\(name)", reason: "PARAMETER_NODE is not supported: a RUN_FLOW job's parameters go to every model that declares them"))
+            }
             if node.nodeType != .model, !(node.inputs ?? []).isEmpty || !(node.outputs ?? []).isEmpty {
                 problems.append(FieldProblem(field: "\(field).nodes.\(name)", reason: "only MODEL nodes declare inputs and outputs"))
             }
