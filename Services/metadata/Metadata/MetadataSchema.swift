@@ -164,5 +164,15 @@ enum MetadataSchema {
                 UPDATE objects o SET definition = jsonb_build_object('objectType', 'JOB', 'job', j.definition)
                 FROM jobs j WHERE o.object_id = j.job_id AND o.object_type = 'JOB';
                 """),
+        PostgresMigration(
+            version: 4, name: "fewer job indexes: every status change rewrites each of them",
+            sql: """
+                -- Sorting by start, finish or priority and filtering by type sort in memory instead:
+                -- cheap for a page, while each index costs every one of a job's several updates.
+                DROP INDEX jobs_started;
+                DROP INDEX jobs_finished;
+                DROP INDEX jobs_priority;
+                DROP INDEX jobs_type;
+                """),
     ]
 }

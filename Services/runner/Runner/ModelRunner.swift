@@ -79,8 +79,9 @@ public struct ModelRunner: JobExecutor {
                 }
                 inputs[socket] = path
             }
-            let declared = Set((model.definition.model?.parameters ?? [:]).keys)
-            let parameters = (request.parameters ?? [:]).filter { declared.contains($0.key) }
+            // Each model gets the parameters it declares; one without declarations gets them all.
+            let declared = model.definition.model?.parameters.map { Set($0.keys) }
+            let parameters = (request.parameters ?? [:]).filter { declared?.contains($0.key) ?? true }
             await log.line("flow node '\(name)'")
             let remaining = deadline.map { $0 - ContinuousClock.now }
             if let remaining, remaining <= .zero {
