@@ -39,11 +39,10 @@ extension JobStore {
         let produced = try objects.flatMap { row in
             try ConveyorJSON.decode(JobResult.self, from: Data(try row.string("result").utf8)).objects
         }
-        _ = try await connection.query("UPDATE jobs SET finished_at = clock_timestamp() WHERE job_id = $1", [parentId])
-        try await recordResult(
-            connection, jobId: parentId, JobResult(status: outcome, message: message, exitCode: nil, objects: produced, logBytes: 0),
-            attempt: 0)
-        try await transition(connection, jobId: parentId, to: outcome, message: message, from: status, base: try JobStore.eventBase(parent, attempt: 0))
+        let result = JobResult(status: outcome, message: message, exitCode: nil, objects: produced, logBytes: 0)
+        try await transition(
+            connection, jobId: parentId, to: outcome, message: message, from: status, base: try JobStore.eventBase(parent, attempt: 0),
+            assignments: JobStore.ending, [try PostgresJSON(ConveyorJSON.encode(result))])
         if let grandparent = parent.uuidIfPresent("parent_job_id") {
             try await childEnded(connection, parentId: grandparent)
         }

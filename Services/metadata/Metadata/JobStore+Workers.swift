@@ -22,21 +22,19 @@ extension JobStore {
                 return ClaimResult(granted: false, reason: "attempt \(request.attempt) is stale (current attempt \(attempt))")
             }
             guard status == .queued else { return ClaimResult(granted: false, reason: "job is \(status.rawValue), not QUEUED") }
-            _ = try await connection.query(
-                """
-                UPDATE jobs SET attempt = $2, worker_id = $3,
-                       lease_until = clock_timestamp() + make_interval(secs => $4),
-                       started_at = COALESCE(started_at, clock_timestamp())
-                WHERE job_id = $1
-                """, [request.jobId, request.attempt, request.workerId, request.leaseSeconds])
             let base = try JobStore.eventBase(row, attempt: request.attempt)
             try await transition(
-                connection, jobId: request.jobId, to: .submitted,
-                message: "dispatched to worker \(request.workerId) (attempt \(request.attempt))", from: .queued, base: base,
-                publish: false)
-            try await transition(
-                connection, jobId: request.jobId, to: .running, message: "running on worker \(request.workerId)",
-                from: .submitted, base: base)
+                connection, jobId: request.jobId,
+                through: [
+                    (.submitted, "dispatched to worker \(request.workerId) (attempt \(request.attempt))"),
+                    (.running, "running on worker \(request.workerId)"),
+                ],
+                from: .queued, base: base,
+                assignments: """
+                    attempt = $5, worker_id = $6, lease_until = clock_timestamp() + make_interval(secs => $7),
+                    started_at = COALESCE(started_at, clock_timestamp())
+                    """,
+                [request.attempt, request.workerId, request.leaseSeconds])
             let definition = try ConveyorJSON.decode(JobDefinition.self, from: Data(try row.string("definition").utf8))
             return ClaimResult(granted: true, definition: definition)
         }
@@ -78,12 +76,11 @@ extension JobStore {
         guard let row = try await connection.query("SELECT * FROM jobs WHERE job_id = $1 FOR UPDATE", [jobId]).first else { return false }
         let status = JobStatus(rawValue: try row.string("status"))!
         guard status.canTransition(to: .cancelled) else { return false }
-        _ = try await connection.query(
-            "UPDATE jobs SET finished_at = clock_timestamp(), lease_until = NULL WHERE job_id = $1", [jobId])
+        let result = JobResult(status: .cancelled, message: message, exitCode: nil, objects: [], logBytes: 0)
         try await transition(
             connection, jobId: jobId, to: .cancelled, message: message, from: status,
-            base: try JobStore.eventBase(row, attempt: try row.int("attempt")))
-        try await recordResult(connection, jobId: jobId, JobResult(status: .cancelled, message: message, exitCode: nil, objects: [], logBytes: 0), attempt: try row.int("attempt"))
+            base: try JobStore.eventBase(row, attempt: try row.int("attempt")),
+            assignments: JobStore.ending, [try PostgresJSON(ConveyorJSON.encode(result))])
         if !cascading, let parent = row.uuidIfPresent("parent_job_id") {
             try await childEnded(connection, parentId: parent)
         }
@@ -100,10 +97,9 @@ extension JobStore {
             guard [.submitted, .running].contains(status), try row.int("attempt") == request.attempt else {
                 return RequeueResult(requeued: false)
             }
-            _ = try await connection.query("UPDATE jobs SET worker_id = NULL, lease_until = NULL WHERE job_id = $1", [request.jobId])
             try await transition(
                 connection, jobId: request.jobId, to: .queued, message: "re-queued: \(request.reason)", from: status,
-                base: try JobStore.eventBase(row, attempt: request.attempt))
+                base: try JobStore.eventBase(row, attempt: request.attempt), assignments: "worker_id = NULL, lease_until = NULL")
             return RequeueResult(requeued: true)
         }
         if result.requeued { eventsWritten() }
@@ -155,13 +151,12 @@ extension JobStore {
                 status: outcome.status, message: outcome.message, exitCode: outcome.exitCode, objects: registered,
                 outputs: outputs.isEmpty ? nil : outputs, logFile: logFile, logBytes: max(outcome.logBytes, log.count),
                 logTruncated: log.count > logCapBytes ? true : nil, resourceUsage: outcome.resourceUsage)
-            _ = try await connection.query(
-                "UPDATE jobs SET finished_at = clock_timestamp(), lease_until = NULL WHERE job_id = $1", [report.jobId])
-            try await recordResult(connection, jobId: report.jobId, result, attempt: report.attempt)
             var base = try JobStore.eventBase(row, attempt: report.attempt)
             base.exitCode = outcome.exitCode
             base.logTail = JobStore.tail(of: log)
-            try await transition(connection, jobId: report.jobId, to: outcome.status, message: outcome.message, from: status, base: base)
+            try await transition(
+                connection, jobId: report.jobId, to: outcome.status, message: outcome.message, from: status, base: base,
+                assignments: JobStore.ending, [try PostgresJSON(ConveyorJSON.encode(result))])
             if let parent = row.uuidIfPresent("parent_job_id") {
                 try await childEnded(connection, parentId: parent)
             }
@@ -169,11 +164,8 @@ extension JobStore {
         }
     }
 
-    /// Writes the job's result record.
-    func recordResult(_ connection: PostgresConnection, jobId: UUID, _ result: JobResult, attempt: Int) async throws {
-        _ = try await connection.query(
-            "UPDATE jobs SET result = $2 WHERE job_id = $1", [jobId, try PostgresJSON(ConveyorJSON.encode(result))])
-    }
+    /// The row changes of a job's end, with its result record as parameter `$5`.
+    static let ending = "finished_at = clock_timestamp(), lease_until = NULL, result = $5"
 
     /// The whole log of an attempt, in order (up to the first gap).
     func completeLog(jobId: UUID, attempt: Int) async throws -> Data {

@@ -24,33 +24,58 @@ struct JobStore: Sendable {
 
     /// Moves a job from `previous` to `status`: compare-and-set on the current status, legal
     /// transitions only; the change is appended to the job's history and its event written to the outbox.
+    /// `assignments` (SQL assignments such as `finished_at = clock_timestamp()`, with parameters
+    /// from `$5`) change the job row in the same statement.
     /// - Throws: ``RPCFailure`` `conflict` when the job is not in `previous` (any more), or the
     ///   transition is not in the table.
     func transition(
         _ connection: PostgresConnection, jobId: UUID, to status: JobStatus, message: String, from previous: JobStatus,
-        base: JobEventBase, publish: Bool = true
+        base: JobEventBase, publish: Bool = true, assignments: String = "", _ parameters: [(any PostgresBindable)?] = []
     ) async throws {
-        guard previous.canTransition(to: status) else {
-            throw RPCFailure(code: .conflict, message: "job \(jobId.lowercased) cannot go from \(previous.rawValue) to \(status.rawValue)")
+        try await transition(
+            connection, jobId: jobId, through: [(status, message)], from: previous, base: base, publish: publish,
+            assignments: assignments, parameters)
+    }
+
+    /// Moves a job through several statuses at once (e.g. QUEUED → SUBMITTED → RUNNING on a claim),
+    /// each appended to the history, in one statement; the event is of the last.
+    func transition(
+        _ connection: PostgresConnection, jobId: UUID, through path: [(JobStatus, String)], from previous: JobStatus,
+        base: JobEventBase, publish: Bool = true, assignments: String = "", _ parameters: [(any PostgresBindable)?] = []
+    ) async throws {
+        var current = previous
+        for (next, _) in path {
+            guard current.canTransition(to: next) else {
+                throw RPCFailure(code: .conflict, message: "job \(jobId.lowercased) cannot go from \(current.rawValue) to \(next.rawValue)")
+            }
+            current = next
         }
+        let (status, message) = path.last!
         let rows = try await connection.query(
             """
             WITH changed AS (
-                UPDATE jobs SET status = $2, status_message = $3 WHERE job_id = $1 AND status = $4 RETURNING job_id
+                UPDATE jobs SET status = $2, status_message = $3\(assignments.isEmpty ? "" : ", " + assignments)
+                WHERE job_id = $1 AND status = $4 RETURNING job_id
+            ), steps AS (
+                SELECT * FROM unnest($\(parameters.count + 5)::text[], $\(parameters.count + 6)::text[]) WITH ORDINALITY AS s(status, message, n)
             )
             INSERT INTO job_updates (job_id, seq, status, message, at)
-            SELECT job_id, COALESCE((SELECT MAX(seq) FROM job_updates WHERE job_id = $1), 0) + 1, $2, $3, clock_timestamp()
-            FROM changed
+            SELECT changed.job_id, COALESCE((SELECT MAX(seq) FROM job_updates WHERE job_id = $1), 0) + steps.n, steps.status,
+                   steps.message, clock_timestamp()
+            FROM changed, steps
             RETURNING at
-            """, [jobId, status.rawValue, message, previous.rawValue])
+            """,
+            [jobId, status.rawValue, message, previous.rawValue] + parameters
+                + [AttributeIndex.arrayLiteral(path.map(\.0.rawValue)), AttributeIndex.arrayLiteral(path.map(\.1))])
         guard !rows.isEmpty else {
             throw RPCFailure(code: .conflict, message: "job \(jobId.lowercased) is no longer \(previous.rawValue)")
         }
         guard publish else { return }
+        let before = path.count > 1 ? path[path.count - 2].0 : previous
         let event = JobEvent(
-            jobId: jobId, jobType: base.jobType, status: status, previousStatus: previous, message: message,
+            jobId: jobId, jobType: base.jobType, status: status, previousStatus: before, message: message,
             owner: base.owner, priority: base.priority, attempt: base.attempt, submittedAt: base.submittedAt,
-            occurredAt: try rows[0].date("at"), notification: status.isTerminal ? base.notification : nil,
+            occurredAt: try rows.last!.date("at"), notification: status.isTerminal ? base.notification : nil,
             startedAt: status.isTerminal ? base.startedAt : nil, exitCode: base.exitCode,
             logTail: status.isTerminal ? base.logTail : nil)
         try await writeToOutbox(connection, event)
