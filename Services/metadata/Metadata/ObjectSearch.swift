@@ -16,7 +16,7 @@ struct ObjectSearchSQL {
     mutating func condition(_ expression: SearchExpression) -> String {
         switch expression {
         case .and(let items): return "(" + rangesMerged(items).joined(separator: " AND ") + ")"
-        case .or(let items): return "(" + items.map { condition($0) }.joined(separator: " OR ") + ")"
+        case .or(let items): return union(items) ?? "(" + items.map { condition($0) }.joined(separator: " OR ") + ")"
         case .not(let item): return "NOT " + condition(item)
         case .term(let term): return condition(term)
         }
@@ -60,33 +60,46 @@ struct ObjectSearchSQL {
     }
 
     private static func symbol(_ op: SearchOperator) -> String {
-        [SearchOperator.eq: "=", .lt: "<", .le: "<=", .gt: ">", .ge: ">="][op]!
+        [SearchOperator.eq: "=", .lt: "<", .le: "<=", .gt: ">", .ge: ">="][op] ?? "="
     }
 
     private mutating func condition(_ term: SearchTerm) -> String {
-        let name = bind(term.attrName)
-        func exists(_ predicate: String?) -> String {
-            "EXISTS (SELECT 1 FROM tag_attrs a WHERE a.tag_key = t.tag_key AND a.attr_name = \(name)"
-                + (predicate.map { " AND " + $0 } ?? "") + ")"
+        if term.operator == .ne, let value = term.value, let item = AttributeIndex.column(value) {
+            // Has the attribute, and no value equal to the one given.
+            let has = "EXISTS (SELECT 1 FROM tag_attrs a WHERE a.tag_key = t.tag_key AND a.attr_name = \(bind(term.attrName)))"
+            let (column, cast) = Self.column(item)
+            let equal = "EXISTS (SELECT 1 FROM tag_attrs a WHERE a.tag_key = t.tag_key AND a.attr_name = \(bind(term.attrName)) AND a.\(column) = \(bind(Self.text(item)))\(cast))"
+            return "(\(has) AND NOT \(equal))"
         }
-        guard let value = term.value else { return exists(nil) }
+        guard let predicate = predicate(term) else { return "FALSE" }
+        return "EXISTS (SELECT 1 FROM tag_attrs a WHERE a.tag_key = t.tag_key AND \(predicate))"
+    }
+
+    /// An OR of terms other than NE: the union of each term's index rows, so each term is one index
+    /// scan and the objects are found by key (an OR of EXISTS would probe every object instead).
+    private mutating func union(_ items: [SearchExpression]) -> String? {
+        var predicates: [String] = []
+        for item in items {
+            guard case .term(let term) = item, term.operator != .ne else { return nil }
+            predicates.append(predicate(term) ?? "FALSE")
+        }
+        return "t.tag_key IN (" + predicates.map { "SELECT a.tag_key FROM tag_attrs a WHERE " + $0 }.joined(separator: " UNION ALL ") + ")"
+    }
+
+    /// The condition on one `tag_attrs a` row for a term (not NE); nil when no value can match.
+    private mutating func predicate(_ term: SearchTerm) -> String? {
+        let name = "a.attr_name = \(bind(term.attrName))"
+        guard let value = term.value, term.operator != .exists else { return name }
         switch term.operator {
-        case .exists:
-            return exists(nil)
         case .in:
             let items = value.scalarItems.compactMap(AttributeIndex.column)
-            guard let first = items.first else { return "FALSE" }
+            guard let first = items.first else { return nil }
             let (column, cast) = Self.column(first)
-            let placeholders = items.map { bind(Self.text($0)) + cast }.joined(separator: ", ")
-            return exists("a.\(column) IN (\(placeholders))")
-        case .ne:
-            guard let item = AttributeIndex.column(value) else { return "FALSE" }
+            return "\(name) AND a.\(column) IN (" + items.map { bind(Self.text($0)) + cast }.joined(separator: ", ") + ")"
+        default:
+            guard let item = AttributeIndex.column(value) else { return nil }
             let (column, cast) = Self.column(item)
-            return "(" + exists(nil) + " AND NOT " + exists("a.\(column) = \(bind(Self.text(item)))\(cast)") + ")"
-        case .eq, .lt, .le, .gt, .ge:
-            guard let item = AttributeIndex.column(value) else { return "FALSE" }
-            let (column, cast) = Self.column(item)
-            return exists("a.\(column) \(Self.symbol(term.operator)) \(bind(Self.text(item)))\(cast)")
+            return "\(name) AND a.\(column) \(Self.symbol(term.operator)) \(bind(Self.text(item)))\(cast)"
         }
     }
 
