@@ -178,6 +178,7 @@ struct MetadataAPITests {
         #expect(stream.text.contains("event: log\n"))
         #expect(stream.text.contains("data: step 3/3: counting\n"))
         #expect(stream.text.contains("event: end\n"))
+        #expect(stream.text.contains("id: 1:"), "ids are attempt:offset")
         #expect(stream.text.contains("SUCCEEDED"))
 
         let log = try await Self.get("/api/v1/jobs/\(runId)/log")

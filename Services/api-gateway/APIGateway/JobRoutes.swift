@@ -85,7 +85,7 @@ struct JobRoutes: Sendable {
                 text.isEmpty || text.utf8.count > 500
                     || text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
             {
-                throw Problem(.badRequest, "invalid reason", errors: [FieldProblem(field: "reason", reason: "must be 1 to 500 bytes of printable text")])
+                throw Problem(.unprocessableContent, "invalid reason", errors: [FieldProblem(field: "reason", reason: "must be 1 to 500 bytes of printable text")])
             }
             reason = body.reason
         }
@@ -165,6 +165,7 @@ struct JobRoutes: Sendable {
                 .init("Conveyor-Log-Offset")!: String(log.offset),
                 .init("Conveyor-Log-Next-Offset")!: String(log.offset + log.data.count),
                 .init("Conveyor-Log-Complete")!: log.complete ? "true" : "false",
+                .init("Conveyor-Log-Attempt")!: String(log.attempt ?? 0),
             ],
             body: .init(byteBuffer: ByteBuffer(bytes: log.data)))
     }

@@ -5,9 +5,11 @@ import ServiceKit
 
 /// `GET /api/v1/jobs/{id}/log/stream?offset=`: follows a job's log as server-sent events.
 ///
-/// Each `log` event carries whole lines as `data:` lines and has the byte offset after them as its
-/// `id`, so a client that reconnects (sending `Last-Event-ID`, or `offset=`) resumes exactly where it
-/// stopped. When the job is terminal and the log is read to its end, an `end` event carries the
+/// Each `log` event carries whole lines as `data:` lines and has `<attempt>:<offset>` as its `id`
+/// (the byte offset after them in that attempt's log), so a client that reconnects (sending
+/// `Last-Event-ID`, or `offset=`) resumes exactly where it stopped. When the job is re-queued, its
+/// new attempt writes a new log: an `attempt` event says so and the stream goes on from the start of
+/// the new log. When the job is terminal and the log is read to its end, an `end` event carries the
 /// final status and the stream closes.
 struct LogStream: Sendable {
     let metadata: MetadataClient
@@ -17,30 +19,46 @@ struct LogStream: Sendable {
     @Sendable func follow(request: Request, context: BasicRequestContext) async throws -> Response {
         var query = QueryReader(request)
         var offset = query.integer("offset", in: 0...Int.max) ?? 0
+        var resumedAttempt: Int? = nil
         try query.check()
         if let lastEventId = request.headers[.init("Last-Event-ID")!] {
-            guard let resumed = Int(lastEventId), resumed >= 0 else {
-                throw Problem(.badRequest, "invalid Last-Event-ID", errors: [FieldProblem(field: "Last-Event-ID", reason: "must be a byte offset sent by this stream")])
+            let parts = lastEventId.split(separator: ":")
+            guard (1...2).contains(parts.count), let resumed = Int(parts.last!), resumed >= 0,
+                parts.count == 1 || Int(parts[0]) != nil
+            else {
+                throw Problem(.badRequest, "invalid Last-Event-ID", errors: [FieldProblem(field: "Last-Event-ID", reason: "must be an id sent by this stream (attempt:offset)")])
             }
             offset = resumed
+            resumedAttempt = parts.count == 2 ? Int(parts[0]) : nil
         }
         let jobId = try RouteSupport.uuid(context)
         _ = try await metadata.call(GetJob(jobId: jobId))  // 404 before the stream starts
         let metadata = self.metadata
         let start = offset
+        let startAttempt = resumedAttempt
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no"],
             body: ResponseBody { writer in
                 var position = start
+                var attempt = startAttempt
                 var idle = Duration.milliseconds(100)
                 var silentSince = ContinuousClock.now
                 while !Task.isCancelled {
                     let log = try await metadata.callRetrying(GetJobLog(jobId: jobId, offset: position, limit: Self.pageBytes), patience: .seconds(30))
+                    let current = log.attempt ?? 0
+                    if let known = attempt, known != current {
+                        // A new attempt: its log starts again from byte 0.
+                        attempt = current
+                        position = 0
+                        try await writer.write(ByteBuffer(string: Self.event("attempt", id: "\(current):0", data: "{\"attempt\":\(current)}")))
+                        continue
+                    }
+                    attempt = current
                     let (text, consumed) = Self.completeLines(log.data, final: log.complete)
                     if consumed > 0 {
                         position += consumed
-                        try await writer.write(ByteBuffer(string: Self.event("log", id: String(position), data: text)))
+                        try await writer.write(ByteBuffer(string: Self.event("log", id: "\(current):\(position)", data: text)))
                         idle = .milliseconds(100)
                         silentSince = .now
                         continue
@@ -48,7 +66,7 @@ struct LogStream: Sendable {
                     if log.complete {
                         let job = try await metadata.callRetrying(GetJob(jobId: jobId), patience: .seconds(30))
                         let end = (try? ConveyorJSON.encode(JobStatusUpdate(status: job.status, message: job.statusMessage, at: job.finishedAt ?? Date()))) ?? Data()
-                        try await writer.write(ByteBuffer(string: Self.event("end", id: String(position), data: String(decoding: end, as: UTF8.self))))
+                        try await writer.write(ByteBuffer(string: Self.event("end", id: "\(current):\(position)", data: String(decoding: end, as: UTF8.self))))
                         break
                     }
                     if ContinuousClock.now - silentSince >= Self.keepAlive {

@@ -513,6 +513,10 @@ paths:
               schema:
                 type: string
                 enum: ["true", "false"]
+            Conveyor-Log-Attempt:
+              description: The attempt whose log this is (a re-queued job's new attempt starts a new log).
+              schema:
+                type: integer
           content:
             text/plain; charset=utf-8:
               schema:
@@ -539,11 +543,14 @@ paths:
 
         Events:
         - `log`: whole lines of the log, one `data:` line per log line (carriage returns removed).
-          Its `id` is the byte offset just after those lines. A single line longer than 64 KiB is
+          Its `id` is `<attempt>:<offset>`: the attempt and the byte offset just after those lines
+          in that attempt's log. A single line longer than 64 KiB is
           sent in pieces cut at a UTF-8 character boundary; once the job is terminal, a last
           unterminated line is sent as it is.
+        - `attempt`: the job was re-queued and a new attempt writes a new log; the stream goes on
+          from the start of it. Its data is `{"attempt": n}`.
         - `end`: sent once the job is terminal and its log has been read to the end. Its `id` is the
-          final byte offset and its data is the final status as a `JobStatusUpdate` JSON object
+          final `<attempt>:<offset>` and its data is the final status as a `JobStatusUpdate` JSON object
           (status, status message, finish time). The server then closes the stream.
 
         While nothing new arrives the server polls (100 ms growing to 1 s) and sends a `: keep-alive`
@@ -565,10 +572,10 @@ paths:
         - name: Last-Event-ID
           in: header
           required: false
-          description: The `id` of the last event received (a byte offset); overrides `offset`.
+          description: The `id` of the last event received (`attempt:offset`, or a plain byte offset); overrides `offset`.
           schema:
             type: string
-            pattern: "^[0-9]+$"
+            pattern: "^([0-9]+:)?[0-9]+$"
       responses:
         "200":
           description: The event stream.
@@ -589,20 +596,20 @@ paths:
                 description: A sequence of `log` events, keep-alive comments and a final `end` event.
               example: |
                 event: log
-                id: 42
+                id: 1:42
                 data: loading model
                 data: running with 3 parameters
 
                 : keep-alive
 
                 event: end
-                id: 42
+                id: 1:42
                 data: {"at":"2026-11-21T12:00:03.000123Z","message":"finished","status":"SUCCEEDED"}
 
         "400":
           description: |
             The id is not a UUID (field `id`), `offset` is not a non-negative integer (field `offset`),
-            or `Last-Event-ID` is not a byte offset (field `Last-Event-ID`).
+            or `Last-Event-ID` is not an id sent by the stream (field `Last-Event-ID`).
           content:
             application/problem+json:
               schema:
@@ -648,8 +655,7 @@ paths:
                 $ref: "#/components/schemas/JobRecord"
         "400":
           description: |
-            The id is not a UUID (field `id`), the body is not valid JSON or not an object (field `$`),
-            or `reason` is empty, longer than 500 bytes or holds control characters (field `reason`).
+            The id is not a UUID (field `id`), or the body is not valid JSON or not an object (field `$`).
           content:
             application/problem+json:
               schema:
@@ -665,7 +671,9 @@ paths:
         "413":
           $ref: "#/components/responses/ContentTooLarge"
         "422":
-          description: The body has an unknown field or `reason` is not a string.
+          description: |
+            The body has an unknown field, `reason` is not a string, or `reason` is empty, longer than
+            500 bytes or holds control characters (field `reason`).
           content:
             application/problem+json:
               schema:

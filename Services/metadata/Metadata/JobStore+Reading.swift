@@ -110,7 +110,7 @@ extension JobStore {
                 if let limit = request.limit, data.count >= limit { break }
             }
             if let limit = request.limit, data.count > limit { data = data.prefix(limit) }
-            return JobLog(jobId: request.jobId, offset: request.offset, data: data, complete: terminal)
+            return JobLog(jobId: request.jobId, offset: request.offset, data: data, complete: terminal, attempt: attempt)
         }
     }
 

@@ -171,11 +171,14 @@ public struct JobLog: Codable, Sendable, Hashable {
     public var data: Data
     /// The job is terminal: no more log will arrive.
     public var complete: Bool
-    public init(jobId: UUID, offset: Int, data: Data, complete: Bool) {
+    /// The attempt whose log this is (a re-queued job starts a new log).
+    public var attempt: Int?
+    public init(jobId: UUID, offset: Int, data: Data, complete: Bool, attempt: Int? = nil) {
         self.jobId = jobId
         self.offset = offset
         self.data = data
         self.complete = complete
+        self.attempt = attempt
     }
 }
 
