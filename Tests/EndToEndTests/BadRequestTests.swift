@@ -148,6 +148,7 @@ struct BadRequestTests {
             ("/api/v1/objects", "invalid UTF-8", Data([0x7B, 0xFF, 0x7D]), 400, "$"),
             ("/api/v1/objects", "unknown object type", Data(#"{"definition":{"objectType":"SPREADSHEET"}}"#.utf8), 422, "definition.objectType"),
             ("/api/v1/objects", "missing section", Data(#"{"definition":{"objectType":"FLOW"}}"#.utf8), 422, "definition.flow"),
+            ("/api/v1/objects", "a cyclic flow", Data(#"{"definition":{"objectType":"FLOW","flow":{"nodes":{"a":{"nodeType":"MODEL_NODE","inputs":["in"],"outputs":["out"]},"b":{"nodeType":"MODEL_NODE","inputs":["in"],"outputs":["out"]}},"edges":[{"source":{"node":"a","socket":"out"},"target":{"node":"b","socket":"in"}},{"source":{"node":"b","socket":"out"},"target":{"node":"a","socket":"in"}}]}}}"#.utf8), 422, "definition.flow.edges"),
             ("/api/v1/objects", "a MODEL without a job", Data(#"{"definition":{"objectType":"MODEL","model":{"language":"python","repository":"r","version":"v","entryPoint":"m.py"}}}"#.utf8), 422, "definition.objectType"),
             ("/api/v1/objects", "bad attribute name", Data(#"{"definition":{"objectType":"SCHEMA","schema":{"fields":[{"fieldName":"a","fieldType":"STRING"}]}},"attrs":[{"attrName":"no spaces allowed","value":1}]}"#.utf8), 422, "attrs[0].attrName"),
             ("/api/v1/search", "unknown operator", Data(#"{"search":{"term":{"attrName":"a","operator":"LIKE","value":"x"}}}"#.utf8), 422, "search.term.operator"),

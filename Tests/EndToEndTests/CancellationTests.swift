@@ -52,6 +52,14 @@ struct CancellationTests {
             #expect(mail.contains("X-Conveyor-Status: CANCELLED"))
         }
         #expect(!Platform.statuses(try await Platform.job(queued)).contains("RUNNING"), "the queued job never ran")
+        var cancelledResult = try await Platform.job(running)["result"] as? [String: Any]
+        let resultDeadline = ContinuousClock.now + .seconds(10)
+        while cancelledResult?["logFile"] == nil, ContinuousClock.now < resultDeadline {
+            try await Task.sleep(for: .milliseconds(100))
+            cancelledResult = try await Platform.job(running)["result"] as? [String: Any]
+        }
+        #expect(cancelledResult?["status"] as? String == "CANCELLED")
+        #expect(cancelledResult?["logFile"] != nil, "the stopped attempt's log is kept as a FILE")
         #expect(try await Platform.request("POST", "/api/v1/jobs/\(UUID())/cancel").status == 404)
 
         // The runner's slot is free again.

@@ -132,6 +132,11 @@ extension JobStore {
                 return false
             }
             let status = JobStatus(rawValue: try row.string("status"))!
+            if status == .cancelled, report.attempt > 0, try row.int("attempt") == report.attempt {
+                // The attempt stopped after the job was cancelled: keep its log with the result.
+                try await attachLog(connection, row, log, outcome, attempt: report.attempt)
+                return false
+            }
             guard try row.int("attempt") == report.attempt, !status.isTerminal, status.canTransition(to: outcome.status) else {
                 logger.debug(
                     "report ignored", metadata: ["jobId": "\(report.jobId)", "attempt": "\(report.attempt)", "status": "\(status)"])
@@ -162,6 +167,19 @@ extension JobStore {
             }
             return true
         }
+    }
+
+    /// Adds the log FILE of the attempt that ran to a cancelled job's result (once).
+    private func attachLog(_ connection: PostgresConnection, _ row: PostgresRow, _ log: Data, _ outcome: JobOutcome, attempt: Int) async throws {
+        let jobId = try row.uuid("job_id")
+        var result = try row.stringIfPresent("result").map { try ConveyorJSON.decode(JobResult.self, from: Data($0.utf8)) }
+            ?? JobResult(status: .cancelled, exitCode: nil, objects: [], logBytes: 0)
+        guard result.logFile == nil else { return }
+        result.logFile = try await storeLogFile(connection, log, jobId: jobId, attempt: attempt)
+        result.logBytes = max(outcome.logBytes, log.count)
+        result.logTruncated = log.count > logCapBytes ? true : nil
+        result.resourceUsage = result.resourceUsage ?? outcome.resourceUsage
+        _ = try await connection.query("UPDATE jobs SET result = $2 WHERE job_id = $1", [jobId, try PostgresJSON(ConveyorJSON.encode(result))])
     }
 
     /// The row changes of a job's end, with its result record as parameter `$5`.
