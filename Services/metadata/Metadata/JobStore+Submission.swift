@@ -134,7 +134,7 @@ extension JobStore {
                 try PostgresJSON(ConveyorJSON.encode(definition.labels ?? [:])), rerunOf, parent, position, validated, queued,
             ])
         let submittedAt = try rows[0].date("submitted_at")
-        try await objects.insert(
+        _ = try await objects.insert(
             connection, definition: .job(definition),
             attributes: [
                 "conveyor_job_type": .string(definition.jobType.rawValue), "conveyor_owner": .string(definition.effectiveOwner),
