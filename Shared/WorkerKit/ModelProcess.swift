@@ -8,7 +8,8 @@ import ServiceKit
 ///
 /// The model runs in a copy of its snapshot (`<folder>/model`) and sees `CONVEYOR_PARAMS` (the path
 /// of `params.json`, parameters as plain JSON, also inline in `CONVEYOR_PARAMETERS_JSON`),
-/// `CONVEYOR_INPUTS` (`inputs.json`: input name → file path; each also in `CONVEYOR_INPUT_<NAME>`),
+/// `CONVEYOR_INPUTS` (`inputs.json`: input name → the path of a copy of the input, made for this
+/// run; each also in `CONVEYOR_INPUT_<NAME>`),
 /// `CONVEYOR_JOB_ID`, `CONVEYOR_ATTEMPT`, and writes each output as `$CONVEYOR_OUTPUT_DIR/<name>[.ext]`.
 public struct ModelProcess: Sendable {
     public let storage: InternalStorage
@@ -41,6 +42,15 @@ public struct ModelProcess: Sendable {
         let outputDir = folder + "/outputs"
         try fileManager.copyItem(atPath: storage.path(snapshot), toPath: modelDir)
         try fileManager.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        // Models get copies of their inputs: a stored object version never changes, whatever a model does.
+        var inputs = inputs
+        for (name, path) in inputs {
+            let copyFolder = folder + "/inputs/" + name
+            try fileManager.createDirectory(atPath: copyFolder, withIntermediateDirectories: true)
+            let copy = copyFolder + "/" + (path as NSString).lastPathComponent
+            try fileManager.copyItem(atPath: path, toPath: copy)
+            inputs[name] = copy
+        }
         let parameterJSON = try ConveyorJSON.encode(parameters.mapValues(\.plainJSON))
         try parameterJSON.write(to: URL(fileURLWithPath: folder + "/params.json"))
         try ConveyorJSON.encode(inputs).write(to: URL(fileURLWithPath: folder + "/inputs.json"))
@@ -91,7 +101,8 @@ public struct ModelProcess: Sendable {
             }
             found[name] = outputDir + "/" + file
         }
-        guard let declared, !declared.isEmpty else { return found }
+        // Without a manifest every file is an output; with one, only what it declares.
+        guard let declared else { return found }
         var outputs: [String: String] = [:]
         for (name, output) in declared.sorted(by: { $0.key < $1.key }) {
             if let path = found[name] {

@@ -26,13 +26,13 @@ struct MigrationUpgradeTests {
         _ = try await pool.query(
             """
             INSERT INTO objects (object_id, object_version, object_type, attributes, storage_path) VALUES
-              ($1, 1, 'MODEL', '{"entryPoint": "m.py", "language": "python", "repository": "r", "version": "v1", "commit": "abc", "size": 12, "ratio": 0.5, "ok": true}', 'models/m')
+              ($1, 1, 'MODEL', '{"entryPoint": "m.py", "language": "python", "repository": "r", "version": "v1", "commit": "abc", "size": 12, "ratio": 0.5, "ok": true, "huge": 1e20}', 'models/m')
             """, [model])
         _ = try await pool.query(
             """
             INSERT INTO jobs (job_id, job_type, owner, priority, definition, status, status_message, submitted_at)
             VALUES ($1, 'RUN_MODEL', 'o', 50, $2, 'QUEUED', 'waiting', now())
-            """, [job, PostgresJSON(Data(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"},"parameters":{"n":2}},"labels":{"team":"risk"}}"#.utf8))])
+            """, [job, PostgresJSON(Data(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"},"parameters":{"n":2,"gone":null},"outputAttrs":{"team":"risk"}},"labels":{"team":"risk"}}"#.utf8))])
         let export = UUID()
         let importJob = UUID()
         for (id, type, definition) in [
@@ -61,6 +61,8 @@ struct MigrationUpgradeTests {
         #expect(exported?.inputs["data"]?.objectId == model && exported?.exports["data"] == StorageLocation(storage: "local", path: "a/b.json"))
         #expect(try await store.job(importJob).definition.importModel?.modelAttrs?.count == 2)
         #expect(try await store.job(job).definition.runModel?.parameters == ["n": .integer(2)])
+        #expect(try await store.job(job).definition.runModel?.outputAttrs == [TagUpdate(attrName: "team", value: .string("risk"))])
+        #expect(record.attributes["huge"] == .float(1e20))
         await pool.close()
     }
 }

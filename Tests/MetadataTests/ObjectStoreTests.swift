@@ -140,3 +140,37 @@ extension JobStoreTests {
         #expect(first.objects.count + second.objects.count == 4, "the snapshot of the first page: the late object is not in it")
     }
 }
+
+extension JobStoreTests {
+    @Test("an OR mixing terms with NOT or NE compiles with every parameter used")
+    func mixedOr() async throws {
+        _ = try await dataObject(["region": .string("EU"), "size": .integer(1)])
+        _ = try await dataObject(["region": .string("US"), "size": .integer(2)])
+        func term(_ attr: String, _ op: SearchOperator, _ value: Value? = nil) -> SearchExpression { .term(SearchTerm(attrName: attr, operator: op, value: value)) }
+        for expression in [
+            SearchExpression.or([term("region", .eq, .string("EU")), .not(term("size", .lt, .integer(2)))]),
+            .or([term("region", .eq, .string("EU")), term("region", .ne, .string("EU"))]),
+        ] {
+            #expect(try await objects.search(SearchObjects(objectType: .data, search: expression)).objects.count == 2)
+        }
+    }
+
+    @Test("concurrent tag updates: one wins, the other is a conflict, never an error")
+    func concurrentTags() async throws {
+        let object = try await create(.schema(Self.schemaDefinition))
+        let results = await withTaskGroup(of: Result<ObjectRecord, any Error>.self) { group in
+            for index in 0..<4 {
+                group.addTask {
+                    do {
+                        return .success(try await objects.updateTag(UpdateTag(selector: object.selector, updates: [TagUpdate(attrName: "n", value: .integer(Int64(index)))])))
+                    } catch { return .failure(error) }
+                }
+            }
+            var all: [Result<ObjectRecord, any Error>] = []
+            for await result in group { all.append(result) }
+            return all
+        }
+        #expect(results.filter { if case .success = $0 { true } else { false } }.count == 1)
+        for case .failure(let error) in results { #expect((error as? RPCFailure)?.code == .conflict, "\(error)") }
+    }
+}

@@ -55,7 +55,8 @@ struct LogStream: Sendable {
                         continue
                     }
                     attempt = current
-                    let (text, consumed) = Self.completeLines(log.data, final: log.complete)
+                    // A full page may end inside a character: only a short page of a finished job is its end.
+                    let (text, consumed) = Self.completeLines(log.data, final: log.complete && log.data.count < Self.pageBytes)
                     if consumed > 0 {
                         position += consumed
                         try await writer.write(ByteBuffer(string: Self.event("log", id: "\(current):\(position)", data: text)))

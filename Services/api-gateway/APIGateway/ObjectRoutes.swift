@@ -131,7 +131,15 @@ struct ObjectRoutes: Sendable {
     @Sendable func content(request: Request, context: BasicRequestContext) async throws -> Response {
         let content = try await metadata.call(GetObjectContent(selector: try selector(request, context)))
         let type = content.object.definition.file?.mimeType ?? content.object.definition.data?.format ?? "application/octet-stream"
-        return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: content.data)))
+        let name = content.object.definition.file?.name ?? "\(content.object.objectId.uuidString.lowercased())-v\(content.object.objectVersion)"
+        let safeName = String(name.unicodeScalars.filter { $0.isASCII && $0.value >= 0x20 && $0 != "\"" && $0 != "\\" })
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: type, .contentDisposition: "attachment; filename=\"\(safeName)\"",
+                .init("X-Content-Type-Options")!: "nosniff",
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: content.data)))
     }
 
     /// `POST /api/v1/search`: `{"objectType": ..., "search": expression, "asOf": time, "limit": n, "cursor": ...}`.

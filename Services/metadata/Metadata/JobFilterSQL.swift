@@ -56,6 +56,11 @@ struct JobListCursor: Codable {
     var key: String
     var jobId: UUID
 
+    /// The key is what this service wrote: an integer for priority, else a timestamp.
+    var isWellFormed: Bool {
+        sort == .priority ? Int32(key) != nil : (key == "-infinity" || PostgresTimestampText.isTimestamp(key))
+    }
+
     func encoded() -> String {
         ((try? ConveyorJSON.encode(self)) ?? Data()).base64EncodedString()
     }
@@ -63,5 +68,13 @@ struct JobListCursor: Codable {
     static func decode(_ text: String) -> JobListCursor? {
         guard let data = Data(base64Encoded: text) else { return nil }
         return try? ConveyorJSON.decode(JobListCursor.self, from: data)
+    }
+}
+
+/// Recognizes the timestamp text PostgreSQL writes (`2026-11-21 12:00:00.123456+00`).
+enum PostgresTimestampText {
+    static func isTimestamp(_ text: String) -> Bool {
+        text.count <= 40 && text.first?.isNumber == true
+            && text.allSatisfy { $0.isASCII && ($0.isNumber || "-: .+".contains($0)) }
     }
 }

@@ -32,7 +32,9 @@ extension JobStore {
         let descending = request.descending ?? true
         var after: JobListCursor? = nil
         if let text = request.cursor {
-            guard let decoded = JobListCursor.decode(text), decoded.sort == sort, decoded.descending == descending else {
+            guard let decoded = JobListCursor.decode(text), decoded.sort == sort, decoded.descending == descending,
+                decoded.isWellFormed
+            else {
                 throw RPCFailure(code: .invalid, message: "invalid cursor", problems: [FieldProblem(field: "cursor", reason: "not a cursor returned by this API for this sort order")])
             }
             after = decoded

@@ -13,6 +13,14 @@ extension JobStore {
             let status = JobStatus(rawValue: try row.string("status"))!
             let attempt = try row.int("attempt")
             if status.isTerminal { return ClaimResult(granted: false, reason: "job is \(status.rawValue)") }
+            if let parent = row.uuidIfPresent("parent_job_id"),
+                let parentStatus = try await connection.query("SELECT status FROM jobs WHERE job_id = $1", [parent]).first
+                    .map({ JobStatus(rawValue: try $0.string("status")) }) ?? nil,
+                parentStatus.isTerminal
+            {
+                try await cancel(connection, jobId: request.jobId, message: "cancelled: its group is \(parentStatus.rawValue)", cascading: true)
+                return ClaimResult(granted: false, reason: "its group is \(parentStatus.rawValue)")
+            }
             if status == .running, attempt == request.attempt, row.stringIfPresent("worker_id") == request.workerId {
                 // The same claim again (its reply was lost): grant it again, change nothing.
                 let definition = try ConveyorJSON.decode(JobDefinition.self, from: Data(try row.string("definition").utf8))
@@ -76,6 +84,12 @@ extension JobStore {
         guard let row = try await connection.query("SELECT * FROM jobs WHERE job_id = $1 FOR UPDATE", [jobId]).first else { return false }
         let status = JobStatus(rawValue: try row.string("status"))!
         guard status.canTransition(to: .cancelled) else { return false }
+        // A child started while the group was being locked (its predecessor finished meanwhile).
+        for child in try await connection.query(
+            "SELECT job_id FROM jobs WHERE parent_job_id = $1 AND status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')", [jobId])
+        {
+            try await cancel(connection, jobId: try child.uuid("job_id"), message: "cancelled with its group: \(message)", cascading: true)
+        }
         let result = JobResult(status: .cancelled, message: message, exitCode: nil, objects: [], logBytes: 0)
         try await transition(
             connection, jobId: jobId, to: .cancelled, message: message, from: status,
@@ -127,6 +141,7 @@ extension JobStore {
         // The complete log is kept as a FILE (written before the transaction: storage is append-only
         // and the path is unique per attempt, so a retried report finds it there).
         let log = try await completeLog(jobId: report.jobId, attempt: report.attempt)
+        try writeLogFile(log, jobId: report.jobId, attempt: report.attempt)
         return try await pool.withTransaction { connection in
             guard let row = try await connection.query("SELECT * FROM jobs WHERE job_id = $1 FOR UPDATE", [report.jobId]).first else {
                 return false
@@ -200,18 +215,27 @@ extension JobStore {
         return data
     }
 
-    /// Keeps a finished attempt's log as a FILE object.
-    private func storeLogFile(_ connection: PostgresConnection, _ log: Data, jobId: UUID, attempt: Int) async throws -> TagSelector {
-        let name = "\(jobId.lowercased)-attempt-\(attempt).log"
-        let path = "logs/\(jobId.lowercased)/attempt-\(attempt).log"
+    /// Where an attempt's complete log is kept in internal storage.
+    static func logFilePath(jobId: UUID, attempt: Int) -> String {
+        "logs/\(jobId.lowercased)/attempt-\(attempt).log"
+    }
+
+    /// Writes an attempt's complete log to internal storage (once: storage is append-only and the
+    /// path is the attempt's, so a retried report finds it there).
+    func writeLogFile(_ log: Data, jobId: UUID, attempt: Int) throws {
+        let path = Self.logFilePath(jobId: jobId, attempt: attempt)
         if !FileManager.default.fileExists(atPath: objects.storage.path(path)) {
             try objects.storage.store(log, at: path)
         }
+    }
+
+    /// Registers an attempt's log file (written by ``writeLogFile(_:jobId:attempt:)``) as a FILE object.
+    private func storeLogFile(_ connection: PostgresConnection, _ log: Data, jobId: UUID, attempt: Int) async throws -> TagSelector {
         let record = try await objects.insert(
             connection,
-            definition: .file(FileDefinition(name: name, mimeType: "text/plain", sizeBytes: log.count, sha256: LogCap.sha256(log))),
+            definition: .file(FileDefinition(name: "\(jobId.lowercased)-attempt-\(attempt).log", mimeType: "text/plain", sizeBytes: log.count, sha256: LogCap.sha256(log))),
             attributes: ["conveyor_job_id": .string(jobId.lowercased), "conveyor_kind": .string("job_log")],
-            storagePath: path, jobId: jobId)
+            storagePath: Self.logFilePath(jobId: jobId, attempt: attempt), jobId: jobId)
         return record.selector
     }
 

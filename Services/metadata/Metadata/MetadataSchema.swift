@@ -115,7 +115,8 @@ enum MetadataSchema {
                        COALESCE((SELECT jsonb_object_agg(key, jsonb_build_object(
                            'type', CASE jsonb_typeof(value)
                                WHEN 'boolean' THEN 'BOOLEAN'
-                               WHEN 'number' THEN CASE WHEN value::text ~ '^-?[0-9]+$' THEN 'INTEGER' ELSE 'FLOAT' END
+                               WHEN 'number' THEN CASE WHEN value::text ~ '^-?[0-9]+$' AND abs(value::text::numeric) < 9e15
+                                                  THEN 'INTEGER' ELSE 'FLOAT' END
                                ELSE 'STRING' END,
                            'value', CASE WHEN jsonb_typeof(value) IN ('boolean', 'number', 'string') THEN value
                                          ELSE to_jsonb(value::text) END))
@@ -160,6 +161,16 @@ enum MetadataSchema {
                         SELECT COALESCE(jsonb_agg(jsonb_build_object('attrName', key, 'value', value)), '[]'::jsonb)
                         FROM jsonb_each(definition->'importModel'->'modelAttrs') WHERE value <> 'null'::jsonb))
                 WHERE jsonb_typeof(definition->'importModel'->'modelAttrs') = 'object';
+                -- RUN_MODEL outputAttrs {name: value} became a list of tag updates too.
+                UPDATE jobs SET definition = jsonb_set(definition, '{runModel,outputAttrs}', (
+                        SELECT COALESCE(jsonb_agg(jsonb_build_object('attrName', key, 'value', value)), '[]'::jsonb)
+                        FROM jsonb_each(definition->'runModel'->'outputAttrs') WHERE value <> 'null'::jsonb))
+                WHERE jsonb_typeof(definition->'runModel'->'outputAttrs') = 'object';
+                -- Parameters are typed values now; a null parameter meant "not given".
+                UPDATE jobs SET definition = jsonb_set(definition, '{runModel,parameters}', (
+                        SELECT COALESCE(jsonb_object_agg(key, value), '{}'::jsonb)
+                        FROM jsonb_each(definition->'runModel'->'parameters') WHERE value <> 'null'::jsonb))
+                WHERE jsonb_typeof(definition->'runModel'->'parameters') = 'object';
                 -- Their JOB objects carry the same definitions.
                 UPDATE objects o SET definition = jsonb_build_object('objectType', 'JOB', 'job', j.definition)
                 FROM jobs j WHERE o.object_id = j.job_id AND o.object_type = 'JOB';

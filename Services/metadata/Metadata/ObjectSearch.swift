@@ -78,11 +78,14 @@ struct ObjectSearchSQL {
     /// An OR of terms other than NE: the union of each term's index rows, so each term is one index
     /// scan and the objects are found by key (an OR of EXISTS would probe every object instead).
     private mutating func union(_ items: [SearchExpression]) -> String? {
-        var predicates: [String] = []
-        for item in items {
-            guard case .term(let term) = item, term.operator != .ne else { return nil }
-            predicates.append(predicate(term) ?? "FALSE")
+        let terms = items.compactMap { item -> SearchTerm? in
+            if case .term(let term) = item, term.operator != .ne { return term }
+            return nil
         }
+        // Decided before anything is bound: a parameter bound and then not used breaks the statement.
+        guard !terms.isEmpty, terms.count == items.count else { return nil }
+        var predicates: [String] = []
+        for term in terms { predicates.append(predicate(term) ?? "FALSE") }
         return "t.tag_key IN (" + predicates.map { "SELECT a.tag_key FROM tag_attrs a WHERE " + $0 }.joined(separator: " UNION ALL ") + ")"
     }
 

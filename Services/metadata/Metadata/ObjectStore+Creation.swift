@@ -34,7 +34,10 @@ extension ObjectStore {
         }
         guard problems.isEmpty else { throw RPCFailure(code: .invalid, message: "the object is invalid", problems: problems) }
 
-        return try await pool.withTransaction { connection in
+        // Checked with a plain connection, and the content written, before the transaction: no
+        // transaction waits on file I/O. A failed insert leaves an unreferenced file, never a row
+        // without its content.
+        try await pool.withConnection { connection in
             if let schema = definition.data?.schema {
                 guard let record = try await resolve(schema, connection) else {
                     throw RPCFailure(code: .invalid, message: "the schema does not exist", problems: [FieldProblem(field: "definition.data.schema.objectId", reason: "no SCHEMA object \(schema.objectId.lowercased)\(Self.describe(schema))")])
@@ -49,18 +52,20 @@ extension ObjectStore {
             {
                 throw RPCFailure(code: .invalid, message: "the content does not match the schema", problems: [problem])
             }
-            var storagePath: String? = nil
-            let objectId = request.priorVersion?.objectId ?? UUID()
-            if let content = request.content {
-                // Written before the row; a failed transaction leaves an unreferenced file, never a row without content.
-                let name = definition.file?.name ?? "content"
-                let folder = definition.objectType == .file ? "files" : "data/uploads"
-                let path = "\(folder)/\(objectId.lowercased)/\(UUID().uuidString.lowercased())/\(name)"
-                try storage.store(content, at: path)
-                storagePath = path
-            }
-            return try await insert(
-                connection, definition: definition, attributes: attributes, storagePath: storagePath, jobId: nil,
+        }
+        var storagePath: String? = nil
+        let objectId = request.priorVersion?.objectId ?? UUID()
+        if let content = request.content {
+            let name = definition.file?.name ?? "content"
+            let folder = definition.objectType == .file ? "files" : "data/uploads"
+            let path = "\(folder)/\(objectId.lowercased)/\(UUID().uuidString.lowercased())/\(name)"
+            try storage.store(content, at: path)
+            storagePath = path
+        }
+        let pinned = definition
+        return try await pool.withTransaction { connection in
+            try await insert(
+                connection, definition: pinned, attributes: attributes, storagePath: storagePath, jobId: nil,
                 objectId: objectId, prior: request.priorVersion)
         }
     }
@@ -75,7 +80,8 @@ extension ObjectStore {
     /// For CSV content: the header row must name exactly the schema's fields (in any order, any case).
     static func csvHeaderProblem(_ content: Data, format: String?, schema: [SchemaField]) -> FieldProblem? {
         guard format == "text/csv" else { return nil }
-        let firstLine = content.prefix { $0 != UInt8(ascii: "\n") }
+        let body = content.starts(with: [0xEF, 0xBB, 0xBF]) ? content.dropFirst(3) : content[...]  // a UTF-8 BOM
+        let firstLine = body.prefix { $0 != UInt8(ascii: "\n") }
         let header = String(decoding: firstLine, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let columns = Set(header.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \"")).lowercased() })
         let fields = Set(schema.map { $0.fieldName.lowercased() })

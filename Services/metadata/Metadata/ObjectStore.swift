@@ -23,8 +23,10 @@ struct ObjectStore: Sendable {
         var objectId = objectId
         var version = 1
         if let prior {
+            // Writers of one object queue here; what follows reads what the previous one committed.
+            try await lockObject(connection, prior.objectId)
             let rows = try await connection.query(
-                "SELECT object_version, object_type FROM objects WHERE object_id = $1 ORDER BY object_version DESC LIMIT 1 FOR UPDATE",
+                "SELECT object_version, object_type FROM objects WHERE object_id = $1 ORDER BY object_version DESC LIMIT 1",
                 [prior.objectId])
             guard let latest = rows.first else { throw RPCFailure(code: .notFound, message: "no object \(prior.objectId.lowercased)") }
             let latestVersion = try latest.int("object_version")
@@ -82,7 +84,8 @@ struct ObjectStore: Sendable {
             throw RPCFailure(code: .invalid, message: "no updates", problems: [FieldProblem(field: "updates", reason: "must list at least one update")])
         }
         return try await pool.withTransaction { connection in
-            guard var current = try await resolve(TagSelector(objectId: request.selector.objectId, objectVersion: request.selector.objectVersion, objectAsOf: request.selector.objectAsOf), connection, lock: true) else {
+            try await lockObject(connection, request.selector.objectId)
+            guard var current = try await resolve(TagSelector(objectId: request.selector.objectId, objectVersion: request.selector.objectVersion, objectAsOf: request.selector.objectAsOf), connection) else {
                 throw RPCFailure(code: .notFound, message: "no object \(request.selector.objectId.lowercased)")
             }
             if let type = request.selector.objectType, type != current.objectType {
@@ -109,6 +112,11 @@ struct ObjectStore: Sendable {
                 type: current.objectType, attributes: current.attributes, searchable: latestVersion)
             return current
         }
+    }
+
+    /// Serializes the writers of one object (new versions, tag updates) until the transaction ends.
+    private func lockObject(_ connection: PostgresConnection, _ objectId: UUID) async throws {
+        _ = try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7262))", [objectId])
     }
 
     /// Writes a later tag version and its attribute index rows; returns its creation time.

@@ -97,10 +97,21 @@ public struct ModelRunner: JobExecutor {
             for (socket, path) in run.outputs { produced[FlowSocket(node: name, socket: socket)] = path }
         }
         var outputs: [String: String] = [:]
-        for edge in flow.edges where flow.nodes[edge.target.node]?.nodeType == .output {
-            guard let path = produced[edge.source.normalized] else {
+        var taken: Set<String> = []
+        for edge in flow.edges.sorted(by: { $0.target.node < $1.target.node }) where flow.nodes[edge.target.node]?.nodeType == .output {
+            guard var path = produced[edge.source.normalized] else {
                 throw JobFailure("flow output '\(edge.target.node)': node '\(edge.source.node)' did not write '\(edge.source.socket ?? "")'")
             }
+            // Outputs are moved into storage: a flow input passed straight through, or one file
+            // feeding two outputs, is copied first (a stored input must never move).
+            if !path.hasPrefix(folder + "/") || taken.contains(path) {
+                let copyFolder = folder + "/passthrough/" + edge.target.node
+                try FileManager.default.createDirectory(atPath: copyFolder, withIntermediateDirectories: true)
+                let copy = copyFolder + "/" + (path as NSString).lastPathComponent
+                try FileManager.default.copyItem(atPath: path, toPath: copy)
+                path = copy
+            }
+            taken.insert(path)
             outputs[edge.target.node] = path
         }
         let objects = try process.store(

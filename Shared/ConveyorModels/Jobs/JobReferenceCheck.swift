@@ -177,6 +177,8 @@ public struct JobReferenceCheck {
     private mutating func typed(_ values: [String: Value]?, declared: [[String: ModelParameter]?], _ field: String) -> [String: Value]? {
         var result = values ?? [:]
         var known: [String: ModelParameter] = [:]
+        var required: Set<String> = []
+        var defaults: [String: Set<Value>] = [:]
         let acceptsAnything = declared.contains { $0 == nil }
         for declarations in declared.compactMap({ $0 }) {
             for (name, parameter) in declarations {
@@ -184,6 +186,11 @@ public struct JobReferenceCheck {
                     problems.append(FieldProblem(field: "\(field).\(name)", reason: "the models declare '\(name)' with different types (\(other.paramType.rawValue), \(parameter.paramType.rawValue))"))
                 }
                 known[name] = parameter
+                if let value = parameter.defaultValue {
+                    defaults[name, default: []].insert(value.coerced(to: parameter.paramType) ?? value)
+                } else {
+                    required.insert(name)
+                }
             }
         }
         for (name, value) in (values ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -199,10 +206,12 @@ public struct JobReferenceCheck {
             result[name] = converted
         }
         for (name, parameter) in known.sorted(by: { $0.key < $1.key }) where result[name] == nil {
-            if let defaultValue = parameter.defaultValue {
-                result[name] = defaultValue.coerced(to: parameter.paramType) ?? defaultValue
-            } else {
+            if required.contains(name) {
                 problems.append(FieldProblem(field: field, reason: "parameter '\(name)' (\(parameter.paramType.rawValue)) is required by the model"))
+            } else if let values = defaults[name], values.count == 1 {
+                result[name] = values.first
+            } else {
+                problems.append(FieldProblem(field: field, reason: "the models declare different defaults for '\(name)'; give it a value"))
             }
         }
         return result.isEmpty && values == nil ? nil : result

@@ -29,6 +29,9 @@ public struct TagSelector: Sendable, Codable, Hashable {
         self.latestTag = latestTag
     }
 
+    /// The versions an object or tag can have.
+    public static let versions = 1...Int(Int32.max)
+
     /// True when the selector names an exact object version (the form jobs record).
     public var isPinned: Bool { objectVersion != nil }
 
@@ -43,11 +46,11 @@ public struct TagSelector: Sendable, Codable, Hashable {
         if tagCriteria > 1 {
             problems.append(FieldProblem(field: field, reason: "give at most one of tagVersion, tagAsOf, latestTag"))
         }
-        if let version = objectVersion, version < 1 {
-            problems.append(FieldProblem(field: field + ".objectVersion", reason: "must be at least 1"))
+        if let version = objectVersion, !Self.versions.contains(version) {
+            problems.append(FieldProblem(field: field + ".objectVersion", reason: "must be between 1 and \(Self.versions.upperBound)"))
         }
-        if let version = tagVersion, version < 1 {
-            problems.append(FieldProblem(field: field + ".tagVersion", reason: "must be at least 1"))
+        if let version = tagVersion, !Self.versions.contains(version) {
+            problems.append(FieldProblem(field: field + ".tagVersion", reason: "must be between 1 and \(Self.versions.upperBound)"))
         }
         if let type, let given = objectType, given != type {
             problems.append(FieldProblem(field: field + ".objectType", reason: "must be \(type.rawValue)"))
