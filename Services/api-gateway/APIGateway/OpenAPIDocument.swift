@@ -631,8 +631,11 @@ paths:
         Ends the job as CANCELLED in one transaction: sets `finishedAt`, appends the CANCELLED update
         (status message `cancelled: <reason>`, or `cancelled on request` without a reason), records a
         result with status CANCELLED and publishes the cancelled event. Cancelling a JOB_GROUP first
-        cancels its unfinished child jobs. A queued job never runs; a worker running the job is told
-        to stop it (its whole process group is killed). 409 when the job already ended.
+        cancels its unfinished child jobs, also one the group started while the cancellation was
+        under way; a child whose group has ended is never claimed (it is cancelled instead). A queued
+        job never runs; a worker running the job is told to stop it (its whole process group is
+        killed), and that attempt's log is then added to the result as `logFile`. 409 when the job
+        already ended.
       parameters:
         - $ref: "#/components/parameters/JobId"
       requestBody:
@@ -895,7 +898,9 @@ paths:
         types can be created as with `POST /api/v1/objects` (FILE versions are uploaded with
         `POST /api/v1/files?objectId=`). With `priorVersion=N`, the version is only created while N
         is still the latest version (compare-and-set; 409 otherwise); without it, the new version
-        follows whatever is latest.
+        follows whatever is latest. Writers of one object take turns (new versions and tag updates
+        hold a per-object lock), so of concurrent requests with the same `priorVersion` exactly one
+        succeeds and the others get 409.
       parameters:
         - $ref: "#/components/parameters/ObjectId"
         - name: priorVersion
@@ -954,10 +959,11 @@ paths:
         - name: version
           in: path
           required: true
-          description: The object version (400, field `version`, unless an integer of at least 1).
+          description: The object version (400, field `version`, unless an integer from 1 to 2147483647).
           schema:
             type: integer
             minimum: 1
+            maximum: 2147483647
       responses:
         "200":
           description: The tag versions, oldest first (each a complete object record).
@@ -986,7 +992,9 @@ paths:
         Applies `updates` in order to the attributes of one object version (default the latest,
         or `objectVersion`), creating its next tag version; the object version itself never changes.
         With `tagVersion`, the update only happens while that is still the latest tag version of the
-        object version (compare-and-set; 409 otherwise). Every failing update is listed (422, fields
+        object version (compare-and-set; 409 otherwise). Writers of one object take turns (a
+        per-object lock), so of concurrent updates with the same `tagVersion` exactly one succeeds
+        and the others get 409. Every failing update is listed (422, fields
         `updates[i].attrName` / `updates[i].value`). Only the tags of an object's latest version are
         searchable.
       parameters:
@@ -1045,9 +1053,12 @@ paths:
       description: |
         The stored bytes of the selected version (same selector parameters as
         `GET /api/v1/objects/{id}`). `Content-Type` is the FILE's `mimeType`, or the DATA object's
-        `format`, or `application/octet-stream`. 422 for objects without stored content (MODEL, FLOW,
-        SCHEMA, JOB, and DATA objects created through the API) and for content larger than 33554432
-        bytes; 404 when the content is missing from storage.
+        `format`, or `application/octet-stream`. The answer is always a download:
+        `Content-Disposition: attachment` with the FILE's `name` as `filename` (a DATA object:
+        `<objectId>-v<objectVersion>`), and `X-Content-Type-Options: nosniff`, so browsers neither
+        render the content nor guess another type. 422 for objects without stored content (MODEL,
+        FLOW, SCHEMA, JOB, and DATA objects created through the API) and for content larger than
+        33554432 bytes; 404 when the content is missing from storage.
       parameters:
         - $ref: "#/components/parameters/ObjectId"
         - $ref: "#/components/parameters/ObjectVersionQuery"
@@ -1057,6 +1068,20 @@ paths:
       responses:
         "200":
           description: The content.
+          headers:
+            Content-Disposition:
+              description: |
+                `attachment; filename="<name>"`: the FILE's name, or `<objectId>-v<objectVersion>`
+                for a DATA object (object id in lower case). Non-ASCII characters, control
+                characters below U+0020, `"` and `\` are removed.
+              schema:
+                type: string
+              example: attachment; filename="notes.txt"
+            X-Content-Type-Options:
+              description: Tells browsers not to guess a media type other than `Content-Type`.
+              schema:
+                type: string
+                const: nosniff
           content:
             "*/*":
               schema:
@@ -1176,8 +1201,10 @@ paths:
         `Content-Type` (`application/octet-stream` when absent), described by the SCHEMA object
         `schemaId` (pinned to `schemaVersion`, or its latest version). For `text/csv` content the
         header row must name exactly the schema's fields (any order, any case), otherwise 422 with a
-        problem on `content`. With `objectId`, the upload becomes the next version of that DATA
-        object, and with `priorVersion` only while that version is still the latest (409 otherwise).
+        problem on `content`; the content may start with a UTF-8 byte order mark (EF BB BF), which is
+        skipped when the header is read (and stored as it came). With `objectId`, the upload becomes
+        the next version of that DATA object, and with `priorVersion` only while that version is
+        still the latest (409 otherwise).
       parameters:
         - name: schemaId
           in: query
@@ -1269,6 +1296,9 @@ paths:
         Searches the latest tag of each object's latest version, or with `asOf` the tags that were
         current then. Newest tag first. Pages are read from one snapshot: the cursor holds the time
         of the first page and overrides `asOf`; send the same `objectType` and `search` with it.
+        Known limit: a tag change whose transaction started before the first page ran but committed
+        after it is dated before that time, so the first page did not see it and later pages can
+        miss that object.
         `limit` (1-500, default 50), the expression and the cursor are checked by metadata (422).
       requestBody:
         required: true
@@ -1681,7 +1711,8 @@ components:
         object: `objectVersion`, or `objectAsOf` (the version current then), or the latest
         (`latestObject`, the default). For the tag: `tagVersion`, `tagAsOf` or `latestTag` (the
         default). At most one criterion of each kind. When a job is recorded, every selector in it is
-        pinned: `objectType`, `objectVersion` and `tagVersion` are filled in.
+        pinned: `objectType`, `objectVersion` and `tagVersion` are filled in. Versions are between 1
+        and 2147483647 (422 otherwise).
       required: [objectId]
       additionalProperties: false
       properties:
@@ -1692,6 +1723,7 @@ components:
         objectVersion:
           type: integer
           minimum: 1
+          maximum: 2147483647
         objectAsOf:
           $ref: "#/components/schemas/DateTime"
         latestObject:
@@ -1699,6 +1731,7 @@ components:
         tagVersion:
           type: integer
           minimum: 1
+          maximum: 2147483647
         tagAsOf:
           $ref: "#/components/schemas/DateTime"
         latestTag:
@@ -1857,7 +1890,8 @@ components:
       type: object
       description: |
         `RUN_FLOW`: run the models of a FLOW in dependency order, each output feeding the inputs it is
-        joined to.
+        joined to. Each model reads its own copies of its inputs; a flow input wired straight to an
+        OUTPUT_NODE is stored as a copy (the input object never changes).
       required: [flow, models]
       additionalProperties: false
       properties:
@@ -1867,7 +1901,11 @@ components:
           description: Model node name to the MODEL that runs there (one for every MODEL_NODE).
           $ref: "#/components/schemas/SelectorMap"
         parameters:
-          description: Parameters, given to every model that declares them.
+          description: |
+            Parameters, given to every model that declares them. A parameter that any of the models
+            declares without a default is required. One the job leaves out gets the models' default
+            when they all declare the same one; when they declare different defaults, the job is
+            refused (422, `the models declare different defaults for '<name>'; give it a value`).
           $ref: "#/components/schemas/ParameterMap"
         inputs:
           description: INPUT_NODE name to a DATA object.
@@ -2073,7 +2111,10 @@ components:
           description: Output name to the object version written for it.
           $ref: "#/components/schemas/SelectorMap"
         logFile:
-          description: The complete log, kept as a FILE object.
+          description: |
+            The complete log, kept as a FILE object. A job cancelled while an attempt was running gets
+            that attempt's log here once its worker has stopped it (absent until then, and for a job
+            cancelled before it ran).
           $ref: "#/components/schemas/TagSelector"
         logBytes:
           type: integer
@@ -2390,9 +2431,11 @@ components:
         objectVersion:
           type: integer
           minimum: 1
+          maximum: 2147483647
         tagVersion:
           type: integer
           minimum: 1
+          maximum: 2147483647
         definition:
           $ref: "#/components/schemas/ObjectDefinition"
         attributes:
@@ -2444,11 +2487,16 @@ components:
         objectVersion:
           type: integer
           minimum: 1
-          description: The object version to tag (default the latest).
+          maximum: 2147483647
+          description: The object version to tag (default the latest; 422 outside 1 to 2147483647).
         tagVersion:
           type: integer
           minimum: 1
-          description: When given, must be the latest tag version of that object version (else 409).
+          maximum: 2147483647
+          description: |
+            When given, must be the latest tag version of that object version (else 409; of concurrent
+            updates naming the same `tagVersion`, one wins and the others get 409). 422 outside 1 to
+            2147483647.
         updates:
           type: array
           minItems: 1
