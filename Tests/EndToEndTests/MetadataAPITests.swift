@@ -153,6 +153,31 @@ struct MetadataAPITests {
         #expect(try Data(contentsOf: exports.appendingPathComponent("report.json")) == content.body)
     }
 
+    @Test("IMPORT_DATA and EXPORT_DATA run a model when they name one")
+    func importAndExportModels() async throws {
+        let tag = UUID().uuidString.prefix(8).lowercased()
+        let exports = Platform.repositoryRoot.appendingPathComponent(".conveyor/exports/e2e-models-\(tag)")
+        try FileManager.default.createDirectory(at: exports, withIntermediateDirectories: true)
+        try Data("alpha\nbeta\n".utf8).write(to: exports.appendingPathComponent("raw.txt"))
+        let importer = try await Platform.importModel(path: "import-model", entryPoint: "import.py", language: "python")
+        let exporter = try await Platform.importModel(path: "export-model", entryPoint: "export.py", language: "python")
+
+        let importJob = try await Platform.submit(
+            #"{"jobType":"IMPORT_DATA","importData":{"model":{"objectId":"\#(importer)"},"imports":{"raw":{"path":"e2e-models-\#(tag)/raw.txt"}}}}"#)
+        let imported = try await Platform.waitForEnd(importJob)
+        try #require(imported["status"] as? String == "SUCCEEDED", "\(imported["statusMessage"] ?? "")")
+        let raw = try #require(((imported["result"] as? [String: Any])?["outputs"] as? [String: Any])?["raw"] as? [String: Any])
+        let rawId = (raw["objectId"] as! String).lowercased()
+        #expect(try await Self.get("/api/v1/objects/\(rawId)/content").text == "1: alpha\n2: beta\n", "the import model read and wrote it")
+
+        let exportJob = try await Platform.submit(
+            #"{"jobType":"EXPORT_DATA","exportData":{"model":{"objectId":"\#(exporter)"},"inputs":{"raw":{"objectId":"\#(rawId)"}},"exports":{"raw":{"path":"e2e-models-\#(tag)/out/raw.txt"}}}}"#)
+        let exported = try await Platform.waitForEnd(exportJob)
+        try #require(exported["status"] as? String == "SUCCEEDED", "\(exported["statusMessage"] ?? "")")
+        let written = try String(contentsOf: exports.appendingPathComponent("out/raw.txt"), encoding: .utf8)
+        #expect(written == "# exported by job \(exportJob.lowercased())\n1: alpha\n2: beta\n")
+    }
+
     @Test("a sequential JOB_GROUP runs its jobs in order and succeeds")
     func group() async throws {
         let model = try await Platform.importModel(path: "noop-model", entryPoint: "run.sh", language: "shell")
