@@ -2,7 +2,7 @@ import Foundation
 
 /// Converts between `Date` and PostgreSQL's ISO timestamp text with microsecond precision, without
 /// `Calendar` or `DateFormatter` (both slow and lossy below milliseconds).
-enum PostgresTimestamp {
+public enum PostgresTimestamp {
     private static let microsecondsPerDay: Int64 = 86_400_000_000
 
     /// Formats `date` as `YYYY-MM-DD HH:MM:SS.ffffff+00` (UTC), rounded to the microsecond.
@@ -35,7 +35,7 @@ enum PostgresTimestamp {
     /// Parses `date`, `timestamp` and `timestamptz` text in the ISO DateStyle, e.g. `2024-05-01`,
     /// `2024-05-01 12:30:00.5`, `2024-05-01 12:30:00.123456+02:00` or `0044-03-15 00:00:00+00 BC`.
     /// Values without an offset are taken as UTC. Returns nil for anything else (including `infinity`).
-    static func parse(_ text: String) -> Date? {
+    public static func parse(_ text: String) -> Date? {
         var bytes = Array(text.utf8)[...]
         var isBC = false
         if bytes.count > 3, bytes.suffix(3).elementsEqual(" BC".utf8) {

@@ -47,19 +47,13 @@ struct ObjectRoutes: Sendable {
     @Sendable func upload(request: Request, context: BasicRequestContext) async throws -> Response {
         var query = QueryReader(request)
         let prior = query.integer("priorVersion", in: 1...Int(Int32.max))
-        var objectId: UUID? = nil
-        if let text = query.string("objectId") {
-            objectId = UUID(uuidString: text)
-            if objectId == nil { query.problems.append(FieldProblem(field: "objectId", reason: "not a UUID")) }
-        }
+        let objectId = query.uuid("objectId")
         let name = query.string("name")
         if name == nil { query.problems.append(FieldProblem(field: "name", reason: "is required (the file name)")) }
         if prior != nil, objectId == nil { query.problems.append(FieldProblem(field: "priorVersion", reason: "needs objectId")) }
         try query.check()
-        let mediaType = request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        let mimeType = mediaType.isEmpty ? "application/octet-stream" : mediaType
         let body = try await request.body.collect(upTo: maxUploadBytes)
-        let definition = ObjectDefinition.file(FileDefinition(name: name!, mimeType: mimeType, sizeBytes: body.readableBytes))
+        let definition = ObjectDefinition.file(FileDefinition(name: name!, mimeType: Self.mediaType(request), sizeBytes: body.readableBytes))
         let priorVersion = objectId.map { TagSelector(objectType: .file, objectId: $0, objectVersion: prior) }
         return try created(try await metadata.call(CreateObject(definition: definition, content: Data(buffer: body), priorVersion: priorVersion)))
     }
@@ -71,24 +65,15 @@ struct ObjectRoutes: Sendable {
         var query = QueryReader(request)
         let prior = query.integer("priorVersion", in: 1...Int(Int32.max))
         let schemaVersion = query.integer("schemaVersion", in: 1...Int(Int32.max))
-        func uuid(_ name: String) -> UUID? {
-            guard let text = query.string(name) else { return nil }
-            guard let id = UUID(uuidString: text) else {
-                query.problems.append(FieldProblem(field: name, reason: "not a UUID"))
-                return nil
-            }
-            return id
-        }
-        let schemaId = uuid("schemaId")
-        let objectId = uuid("objectId")
+        let schemaId = query.uuid("schemaId")
+        let objectId = query.uuid("objectId")
         if prior != nil, objectId == nil { query.problems.append(FieldProblem(field: "priorVersion", reason: "needs objectId")) }
         if schemaVersion != nil, schemaId == nil { query.problems.append(FieldProblem(field: "schemaVersion", reason: "needs schemaId")) }
         try query.check()
-        let mediaType = request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         let body = try await request.body.collect(upTo: maxUploadBytes)
         let definition = ObjectDefinition.data(DataDefinition(
             schema: schemaId.map { TagSelector(objectType: .schema, objectId: $0, objectVersion: schemaVersion) },
-            format: mediaType.isEmpty ? "application/octet-stream" : mediaType, sizeBytes: body.readableBytes))
+            format: Self.mediaType(request), sizeBytes: body.readableBytes))
         let priorVersion = objectId.map { TagSelector(objectType: .data, objectId: $0, objectVersion: prior) }
         return try created(try await metadata.call(CreateObject(definition: definition, content: Data(buffer: body), priorVersion: priorVersion)))
     }
@@ -146,6 +131,12 @@ struct ObjectRoutes: Sendable {
     @Sendable func search(request: Request, context: BasicRequestContext) async throws -> Response {
         let body = try await RouteSupport.decode(SearchObjects.self, request, limit: maxBodyBytes, shape: SearchObjects.shape)
         return try RouteSupport.json(try await metadata.call(body))
+    }
+
+    /// The upload's media type from `Content-Type` without parameters (`application/octet-stream` when absent).
+    private static func mediaType(_ request: Request) -> String {
+        let type = request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        return type.isEmpty ? "application/octet-stream" : type
     }
 
     private func selector(_ request: Request, _ context: BasicRequestContext) throws -> TagSelector {

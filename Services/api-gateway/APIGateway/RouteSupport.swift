@@ -45,6 +45,15 @@ struct QueryReader {
         return value
     }
 
+    mutating func uuid(_ name: String) -> UUID? {
+        guard let text = query[Substring(name)] else { return nil }
+        guard let id = UUID(uuidString: String(text)) else {
+            problems.append(FieldProblem(field: name, reason: "not a UUID"))
+            return nil
+        }
+        return id
+    }
+
     mutating func date(_ name: String) -> Date? {
         guard let text = query[Substring(name)] else { return nil }
         guard let date = Timestamp.parse(String(text)) else {

@@ -53,17 +53,9 @@ enum AttributeIndex {
     /// The index rows as five parallel array parameters: names, texts, numbers, booleans, times.
     static func arrays(_ entries: [Entry]) -> [(any PostgresBindable)?] {
         [
-            arrayLiteral(entries.map(\.name)), arrayLiteral(entries.map(\.text)), arrayLiteral(entries.map(\.number)),
-            arrayLiteral(entries.map(\.boolean)), arrayLiteral(entries.map(\.time)),
+            PostgresArray.literal(entries.map(\.name)), PostgresArray.literal(entries.map(\.text)), PostgresArray.literal(entries.map(\.number)),
+            PostgresArray.literal(entries.map(\.boolean)), PostgresArray.literal(entries.map(\.time)),
         ]
-    }
-
-    /// A PostgreSQL array literal (`{"a","b",NULL}`) with every element quoted and escaped.
-    static func arrayLiteral(_ items: [String?]) -> String {
-        "{" + items.map { item in
-            guard let item else { return "NULL" }
-            return "\"" + item.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-        }.joined(separator: ",") + "}"
     }
 }
 

@@ -14,10 +14,10 @@ struct JobFilterSQL {
 
     mutating func add(_ request: ListJobs) {
         if let statuses = request.statuses, !statuses.isEmpty {
-            conditions.append("status = ANY(\(bind(AttributeIndex.arrayLiteral(statuses.map(\.rawValue))))::text[])")
+            conditions.append("status = ANY(\(bind(PostgresArray.literal(statuses.map(\.rawValue))))::text[])")
         }
         if let types = request.jobTypes, !types.isEmpty {
-            conditions.append("job_type = ANY(\(bind(AttributeIndex.arrayLiteral(types.map(\.rawValue))))::text[])")
+            conditions.append("job_type = ANY(\(bind(PostgresArray.literal(types.map(\.rawValue))))::text[])")
         }
         if let owner = request.owner { conditions.append("owner = \(bind(owner))") }
         if let labels = request.labels, !labels.isEmpty, let json = try? ConveyorJSON.encode(labels) {
@@ -58,7 +58,7 @@ struct JobListCursor: Codable {
 
     /// The key is what this service wrote: an integer for priority, else a timestamp.
     var isWellFormed: Bool {
-        sort == .priority ? Int32(key) != nil : (key == "-infinity" || PostgresTimestampText.isTimestamp(key))
+        sort == .priority ? Int32(key) != nil : (key == "-infinity" || PostgresTimestamp.parse(key) != nil)
     }
 
     func encoded() -> String {
@@ -71,10 +71,3 @@ struct JobListCursor: Codable {
     }
 }
 
-/// Recognizes the timestamp text PostgreSQL writes (`2026-11-21 12:00:00.123456+00`).
-enum PostgresTimestampText {
-    static func isTimestamp(_ text: String) -> Bool {
-        text.count <= 40 && text.first?.isNumber == true
-            && text.allSatisfy { $0.isASCII && ($0.isNumber || "-: .+".contains($0)) }
-    }
-}

@@ -73,12 +73,28 @@ extension JobStore {
         }
     }
 
+    /// The log bytes from `offset` on, joined from ordered chunks up to the first gap (a chunk that
+    /// has not arrived yet) and at most `limit` bytes.
+    static func assemble(_ chunks: PostgresRows, from offset: Int, limit: Int? = nil) throws -> Data {
+        var data = Data()
+        var position = offset
+        for chunk in chunks {
+            let start = Int(try chunk.int64("byte_offset"))
+            let bytes = try chunk.data("data")
+            guard start <= position else { break }
+            data.append(bytes.dropFirst(position - start))
+            position = start + bytes.count
+            if let limit, data.count >= limit { return data.prefix(limit) }
+        }
+        return data
+    }
+
     /// The status histories of several jobs.
     func updates(of jobIds: [UUID], _ connection: PostgresConnection) async throws -> [UUID: [JobStatusUpdate]] {
         guard !jobIds.isEmpty else { return [:] }
         let rows = try await connection.query(
             "SELECT job_id, status, message, at FROM job_updates WHERE job_id = ANY($1::uuid[]) ORDER BY job_id, seq",
-            [AttributeIndex.arrayLiteral(jobIds.map(\.lowercased))])
+            [PostgresArray.literal(jobIds.map(\.lowercased))])
         var updates: [UUID: [JobStatusUpdate]] = [:]
         for row in rows { updates[try row.uuid("job_id"), default: []].append(try JobStore.update(row)) }
         return updates
@@ -101,17 +117,7 @@ extension JobStore {
                 WHERE job_id = $1 AND attempt = $2 AND byte_offset + length(data) > $3
                 ORDER BY byte_offset
                 """, [request.jobId, attempt, request.offset])
-            var data = Data()
-            var position = request.offset
-            for chunk in chunks {
-                let offset = Int(try chunk.int64("byte_offset"))
-                let bytes = try chunk.data("data")
-                guard offset <= position else { break }  // a gap: a chunk has not arrived yet
-                data.append(bytes.dropFirst(position - offset))
-                position = offset + bytes.count
-                if let limit = request.limit, data.count >= limit { break }
-            }
-            if let limit = request.limit, data.count > limit { data = data.prefix(limit) }
+            let data = try JobStore.assemble(chunks, from: request.offset, limit: request.limit)
             return JobLog(jobId: request.jobId, offset: request.offset, data: data, complete: terminal, attempt: attempt)
         }
     }

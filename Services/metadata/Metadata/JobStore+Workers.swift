@@ -205,14 +205,7 @@ extension JobStore {
         let chunks = try await pool.query(
             "SELECT byte_offset, data FROM job_log_chunks WHERE job_id = $1 AND attempt = $2 ORDER BY byte_offset",
             [jobId, attempt])
-        var data = Data()
-        for chunk in chunks {
-            let offset = Int(try chunk.int64("byte_offset"))
-            let bytes = try chunk.data("data")
-            guard offset <= data.count else { break }
-            data.append(bytes.dropFirst(data.count - offset))
-        }
-        return data
+        return try JobStore.assemble(chunks, from: 0)
     }
 
     /// Where an attempt's complete log is kept in internal storage.
@@ -233,7 +226,7 @@ extension JobStore {
     private func storeLogFile(_ connection: PostgresConnection, _ log: Data, jobId: UUID, attempt: Int) async throws -> TagSelector {
         let record = try await objects.insert(
             connection,
-            definition: .file(FileDefinition(name: "\(jobId.lowercased)-attempt-\(attempt).log", mimeType: "text/plain", sizeBytes: log.count, sha256: LogCap.sha256(log))),
+            definition: .file(FileDefinition(name: "\(jobId.lowercased)-attempt-\(attempt).log", mimeType: "text/plain", sizeBytes: log.count, sha256: ContentDigest.sha256(log))),
             attributes: ["conveyor_job_id": .string(jobId.lowercased), "conveyor_kind": .string("job_log")],
             storagePath: Self.logFilePath(jobId: jobId, attempt: attempt), jobId: jobId)
         return record.selector

@@ -66,7 +66,7 @@ struct JobStore: Sendable {
             RETURNING at
             """,
             [jobId, status.rawValue, message, previous.rawValue] + parameters
-                + [AttributeIndex.arrayLiteral(path.map(\.0.rawValue)), AttributeIndex.arrayLiteral(path.map(\.1))])
+                + [PostgresArray.literal(path.map(\.0.rawValue)), PostgresArray.literal(path.map(\.1))])
         guard !rows.isEmpty else {
             throw RPCFailure(code: .conflict, message: "job \(jobId.lowercased) is no longer \(previous.rawValue)")
         }

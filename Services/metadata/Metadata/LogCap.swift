@@ -1,5 +1,4 @@
 import ConveyorModels
-import Crypto
 import Foundation
 
 /// The per-attempt log size cap: bytes beyond it are dropped, and one marker line at the cap says so.
@@ -16,9 +15,5 @@ enum LogCap {
         if chunk.offset > cap { return nil }
         if chunk.offset == cap { return marker(cap: cap) }
         return chunk.data.prefix(cap - chunk.offset) + marker(cap: cap)
-    }
-
-    static func sha256(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 }

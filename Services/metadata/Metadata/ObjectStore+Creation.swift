@@ -23,7 +23,7 @@ extension ObjectStore {
         if definition.objectType == .file {
             if let content = request.content {
                 definition.file?.sizeBytes = content.count
-                definition.file?.sha256 = LogCap.sha256(content)
+                definition.file?.sha256 = ContentDigest.sha256(content)
             } else {
                 problems.append(FieldProblem(field: "content", reason: "a FILE needs content"))
             }
@@ -40,7 +40,7 @@ extension ObjectStore {
         try await pool.withConnection { connection in
             if let schema = definition.data?.schema {
                 guard let record = try await resolve(schema, connection) else {
-                    throw RPCFailure(code: .invalid, message: "the schema does not exist", problems: [FieldProblem(field: "definition.data.schema.objectId", reason: "no SCHEMA object \(schema.objectId.lowercased)\(Self.describe(schema))")])
+                    throw RPCFailure(code: .invalid, message: "the schema does not exist", problems: [FieldProblem(field: "definition.data.schema.objectId", reason: "no SCHEMA object \(schema.objectId.lowercased)\(schema.versionDescription)")])
                 }
                 guard record.objectType == .schema else {
                     throw RPCFailure(code: .invalid, message: "the schema is not a SCHEMA", problems: [FieldProblem(field: "definition.data.schema.objectId", reason: "is a \(record.objectType.rawValue) object, expected SCHEMA")])

@@ -5,15 +5,14 @@ import PostgresClient
 /// Reading objects by selector (including as of a past time) and listing their versions.
 extension ObjectStore {
     /// The object version and tag version a selector picks, or nil when there is none.
-    /// With `lock`, the object version row is locked for the caller's transaction.
-    func resolve(_ selector: TagSelector, _ connection: PostgresConnection, lock: Bool = false) async throws -> ObjectRecord? {
+    func resolve(_ selector: TagSelector, _ connection: PostgresConnection) async throws -> ObjectRecord? {
         let rows = try await connection.query(
             """
             WITH v AS (
                 SELECT * FROM objects
                 WHERE object_id = $1 AND ($2::int IS NULL OR object_version = $2::int)
                   AND ($3::timestamptz IS NULL OR created_at <= $3::timestamptz)
-                ORDER BY object_version DESC LIMIT 1 \(lock ? "FOR UPDATE" : "")
+                ORDER BY object_version DESC LIMIT 1
             )
             SELECT v.object_id, v.object_version, v.object_type, v.definition, v.storage_path, v.job_id, v.created_at,
                    t.tag_version, t.attributes, t.created_at AS tag_created_at
@@ -32,7 +31,7 @@ extension ObjectStore {
         guard problems.isEmpty else { throw RPCFailure(code: .invalid, message: "invalid selector", problems: problems) }
         let record = try await pool.withConnection { try await resolve(selector, $0) }
         guard let record else {
-            throw RPCFailure(code: .notFound, message: "no object \(selector.objectId.lowercased)\(Self.describe(selector))")
+            throw RPCFailure(code: .notFound, message: "no object \(selector.objectId.lowercased)\(selector.versionDescription)")
         }
         if let type = selector.objectType, type != record.objectType {
             throw RPCFailure(code: .invalid, message: "object \(selector.objectId.lowercased) is a \(record.objectType.rawValue), not a \(type.rawValue)")
@@ -93,14 +92,5 @@ extension ObjectStore {
             attributes: try ConveyorJSON.decode([String: Value].self, from: Data(try row.string("attributes").utf8)),
             storagePath: row.stringIfPresent("storage_path"), createdAt: try row.date("created_at"),
             tagCreatedAt: try row.date("tag_created_at"), jobId: row.uuidIfPresent("job_id"))
-    }
-
-    static func describe(_ selector: TagSelector) -> String {
-        var text = ""
-        if let version = selector.objectVersion { text += " version \(version)" }
-        if let time = selector.objectAsOf { text += " as of \(Timestamp.format(time))" }
-        if let version = selector.tagVersion { text += " tag version \(version)" }
-        if let time = selector.tagAsOf { text += " with a tag as of \(Timestamp.format(time))" }
-        return text
     }
 }

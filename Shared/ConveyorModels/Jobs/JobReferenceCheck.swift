@@ -127,7 +127,7 @@ public struct JobReferenceCheck {
         _ selector: inout TagSelector, _ field: String, _ type: ObjectType, needsContent: Bool = true
     ) async throws -> ObjectRecord? {
         guard let record = try await resolve(selector) else {
-            problems.append(FieldProblem(field: field + ".objectId", reason: "no \(type.rawValue) object \(selector.objectId.uuidString.lowercased())\(Self.describe(selector))"))
+            problems.append(FieldProblem(field: field + ".objectId", reason: "no \(type.rawValue) object \(selector.objectId.uuidString.lowercased())\(selector.versionDescription)"))
             return nil
         }
         guard record.objectType == type else {
@@ -215,12 +215,6 @@ public struct JobReferenceCheck {
             }
         }
         return result.isEmpty && values == nil ? nil : result
-    }
-
-    private static func describe(_ selector: TagSelector) -> String {
-        if let version = selector.objectVersion { return " version \(version)" }
-        if let time = selector.objectAsOf { return " as of \(Timestamp.format(time))" }
-        return ""
     }
 
     private static func list(_ names: some Collection<String>) -> String {

@@ -35,6 +35,16 @@ public struct TagSelector: Sendable, Codable, Hashable {
     /// True when the selector names an exact object version (the form jobs record).
     public var isPinned: Bool { objectVersion != nil }
 
+    /// The versions it asks for, for messages: `" version 2 tag version 1"`, `" as of ..."`, or "".
+    public var versionDescription: String {
+        var text = ""
+        if let version = objectVersion { text += " version \(version)" }
+        if let time = objectAsOf { text += " as of \(Timestamp.format(time))" }
+        if let version = tagVersion { text += " tag version \(version)" }
+        if let time = tagAsOf { text += " with a tag as of \(Timestamp.format(time))" }
+        return text
+    }
+
     /// What is wrong with the selector itself (before looking anything up), with paths under `field`.
     public func problems(field: String, expecting type: ObjectType? = nil) -> [FieldProblem] {
         var problems: [FieldProblem] = []
