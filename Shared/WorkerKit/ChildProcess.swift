@@ -45,6 +45,7 @@ public enum ChildProcess {
         output: @escaping @Sendable (Data) async -> Void
     ) async throws -> (termination: Termination, usage: ResourceUsage) {
         let started = ContinuousClock.now
+        let startedAt = Date()
         var pipeFDs: [Int32] = [0, 0]
         guard pipe(&pipeFDs) == 0 else { throw JobFailure("cannot create a pipe: errno \(errno)") }
         let (readFD, writeFD) = (pipeFDs[0], pipeFDs[1])
@@ -89,7 +90,7 @@ public enum ChildProcess {
         let usage = ResourceUsage(
             wallSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
             cpuUserSeconds: rusage.map { seconds($0.ru_utime) }, cpuSystemSeconds: rusage.map { seconds($0.ru_stime) },
-            maxResidentKB: rusage.map { Int($0.ru_maxrss) })
+            maxResidentKB: rusage.map { Int($0.ru_maxrss) }, startedAt: startedAt, endedAt: Date())
         return (termination, usage)
     }
 

@@ -1,16 +1,22 @@
 // conveyor-bench: throughput and latency of trivial RUN_MODEL jobs through the public HTTP API.
 //
-// 1. Imports examples/noop-model (its entry point runs `true`).
-// 2. Submits N jobs as fast as the API takes them (bounded concurrency) and waits until all have
-//    SUCCEEDED, learning each completion from the job events (push, no polling); prints jobs/s and
-//    submit-to-SUCCEEDED latency p50/p95/p99.
-// 3. Runs 200 jobs one after another on the idle system and prints the same latencies.
+// 1. Imports examples/true-model (its entry point is /bin/true: one exec, no shell, like the Celery
+//    peer's `true`).
+// 2. W1: submits N jobs as fast as the API takes them (bounded concurrency) and waits until all have
+//    SUCCEEDED, learning each completion from the job events (push, no polling); prints jobs/s,
+//    submit-to-SUCCEEDED latency p50/p95/p99 and the CPU time of every process of the system per job
+//    (the seven services with the models they ran, RabbitMQ, PostgreSQL, this client: /proc/<pid>/stat
+//    before and after).
+// 3. W2: runs M jobs one after another on the idle system, prints the same latencies and where the
+//    time goes, stage by stage, from the client's clock and the job's own record.
 // 4. Search: seeds 100,000 DATA objects with attributes (once) and times attribute searches
 //    through the HTTP API (see SearchBench.swift).
+// Last, one line `RESULT key=value ...` with the figures ../shared/peers/compare.sh carries over.
 //
 // Usage: conveyor-bench [--jobs N] [--sequential M] [--concurrency C] [--search-objects K] (0 skips a part)
 // Environment: CONVEYOR_GATEWAY_URL (http://127.0.0.1:8080), CONVEYOR_TEST_AMQP_URL or AMQP_URL,
-// CONVEYOR_TEST_POSTGRES_URL or POSTGRES_URL (for seeding the search benchmark).
+// CONVEYOR_TEST_POSTGRES_URL or POSTGRES_URL (for seeding the search benchmark), CONVEYOR_STATE
+// (for the services' pid files, default .conveyor).
 
 import AMQPClient
 import ConveyorModels
@@ -141,12 +147,12 @@ let listener = Task {
 
 // 1. The model.
 let repository = FileManager.default.temporaryDirectory.appendingPathComponent("conveyor-bench-\(UUID().uuidString)").path
-try FileManager.default.copyItem(atPath: ScriptRunner.repositoryRoot.appendingPathComponent("examples/noop-model").path, toPath: repository)
-for arguments in [["init", "-q"], ["add", "-A"], ["-c", "user.name=b", "-c", "user.email=b@localhost", "commit", "-qm", "noop"]] {
+try FileManager.default.copyItem(atPath: ScriptRunner.repositoryRoot.appendingPathComponent("examples/true-model").path, toPath: repository)
+for arguments in [["init", "-q"], ["add", "-A"], ["-c", "user.name=b", "-c", "user.email=b@localhost", "commit", "-qm", "true"]] {
     guard await ScriptRunner.run(["git", "-C", repository] + arguments) == 0 else { fatalError("git \(arguments) failed") }
 }
 let importId = try await post(
-    #"{"jobType":"IMPORT_MODEL","importModel":{"repository":"\#(repository)","entryPoint":"run.sh","language":"shell","version":"HEAD"}}"#)
+    #"{"jobType":"IMPORT_MODEL","importModel":{"repository":"\#(repository)","entryPoint":"run","language":"executable","version":"HEAD"}}"#)
 var imported = try await getJob(importId)
 while !imported.status.isTerminal {
     try await Task.sleep(for: .milliseconds(100))
@@ -156,11 +162,14 @@ guard imported.status == .succeeded, let model = imported.result?.objects.first?
     fatalError("importing the benchmark model failed: \(imported.statusMessage)")
 }
 let body = #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"}},"owner":"bench"}"#
+let pidFolder = (environment["CONVEYOR_STATE"] ?? ScriptRunner.repositoryRoot.appendingPathComponent(".conveyor").path) + "/run"
+var result: [(String, String)] = []
 
 // 2. Throughput.
 if options.jobs > 0 {
 print("conveyor-bench: \(options.jobs) trivial RUN_MODEL jobs, \(options.concurrency) submissions in flight")
 let clock = ContinuousClock()
+let cpuBefore = ProcessCPU.snapshot(pidFolder: pidFolder)
 let started = clock.now
 let submitted = try await withThrowingTaskGroup(of: (UUID, ContinuousClock.Instant).self) { group in
     var results: [(UUID, ContinuousClock.Instant)] = []
@@ -180,22 +189,50 @@ let submitted = try await withThrowingTaskGroup(of: (UUID, ContinuousClock.Insta
 }
 let submitDone = clock.now
 for (id, _) in submitted { await completions.wait(for: id) }
+let cpu = ProcessCPU.snapshot(pidFolder: pidFolder).since(cpuBefore)
 let finished = submitted.compactMap { completions.result($0.0)?.0 }.max() ?? clock.now
 let failed = submitted.filter { completions.result($0.0)?.1 != .succeeded }.count
 let total = seconds(finished - started)
 print(String(format: "submitted %d jobs in %.2f s (%.0f submissions/s)", options.jobs, seconds(submitDone - started), Double(options.jobs) / seconds(submitDone - started)))
 print(String(format: "all %d jobs ended in %.2f s: %.1f jobs/s end to end (%d not SUCCEEDED)", options.jobs, total, Double(options.jobs) / total, failed))
 report("under load", submitted.map { seconds(completions.result($0.0)!.0 - $0.1) })
-
-// 3. Latency on an idle system.
-var idle: [Double] = []
-for _ in 0..<options.sequential {
-    let t = clock.now
-    let id = UUID(uuidString: try await post(body))!
-    await completions.wait(for: id)
-    idle.append(seconds(completions.result(id)!.0 - t))
+let perJob = { (value: Double) in value * 1000 / Double(options.jobs) }
+print(
+    String(format: "CPU per job (ms), every process of the system: %.2f (%.2f cores busy); ", perJob(cpu.total), cpu.busyCores)
+        + cpu.seconds.sorted { $0.value > $1.value }.map { String(format: "%@ %.2f", $0.key, perJob($0.value)) }.joined(separator: ", "))
+result += [
+    ("w1_jobs_per_s", String(format: "%.1f", Double(options.jobs) / total)),
+    ("w1_failed", String(failed)),
+    ("cpu_ms_per_job", String(format: "%.2f", perJob(cpu.total))),
+    ("cpu_ms_per_job_without_client", String(format: "%.2f", perJob(cpu.total - (cpu.seconds["client"] ?? 0)))),
+    ("cpu_busy_cores", String(format: "%.2f", cpu.busyCores)),
+]
+for (name, value) in cpu.seconds.sorted(by: { $0.key < $1.key }) {
+    result.append(("cpu_ms_per_job_\(name.replacingOccurrences(of: "-", with: "_"))", String(format: "%.2f", perJob(value))))
 }
-report("\(options.sequential) sequential jobs, idle system", idle)
+
+// 3. Latency on an idle system, and where its time goes.
+if options.sequential > 0 {
+    var idle: [Double] = []
+    var stages = StageTimes()
+    for _ in 0..<options.sequential {
+        let sent = Date()
+        let t = clock.now
+        let id = UUID(uuidString: try await post(body))!
+        let accepted = Date()
+        await completions.wait(for: id)
+        let (seen, _) = completions.result(id)!
+        idle.append(seconds(seen - t))
+        stages.add(sent: sent, accepted: accepted, seen: Date().addingTimeInterval(-seconds(clock.now - seen)), job: try await getJob(id.uuidString))
+    }
+    let sorted = idle.sorted()
+    report("\(options.sequential) sequential jobs, idle system", idle)
+    stages.print()
+    result += [
+        ("w2obs_p50_ms", String(format: "%.2f", percentile(sorted, 50) * 1000)),
+        ("w2obs_p99_ms", String(format: "%.2f", percentile(sorted, 99) * 1000)),
+    ]
+}
 }
 listener.cancel()
 await events.close()
@@ -205,4 +242,8 @@ try? FileManager.default.removeItem(atPath: repository)
 if options.searchObjects > 0 {
     let postgresURL = environment["CONVEYOR_TEST_POSTGRES_URL"] ?? environment["POSTGRES_URL"] ?? "postgres://conveyor@127.0.0.1:5433/conveyor"
     try await SearchBench.run(objects: options.searchObjects, postgresURL: postgresURL, gateway: gateway)
+}
+
+if !result.isEmpty {
+    print("RESULT config=conveyor " + result.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
 }

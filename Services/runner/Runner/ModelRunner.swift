@@ -143,11 +143,13 @@ extension ChildProcess.Termination {
 }
 
 extension ResourceUsage {
-    /// Adds another run's usage (wall and CPU time add up; memory is the peak).
+    /// Adds another run's usage (wall and CPU time add up; memory is the peak; the first start and the last end).
     mutating func add(_ other: ResourceUsage) {
         wallSeconds += other.wallSeconds
         cpuUserSeconds = (cpuUserSeconds ?? 0) + (other.cpuUserSeconds ?? 0)
         cpuSystemSeconds = (cpuSystemSeconds ?? 0) + (other.cpuSystemSeconds ?? 0)
         maxResidentKB = max(maxResidentKB ?? 0, other.maxResidentKB ?? 0)
+        startedAt = [startedAt, other.startedAt].compactMap { $0 }.min()
+        endedAt = [endedAt, other.endedAt].compactMap { $0 }.max()
     }
 }

@@ -108,12 +108,20 @@ public struct ResourceUsage: Sendable, Codable, Hashable {
     public var cpuSystemSeconds: Double?
     /// The peak resident memory of the model's processes.
     public var maxResidentKB: Int?
+    /// When the (first) model process started and the (last) one ended, on the worker's clock.
+    public var startedAt: Date?
+    public var endedAt: Date?
 
-    public init(wallSeconds: Double, cpuUserSeconds: Double? = nil, cpuSystemSeconds: Double? = nil, maxResidentKB: Int? = nil) {
+    public init(
+        wallSeconds: Double, cpuUserSeconds: Double? = nil, cpuSystemSeconds: Double? = nil, maxResidentKB: Int? = nil,
+        startedAt: Date? = nil, endedAt: Date? = nil
+    ) {
         self.wallSeconds = wallSeconds
         self.cpuUserSeconds = cpuUserSeconds
         self.cpuSystemSeconds = cpuSystemSeconds
         self.maxResidentKB = maxResidentKB
+        self.startedAt = startedAt
+        self.endedAt = endedAt
     }
 }
 
