@@ -25,13 +25,15 @@ public final class PostgresConnection: @unchecked Sendable {
     /// The cancel object for `PQcancel`, usable from any thread; freed by `close()`.
     private let cancelHandle: Mutex<CancelHandle>
     private let queue: DispatchQueue
-    private let secrets: PostgresSecrets
+    let secrets: PostgresSecrets
     let logger: Logger
     /// Cleared once `PQstatus` reports a broken connection or the connection is closed.
     private let healthy = Atomic<Bool>(true)
     /// Whether the last statement left the session outside an idle transaction state (open, failed or
     /// unknown transaction); such a connection must not be reused by someone else.
     private let inTransaction = Atomic<Bool>(false)
+    /// Statements prepared on this session (SQL text → statement name); only touched on `queue`.
+    var preparedStatements: [String: String] = [:]
 
     private init(handle: OpaquePointer, queue: DispatchQueue, secrets: PostgresSecrets, logger: Logger) {
         self.handle = handle
@@ -122,16 +124,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// interpolated into the SQL text.
     /// - Throws: ``PostgresError`` with the server's SQLSTATE, message and detail.
     public func query(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) async throws -> PostgresRows {
-        var texts: [String?] = []
-        texts.reserveCapacity(parameters.count)
-        for (offset, parameter) in parameters.enumerated() {
-            let text = parameter?.postgresText
-            if let text, text.utf8.contains(0) {
-                throw PostgresError(
-                    code: .invalidParameter, message: "parameter $\(offset + 1) contains a NUL character", query: sql)
-            }
-            texts.append(text)
-        }
+        let texts = try PostgresStatement.texts(of: parameters, sql: sql)
         return try await run(sql) { [secrets, texts] handle in
             let pointers = texts.map { $0.map { strdup($0) } ?? nil }
             defer { pointers.forEach { free($0) } }
@@ -224,7 +217,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Runs `work` on the queue, records the connection state afterwards and maps task cancellation
     /// to `PQcancel`.
-    private func run<T: Sendable>(
+    func run<T: Sendable>(
         _ sql: String, cancellable: Bool = true, _ work: @escaping @Sendable (OpaquePointer) throws -> T
     ) async throws -> T {
         let operation = {
@@ -251,7 +244,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    private static func check(handle: OpaquePointer, result: OpaquePointer?, query: String, secrets: PostgresSecrets)
+    static func check(handle: OpaquePointer, result: OpaquePointer?, query: String, secrets: PostgresSecrets)
         throws
     {
         let status = result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
@@ -265,7 +258,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    private static func makeError(handle: OpaquePointer, result: OpaquePointer?, query: String?,
+    static func makeError(handle: OpaquePointer, result: OpaquePointer?, query: String?,
         secrets: PostgresSecrets) -> PostgresError
     {
         func field(_ code: Character) -> String? {
@@ -295,7 +288,7 @@ public final class PostgresConnection: @unchecked Sendable {
         return text.isEmpty ? nil : text
     }
 
-    private static func rows(of result: OpaquePointer) -> PostgresRows {
+    static func rows(of result: OpaquePointer) -> PostgresRows {
         let columnCount = Int(PQnfields(result))
         let rowCount = Int(PQntuples(result))
         var names: [String] = []
