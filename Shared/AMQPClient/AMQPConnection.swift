@@ -53,6 +53,13 @@ public final class AMQPConnection: Service, Sendable {
         }
     }
 
+    /// Publishes a message without waiting: it is queued now (messages go out in the order of these
+    /// calls) and `completion` runs once the broker confirmed it (at once without confirms), or with
+    /// the failure: `connectionLost` (outcome unknown: publish again), `publishNacked`, `closed`.
+    public func publish(_ message: OutgoingMessage, completion: @escaping @Sendable (Result<Void, AMQPError>) -> Void) {
+        session.submit(.publish(message, completion))
+    }
+
     /// Publishes many messages, in this order, pipelined, and returns once all are confirmed.
     /// - Throws: the first failure; messages before it may or may not have been taken.
     public func publish(_ messages: [OutgoingMessage]) async throws {

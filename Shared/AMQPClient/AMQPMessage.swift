@@ -43,6 +43,7 @@ public struct AMQPDelivery: Sendable {
     public var correlationId: String?
     public var replyTo: String?
     public var type: String?
+    public var contentType: String?
     /// The broker's tag, valid only on the connection generation that delivered it.
     public var deliveryTag: UInt64
     let generation: UInt64

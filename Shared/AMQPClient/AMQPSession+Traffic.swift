@@ -205,6 +205,7 @@ extension AMQPSession {
             correlationId: property(PropertyFlag.correlationId, properties.correlation_id),
             replyTo: property(PropertyFlag.replyTo, properties.reply_to),
             type: property(PropertyFlag.type, properties.type),
+            contentType: property(PropertyFlag.contentType, properties.content_type),
             deliveryTag: envelope.delivery_tag,
             generation: generation)
         if let consumer = consumers[tag] {

@@ -5,8 +5,10 @@
 /// caller decides in plain code, and ``commit(_:)`` sends the writes with the `COMMIT` in a second.
 /// A transaction that only writes takes one round trip and no `BEGIN` at all (an implicit transaction).
 public final class PostgresTransaction: @unchecked Sendable {
-    /// Only used by the task that runs the transaction's body.
-    let connection: PostgresConnection
+    /// The connection the transaction runs on. Statements sent on it directly take part in the
+    /// transaction once it has begun (after its first ``pipeline(_:)``); only use it from the task
+    /// that runs the transaction.
+    public let connection: PostgresConnection
     private(set) var began = false
     private(set) var finished = false
 

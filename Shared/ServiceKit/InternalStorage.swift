@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Conveyor's internal storage: an append-only tree of files under `storage.root`.
 ///
@@ -46,14 +49,36 @@ public struct InternalStorageError: Error, CustomStringConvertible, Sendable {
 }
 
 extension InternalStorage {
-    /// Writes `data` as a new file at `relative` (atomically, never over an existing file).
+    /// Writes `data` as a new file at `relative`: to a temporary name beside it, then linked into
+    /// place, so a reader never sees half a file and an existing file is never written again.
     public func store(_ data: Data, at relative: String) throws {
-        let staging = try stagingFolder()
-        defer { try? FileManager.default.removeItem(atPath: staging) }
-        let file = staging + "/content"
-        guard FileManager.default.createFile(atPath: file, contents: data) else {
-            throw InternalStorageError("cannot write \(file)")
+        let destination = path(relative)
+        try FileManager.default.createDirectory(
+            atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let temporary = destination + ".partial-" + UUID().uuidString
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw InternalStorageError("cannot write \(relative): \(String(cString: strerror(errno)))")
         }
-        try store(moving: file, to: relative)
+        defer { unlink(temporary) }
+        let written = data.withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let count = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { return false }
+                offset += count
+            }
+            return true
+        }
+        let failure = errno
+        close(descriptor)
+        guard written || data.isEmpty else {
+            throw InternalStorageError("cannot write \(relative): \(String(cString: strerror(failure)))")
+        }
+        guard link(temporary, destination) == 0 else {
+            if errno == EEXIST { throw InternalStorageError("internal storage already holds \(relative); it is append-only") }
+            throw InternalStorageError("cannot store \(relative): \(String(cString: strerror(errno)))")
+        }
     }
 }

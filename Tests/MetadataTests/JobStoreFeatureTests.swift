@@ -18,19 +18,25 @@ extension JobStoreTests {
                 resourceUsage: ResourceUsage(wallSeconds: 1.5, cpuUserSeconds: 0.5)))))
     }
 
-    @Test("transitions are compare-and-set: a stale expected status or an illegal move is a conflict")
+    @Test("status changes are compare-and-set: a stale expected status or an illegal move is a conflict, and nothing is written")
     func compareAndSetTransitions() async throws {
         let job = try await store.submit(runJob(try await model()))
-        try await pool.withTransaction { connection in
-            let base = JobEventBase(jobId: job.jobId, jobType: .runModel, owner: "o", priority: 50, attempt: 0, submittedAt: Date())
-            await #expect(throws: RPCFailure.self) {
-                try await store.transition(connection, jobId: job.jobId, to: .running, message: "x", from: .submitted, base: base)
-            }
-            await #expect(throws: RPCFailure.self) {
-                try await store.transition(connection, jobId: job.jobId, to: .succeeded, message: "x", from: .queued, base: base)
+        let state = JobState(
+            jobId: job.jobId, jobType: .runModel, status: .submitted, statusMessage: "", attempt: 0, owner: "o", priority: 50,
+            submittedAt: job.submittedAt, historyLength: 2)
+        await #expect(throws: MetadataError.self) {
+            try await store.withJobTransaction { transaction in
+                try transaction.writes.apply(JobChange(state, now: Date(), steps: [(.running, "x")]))
             }
         }
-        #expect(try await store.job(job.jobId).status == .queued)
+        var queued = state
+        queued.status = .queued
+        #expect(throws: MetadataError.conflict("job \(job.jobId.lowercased) cannot go from QUEUED to SUCCEEDED")) {
+            var writes = JobWrites()
+            try writes.apply(JobChange(queued, now: Date(), steps: [(.succeeded, "x")]))
+        }
+        let after = try await store.job(job.jobId)
+        #expect(after.status == .queued && after.updates.count == 2)
     }
 
     @Test("the result record: status, outputs by name, resource usage, and the complete log as a FILE")
@@ -88,7 +94,7 @@ extension JobStoreTests {
         #expect(byPriority.jobs.map(\.jobId) == [ids[0], ids[1], ids[2]])
         let rest = try await store.list(ListJobs(limit: 3, cursor: byPriority.nextCursor, sort: .priority, descending: false))
         #expect(rest.jobs.map(\.jobId) == [ids[3]])
-        await #expect(throws: RPCFailure.self) { try await store.list(ListJobs(limit: 3, cursor: byPriority.nextCursor)) }
+        await #expect(throws: MetadataError.self) { try await store.list(ListJobs(limit: 3, cursor: byPriority.nextCursor)) }
     }
 
     @Test("the status as of a past time comes from the history")
@@ -107,7 +113,7 @@ extension JobStoreTests {
     func rerun() async throws {
         let model = try await model()
         let job = try await store.submit(runJob(model))
-        await #expect(throws: RPCFailure.self) { try await store.rerun(RerunJob(jobId: job.jobId)) }
+        await #expect(throws: MetadataError.self) { try await store.rerun(RerunJob(jobId: job.jobId)) }
         try await run(job.jobId)
         // A newer version of the model appears; the re-run still uses the pinned one.
         _ = try await pool.withTransaction { connection in

@@ -32,7 +32,7 @@ struct JobStoreTests {
         try await pool.migrate(MetadataSchema.migrations)
         store = JobStore(
             pool: pool, objects: ObjectStore(pool: pool, storage: InternalStorage(root: TestStorage.folder())),
-            validator: JobValidator(), logCapBytes: 64, eventsWritten: {}, logger: logger)
+            validator: JobValidator(), logCapBytes: 64, publish: { _ in }, logger: logger)
     }
 
     func model(_ declared: ModelDefinition? = nil) async throws -> UUID {
@@ -81,7 +81,8 @@ struct JobStoreTests {
             do {
                 _ = try await store.submit(runJob(id))
                 Issue.record("expected a refusal")
-            } catch let failure as RPCFailure {
+            } catch let error as MetadataError {
+                let failure = error.rpcFailure
                 #expect(failure.code == .invalid)
                 #expect(failure.problems?.first?.field == "runModel.model.objectId")
             }

@@ -54,7 +54,7 @@ struct MigrationUpgradeTests {
         #expect(record.attributes["size"] == .integer(12) && record.attributes["ratio"] == .float(0.5) && record.attributes["ok"] == .boolean(true))
         let found = try await objects.search(SearchObjects(search: .term(SearchTerm(attrName: "size", operator: .ge, value: .integer(10)))))
         #expect(found.objects.map(\.objectId) == [model])
-        let store = JobStore(pool: pool, objects: objects, validator: JobValidator(), logCapBytes: 1024, eventsWritten: {}, logger: logger)
+        let store = JobStore(pool: pool, objects: objects, validator: JobValidator(), logCapBytes: 1024, publish: { _ in }, logger: logger)
         #expect(try await store.list(ListJobs(limit: 5, labels: ["team": "risk"])).jobs.map(\.jobId) == [job])
         #expect(try await store.list(ListJobs(limit: 5)).jobs.count == 3, "every job of the first release still reads")
         let exported = try await store.job(export).definition.exportData

@@ -37,8 +37,8 @@ extension JobStoreTests {
         #expect(try await read(TagSelector(objectId: id, objectAsOf: afterV1)).attributes["owner"] == .string("bob"), "the version current then, with its latest tag")
         #expect(try await read(TagSelector(objectId: id, objectAsOf: afterV1, tagAsOf: afterV1)).tagVersion == 1)
         #expect(try await read(TagSelector(objectId: id, objectAsOf: afterTag2)).objectVersion == 1)
-        await #expect(throws: RPCFailure.self) { try await read(TagSelector(objectId: id, objectAsOf: v1.createdAt.addingTimeInterval(-1))) }
-        await #expect(throws: RPCFailure.self) { try await read(TagSelector(objectId: id, objectVersion: 3)) }
+        await #expect(throws: MetadataError.self) { try await read(TagSelector(objectId: id, objectAsOf: v1.createdAt.addingTimeInterval(-1))) }
+        await #expect(throws: MetadataError.self) { try await read(TagSelector(objectId: id, objectVersion: 3)) }
 
         let versions = try await objects.versions(ListObjectVersions(objectId: id))
         #expect(versions.map(\.objectVersion) == [1, 2])
@@ -50,14 +50,15 @@ extension JobStoreTests {
     func compareAndSet() async throws {
         let object = try await create(.schema(Self.schemaDefinition))
         _ = try await objects.updateTag(UpdateTag(selector: object.selector, updates: [TagUpdate(attrName: "a", value: .integer(1))]))
-        await #expect(throws: RPCFailure(code: .conflict, message: "the tag of object \(object.objectId.uuidString.lowercased()) v1 is at version 2, not 1")) {
+        await #expect(throws: MetadataError.conflict("the tag of object \(object.objectId.uuidString.lowercased()) v1 is at version 2, not 1")) {
             try await objects.updateTag(UpdateTag(selector: object.selector, updates: [TagUpdate(attrName: "a", value: .integer(2))]))
         }
         _ = try await create(.schema(Self.schemaDefinition), prior: TagSelector(objectId: object.objectId, objectVersion: 1))
         do {
             _ = try await create(.schema(Self.schemaDefinition), prior: TagSelector(objectId: object.objectId, objectVersion: 1))
             Issue.record("a stale prior version was accepted")
-        } catch let failure as RPCFailure {
+        } catch let error as MetadataError {
+                let failure = error.rpcFailure
             #expect(failure.code == .conflict)
         }
         #expect(try await objects.versions(ListObjectVersions(objectId: object.objectId)).count == 2)
@@ -79,7 +80,8 @@ extension JobStoreTests {
             do {
                 _ = try await create(definition)
                 Issue.record("accepted \(definition.objectType)")
-            } catch let failure as RPCFailure {
+            } catch let error as MetadataError {
+                let failure = error.rpcFailure
                 #expect(failure.problems?.contains { $0.field == field } == true, "\(failure.problems ?? [])")
             }
         }
@@ -171,6 +173,6 @@ extension JobStoreTests {
             return all
         }
         #expect(results.filter { if case .success = $0 { true } else { false } }.count == 1)
-        for case .failure(let error) in results { #expect((error as? RPCFailure)?.code == .conflict, "\(error)") }
+        for case .failure(let error) in results { #expect((error as? MetadataError)?.rpcFailure.code == .conflict, "\(error)") }
     }
 }

@@ -5,21 +5,38 @@ import PostgresClient
 /// Reading jobs, their logs and objects; the scheduler's view of active jobs.
 extension JobStore {
     /// A job with its full history.
-    /// - Throws: ``RPCFailure`` (`notFound`).
+    /// - Throws: ``MetadataError`` (`notFound`).
     func job(_ jobId: UUID) async throws -> JobRecord {
-        try await pool.withConnection { connection in
-            guard let row = try await connection.query("SELECT * FROM jobs WHERE job_id = $1", [jobId]).first else {
-                throw RPCFailure(code: .notFound, message: "no job \(jobId)")
-            }
-            let updates = try await connection.query(
-                "SELECT status, message, at FROM job_updates WHERE job_id = $1 ORDER BY seq", [jobId])
-            var record = try JobStore.record(row, updates: updates.map(JobStore.update))
-            if record.jobType == .jobGroup {
-                record.childJobIds = try await connection.query(
-                    "SELECT job_id FROM jobs WHERE parent_job_id = $1 ORDER BY group_position", [jobId]
-                ).map { try $0.uuid("job_id") }
-            }
-            return record
+        try await jobs([jobId])[0].get()
+    }
+
+    /// Jobs with their full histories (and a group's jobs), read in one round trip.
+    func jobs(_ jobIds: [UUID]) async throws -> [Result<JobRecord, any Error>] {
+        let ids = PostgresArray.literal(values: jobIds)
+        let rows = try await pool.withConnection { connection in
+            try await connection.pipeline([
+                try PostgresStatement("SELECT * FROM jobs WHERE job_id = ANY($1::uuid[])", [ids]),
+                try PostgresStatement(
+                    "SELECT job_id, status, message, at FROM job_updates WHERE job_id = ANY($1::uuid[]) ORDER BY job_id, seq", [ids]),
+                try PostgresStatement(
+                    """
+                    SELECT parent_job_id, job_id FROM jobs WHERE parent_job_id = ANY($1::uuid[])
+                    ORDER BY parent_job_id, group_position
+                    """, [ids]),
+            ])
+        }
+        var updates: [UUID: [JobStatusUpdate]] = [:]
+        for row in rows[1] { updates[try row.uuid("job_id"), default: []].append(try JobStore.update(row)) }
+        var children: [UUID: [UUID]] = [:]
+        for row in rows[2] { children[try row.uuid("parent_job_id"), default: []].append(try row.uuid("job_id")) }
+        var records: [UUID: JobRecord] = [:]
+        for row in rows[0] {
+            var record = try JobStore.record(row, updates: updates[try row.uuid("job_id")] ?? [])
+            if record.jobType == .jobGroup { record.childJobIds = children[record.jobId] ?? [] }
+            records[record.jobId] = record
+        }
+        return jobIds.map { id in
+            records[id].map { .success($0) } ?? .failure(MetadataError.notFound("no job \(id)"))
         }
     }
 
@@ -35,7 +52,7 @@ extension JobStore {
             guard let decoded = JobListCursor.decode(text), decoded.sort == sort, decoded.descending == descending,
                 decoded.isWellFormed
             else {
-                throw RPCFailure(code: .invalid, message: "invalid cursor", problems: [FieldProblem(field: "cursor", reason: "not a cursor returned by this API for this sort order")])
+                throw MetadataError.invalid("invalid cursor", problems: [FieldProblem(field: "cursor", reason: "not a cursor returned by this API for this sort order")])
             }
             after = decoded
         }
@@ -100,17 +117,28 @@ extension JobStore {
         return updates
     }
 
-    /// A byte range of the job's log (its current attempt).
+    /// A byte range of the job's log (its current attempt): from the log FILE once the attempt's log
+    /// is kept as one, else from the chunks received so far.
     func log(_ request: GetJobLog) async throws -> JobLog {
         guard request.offset >= 0 else {
-            throw RPCFailure(code: .invalid, message: "offset must not be negative", problems: [FieldProblem(field: "offset", reason: "must not be negative")])
+            throw MetadataError.invalid("offset must not be negative", problems: [FieldProblem(field: "offset", reason: "must not be negative")])
         }
         return try await pool.withConnection { connection in
-            guard let job = try await connection.query("SELECT attempt, status FROM jobs WHERE job_id = $1", [request.jobId]).first else {
-                throw RPCFailure(code: .notFound, message: "no job \(request.jobId)")
+            guard let job = try await connection.query(
+                "SELECT attempt, status, result->'logFile'->>'objectId' AS log_file FROM jobs WHERE job_id = $1", [request.jobId]
+            ).first else {
+                throw MetadataError.notFound("no job \(request.jobId)")
             }
             let attempt = try job.int("attempt")
             let terminal = JobStatus(rawValue: try job.string("status"))?.isTerminal ?? false
+            if terminal, job.stringIfPresent("log_file") != nil,
+                let file = FileHandle(forReadingAtPath: objects.storage.path(Self.logFilePath(jobId: request.jobId, attempt: attempt)))
+            {
+                defer { try? file.close() }
+                try file.seek(toOffset: UInt64(request.offset))
+                let data = try file.read(upToCount: request.limit ?? Int(Int32.max)) ?? Data()
+                return JobLog(jobId: request.jobId, offset: request.offset, data: data, complete: true, attempt: attempt)
+            }
             let chunks = try await connection.query(
                 """
                 SELECT byte_offset, data FROM job_log_chunks
@@ -148,5 +176,26 @@ extension JobStore {
             }
         }
         return ActiveJobs(queued: queued, running: running)
+    }
+
+    // MARK: Row mapping
+
+    static func update(_ row: PostgresRow) throws -> JobStatusUpdate {
+        JobStatusUpdate(
+            status: JobStatus(rawValue: try row.string("status")) ?? .failed, message: try row.string("message"),
+            at: try row.date("at"))
+    }
+
+    static func record(_ row: PostgresRow, updates: [JobStatusUpdate]) throws -> JobRecord {
+        let definition = try ConveyorJSON.decode(JobDefinition.self, from: Data(try row.string("definition").utf8))
+        let result = try row.stringIfPresent("result").map { try ConveyorJSON.decode(JobResult.self, from: Data($0.utf8)) }
+        return JobRecord(
+            jobId: try row.uuid("job_id"), jobType: definition.jobType, owner: try row.string("owner"),
+            priority: try row.int("priority"), definition: definition,
+            status: JobStatus(rawValue: try row.string("status")) ?? .failed,
+            statusMessage: try row.string("status_message"), attempt: try row.int("attempt"),
+            workerId: row.stringIfPresent("worker_id"), submittedAt: try row.date("submitted_at"),
+            startedAt: row.dateIfPresent("started_at"), finishedAt: row.dateIfPresent("finished_at"), updates: updates,
+            result: result, rerunOf: row.uuidIfPresent("rerun_of"), parentJobId: row.uuidIfPresent("parent_job_id"))
     }
 }

@@ -3,50 +3,120 @@ import Foundation
 import PostgresClient
 
 /// Submitting jobs: validation (also as a dry run), object references pinned to exact versions,
-/// idempotency keys, re-runs, and the child jobs of a JOB_GROUP.
+/// idempotency keys, re-runs, and the jobs a JOB_GROUP starts with.
 extension JobStore {
+    /// A job to submit: its definition, and the job it re-runs.
+    struct Submission: Sendable {
+        var definition: JobDefinition
+        var rerunOf: UUID? = nil
+    }
+
     /// Checks a definition completely without writing anything.
-    /// - Throws: ``RPCFailure`` (`invalid`) listing every problem.
+    /// - Throws: ``MetadataError`` (`invalid`) listing every problem.
     func validate(_ definition: JobDefinition) async throws -> JobValidation {
         try checkDefinition(definition)
-        let pinned = try await pool.withConnection { try await pin(definition, $0) }
+        let pinned = try await pool.withConnection { connection in
+            try await pin(definition, with: ObjectResolver(objects: objects, connection: connection))
+        }
         return JobValidation(status: .validated, definition: pinned)
     }
 
-    /// Validates and records a job, answering only after the commit.
-    /// - Throws: ``RPCFailure`` (`invalid`) listing every problem, with nothing written.
+    /// Validates and records one job, answering only after the commit.
+    /// - Throws: ``MetadataError`` (`invalid`) listing every problem, with nothing written.
     func submit(_ definition: JobDefinition, rerunOf: UUID? = nil) async throws -> JobRecord {
-        try checkDefinition(definition)
-        if let key = definition.idempotencyKey, let existing = try await jobId(forIdempotencyKey: key) {
-            return try await job(existing)
+        try await submit([Submission(definition: definition, rerunOf: rerunOf)])[0].get()
+    }
+
+    /// Validates and records many jobs in one transaction (the invalid ones are answered with their
+    /// problems and not written); answers after the commit. A submission whose idempotency key is
+    /// known (or repeated in the batch) is answered with the first job of that key.
+    func submit(_ submissions: [Submission]) async throws -> [Result<JobRecord, any Error>] {
+        var results = [Result<JobRecord, any Error>?](repeating: nil, count: submissions.count)
+        for (index, submission) in submissions.enumerated() {
+            do { try checkDefinition(submission.definition) } catch { results[index] = .failure(error) }
         }
-        let inserted: InsertedJob
-        do {
-            inserted = try await pool.withTransaction { connection in
-                let pinned = try await pin(definition, connection)
-                return try await insertJob(connection, pinned, rerunOf: rerunOf)
-            }
-        } catch let error as PostgresError where error.isUniqueViolation && definition.idempotencyKey != nil {
-            // Another submission with the same key committed first: answer with its job.
-            if let existing = try await self.jobId(forIdempotencyKey: definition.idempotencyKey!) {
-                return try await job(existing)
-            }
-            throw error
+        let keys = Set(submissions.indices.compactMap { results[$0] == nil ? submissions[$0].definition.idempotencyKey : nil })
+        let (existing, now) = try await pool.withConnection { connection in
+            let rows = try await connection.pipeline([
+                try PostgresStatement(
+                    "SELECT job_id, idempotency_key FROM jobs WHERE idempotency_key = ANY($1::text[])", [PostgresArray.literal(Array(keys))]),
+                try PostgresStatement("SELECT clock_timestamp() AS now"),
+            ])
+            var existing: [String: UUID] = [:]
+            for row in rows[0] { existing[try row.string("idempotency_key")] = try row.uuid("job_id") }
+            return (existing, try rows[1][0].date("now"))
         }
-        eventsWritten()
-        // A group's record is read back (it has children); any other job's is known already.
-        return inserted.record.jobType == .jobGroup ? try await job(inserted.record.jobId) : inserted.record
+
+        // Pinned with one resolver: a selector that several jobs use is read once.
+        var pinned: [Int: JobDefinition] = [:]
+        var firstOfKey: [String: Int] = [:]
+        var sameKeyAs: [Int: Int] = [:]
+        try await pool.withConnection { connection in
+            let resolver = ObjectResolver(objects: objects, connection: connection)
+            for (index, submission) in submissions.enumerated() where results[index] == nil {
+                if let key = submission.definition.idempotencyKey {
+                    if existing[key] != nil { continue }
+                    if let first = firstOfKey[key] {
+                        sameKeyAs[index] = first
+                        continue
+                    }
+                    firstOfKey[key] = index
+                }
+                do { pinned[index] = try await pin(submission.definition, with: resolver) } catch { results[index] = .failure(error) }
+            }
+        }
+
+        var inserted: [Int: JobRecord] = [:]
+        if !pinned.isEmpty {
+            do {
+                inserted = try await withJobTransaction { transaction in
+                    var records: [Int: JobRecord] = [:]
+                    for (index, definition) in pinned.sorted(by: { $0.key < $1.key }) {
+                        records[index] = insertJob(
+                            definition, now: now, rerunOf: submissions[index].rerunOf, into: &transaction.writes)
+                    }
+                    return records
+                }
+            } catch let error as PostgresError where !error.isConnectionFailure && submissions.count > 1 {
+                // One submission broke the batch (an idempotency key another instance just took, a value
+                // the database refuses): each goes again on its own, so only that one fails.
+                logger.info("a batch of submissions failed; submitting one by one", metadata: ["error": "\(error)"])
+                var one: [Result<JobRecord, any Error>] = []
+                for submission in submissions {
+                    one.append(await Result.of { try await submit(submission.definition, rerunOf: submission.rerunOf) })
+                }
+                return one
+            } catch let error as PostgresError where error.isUniqueViolation && submissions.count == 1 {
+                // The key was taken meanwhile: answer with its job.
+                if let key = submissions[0].definition.idempotencyKey, let id = try await jobId(forIdempotencyKey: key) {
+                    return [.success(try await job(id))]
+                }
+                throw error
+            }
+        }
+        for index in submissions.indices where results[index] == nil {
+            if let record = inserted[index] {
+                results[index] = .success(record)
+            } else if let first = sameKeyAs[index], let record = inserted[first] {
+                results[index] = .success(record)
+            } else if let key = submissions[index].definition.idempotencyKey, let id = existing[key] {
+                results[index] = await Result.of { try await job(id) }
+            } else if let first = sameKeyAs[index], let failure = results[first] {
+                results[index] = failure
+            }
+        }
+        return results.map { $0 ?? .failure(MetadataError.invalid("the submission was not processed")) }
     }
 
     /// Submits a finished job again with its recorded definition: the same pinned object and tag versions.
-    /// - Throws: ``RPCFailure`` `notFound`, or `conflict` while the job has not ended.
+    /// - Throws: ``MetadataError`` `notFound`, or `conflict` while the job has not ended.
     func rerun(_ request: RerunJob) async throws -> JobRecord {
         let original = try await job(request.jobId)
         guard original.status.isTerminal else {
-            throw RPCFailure(code: .conflict, message: "job \(request.jobId.lowercased) is \(original.status.rawValue); only a finished job can be re-run")
+            throw MetadataError.conflict("job \(request.jobId.lowercased) is \(original.status.rawValue); only a finished job can be re-run")
         }
         guard original.parentJobId == nil else {
-            throw RPCFailure(code: .conflict, message: "job \(request.jobId.lowercased) is part of group \(original.parentJobId!.lowercased); re-run the group")
+            throw MetadataError.conflict("job \(request.jobId.lowercased) is part of group \(original.parentJobId!.lowercased); re-run the group")
         }
         var definition = original.definition
         definition.idempotencyKey = request.idempotencyKey
@@ -61,22 +131,20 @@ extension JobStore {
         do {
             try validator.validate(definition)
         } catch let failure as ValidationFailure {
-            throw RPCFailure(code: .invalid, message: "the job definition is invalid", problems: failure.problems)
+            throw MetadataError.invalid("the job definition is invalid", problems: failure.problems)
         }
     }
 
     /// Resolves every object the job refers to and pins it to the exact version current now.
-    func pin(_ definition: JobDefinition, _ connection: PostgresConnection) async throws -> JobDefinition {
-        let result = try await JobReferenceCheck.pin(definition) { selector in
-            try await objects.resolve(selector, connection)
-        }
+    func pin(_ definition: JobDefinition, with resolver: ObjectResolver) async throws -> JobDefinition {
+        let result = try await JobReferenceCheck.pin(definition) { selector in try await resolver.resolve(selector) }
         var problems = storageProblems(definition, at: "")
         switch result {
         case .success(let pinned) where problems.isEmpty: return pinned
         case .success: break
         case .failure(let failure): problems = failure.problems + problems
         }
-        throw RPCFailure(code: .invalid, message: "the job refers to objects or files that cannot be used", problems: problems)
+        throw MetadataError.invalid("the job refers to objects or files that cannot be used", problems: problems)
     }
 
     /// Files to import that are not in their external storage (checked where this service can see
@@ -98,104 +166,41 @@ extension JobStore {
         return problems
     }
 
-    /// Inserts a job (and, for a group, the children that start now) with its history, its JOB
-    /// object and its queued event, in the caller's transaction.
+    /// Adds a job (and, for a group, the jobs that start now, recursively) to `writes`; returns its
+    /// record as it reads after the commit.
     @discardableResult
     func insertJob(
-        _ connection: PostgresConnection, _ definition: JobDefinition, rerunOf: UUID? = nil, parent: UUID? = nil,
-        position: Int? = nil
-    ) async throws -> InsertedJob {
-        let jobId = UUID()
-        let isGroup = definition.jobType == .jobGroup
-        let validated = "job definition validated"
-        let queued = isGroup ? "group accepted" : "waiting for a worker"
-        let status: JobStatus = isGroup ? .running : .queued
-        let message = isGroup ? "running \(definition.jobGroup!.jobs.count) jobs \(definition.jobGroup!.groupType == .sequential ? "one after another" : "at once")" : queued
-        let rows = try await connection.query(
-            """
-            WITH job AS (
-                INSERT INTO jobs (job_id, job_type, owner, priority, definition, status, status_message,
-                                  idempotency_key, submitted_at, started_at, labels, rerun_of, parent_job_id, group_position)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, clock_timestamp(), CASE WHEN $6 = 'RUNNING' THEN clock_timestamp() END,
-                        $9, $10, $11, $12)
-                RETURNING submitted_at
-            ), history AS (
-                INSERT INTO job_updates (job_id, seq, status, message, at)
-                SELECT $1, 1, 'VALIDATED', $13, submitted_at FROM job
-                UNION ALL SELECT $1, 2, 'QUEUED', $14, submitted_at FROM job
-                UNION ALL SELECT $1, 3, 'SUBMITTED', 'child jobs submitted', submitted_at FROM job WHERE $6 = 'RUNNING'
-                UNION ALL SELECT $1, 4, 'RUNNING', $7, submitted_at FROM job WHERE $6 = 'RUNNING'
-            )
-            SELECT submitted_at FROM job
-            """,
-            [
-                jobId, definition.jobType.rawValue, definition.effectiveOwner, definition.effectivePriority,
-                try PostgresJSON(ConveyorJSON.encode(definition)), status.rawValue, message, parent == nil ? definition.idempotencyKey : nil,
-                try PostgresJSON(ConveyorJSON.encode(definition.labels ?? [:])), rerunOf, parent, position, validated, queued,
-            ])
-        let submittedAt = try rows[0].date("submitted_at")
-        _ = try await objects.insert(
-            connection, definition: .job(definition),
-            attributes: [
-                "conveyor_job_type": .string(definition.jobType.rawValue), "conveyor_owner": .string(definition.effectiveOwner),
-            ],
-            storagePath: nil, jobId: jobId, objectId: jobId)
-        try await writeToOutbox(
-            connection,
-            JobEvent(
-                jobId: jobId, jobType: definition.jobType, status: status, previousStatus: isGroup ? .submitted : .validated,
-                message: message, owner: definition.effectiveOwner, priority: definition.effectivePriority,
-                attempt: 0, submittedAt: submittedAt, occurredAt: submittedAt))
-        if let group = definition.jobGroup {
-            let starting = group.groupType == .sequential ? Array(group.jobs.prefix(1)) : group.jobs
-            for (index, child) in starting.enumerated() {
-                try await insertJob(connection, child.inheriting(from: definition), parent: jobId, position: index)
+        _ definition: JobDefinition, now: Date, rerunOf: UUID? = nil, parent: UUID? = nil, position: Int? = nil,
+        into writes: inout JobWrites
+    ) -> JobRecord {
+        let job = JobLifecycle.submit(definition, jobId: UUID.timeOrdered(), now: now, rerunOf: rerunOf, parent: parent, position: position)
+        writes.insert(job)
+        var record = job.record
+        if definition.jobType == .jobGroup {
+            record.childJobIds = job.childrenToStart.map { child in
+                insertJob(child.definition, now: now, parent: job.record.jobId, position: child.position, into: &writes).jobId
             }
         }
-        var updates = [
-            JobStatusUpdate(status: .validated, message: validated, at: submittedAt),
-            JobStatusUpdate(status: .queued, message: queued, at: submittedAt),
-        ]
-        if isGroup {
-            updates += [
-                JobStatusUpdate(status: .submitted, message: "child jobs submitted", at: submittedAt),
-                JobStatusUpdate(status: .running, message: message, at: submittedAt),
-            ]
-        }
-        return InsertedJob(
-            record: JobRecord(
-                jobId: jobId, jobType: definition.jobType, owner: definition.effectiveOwner, priority: definition.effectivePriority,
-                definition: definition, status: status, statusMessage: message, attempt: 0, workerId: nil, submittedAt: submittedAt,
-                startedAt: isGroup ? submittedAt : nil, finishedAt: nil, updates: updates, result: nil, rerunOf: rerunOf,
-                parentJobId: parent))
+        return record
     }
 }
 
-/// A job just inserted, as its record reads right after the commit.
-struct InsertedJob {
-    var record: JobRecord
-}
+/// Resolves selectors on one connection, each distinct selector once (object versions never change,
+/// and "latest" is read once per batch).
+final class ObjectResolver {
+    private let objects: ObjectStore
+    private let connection: PostgresConnection
+    private var known: [TagSelector: ObjectRecord?] = [:]
 
-extension JobDefinition {
-    /// A child of a group: the group's owner and priority unless it sets its own.
-    func inheriting(from group: JobDefinition) -> JobDefinition {
-        var child = self
-        child.owner = child.owner ?? group.owner
-        child.priority = child.priority ?? group.priority
-        return child
+    init(objects: ObjectStore, connection: PostgresConnection) {
+        self.objects = objects
+        self.connection = connection
     }
 
-    /// The definition without the outputs the platform filled in, for submitting it again.
-    func clearingOutputs() -> JobDefinition {
-        var copy = self
-        copy.runModel?.outputs = nil
-        copy.runFlow?.outputs = nil
-        copy.importData?.outputs = nil
-        copy.exportData?.outputs = nil
-        if var group = copy.jobGroup {
-            group.jobs = group.jobs.map { $0.clearingOutputs() }
-            copy.jobGroup = group
-        }
-        return copy
+    func resolve(_ selector: TagSelector) async throws -> ObjectRecord? {
+        if let record = known[selector] { return record }
+        let record = try await objects.resolve(selector, connection)
+        known[selector] = record
+        return record
     }
 }

@@ -2,210 +2,201 @@ import ConveyorModels
 import Foundation
 import PostgresClient
 
-/// What workers and the scheduler change: claims, re-queues, cancellations and reports.
+/// What workers and the scheduler change: claims, finished reports and log chunks, re-queues.
 extension JobStore {
+    // MARK: Claims
+
     /// Records a worker's claim on an attempt: QUEUED → SUBMITTED → RUNNING, fenced by the attempt number.
     func claim(_ request: ClaimJob) async throws -> ClaimResult {
-        let result: ClaimResult = try await pool.withTransaction { connection in
-            guard let row = try await connection.query("SELECT * FROM jobs WHERE job_id = $1 FOR UPDATE", [request.jobId]).first else {
-                return ClaimResult(granted: false, reason: "no such job")
-            }
-            let status = JobStatus(rawValue: try row.string("status"))!
-            let attempt = try row.int("attempt")
-            if status.isTerminal { return ClaimResult(granted: false, reason: "job is \(status.rawValue)") }
-            if let parent = row.uuidIfPresent("parent_job_id"),
-                let parentStatus = try await connection.query("SELECT status FROM jobs WHERE job_id = $1", [parent]).first
-                    .map({ JobStatus(rawValue: try $0.string("status")) }) ?? nil,
-                parentStatus.isTerminal
-            {
-                try await cancel(connection, jobId: request.jobId, message: "cancelled: its group is \(parentStatus.rawValue)", cascading: true)
-                return ClaimResult(granted: false, reason: "its group is \(parentStatus.rawValue)")
-            }
-            if status == .running, attempt == request.attempt, row.stringIfPresent("worker_id") == request.workerId {
-                // The same claim again (its reply was lost): grant it again, change nothing.
-                let definition = try ConveyorJSON.decode(JobDefinition.self, from: Data(try row.string("definition").utf8))
-                return ClaimResult(granted: true, definition: definition)
-            }
-            if request.attempt <= attempt {
-                return ClaimResult(granted: false, reason: "attempt \(request.attempt) is stale (current attempt \(attempt))")
-            }
-            guard status == .queued else { return ClaimResult(granted: false, reason: "job is \(status.rawValue), not QUEUED") }
-            let base = try JobStore.eventBase(row, attempt: request.attempt)
-            try await transition(
-                connection, jobId: request.jobId,
-                through: [
-                    (.submitted, "dispatched to worker \(request.workerId) (attempt \(request.attempt))"),
-                    (.running, "running on worker \(request.workerId)"),
-                ],
-                from: .queued, base: base,
-                assignments: """
-                    attempt = $5, worker_id = $6, lease_until = clock_timestamp() + make_interval(secs => $7),
-                    started_at = COALESCE(started_at, clock_timestamp())
-                    """,
-                [request.attempt, request.workerId, request.leaseSeconds])
-            let definition = try ConveyorJSON.decode(JobDefinition.self, from: Data(try row.string("definition").utf8))
-            return ClaimResult(granted: true, definition: definition)
-        }
-        if result.granted { eventsWritten() }
-        return result
+        try await claim([request])[0].get()
     }
 
-    /// Ends a job that is not terminal yet as CANCELLED (compare-and-set on the locked row); a
-    /// group's unfinished jobs are cancelled with it, in the same transaction.
-    /// - Throws: ``RPCFailure`` `notFound`, or `conflict` when the job already ended.
-    func cancel(_ request: CancelJob) async throws -> JobRecord {
-        try await pool.withTransaction { connection in
-            guard let row = try await connection.query("SELECT status FROM jobs WHERE job_id = $1", [request.jobId]).first else {
-                throw RPCFailure(code: .notFound, message: "no job \(request.jobId.lowercased)")
-            }
-            let status = JobStatus(rawValue: try row.string("status"))!
-            guard !status.isTerminal else {
-                throw RPCFailure(code: .conflict, message: "job \(request.jobId.lowercased) is already \(status.rawValue)")
-            }
-            let reason = request.reason.map { "cancelled: \($0)" } ?? "cancelled on request"
-            guard try await cancel(connection, jobId: request.jobId, message: reason) else {
-                throw RPCFailure(code: .conflict, message: "job \(request.jobId.lowercased) ended meanwhile")
+    /// Records many claims in one transaction (see ``JobLifecycle/claim(_:attempt:workerId:leaseSeconds:groupStatus:now:)``);
+    /// a granted claim carries the job's pinned definition.
+    func claim(_ requests: [ClaimJob]) async throws -> [Result<ClaimResult, any Error>] {
+        try await Self.inRounds(requests, jobId: \.jobId) { round in
+            try await withJobTransaction { transaction in
+                let (jobs, now) = try await JobRepository.lockStates(round.map(\.jobId), in: transaction.transaction, withDefinitions: true)
+                return try round.map { request -> Result<ClaimResult, any Error> in
+                    let loaded = jobs[request.jobId]
+                    let decision = JobLifecycle.claim(
+                        loaded?.state, attempt: request.attempt, workerId: request.workerId, leaseSeconds: request.leaseSeconds,
+                        groupStatus: loaded?.groupStatus, now: now)
+                    if let change = decision.change { try transaction.writes.apply(change) }
+                    switch decision.outcome {
+                    case .done:
+                        let definition = try ConveyorJSON.decode(JobDefinition.self, from: Data((loaded?.definitionJSON ?? "").utf8))
+                        return .success(ClaimResult(granted: true, definition: definition))
+                    case .declined(let reason):
+                        return .success(ClaimResult(granted: false, reason: reason))
+                    case .failed(let error):
+                        return .failure(error)
+                    }
+                }
             }
         }
-        eventsWritten()
-        return try await job(request.jobId)
     }
 
-    /// Cancels one job and its unfinished children (children first: locks are taken from the leaves
-    /// up, the same order in which a finishing child locks its group). Returns false when it had ended.
-    @discardableResult
-    func cancel(_ connection: PostgresConnection, jobId: UUID, message: String, cascading: Bool = false) async throws -> Bool {
-        let children = try await connection.query(
-            "SELECT job_id FROM jobs WHERE parent_job_id = $1 AND status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') ORDER BY job_id",
-            [jobId])
-        for child in children {
-            try await cancel(connection, jobId: try child.uuid("job_id"), message: "cancelled with its group: \(message)", cascading: true)
-        }
-        guard let row = try await connection.query("SELECT * FROM jobs WHERE job_id = $1 FOR UPDATE", [jobId]).first else { return false }
-        let status = JobStatus(rawValue: try row.string("status"))!
-        guard status.canTransition(to: .cancelled) else { return false }
-        // A child started while the group was being locked (its predecessor finished meanwhile).
-        for child in try await connection.query(
-            "SELECT job_id FROM jobs WHERE parent_job_id = $1 AND status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')", [jobId])
-        {
-            try await cancel(connection, jobId: try child.uuid("job_id"), message: "cancelled with its group: \(message)", cascading: true)
-        }
-        let result = JobResult(status: .cancelled, message: message, exitCode: nil, objects: [], logBytes: 0)
-        try await transition(
-            connection, jobId: jobId, to: .cancelled, message: message, from: status,
-            base: try JobStore.eventBase(row, attempt: try row.int("attempt")),
-            assignments: JobStore.ending, [try PostgresJSON(ConveyorJSON.encode(result))])
-        if !cascading, let parent = row.uuidIfPresent("parent_job_id") {
-            try await childEnded(connection, parentId: parent)
-        }
-        return true
-    }
+    // MARK: Re-queue
 
     /// Puts a dispatched or running attempt back in the queue (its worker went silent).
     func requeue(_ request: RequeueJob) async throws -> RequeueResult {
-        let result: RequeueResult = try await pool.withTransaction { connection in
-            guard let row = try await connection.query("SELECT * FROM jobs WHERE job_id = $1 FOR UPDATE", [request.jobId]).first else {
-                return RequeueResult(requeued: false)
-            }
-            let status = JobStatus(rawValue: try row.string("status"))!
-            guard [.submitted, .running].contains(status), try row.int("attempt") == request.attempt else {
-                return RequeueResult(requeued: false)
-            }
-            try await transition(
-                connection, jobId: request.jobId, to: .queued, message: "re-queued: \(request.reason)", from: status,
-                base: try JobStore.eventBase(row, attempt: request.attempt), assignments: "worker_id = NULL, lease_until = NULL")
-            return RequeueResult(requeued: true)
+        try await withJobTransaction { transaction in
+            let (jobs, now) = try await JobRepository.lockStates([request.jobId], in: transaction.transaction)
+            let decision = JobLifecycle.requeue(jobs[request.jobId]?.state, attempt: request.attempt, reason: request.reason, now: now)
+            if let change = decision.change { try transaction.writes.apply(change) }
+            return RequeueResult(requeued: decision.outcome == .done)
         }
-        if result.requeued { eventsWritten() }
-        return result
     }
 
-    /// Applies a worker's report. Reports of a stale attempt or about a terminal job change nothing.
+    // MARK: Reports
+
+    /// Applies one worker report. Reports of a stale attempt or about a terminal job change nothing.
     func apply(_ report: JobReport) async throws {
-        switch report.kind {
-        case .log(let chunk):
-            guard let data = LogCap.kept(chunk, cap: logCapBytes) else { return }
-            _ = try await pool.query(
-                """
-                INSERT INTO job_log_chunks (job_id, attempt, byte_offset, data)
-                SELECT $1, $2, $3, $4 FROM jobs WHERE job_id = $1 AND attempt = $2
-                ON CONFLICT DO NOTHING
-                """, [report.jobId, report.attempt, chunk.offset, data])
-        case .finished(let outcome):
-            let applied = try await finish(report, outcome)
-            if applied { eventsWritten() }
+        try await apply([report])[0].get()
+    }
+
+    /// Applies many reports: their log chunks in one statement, then their finished reports in one
+    /// transaction (a job's chunks before its end, as they were sent).
+    func apply(_ reports: [JobReport]) async throws -> [Result<Void, any Error>] {
+        var results = [Result<Void, any Error>](repeating: .success(()), count: reports.count)
+        var chunks: [(JobReport, Data)] = []
+        var finished: [(index: Int, report: JobReport, outcome: JobOutcome)] = []
+        for (index, report) in reports.enumerated() {
+            switch report.kind {
+            case .log(let chunk):
+                if let kept = LogCap.kept(chunk, cap: logCapBytes) { chunks.append((report, kept)) }
+            case .finished(let outcome):
+                finished.append((index, report, outcome))
+            }
         }
-    }
-
-    func finish(_ report: JobReport, _ outcome: JobOutcome) async throws -> Bool {
-        // The complete log is kept as a FILE (written before the transaction: storage is append-only
-        // and the path is unique per attempt, so a retried report finds it there).
-        let log = try await completeLog(jobId: report.jobId, attempt: report.attempt)
-        try writeLogFile(log, jobId: report.jobId, attempt: report.attempt)
-        return try await pool.withTransaction { connection in
-            guard let row = try await connection.query("SELECT * FROM jobs WHERE job_id = $1 FOR UPDATE", [report.jobId]).first else {
-                return false
+        if !chunks.isEmpty {
+            _ = try await pool.withConnection { connection in
+                try await connection.pipeline([
+                    try PostgresStatement(
+                        """
+                        INSERT INTO job_log_chunks (job_id, attempt, byte_offset, data)
+                        SELECT c.job_id, c.attempt, c.byte_offset, decode(c.data, 'hex')
+                        FROM unnest($1::uuid[], $2::int[], $3::bigint[], $4::text[]) AS c(job_id, attempt, byte_offset, data)
+                        JOIN jobs j ON j.job_id = c.job_id AND j.attempt = c.attempt
+                        ON CONFLICT DO NOTHING
+                        """,
+                        [
+                            PostgresArray.literal(values: chunks.map(\.0.jobId)), PostgresArray.literal(values: chunks.map(\.0.attempt)),
+                            PostgresArray.literal(values: chunks.map { $0.0.kind.logChunk?.offset }),
+                            PostgresArray.literal(chunks.map { $0.1.hexDigits }),
+                        ])
+                ])
             }
-            let status = JobStatus(rawValue: try row.string("status"))!
-            if status == .cancelled, report.attempt > 0, try row.int("attempt") == report.attempt {
-                // The attempt stopped after the job was cancelled: keep its log with the result.
-                try await attachLog(connection, row, log, outcome, attempt: report.attempt)
-                return false
-            }
-            guard try row.int("attempt") == report.attempt, !status.isTerminal, status.canTransition(to: outcome.status) else {
-                logger.debug(
-                    "report ignored", metadata: ["jobId": "\(report.jobId)", "attempt": "\(report.attempt)", "status": "\(status)"])
-                return false
-            }
-            var registered: [TagSelector] = []
-            var outputs: [String: TagSelector] = [:]
-            for object in outcome.objects {
-                let record = try await objects.insert(
-                    connection, definition: object.definition, attributes: object.attributes, storagePath: object.storagePath,
-                    jobId: report.jobId, prior: object.priorVersion.map { TagSelector(objectId: $0.objectId) })
-                registered.append(record.selector)
-                if let name = object.outputName { outputs[name] = record.selector }
-            }
-            let logFile = try await storeLogFile(connection, log, jobId: report.jobId, attempt: report.attempt)
-            let result = JobResult(
-                status: outcome.status, message: outcome.message, exitCode: outcome.exitCode, objects: registered,
-                outputs: outputs.isEmpty ? nil : outputs, logFile: logFile, logBytes: max(outcome.logBytes, log.count),
-                logTruncated: log.count > logCapBytes ? true : nil, resourceUsage: outcome.resourceUsage)
-            var base = try JobStore.eventBase(row, attempt: report.attempt)
-            base.exitCode = outcome.exitCode
-            base.logTail = JobStore.tail(of: log)
-            try await transition(
-                connection, jobId: report.jobId, to: outcome.status, message: outcome.message, from: status, base: base,
-                assignments: JobStore.ending, [try PostgresJSON(ConveyorJSON.encode(result))])
-            if let parent = row.uuidIfPresent("parent_job_id") {
-                try await childEnded(connection, parentId: parent)
-            }
-            return true
         }
+        let outcomes = try await Self.inRounds(finished, jobId: \.report.jobId) { round in
+            try await finish(round.map { ($0.report, $0.outcome) })
+        }
+        for (item, outcome) in zip(finished, outcomes) { results[item.index] = outcome }
+        return results
     }
 
-    /// Adds the log FILE of the attempt that ran to a cancelled job's result (once).
-    private func attachLog(_ connection: PostgresConnection, _ row: PostgresRow, _ log: Data, _ outcome: JobOutcome, attempt: Int) async throws {
-        let jobId = try row.uuid("job_id")
-        var result = try row.stringIfPresent("result").map { try ConveyorJSON.decode(JobResult.self, from: Data($0.utf8)) }
-            ?? JobResult(status: .cancelled, exitCode: nil, objects: [], logBytes: 0)
-        guard result.logFile == nil else { return }
-        result.logFile = try await storeLogFile(connection, log, jobId: jobId, attempt: attempt)
-        result.logBytes = max(outcome.logBytes, log.count)
-        result.logTruncated = log.count > logCapBytes ? true : nil
-        result.resourceUsage = result.resourceUsage ?? outcome.resourceUsage
-        _ = try await connection.query("UPDATE jobs SET result = $2 WHERE job_id = $1", [jobId, try PostgresJSON(ConveyorJSON.encode(result))])
+    /// Applies finished reports (each job at most once) in one transaction: the objects the attempts
+    /// registered, the log each kept (a FILE object), the results, the terminal statuses and events,
+    /// and what the groups of the jobs that ended do next.
+    private func finish(_ reports: [(report: JobReport, outcome: JobOutcome)]) async throws -> [Result<Void, any Error>] {
+        // The complete logs are kept as FILEs, written before the transaction: storage is append-only
+        // and the path is the attempt's, so a retried report finds its file there.
+        let logs = try await keptLogs(reports)
+        for ((report, _), log) in zip(reports, logs) {
+            try writeLogFile(log, jobId: report.jobId, attempt: report.attempt)
+        }
+        try await withJobTransaction { transaction in
+            let (jobs, now) = try await JobRepository.lockStates(reports.map(\.report.jobId), in: transaction.transaction)
+            var groups: [UUID] = []
+            for ((report, outcome), log) in zip(reports, logs) {
+                let state = jobs[report.jobId]?.state
+                let logFile = NewObjectRow(
+                    objectId: UUID.timeOrdered(), objectType: .file,
+                    definitionJSON: String(
+                        decoding: try ConveyorJSON.encode(
+                            ObjectDefinition.file(
+                                FileDefinition(
+                                    name: "\(report.jobId.lowercased)-attempt-\(report.attempt).log", mimeType: "text/plain",
+                                    sizeBytes: log.count, sha256: ContentDigest.sha256(log)))),
+                        as: UTF8.self),
+                    attributes: ["conveyor_job_id": .string(report.jobId.lowercased), "conveyor_kind": .string("job_log")],
+                    storagePath: Self.logFilePath(jobId: report.jobId, attempt: report.attempt), jobId: report.jobId)
+                var attempt = FinishedAttempt(
+                    attempt: report.attempt, outcome: outcome,
+                    log: KeptLog(
+                        file: TagSelector(objectType: .file, objectId: logFile.objectId, objectVersion: 1, tagVersion: 1),
+                        keptBytes: log.count, truncated: log.count > logCapBytes, tail: Self.tail(of: log)))
+                var decision = JobLifecycle.finish(state, attempt, now: now)
+                if decision.outcome == .done, !outcome.objects.isEmpty {
+                    // It applies: register the objects, then decide with them.
+                    for object in outcome.objects {
+                        let selector = try await register(object, jobId: report.jobId, in: transaction)
+                        attempt.objects.append(selector)
+                        if let name = object.outputName { attempt.outputs[name] = selector }
+                    }
+                    decision = JobLifecycle.finish(state, attempt, now: now)
+                }
+                if let change = decision.change {
+                    transaction.writes.insert(logFile)
+                    try transaction.writes.apply(change)
+                }
+                if case .declined(let reason) = decision.outcome {
+                    logger.debug("report ignored", metadata: ["jobId": "\(report.jobId)", "attempt": "\(report.attempt)", "reason": "\(reason)"])
+                }
+                if let group = decision.groupToNotify { groups.append(group) }
+            }
+            try await settleGroups(groups, in: transaction)
+        }
+        return reports.map { _ in .success(()) }
     }
 
-    /// The row changes of a job's end, with its result record as parameter `$5`.
-    static let ending = "finished_at = clock_timestamp(), lease_until = NULL, result = $5"
+    /// Registers an object a job wrote: a new object, or the next version of the one it names.
+    private func register(_ object: NewObject, jobId: UUID, in transaction: JobTransaction) async throws -> TagSelector {
+        if let prior = object.priorVersion {
+            return try await objects.insert(
+                transaction.transaction.connection, definition: object.definition, attributes: object.attributes,
+                storagePath: object.storagePath, jobId: jobId, prior: TagSelector(objectId: prior.objectId)
+            ).selector
+        }
+        let row = NewObjectRow(
+            objectId: UUID(), objectType: object.definition.objectType,
+            definitionJSON: String(decoding: try ConveyorJSON.encode(object.definition), as: UTF8.self),
+            attributes: object.attributes, storagePath: object.storagePath, jobId: jobId)
+        transaction.writes.insert(row)
+        return TagSelector(objectType: row.objectType, objectId: row.objectId, objectVersion: 1, tagVersion: 1)
+    }
 
-    /// The whole log of an attempt, in order (up to the first gap).
-    func completeLog(jobId: UUID, attempt: Int) async throws -> Data {
-        let chunks = try await pool.query(
-            "SELECT byte_offset, data FROM job_log_chunks WHERE job_id = $1 AND attempt = $2 ORDER BY byte_offset",
-            [jobId, attempt])
-        return try JobStore.assemble(chunks, from: 0)
+    // MARK: Logs
+
+    /// The log kept of each reported attempt: the chunks stored from its log reports, then the end
+    /// its finished report carries, cut at the cap.
+    private func keptLogs(_ reports: [(report: JobReport, outcome: JobOutcome)]) async throws -> [Data] {
+        let needStored = reports.filter { ($0.outcome.log?.offset ?? 1) > 0 }.map(\.report)
+        var stored: [String: PostgresRows] = [:]
+        if !needStored.isEmpty {
+            let rows = try await pool.withConnection { connection in
+                try await connection.pipeline([
+                    try PostgresStatement(
+                        """
+                        SELECT c.job_id, c.attempt, c.byte_offset, c.data FROM job_log_chunks c
+                        JOIN unnest($1::uuid[], $2::int[]) AS r(job_id, attempt) ON c.job_id = r.job_id AND c.attempt = r.attempt
+                        ORDER BY c.job_id, c.attempt, c.byte_offset
+                        """,
+                        [PostgresArray.literal(values: needStored.map(\.jobId)), PostgresArray.literal(values: needStored.map(\.attempt))])
+                ])[0]
+            }
+            var grouped: [String: [PostgresRow]] = [:]
+            for row in rows { grouped["\(try row.uuid("job_id"))/\(try row.int("attempt"))", default: []].append(row) }
+            stored = grouped.mapValues { PostgresRows(rows: $0, columnNames: rows.columnNames, affectedRows: $0.count) }
+        }
+        return try reports.map { report, outcome in
+            var log = try stored["\(report.jobId)/\(report.attempt)"].map { try JobStore.assemble($0, from: 0) } ?? Data()
+            if let end = outcome.log, end.offset == log.count, let kept = LogCap.kept(end, cap: logCapBytes) {
+                log.append(kept)
+            }
+            return log
+        }
     }
 
     /// Where an attempt's complete log is kept in internal storage.
@@ -222,21 +213,32 @@ extension JobStore {
         }
     }
 
-    /// Registers an attempt's log file (written by ``writeLogFile(_:jobId:attempt:)``) as a FILE object.
-    private func storeLogFile(_ connection: PostgresConnection, _ log: Data, jobId: UUID, attempt: Int) async throws -> TagSelector {
-        let record = try await objects.insert(
-            connection,
-            definition: .file(FileDefinition(name: "\(jobId.lowercased)-attempt-\(attempt).log", mimeType: "text/plain", sizeBytes: log.count, sha256: ContentDigest.sha256(log))),
-            attributes: ["conveyor_job_id": .string(jobId.lowercased), "conveyor_kind": .string("job_log")],
-            storagePath: Self.logFilePath(jobId: jobId, attempt: attempt), jobId: jobId)
-        return record.selector
-    }
-
     /// The last lines of a log, for the end-of-job e-mail.
     static func tail(of log: Data) -> String {
         let text = String(decoding: log.suffix(8192), as: UTF8.self)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         if lines.last == "" { lines.removeLast() }
         return lines.suffix(logTailLines).joined(separator: "\n")
+    }
+}
+
+extension JobReport.Kind {
+    var logChunk: LogChunk? {
+        if case .log(let chunk) = self { return chunk }
+        return nil
+    }
+}
+
+extension Data {
+    /// Lowercase hex digits (for `decode(..., 'hex')`).
+    var hexDigits: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(count * 2)
+        for byte in self {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }

@@ -1,10 +1,14 @@
+import AMQPClient
 import ConveyorModels
 import Foundation
 import Logging
 import PostgresClient
 
-/// The system of record for jobs: every change is one transaction that updates the job, appends to
-/// its status history and writes the resulting event to the outbox.
+/// The system of record for jobs. Every operation takes many requests at once (the RPC server and
+/// the report consumer gather them, see ``Batcher``) and carries them out in one transaction: the
+/// jobs' states are loaded and locked, ``JobLifecycle`` decides, ``JobWrites`` writes the decisions
+/// (history, row changes, objects and the events in the outbox) with the `COMMIT`, and the events
+/// are handed to the publisher once committed.
 struct JobStore: Sendable {
     let pool: PostgresPool
     let objects: ObjectStore
@@ -13,122 +17,108 @@ struct JobStore: Sendable {
     let logCapBytes: Int
     /// External storages by key → their root folder, for checking that files to import exist.
     var externalStorages: [String: String] = [:]
-    /// Wakes the outbox relay after a commit that wrote events.
-    let eventsWritten: @Sendable () -> Void
+    /// Takes the events of a committed transaction (with their outbox rows) to publish them.
+    let publish: @Sendable ([OutboxEntry]) -> Void
     let logger: Logger
 
     /// The number of log lines an end-of-job event carries for the e-mail.
     static let logTailLines = 20
 
-    // MARK: Status changes
-
-    /// Moves a job from `previous` to `status`: compare-and-set on the current status, legal
-    /// transitions only; the change is appended to the job's history and its event written to the outbox.
-    /// `assignments` (SQL assignments such as `finished_at = clock_timestamp()`, with parameters
-    /// from `$5`) change the job row in the same statement.
-    /// - Throws: ``RPCFailure`` `conflict` when the job is not in `previous` (any more), or the
-    ///   transition is not in the table.
-    func transition(
-        _ connection: PostgresConnection, jobId: UUID, to status: JobStatus, message: String, from previous: JobStatus,
-        base: JobEventBase, publish: Bool = true, assignments: String = "", _ parameters: [(any PostgresBindable)?] = []
-    ) async throws {
-        try await transition(
-            connection, jobId: jobId, through: [(status, message)], from: previous, base: base, publish: publish,
-            assignments: assignments, parameters)
-    }
-
-    /// Moves a job through several statuses at once (e.g. QUEUED → SUBMITTED → RUNNING on a claim),
-    /// each appended to the history, in one statement; the event is of the last.
-    func transition(
-        _ connection: PostgresConnection, jobId: UUID, through path: [(JobStatus, String)], from previous: JobStatus,
-        base: JobEventBase, publish: Bool = true, assignments: String = "", _ parameters: [(any PostgresBindable)?] = []
-    ) async throws {
-        var current = previous
-        for (next, _) in path {
-            guard current.canTransition(to: next) else {
-                throw RPCFailure(code: .conflict, message: "job \(jobId.lowercased) cannot go from \(current.rawValue) to \(next.rawValue)")
+    /// Runs `body` in a transaction whose gathered writes are committed at its end (with the writes
+    /// in the same round trip as the `COMMIT`), then publishes their events.
+    ///
+    /// A transaction that lost a race (a deadlock, or a job that changed after it was locked, see
+    /// ``JobWrites``) is run again from the start, a few times; then it is a `conflict`.
+    func withJobTransaction<T: Sendable>(_ body: (JobTransaction) async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                let (value, events) = try await pool.withPipelinedTransaction { transaction in
+                    let jobTransaction = JobTransaction(transaction)
+                    let value = try await body(jobTransaction)
+                    return (value, try await jobTransaction.commit())
+                }
+                if !events.isEmpty { publish(events) }
+                return value
+            } catch let error as PostgresError where ["40001", "40P01"].contains(error.sqlState) {
+                guard attempt < Self.maxTransactionAttempts else { throw MetadataError.conflict(error.message) }
+                logger.debug("transaction lost a race; running it again", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                attempt += 1
             }
-            current = next
         }
-        let (status, message) = path.last!
-        let rows = try await connection.query(
-            """
-            WITH changed AS (
-                UPDATE jobs SET status = $2, status_message = $3\(assignments.isEmpty ? "" : ", " + assignments)
-                WHERE job_id = $1 AND status = $4 RETURNING job_id
-            ), steps AS (
-                SELECT * FROM unnest($\(parameters.count + 5)::text[], $\(parameters.count + 6)::text[]) WITH ORDINALITY AS s(status, message, n)
-            )
-            INSERT INTO job_updates (job_id, seq, status, message, at)
-            SELECT changed.job_id, COALESCE((SELECT MAX(seq) FROM job_updates WHERE job_id = $1), 0) + steps.n, steps.status,
-                   steps.message, clock_timestamp()
-            FROM changed, steps
-            RETURNING at
-            """,
-            [jobId, status.rawValue, message, previous.rawValue] + parameters
-                + [PostgresArray.literal(path.map(\.0.rawValue)), PostgresArray.literal(path.map(\.1))])
-        guard !rows.isEmpty else {
-            throw RPCFailure(code: .conflict, message: "job \(jobId.lowercased) is no longer \(previous.rawValue)")
+    }
+
+    /// How often a transaction that lost a race runs before it is a conflict.
+    static let maxTransactionAttempts = 3
+
+    /// Runs a batch operation over `items`, where each job may appear once per transaction: later
+    /// requests for a job already in the batch go into the next transaction, after it.
+    static func inRounds<Item, Output>(
+        _ items: [Item], jobId: (Item) -> UUID, _ run: ([Item]) async throws -> [Result<Output, any Error>]
+    ) async throws -> [Result<Output, any Error>] {
+        var results = [Result<Output, any Error>?](repeating: nil, count: items.count)
+        var remaining = Array(items.indices)
+        while !remaining.isEmpty {
+            var seen: Set<UUID> = []
+            var round: [Int] = []
+            var later: [Int] = []
+            for index in remaining {
+                if seen.insert(jobId(items[index])).inserted { round.append(index) } else { later.append(index) }
+            }
+            let outputs = try await run(round.map { items[$0] })
+            for (index, output) in zip(round, outputs) { results[index] = output }
+            remaining = later
         }
-        guard publish else { return }
-        let before = path.count > 1 ? path[path.count - 2].0 : previous
-        let event = JobEvent(
-            jobId: jobId, jobType: base.jobType, status: status, previousStatus: before, message: message,
-            owner: base.owner, priority: base.priority, attempt: base.attempt, submittedAt: base.submittedAt,
-            occurredAt: try rows.last!.date("at"), notification: status.isTerminal ? base.notification : nil,
-            startedAt: status.isTerminal ? base.startedAt : nil, exitCode: base.exitCode,
-            logTail: status.isTerminal ? base.logTail : nil)
-        try await writeToOutbox(connection, event)
-    }
-
-    /// Writes an event to the outbox, in the caller's transaction.
-    func writeToOutbox(_ connection: PostgresConnection, _ event: JobEvent) async throws {
-        let envelope = Envelope(event)
-        _ = try await connection.query(
-            "INSERT INTO outbox (routing_key, message_type, message_id, body) VALUES ($1, $2, $3, $4)",
-            [event.routingKey, JobEvent.messageType, envelope.messageId, try envelope.encoded()])
-    }
-
-    // MARK: Row mapping
-
-    static func eventBase(_ row: PostgresRow, attempt: Int) throws -> JobEventBase {
-        let definition = try ConveyorJSON.decode(JobDefinition.self, from: Data(try row.string("definition").utf8))
-        return JobEventBase(
-            jobId: try row.uuid("job_id"), jobType: definition.jobType, owner: try row.string("owner"),
-            priority: try row.int("priority"), attempt: attempt, submittedAt: try row.date("submitted_at"),
-            notification: definition.notification, startedAt: row.dateIfPresent("started_at"))
-    }
-
-    static func update(_ row: PostgresRow) throws -> JobStatusUpdate {
-        JobStatusUpdate(
-            status: JobStatus(rawValue: try row.string("status")) ?? .failed, message: try row.string("message"),
-            at: try row.date("at"))
-    }
-
-    static func record(_ row: PostgresRow, updates: [JobStatusUpdate]) throws -> JobRecord {
-        let definition = try ConveyorJSON.decode(JobDefinition.self, from: Data(try row.string("definition").utf8))
-        let result = try row.stringIfPresent("result").map { try ConveyorJSON.decode(JobResult.self, from: Data($0.utf8)) }
-        return JobRecord(
-            jobId: try row.uuid("job_id"), jobType: definition.jobType, owner: try row.string("owner"),
-            priority: try row.int("priority"), definition: definition,
-            status: JobStatus(rawValue: try row.string("status")) ?? .failed,
-            statusMessage: try row.string("status_message"), attempt: try row.int("attempt"),
-            workerId: row.stringIfPresent("worker_id"), submittedAt: try row.date("submitted_at"),
-            startedAt: row.dateIfPresent("started_at"), finishedAt: row.dateIfPresent("finished_at"), updates: updates,
-            result: result, rerunOf: row.uuidIfPresent("rerun_of"), parentJobId: row.uuidIfPresent("parent_job_id"))
+        return results.map { $0! }
     }
 }
 
-/// What every event of one job carries.
-struct JobEventBase {
-    var jobId: UUID
-    var jobType: JobType
-    var owner: String
-    var priority: Int
-    var attempt: Int
-    var submittedAt: Date
-    var notification: NotificationSettings? = nil
-    var startedAt: Date? = nil
-    var exitCode: Int? = nil
-    var logTail: String? = nil
+/// The events a transaction wrote: each outbox row's id with its message.
+struct OutboxEntry: Sendable {
+    var id: Int64
+    var message: OutgoingMessage
+}
+
+/// One transaction of the job store: the writes gathered from decisions, sent with the next round
+/// trip the transaction makes anyway, and the events they wrote.
+final class JobTransaction: @unchecked Sendable {
+    /// Only used by the task that runs the transaction.
+    let transaction: PostgresTransaction
+    var writes = JobWrites()
+    private var events: [OutboxEntry] = []
+
+    init(_ transaction: PostgresTransaction) {
+        self.transaction = transaction
+    }
+
+    /// Sends the writes gathered so far (so that what comes next reads them), without committing.
+    func flush() async throws {
+        guard !writes.isEmpty else { return }
+        let (statements, messages) = try writes.statements()
+        writes = JobWrites()
+        record(try await transaction.pipeline(statements), messages)
+    }
+
+    /// Sends the remaining writes with the `COMMIT`; returns every event the transaction wrote.
+    func commit() async throws -> [OutboxEntry] {
+        let (statements, messages) = try writes.statements()
+        writes = JobWrites()
+        record(try await transaction.commit(statements), messages)
+        return events
+    }
+
+    /// Pairs the outbox rows (the last statement's rows, in order) with their messages.
+    private func record(_ results: [PostgresRows], _ messages: [OutgoingMessage]) {
+        guard !messages.isEmpty, let ids = results.last else { return }
+        for (row, message) in zip(ids, messages) {
+            if let id = row.int64IfPresent("id") { events.append(OutboxEntry(id: id, message: message)) }
+        }
+    }
+}
+
+extension Result where Failure == any Error {
+    /// The outcome of an async throwing body.
+    static func of(_ body: () async throws -> Success) async -> Result {
+        do { return .success(try await body()) } catch { return .failure(error) }
+    }
 }

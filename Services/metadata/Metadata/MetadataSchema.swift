@@ -185,5 +185,19 @@ enum MetadataSchema {
                 DROP INDEX jobs_priority;
                 DROP INDEX jobs_type;
                 """),
+        PostgresMigration(
+            version: 5, name: "a statement can check how many rows it changed",
+            sql: """
+                -- Batched status changes are compare-and-set: one statement changes many jobs, each only
+                -- if it still has the status it was locked with, and fails as a whole when one did not
+                -- (SQLSTATE 40001, so the transaction is decided again).
+                CREATE FUNCTION conveyor_expect_rows(changed bigint, expected bigint, what text) RETURNS void
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF changed <> expected THEN
+                        RAISE EXCEPTION '% (% of % rows changed)', what, changed, expected USING ERRCODE = 'serialization_failure';
+                    END IF;
+                END $$;
+                """),
     ]
 }

@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// workers' reports and publishes domain events through its outbox.
 public enum MetadataService {
     /// Builds the service's parts: database pool, AMQP connections, RPC server, report consumer,
-    /// outbox relay and health endpoint. Applies pending schema migrations before returning.
+    /// outbox publisher, batchers and health endpoint. Applies pending schema migrations before returning.
     ///
     /// Reads `postgres.*`, `amqp.*`, `metadata.health.port` (default 8181), `metadata.enabledJobTypes`,
     /// `metadata.logCapBytes`, `limits.*`, `storage.root` (uploaded files and complete logs are kept there).
@@ -26,11 +26,11 @@ public enum MetadataService {
         let publisher = try AMQPConnection(
             name: "metadata-publish", configuration: settings.amqp, topology: ConveyorTopology.eventConsumers,
             logger: logger)
-        let relay = OutboxRelay(pool: pool, publisher: publisher, logger: logger)
+        let outbox = OutboxPublisher(pool: pool, publisher: publisher, logger: logger)
         var store = JobStore(
             pool: pool, objects: ObjectStore(pool: pool, storage: InternalStorage(root: settings.storageRoot)),
             validator: JobValidator(limits: settings.deploymentLimits),
-            logCapBytes: settings.int("metadata.logCapBytes", default: 8 * 1024 * 1024), eventsWritten: { relay.notify() },
+            logCapBytes: settings.int("metadata.logCapBytes", default: 8 * 1024 * 1024), publish: { outbox.publish($0) },
             logger: logger)
         store.externalStorages = ["local": settings.exportRoot]
         let health = HealthServer.make(
@@ -40,11 +40,11 @@ public enum MetadataService {
                 HealthCheck("postgres") { (try? await pool.query("SELECT 1")) != nil },
             ],
             logger: logger)
-        return [
-            pool, publisher, consumer, relay,
-            RPCServer(store: store, consumer: consumer, publisher: publisher, logger: logger),
-            ReportConsumer(store: store, consumer: consumer, logger: logger),
-            health,
-        ]
+        let batchers = RPCServer.Batchers(store: store)
+        let reports = ReportConsumer(store: store, consumer: consumer, logger: logger)
+        // A service group stops its services in reverse order: the consumers first, then the batchers
+        // they feed (which finish what was queued), the outbox, the connections, the pool last.
+        return [pool, publisher, consumer, outbox] + batchers.services + [reports.batcher]
+            + [RPCServer(store: store, consumer: consumer, publisher: publisher, batchers: batchers, logger: logger), reports, health]
     }
 }

@@ -152,7 +152,7 @@ extension ObjectStore {
             cursor = SearchCursor.decode(text)
             if cursor == nil { problems.append(FieldProblem(field: "cursor", reason: "not a cursor returned by this API")) }
         }
-        guard problems.isEmpty else { throw RPCFailure(code: .invalid, message: "invalid search", problems: problems) }
+        guard problems.isEmpty else { throw MetadataError.invalid("invalid search", problems: problems) }
 
         var sql = ObjectSearchSQL()
         var conditions: [String] = []

@@ -32,7 +32,7 @@ extension ObjectStore {
         } else if request.content != nil {
             problems.append(FieldProblem(field: "content", reason: "only FILE and DATA objects take content"))
         }
-        guard problems.isEmpty else { throw RPCFailure(code: .invalid, message: "the object is invalid", problems: problems) }
+        guard problems.isEmpty else { throw MetadataError.invalid("the object is invalid", problems: problems) }
 
         // Checked with a plain connection, and the content written, before the transaction: no
         // transaction waits on file I/O. A failed insert leaves an unreferenced file, never a row
@@ -40,17 +40,17 @@ extension ObjectStore {
         try await pool.withConnection { connection in
             if let schema = definition.data?.schema {
                 guard let record = try await resolve(schema, connection) else {
-                    throw RPCFailure(code: .invalid, message: "the schema does not exist", problems: [FieldProblem(field: "definition.data.schema.objectId", reason: "no SCHEMA object \(schema.objectId.lowercased)\(schema.versionDescription)")])
+                    throw MetadataError.invalid("the schema does not exist", problems: [FieldProblem(field: "definition.data.schema.objectId", reason: "no SCHEMA object \(schema.objectId.lowercased)\(schema.versionDescription)")])
                 }
                 guard record.objectType == .schema else {
-                    throw RPCFailure(code: .invalid, message: "the schema is not a SCHEMA", problems: [FieldProblem(field: "definition.data.schema.objectId", reason: "is a \(record.objectType.rawValue) object, expected SCHEMA")])
+                    throw MetadataError.invalid("the schema is not a SCHEMA", problems: [FieldProblem(field: "definition.data.schema.objectId", reason: "is a \(record.objectType.rawValue) object, expected SCHEMA")])
                 }
                 definition.data?.schema = record.selector
             }
             if let content = request.content, let data = definition.data,
                 let schema = try await schemaFields(data, connection), let problem = Self.csvHeaderProblem(content, format: data.format, schema: schema)
             {
-                throw RPCFailure(code: .invalid, message: "the content does not match the schema", problems: [problem])
+                throw MetadataError.invalid("the content does not match the schema", problems: [problem])
             }
         }
         var storagePath: String? = nil

@@ -6,7 +6,8 @@ import PostgresClient
 extension ObjectStore {
     /// The object version and tag version a selector picks, or nil when there is none.
     func resolve(_ selector: TagSelector, _ connection: PostgresConnection) async throws -> ObjectRecord? {
-        let rows = try await connection.query(
+        let rows = try await connection.pipeline([
+            try PostgresStatement(
             """
             WITH v AS (
                 SELECT * FROM objects
@@ -21,20 +22,21 @@ extension ObjectStore {
             ORDER BY t.tag_version DESC LIMIT 1
             """,
             [selector.objectId, selector.objectVersion, selector.objectAsOf, selector.tagVersion, selector.tagAsOf])
+        ])[0]
         return try rows.first.map(Self.record)
     }
 
     /// One object by selector.
-    /// - Throws: ``RPCFailure`` `invalid` for a malformed selector or a type mismatch, `notFound`.
+    /// - Throws: ``MetadataError`` `invalid` for a malformed selector or a type mismatch, `notFound`.
     func object(_ selector: TagSelector) async throws -> ObjectRecord {
         let problems = selector.problems(field: "selector")
-        guard problems.isEmpty else { throw RPCFailure(code: .invalid, message: "invalid selector", problems: problems) }
+        guard problems.isEmpty else { throw MetadataError.invalid("invalid selector", problems: problems) }
         let record = try await pool.withConnection { try await resolve(selector, $0) }
         guard let record else {
-            throw RPCFailure(code: .notFound, message: "no object \(selector.objectId.lowercased)\(selector.versionDescription)")
+            throw MetadataError.notFound("no object \(selector.objectId.lowercased)\(selector.versionDescription)")
         }
         if let type = selector.objectType, type != record.objectType {
-            throw RPCFailure(code: .invalid, message: "object \(selector.objectId.lowercased) is a \(record.objectType.rawValue), not a \(type.rawValue)")
+            throw MetadataError.invalid("object \(selector.objectId.lowercased) is a \(record.objectType.rawValue), not a \(type.rawValue)")
         }
         return record
     }
@@ -61,7 +63,7 @@ extension ObjectStore {
         }
         guard !rows.isEmpty else {
             let version = request.objectVersion.map { " version \($0)" } ?? ""
-            throw RPCFailure(code: .notFound, message: "no object \(request.objectId.lowercased)\(version)")
+            throw MetadataError.notFound("no object \(request.objectId.lowercased)\(version)")
         }
         return try rows.map(Self.record)
     }
@@ -70,15 +72,15 @@ extension ObjectStore {
     func content(_ selector: TagSelector) async throws -> ObjectContent {
         let record = try await object(selector)
         guard record.objectType == .file || record.objectType == .data, let path = record.storagePath else {
-            throw RPCFailure(code: .invalid, message: "object \(record.objectId.lowercased) is a \(record.objectType.rawValue) without stored content")
+            throw MetadataError.invalid("object \(record.objectId.lowercased) is a \(record.objectType.rawValue) without stored content")
         }
         let file = storage.path(path)
         let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
         guard size <= CreateObject.maxContentBytes else {
-            throw RPCFailure(code: .invalid, message: "the content is \(size) bytes; the largest that can be served is \(CreateObject.maxContentBytes)")
+            throw MetadataError.invalid("the content is \(size) bytes; the largest that can be served is \(CreateObject.maxContentBytes)")
         }
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw RPCFailure(code: .notFound, message: "the content of object \(record.objectId.lowercased) v\(record.objectVersion) is missing from storage")
+            throw MetadataError.notFound("the content of object \(record.objectId.lowercased) v\(record.objectVersion) is missing from storage")
         }
         return ObjectContent(object: record, data: data)
     }

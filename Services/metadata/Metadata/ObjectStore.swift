@@ -15,7 +15,7 @@ struct ObjectStore: Sendable {
 
     /// Creates an object (version 1) or, with `prior`, the next version of an existing object, with
     /// tag version 1 holding `attributes`. Runs in the caller's transaction.
-    /// - Throws: ``RPCFailure`` `notFound`/`conflict` when `prior` is not the latest version.
+    /// - Throws: ``MetadataError`` `notFound`/`conflict` when `prior` is not the latest version.
     func insert(
         _ connection: PostgresConnection, definition: ObjectDefinition, attributes: [String: Value], storagePath: String?,
         jobId: UUID?, objectId: UUID = UUID(), prior: TagSelector? = nil
@@ -28,15 +28,14 @@ struct ObjectStore: Sendable {
             let rows = try await connection.query(
                 "SELECT object_version, object_type FROM objects WHERE object_id = $1 ORDER BY object_version DESC LIMIT 1",
                 [prior.objectId])
-            guard let latest = rows.first else { throw RPCFailure(code: .notFound, message: "no object \(prior.objectId.lowercased)") }
+            guard let latest = rows.first else { throw MetadataError.notFound("no object \(prior.objectId.lowercased)") }
             let latestVersion = try latest.int("object_version")
             guard try latest.string("object_type") == definition.objectType.rawValue else {
-                throw RPCFailure(
-                    code: .invalid, message: "a new version must keep the object type",
+                throw MetadataError.invalid("a new version must keep the object type",
                     problems: [FieldProblem(field: "definition.objectType", reason: "object \(prior.objectId.lowercased) is a \(try latest.string("object_type"))")])
             }
             if let expected = prior.objectVersion, expected != latestVersion {
-                throw RPCFailure(code: .conflict, message: "object \(prior.objectId.lowercased) is at version \(latestVersion), not \(expected)")
+                throw MetadataError.conflict("object \(prior.objectId.lowercased) is at version \(latestVersion), not \(expected)")
             }
             objectId = prior.objectId
             version = latestVersion + 1
@@ -74,28 +73,64 @@ struct ObjectStore: Sendable {
             attributes: attributes, storagePath: storagePath, createdAt: createdAt, tagCreatedAt: createdAt, jobId: jobId)
     }
 
+    /// One statement that registers new objects (each at object version 1 with tag version 1 holding
+    /// its attributes, and the tag's index rows), at the transaction's time; nil when there are none.
+    static func insertStatement(_ objects: [NewObjectRow]) throws -> PostgresStatement? {
+        guard !objects.isEmpty else { return nil }
+        var attributes: [String] = []
+        var entries: [(UUID, AttributeIndex.Entry)] = []
+        for object in objects {
+            attributes.append(String(decoding: try ConveyorJSON.encode(object.attributes), as: UTF8.self))
+            entries += AttributeIndex.entries(object.attributes).map { (object.objectId, $0) }
+        }
+        return try PostgresStatement(
+            """
+            WITH x AS (
+                SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::uuid[], $6::jsonb[])
+                    WITH ORDINALITY AS x(id, type, definition, path, job, attributes, n)
+            ), version AS (
+                INSERT INTO objects (object_id, object_version, object_type, definition, storage_path, job_id, created_at)
+                SELECT id, 1, type, definition, path, job, now() FROM x ORDER BY n
+            ), tag AS (
+                INSERT INTO object_tags (object_id, object_version, tag_version, object_type, attributes, created_at, search_from)
+                SELECT id, 1, 1, type, attributes, now(), now() FROM x ORDER BY n
+                RETURNING tag_key, object_id
+            )
+            INSERT INTO tag_attrs (tag_key, attr_name, v_text, v_num, v_bool, v_time)
+            SELECT tag.tag_key, a.name, a.t, a.n::numeric, a.b::boolean, a.tm::timestamptz
+            FROM tag JOIN unnest($7::uuid[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+                AS a(id, name, t, n, b, tm) ON a.id = tag.object_id
+            """,
+            [
+                PostgresArray.literal(values: objects.map(\.objectId)), PostgresArray.literal(objects.map(\.objectType.rawValue)),
+                PostgresArray.literal(objects.map(\.definitionJSON)), PostgresArray.literal(objects.map(\.storagePath)),
+                PostgresArray.literal(values: objects.map(\.jobId)), PostgresArray.literal(attributes),
+                PostgresArray.literal(values: entries.map(\.0)),
+            ] + AttributeIndex.arrays(entries.map(\.1)))
+    }
+
     /// Applies tag updates to one object version, creating its next tag version.
-    /// - Throws: ``RPCFailure`` `invalid` listing every bad update, `notFound`, or `conflict` when the
+    /// - Throws: ``MetadataError`` `invalid` listing every bad update, `notFound`, or `conflict` when the
     ///   selector names a tag version that is no longer the latest.
     func updateTag(_ request: UpdateTag) async throws -> ObjectRecord {
         let problems = request.selector.problems(field: "selector")
-        guard problems.isEmpty else { throw RPCFailure(code: .invalid, message: "invalid selector", problems: problems) }
+        guard problems.isEmpty else { throw MetadataError.invalid("invalid selector", problems: problems) }
         guard !request.updates.isEmpty else {
-            throw RPCFailure(code: .invalid, message: "no updates", problems: [FieldProblem(field: "updates", reason: "must list at least one update")])
+            throw MetadataError.invalid("no updates", problems: [FieldProblem(field: "updates", reason: "must list at least one update")])
         }
         return try await pool.withTransaction { connection in
             try await lockObject(connection, request.selector.objectId)
             guard var current = try await resolve(TagSelector(objectId: request.selector.objectId, objectVersion: request.selector.objectVersion, objectAsOf: request.selector.objectAsOf), connection) else {
-                throw RPCFailure(code: .notFound, message: "no object \(request.selector.objectId.lowercased)")
+                throw MetadataError.notFound("no object \(request.selector.objectId.lowercased)")
             }
             if let type = request.selector.objectType, type != current.objectType {
-                throw RPCFailure(code: .invalid, message: "object \(current.objectId.lowercased) is a \(current.objectType.rawValue), not a \(type.rawValue)")
+                throw MetadataError.invalid("object \(current.objectId.lowercased) is a \(current.objectType.rawValue), not a \(type.rawValue)")
             }
             if let expected = request.selector.tagVersion, expected != current.tagVersion {
-                throw RPCFailure(code: .conflict, message: "the tag of object \(current.objectId.lowercased) v\(current.objectVersion) is at version \(current.tagVersion), not \(expected)")
+                throw MetadataError.conflict("the tag of object \(current.objectId.lowercased) v\(current.objectVersion) is at version \(current.tagVersion), not \(expected)")
             }
             switch TagUpdate.apply(request.updates, to: current.attributes, field: "updates") {
-            case .failure(let failure): throw RPCFailure(code: .invalid, message: "the tag updates cannot be applied", problems: failure.problems)
+            case .failure(let failure): throw MetadataError.invalid("the tag updates cannot be applied", problems: failure.problems)
             case .success(let attributes): current.attributes = attributes
             }
             let latestVersion = try await connection.query(
@@ -144,6 +179,17 @@ struct ObjectStore: Sendable {
         }
         return try rows[0].date("created_at")
     }
+}
+
+/// A new object at version 1, as ``ObjectStore/insertStatement(_:)`` writes it.
+struct NewObjectRow: Sendable {
+    var objectId: UUID
+    var objectType: ObjectType
+    /// The `ObjectDefinition` as JSON.
+    var definitionJSON: String
+    var attributes: [String: Value]
+    var storagePath: String?
+    var jobId: UUID?
 }
 
 extension UUID {

@@ -3,21 +3,56 @@ import ConveyorModels
 import Foundation
 import Logging
 import PostgresClient
+import ServiceKit
 import ServiceLifecycle
 
 /// Answers metadata RPC requests (queue `metadata.rpc`), many at once, replying through the
-/// requester's direct reply-to and acking each request after its reply was published.
+/// requester's direct reply-to and acking each request once its reply is confirmed.
+///
+/// A request is one call, or a batch of calls (``MessageBatch``: one envelope per line) answered by
+/// a batch of replies in the same order. Submissions, claims and job reads are gathered across
+/// requests by ``Batcher``s, so the calls of one moment share one transaction or one query.
 final class RPCServer: Service, Sendable {
     private let store: JobStore
     private let consumer: AMQPConnection
     private let publisher: AMQPConnection
+    private let batchers: Batchers
     private let logger: Logger
-    static let prefetch = 64
+    static let prefetch = 256
 
-    init(store: JobStore, consumer: AMQPConnection, publisher: AMQPConnection, logger: Logger) {
+    /// The batchers of the calls that come in numbers: add them to the service group before the server.
+    struct Batchers: Sendable {
+        let submits: Batcher<JobStore.Submission, JobRecord>
+        let claims: Batcher<ClaimJob, ClaimResult>
+        let reads: Batcher<UUID, JobRecord>
+
+        init(store: JobStore) {
+            submits = Batcher(name: "submissions", maxBatch: 200, concurrency: 2) { items in
+                await Self.each(items) { try await store.submit($0) }
+            }
+            claims = Batcher(name: "claims", maxBatch: 200, concurrency: 2) { items in
+                await Self.each(items) { try await store.claim($0) }
+            }
+            reads = Batcher(name: "job reads", maxBatch: 200, concurrency: 2) { items in
+                await Self.each(items) { try await store.jobs($0) }
+            }
+        }
+
+        var services: [any Service] { [submits, claims, reads] }
+
+        /// Runs a batch operation; a failure of the whole batch is every item's answer.
+        static func each<Item, Output>(_ items: [Item], _ run: ([Item]) async throws -> [Result<Output, any Error>]) async
+            -> [Result<Output, any Error>]
+        {
+            do { return try await run(items) } catch { return items.map { _ in .failure(error) } }
+        }
+    }
+
+    init(store: JobStore, consumer: AMQPConnection, publisher: AMQPConnection, batchers: Batchers, logger: Logger) {
         self.store = store
         self.consumer = consumer
         self.publisher = publisher
+        self.batchers = batchers
         self.logger = logger
     }
 
@@ -36,41 +71,62 @@ final class RPCServer: Service, Sendable {
             consumer.nack(request, requeue: false)
             return
         }
-        let reply = await handle(request.body)
-        do {
-            try await publisher.publish(
-                OutgoingMessage(
-                    exchange: "", routingKey: replyTo, body: reply, persistent: false,
-                    correlationId: request.correlationId, type: "metadata.reply"))
-            consumer.ack(request)
-        } catch {
-            logger.warning("RPC reply failed; the request will be redelivered", metadata: ["error": "\(error)"])
-            consumer.nack(request, requeue: true)
+        let body: Data
+        let contentType: String
+        if request.contentType == MessageBatch.contentType {
+            let calls = MessageBatch.split(request.body)
+            let replies = await withTaskGroup(of: (Int, Data).self) { group in
+                for (index, call) in calls.enumerated() {
+                    group.addTask { (index, await self.handle(call)) }
+                }
+                var replies = [Data](repeating: Data(), count: calls.count)
+                for await (index, reply) in group { replies[index] = reply }
+                return replies
+            }
+            body = MessageBatch.join(replies)
+            contentType = MessageBatch.contentType
+        } else {
+            body = await handle(request.body)
+            contentType = "application/json"
+        }
+        // The reply goes out behind the events its call committed (same connection, in order).
+        publisher.publish(
+            OutgoingMessage(
+                exchange: "", routingKey: replyTo, body: body, persistent: false, contentType: contentType,
+                correlationId: request.correlationId, type: "metadata.reply")
+        ) { [consumer, logger] result in
+            switch result {
+            case .success:
+                consumer.ack(request)
+            case .failure(let error):
+                logger.warning("RPC reply failed; the request will be redelivered", metadata: ["error": "\(error)"])
+                consumer.nack(request, requeue: true)
+            }
         }
     }
 
     /// Decodes a request, runs it and encodes the reply (a result or an error, never a throw).
     func handle(_ body: Data) async -> Data {
         let type = (try? ConveyorJSON.decode(EnvelopeHeader.self, from: body))?.type ?? ""
+        let objects = store.objects
         switch type {
-        case SubmitJob.messageType: return await respond(SubmitJob.self, body) { try await self.store.submit($0.definition) }
-        case GetJob.messageType: return await respond(GetJob.self, body) { try await self.store.job($0.jobId) }
+        case SubmitJob.messageType:
+            return await respond(SubmitJob.self, body) { try await self.batchers.submits.submit(JobStore.Submission(definition: $0.definition)) }
+        case ClaimJob.messageType: return await respond(ClaimJob.self, body) { try await self.batchers.claims.submit($0) }
+        case GetJob.messageType: return await respond(GetJob.self, body) { try await self.batchers.reads.submit($0.jobId) }
         case ListJobs.messageType: return await respond(ListJobs.self, body) { try await self.store.list($0) }
         case GetJobLog.messageType: return await respond(GetJobLog.self, body) { try await self.store.log($0) }
         case CancelJob.messageType: return await respond(CancelJob.self, body) { try await self.store.cancel($0) }
-        case ClaimJob.messageType: return await respond(ClaimJob.self, body) { try await self.store.claim($0) }
         case RequeueJob.messageType: return await respond(RequeueJob.self, body) { try await self.store.requeue($0) }
         case ListActiveJobs.messageType: return await respond(ListActiveJobs.self, body) { _ in try await self.store.active() }
         case ValidateJob.messageType: return await respond(ValidateJob.self, body) { try await self.store.validate($0.definition) }
         case RerunJob.messageType: return await respond(RerunJob.self, body) { try await self.store.rerun($0) }
-        case GetObject.messageType: return await respond(GetObject.self, body) { try await self.store.objects.object($0.selector) }
-        case CreateObject.messageType: return await respond(CreateObject.self, body) { try await self.store.objects.create($0) }
-        case UpdateTag.messageType: return await respond(UpdateTag.self, body) { try await self.store.objects.updateTag($0) }
-        case ListObjectVersions.messageType:
-            return await respond(ListObjectVersions.self, body) { try await self.store.objects.versions($0) }
-        case SearchObjects.messageType: return await respond(SearchObjects.self, body) { try await self.store.objects.search($0) }
-        case GetObjectContent.messageType:
-            return await respond(GetObjectContent.self, body) { try await self.store.objects.content($0.selector) }
+        case GetObject.messageType: return await respond(GetObject.self, body) { try await objects.object($0.selector) }
+        case CreateObject.messageType: return await respond(CreateObject.self, body) { try await objects.create($0) }
+        case UpdateTag.messageType: return await respond(UpdateTag.self, body) { try await objects.updateTag($0) }
+        case ListObjectVersions.messageType: return await respond(ListObjectVersions.self, body) { try await objects.versions($0) }
+        case SearchObjects.messageType: return await respond(SearchObjects.self, body) { try await objects.search($0) }
+        case GetObjectContent.messageType: return await respond(GetObjectContent.self, body) { try await objects.content($0.selector) }
         default:
             return Self.encode(
                 RPCReply<JSONValue>(error: RPCFailure(code: .invalid, message: "unknown request type '\(type)'")))
@@ -83,13 +139,15 @@ final class RPCServer: Service, Sendable {
         do {
             let envelope = try Envelope<Call>.decode(body)
             return Self.encode(RPCReply(result: try await handler(envelope.payload)))
-        } catch let failure as RPCFailure {
-            return Self.encode(RPCReply<Call.Result>(error: failure))
+        } catch let error as MetadataError {
+            return Self.encode(RPCReply<Call.Result>(error: error.rpcFailure))
         } catch let error as MessageDecodingError {
             return Self.encode(RPCReply<Call.Result>(error: RPCFailure(code: .invalid, message: error.description)))
         } catch let error as PostgresError where error.isConnectionFailure {
             logger.warning("database unavailable", metadata: ["error": "\(error)"])
             return Self.encode(RPCReply<Call.Result>(error: RPCFailure(code: .unavailable, message: "the database is unavailable; retry")))
+        } catch let error as BatcherClosed {
+            return Self.encode(RPCReply<Call.Result>(error: RPCFailure(code: .unavailable, message: "\(error); retry")))
         } catch {
             logger.error("RPC failed", metadata: ["type": "\(Call.messageType)", "error": "\(error)"])
             return Self.encode(RPCReply<Call.Result>(error: RPCFailure(code: .internal, message: "internal error")))

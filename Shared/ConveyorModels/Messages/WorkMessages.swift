@@ -116,10 +116,13 @@ public struct JobOutcome: Codable, Sendable, Hashable {
     /// The total size of the log the attempt wrote.
     public var logBytes: Int
     public var resourceUsage: ResourceUsage?
+    /// The end of the log that no `log` report carried, at its offset: all of a short job's log
+    /// travels here, so its finished report is its only report.
+    public var log: LogChunk?
 
     public init(
         status: JobStatus, message: String, exitCode: Int?, objects: [NewObject], logBytes: Int,
-        resourceUsage: ResourceUsage? = nil
+        resourceUsage: ResourceUsage? = nil, log: LogChunk? = nil
     ) {
         self.status = status
         self.message = message
@@ -127,5 +130,6 @@ public struct JobOutcome: Codable, Sendable, Hashable {
         self.objects = objects
         self.logBytes = logBytes
         self.resourceUsage = resourceUsage
+        self.log = log
     }
 }

@@ -1,0 +1,384 @@
+import ConveyorModels
+import Foundation
+
+/// The rules of a job's life, as pure decisions: given a job's state and a command (claim, finish,
+/// cancel, re-queue, a child of a group ended) it says what changes: the status path appended to
+/// the history, the row changes, the event to publish, the children to start and the group to tell.
+///
+/// It performs no I/O. ``JobRepository`` loads the states (locked) and applies the decisions in one
+/// transaction, many jobs at a time; that keeps every rule testable without PostgreSQL, in the way
+/// the scheduler's ``SchedulingState`` is.
+enum JobLifecycle {
+    // MARK: Submission
+
+    /// A job (already validated and pinned) entering the system: QUEUED, or RUNNING for a group with
+    /// the first of its jobs (sequential) or all of them (parallel) to start at once.
+    static func submit(
+        _ definition: JobDefinition, jobId: UUID, now: Date, rerunOf: UUID? = nil, parent: UUID? = nil, position: Int? = nil
+    ) -> NewJob {
+        let validated = JobStatusUpdate(status: .validated, message: "job definition validated", at: now)
+        var record = JobRecord(
+            jobId: jobId, jobType: definition.jobType, owner: definition.effectiveOwner,
+            priority: definition.effectivePriority, definition: definition, status: .queued, statusMessage: "",
+            attempt: 0, workerId: nil, submittedAt: now, startedAt: nil, finishedAt: nil, updates: [validated], result: nil,
+            rerunOf: rerunOf, parentJobId: parent)
+        var children: [ChildToStart] = []
+        if let group = definition.jobGroup {
+            let message = "running \(group.jobs.count) jobs \(group.groupType == .sequential ? "one after another" : "at once")"
+            record.updates += [
+                JobStatusUpdate(status: .queued, message: "group accepted", at: now),
+                JobStatusUpdate(status: .submitted, message: "child jobs submitted", at: now),
+                JobStatusUpdate(status: .running, message: message, at: now),
+            ]
+            record.startedAt = now
+            let starting = group.groupType == .sequential ? Array(group.jobs.prefix(1)) : group.jobs
+            children = starting.enumerated().map { ChildToStart(definition: $1.inheriting(from: definition), position: $0) }
+        } else {
+            record.updates.append(JobStatusUpdate(status: .queued, message: "waiting for a worker", at: now))
+        }
+        let last = record.updates[record.updates.count - 1]
+        record.status = last.status
+        record.statusMessage = last.message
+        let event = JobEvent(
+            jobId: jobId, jobType: definition.jobType, status: last.status,
+            previousStatus: record.updates[record.updates.count - 2].status, message: last.message, owner: record.owner,
+            priority: record.priority, attempt: 0, submittedAt: now, occurredAt: now)
+        return NewJob(record: record, groupPosition: position, event: event, childrenToStart: children)
+    }
+
+    // MARK: Changes of an existing job
+
+    /// Decides what `command` does to the job in `state` (nil: there is no such job) at time `now`.
+    static func decide(_ state: JobState?, _ command: JobCommand, now: Date) -> JobDecision {
+        switch command {
+        case .claim(let attempt, let workerId, let leaseSeconds, let groupStatus):
+            return claim(state, attempt: attempt, workerId: workerId, leaseSeconds: leaseSeconds, groupStatus: groupStatus, now: now)
+        case .finish(let finished):
+            return finish(state, finished, now: now)
+        case .cancel(let message, let cascading):
+            guard let state else { return JobDecision(.declined("no such job")) }
+            return cancel(state, message: message, cascading: cascading, now: now)
+        case .requeue(let attempt, let reason):
+            return requeue(state, attempt: attempt, reason: reason, now: now)
+        case .childEnded(let progress):
+            guard let state else { return JobDecision(.declined("no such group")) }
+            return childEnded(state, progress, now: now)
+        }
+    }
+
+    /// A worker claims attempt `attempt`: QUEUED → SUBMITTED → RUNNING, fenced by the attempt number.
+    /// The same claim again (its reply was lost) is granted again without a change; a job whose group
+    /// has ended is cancelled instead.
+    static func claim(
+        _ state: JobState?, attempt: Int, workerId: String, leaseSeconds: Int, groupStatus: JobStatus?, now: Date
+    ) -> JobDecision {
+        guard let state else { return JobDecision(.declined("no such job")) }
+        if state.status.isTerminal { return JobDecision(.declined("job is \(state.status.rawValue)")) }
+        if let groupStatus, groupStatus.isTerminal {
+            var decision = cancel(state, message: "cancelled: its group is \(groupStatus.rawValue)", cascading: true, now: now)
+            decision.outcome = .declined("its group is \(groupStatus.rawValue)")
+            return decision
+        }
+        if state.status == .running, state.attempt == attempt, state.workerId == workerId {
+            return JobDecision(.done)
+        }
+        if attempt <= state.attempt {
+            return JobDecision(.declined("attempt \(attempt) is stale (current attempt \(state.attempt))"))
+        }
+        guard state.status == .queued else {
+            return JobDecision(.declined("job is \(state.status.rawValue), not QUEUED"))
+        }
+        var change = JobChange(
+            state, now: now,
+            steps: [
+                (.submitted, "dispatched to worker \(workerId) (attempt \(attempt))"),
+                (.running, "running on worker \(workerId)"),
+            ])
+        change.attempt = attempt
+        change.worker = .assign(workerId, leaseUntil: now.addingTimeInterval(TimeInterval(leaseSeconds)))
+        change.markStarted = true
+        change.event = event(for: change, state, attempt: attempt, now: now)
+        return JobDecision(.done, change: change)
+    }
+
+    /// An attempt's finished report. A report of another attempt, about a job that ended, or asking
+    /// for an illegal transition changes nothing; the report of the attempt a cancellation stopped
+    /// adds that attempt's log to the cancelled job's result (once).
+    static func finish(_ state: JobState?, _ finished: FinishedAttempt, now: Date) -> JobDecision {
+        guard let state else { return JobDecision(.declined("no such job")) }
+        let outcome = finished.outcome
+        if state.status == .cancelled, finished.attempt > 0, state.attempt == finished.attempt {
+            var result = state.result ?? JobResult(status: .cancelled, exitCode: nil, objects: [], logBytes: 0)
+            guard result.logFile == nil else { return JobDecision(.declined("the cancelled job keeps its log already")) }
+            result.logFile = finished.log.file
+            result.logBytes = max(outcome.logBytes, finished.log.keptBytes)
+            result.logTruncated = finished.log.truncated ? true : nil
+            result.resourceUsage = result.resourceUsage ?? outcome.resourceUsage
+            var change = JobChange(state, now: now, steps: [])
+            change.result = result
+            return JobDecision(.declined("the job was cancelled; its log is kept"), change: change)
+        }
+        guard state.attempt == finished.attempt, !state.status.isTerminal, state.status.canTransition(to: outcome.status) else {
+            return JobDecision(
+                .declined("report of attempt \(finished.attempt) ignored: the job is \(state.status.rawValue) at attempt \(state.attempt)"))
+        }
+        let result = JobResult(
+            status: outcome.status, message: outcome.message, exitCode: outcome.exitCode, objects: finished.objects,
+            outputs: finished.outputs.isEmpty ? nil : finished.outputs, logFile: finished.log.file,
+            logBytes: max(outcome.logBytes, finished.log.keptBytes), logTruncated: finished.log.truncated ? true : nil,
+            resourceUsage: outcome.resourceUsage)
+        var change = JobChange(state, now: now, steps: [(outcome.status, outcome.message)])
+        change.markFinished = true
+        change.result = result
+        change.event = event(
+            for: change, state, attempt: finished.attempt, now: now, exitCode: outcome.exitCode, logTail: finished.log.tail)
+        return JobDecision(.done, change: change, groupToNotify: state.parentJobId)
+    }
+
+    /// Ends a job that has not ended as CANCELLED. `cascading`: it is cancelled with its group, which
+    /// therefore need not react.
+    static func cancel(_ state: JobState, message: String, cascading: Bool, now: Date) -> JobDecision {
+        guard state.status.canTransition(to: .cancelled) else {
+            return JobDecision(.failed(.conflict("job \(state.jobId.lowercased) is already \(state.status.rawValue)")))
+        }
+        var change = JobChange(state, now: now, steps: [(.cancelled, message)])
+        change.markFinished = true
+        change.result = JobResult(status: .cancelled, message: message, exitCode: nil, objects: [], logBytes: 0)
+        change.event = event(for: change, state, attempt: state.attempt, now: now)
+        return JobDecision(.done, change: change, groupToNotify: cascading ? nil : state.parentJobId)
+    }
+
+    /// Puts a dispatched or running attempt back in the queue (its worker went silent); any other
+    /// attempt or status changes nothing.
+    static func requeue(_ state: JobState?, attempt: Int, reason: String, now: Date) -> JobDecision {
+        guard let state, [.submitted, .running].contains(state.status), state.attempt == attempt else {
+            return JobDecision(.declined("not dispatched or running at attempt \(attempt)"))
+        }
+        var change = JobChange(state, now: now, steps: [(.queued, "re-queued: \(reason)")])
+        change.worker = .release
+        change.event = event(for: change, state, attempt: attempt, now: now)
+        return JobDecision(.done, change: change)
+    }
+
+    /// A job of the group in `state` ended. A sequential group starts its next job, or fails at the
+    /// first that did not succeed; a parallel group waits for all. When the group ends, its result
+    /// lists the objects of its jobs in order, and its own group is told.
+    static func childEnded(_ state: JobState, _ progress: GroupProgress, now: Date) -> JobDecision {
+        guard !state.status.isTerminal, let group = progress.definition.jobGroup else {
+            return JobDecision(.declined("the group has ended"))
+        }
+        let children = progress.children.sorted { $0.position < $1.position }
+        let allEnded = children.allSatisfy(\.status.isTerminal)
+        if let failed = children.first(where: { [.failed, .cancelled].contains($0.status) }),
+            group.groupType == .sequential || allEnded
+        {
+            let message = "job \(failed.position + 1) of \(group.jobs.count) (\(failed.jobId.lowercased)) \(failed.status.rawValue): \(failed.statusMessage)"
+            return endGroup(state, children, as: .failed, message: message, now: now)
+        }
+        guard children.allSatisfy({ $0.status == .succeeded }) else { return JobDecision(.declined("jobs still running")) }
+        if group.groupType == .sequential, children.count < group.jobs.count {
+            let next = ChildToStart(definition: group.jobs[children.count].inheriting(from: progress.definition), position: children.count)
+            return JobDecision(.done, childrenToStart: [next])
+        }
+        return endGroup(state, children, as: .succeeded, message: "all \(group.jobs.count) jobs succeeded", now: now)
+    }
+
+    private static func endGroup(_ state: JobState, _ children: [GroupProgress.Child], as status: JobStatus, message: String, now: Date)
+        -> JobDecision
+    {
+        var change = JobChange(state, now: now, steps: [(status, message)])
+        change.markFinished = true
+        change.result = JobResult(status: status, message: message, exitCode: nil, objects: children.flatMap(\.objects), logBytes: 0)
+        change.event = event(for: change, state, attempt: state.attempt, now: now)
+        return JobDecision(.done, change: change, groupToNotify: state.parentJobId)
+    }
+
+    // MARK: Events
+
+    /// The event of a change: for its last status; terminal events carry what the e-mail needs.
+    static func event(
+        for change: JobChange, _ state: JobState, attempt: Int, now: Date, exitCode: Int? = nil, logTail: String? = nil
+    ) -> JobEvent {
+        let status = change.status
+        let previous = change.steps.count > 1 ? change.steps[change.steps.count - 2].status : change.from
+        let terminal = status.isTerminal
+        return JobEvent(
+            jobId: state.jobId, jobType: state.jobType, status: status, previousStatus: previous,
+            message: change.steps.last?.message ?? state.statusMessage, owner: state.owner, priority: state.priority,
+            attempt: attempt, submittedAt: state.submittedAt, occurredAt: now,
+            notification: terminal ? state.notification : nil, startedAt: terminal ? state.startedAt : nil,
+            exitCode: exitCode, logTail: terminal ? logTail : nil)
+    }
+}
+
+// MARK: - The lifecycle's inputs and outputs
+
+/// What the lifecycle knows of one job: its row in `jobs`.
+struct JobState: Sendable, Hashable {
+    var jobId: UUID
+    var jobType: JobType
+    var status: JobStatus
+    var statusMessage: String
+    var attempt: Int
+    var workerId: String?
+    var owner: String
+    var priority: Int
+    var submittedAt: Date
+    var startedAt: Date?
+    var parentJobId: UUID?
+    var groupPosition: Int?
+    var notification: NotificationSettings?
+    var result: JobResult?
+    /// How many entries its status history has.
+    var historyLength: Int
+}
+
+/// A request to change one job.
+enum JobCommand: Sendable {
+    /// A worker claims an attempt; `groupStatus` is the status of the job's group, if it has one.
+    case claim(attempt: Int, workerId: String, leaseSeconds: Int, groupStatus: JobStatus?)
+    /// A worker's report that an attempt ended, with what was registered for it.
+    case finish(FinishedAttempt)
+    /// Cancel with this status message; `cascading` when its group is being cancelled.
+    case cancel(message: String, cascading: Bool)
+    /// A silent worker's attempt goes back to the queue.
+    case requeue(attempt: Int, reason: String)
+    /// A job of this group ended.
+    case childEnded(GroupProgress)
+}
+
+/// A finished report with the objects registered for it and the log kept of the attempt.
+struct FinishedAttempt: Sendable, Hashable {
+    var attempt: Int
+    var outcome: JobOutcome
+    /// Every object version registered for the attempt, and those that fill outputs by name.
+    var objects: [TagSelector] = []
+    var outputs: [String: TagSelector] = [:]
+    var log: KeptLog
+}
+
+/// The log kept of an attempt (at most the deployment's cap).
+struct KeptLog: Sendable, Hashable {
+    /// The FILE object holding it.
+    var file: TagSelector?
+    var keptBytes: Int
+    var truncated: Bool
+    /// The last lines, for the end-of-job e-mail.
+    var tail: String
+}
+
+/// What a group knows when one of its jobs ended.
+struct GroupProgress: Sendable, Hashable {
+    struct Child: Sendable, Hashable {
+        var jobId: UUID
+        var position: Int
+        var status: JobStatus
+        var statusMessage: String
+        /// The objects its result lists.
+        var objects: [TagSelector]
+    }
+
+    /// The group's definition (its `jobGroup` section lists the jobs).
+    var definition: JobDefinition
+    /// Every job the group started so far.
+    var children: [Child]
+}
+
+/// A job of a group to start now.
+struct ChildToStart: Sendable, Hashable {
+    var definition: JobDefinition
+    var position: Int
+}
+
+/// A job to insert: its record as it reads after the commit, and its event.
+struct NewJob: Sendable {
+    var record: JobRecord
+    var groupPosition: Int?
+    var event: JobEvent
+    var childrenToStart: [ChildToStart]
+}
+
+/// What a decision does to one job's row: the compare-and-set on its status, the status path, and
+/// the columns that change with it.
+struct JobChange: Sendable, Hashable {
+    enum Worker: Sendable, Hashable {
+        case assign(String, leaseUntil: Date)
+        case release
+    }
+
+    var jobId: UUID
+    /// The status the job must still have (the row is locked, so it does).
+    var from: JobStatus
+    /// Appended to the history, in order; empty when only columns change.
+    var steps: [JobStatusUpdate]
+    /// The sequence number of the first step in the history.
+    var firstSeq: Int
+    var attempt: Int? = nil
+    var worker: Worker? = nil
+    /// `started_at` is set if it was not.
+    var markStarted = false
+    /// `finished_at` is set and the lease ends.
+    var markFinished = false
+    var result: JobResult? = nil
+    /// Published once committed.
+    var event: JobEvent? = nil
+
+    init(_ state: JobState, now: Date, steps: [(JobStatus, String)]) {
+        jobId = state.jobId
+        from = state.status
+        self.steps = steps.map { JobStatusUpdate(status: $0.0, message: $0.1, at: now) }
+        firstSeq = state.historyLength + 1
+    }
+
+    /// The status after the change.
+    var status: JobStatus { steps.last?.status ?? from }
+}
+
+/// The lifecycle's answer to a command.
+struct JobDecision: Sendable {
+    enum Outcome: Sendable, Equatable {
+        /// The command took effect (or had already: the same claim again).
+        case done
+        /// The command does not apply now; nothing of the job's status changes.
+        case declined(String)
+        /// The command is refused with this error.
+        case failed(MetadataError)
+    }
+
+    var outcome: Outcome
+    var change: JobChange?
+    var childrenToStart: [ChildToStart]
+    /// The group that must react because this job ended.
+    var groupToNotify: UUID?
+
+    init(_ outcome: Outcome, change: JobChange? = nil, childrenToStart: [ChildToStart] = [], groupToNotify: UUID? = nil) {
+        self.outcome = outcome
+        self.change = change
+        self.childrenToStart = childrenToStart
+        self.groupToNotify = groupToNotify
+    }
+}
+
+extension JobDefinition {
+    /// A job of a group: the group's owner and priority unless it sets its own.
+    func inheriting(from group: JobDefinition) -> JobDefinition {
+        var child = self
+        child.owner = child.owner ?? group.owner
+        child.priority = child.priority ?? group.priority
+        return child
+    }
+
+    /// The definition without the outputs the platform filled in, for submitting it again.
+    func clearingOutputs() -> JobDefinition {
+        var copy = self
+        copy.runModel?.outputs = nil
+        copy.runFlow?.outputs = nil
+        copy.importData?.outputs = nil
+        copy.exportData?.outputs = nil
+        if var group = copy.jobGroup {
+            group.jobs = group.jobs.map { $0.clearingOutputs() }
+            copy.jobGroup = group
+        }
+        return copy
+    }
+}

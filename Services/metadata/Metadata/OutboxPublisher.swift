@@ -1,0 +1,156 @@
+import AMQPClient
+import ConveyorModels
+import Foundation
+import Logging
+import PostgresClient
+import ServiceLifecycle
+import Synchronization
+
+/// Publishes the events that committed transactions wrote to the `outbox` table, and deletes their
+/// rows once the broker has confirmed them: a crash anywhere between the commit and the confirm
+/// loses nothing (an event may be published twice; consumers de-duplicate).
+///
+/// The job store hands over each transaction's events right after its commit (``publish(_:)``):
+/// they are queued on the broker connection at once, in commit order, pipelined with publisher
+/// confirms, so the store never reads them back. Confirmed rows are deleted many at a time. Events
+/// the broker did not take are published again (with backoff). Rows left by a process that died are
+/// published by the relay: at start, every row; then, every few seconds, rows older than
+/// ``staleAfter`` (not in flight anywhere any more).
+final class OutboxPublisher: Service, Sendable {
+    private let pool: PostgresPool
+    private let publisher: AMQPConnection
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let wakeDeleter: AsyncStream<Void>.Continuation
+    private let deleterSignals: AsyncStream<Void>
+    static let relayBatchSize = 500
+    static let staleAfter: Duration = .seconds(10)
+    static let relayInterval: Duration = .seconds(2)
+
+    private struct State {
+        var confirmed: [Int64] = []
+        var failed: [OutboxEntry] = []
+    }
+
+    init(pool: PostgresPool, publisher: AMQPConnection, logger: Logger) {
+        self.pool = pool
+        self.publisher = publisher
+        self.logger = logger
+        (deleterSignals, wakeDeleter) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Publishes a committed transaction's events now, in order; never waits.
+    func publish(_ entries: [OutboxEntry]) {
+        for entry in entries {
+            publisher.publish(entry.message) { [self] result in
+                switch result {
+                case .success:
+                    state.withLock { $0.confirmed.append(entry.id) }
+                    wakeDeleter.yield()
+                case .failure(let error):
+                    logger.debug("event not confirmed; publishing it again", metadata: ["error": "\(error)"])
+                    state.withLock { $0.failed.append(entry) }
+                }
+            }
+        }
+    }
+
+    func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.deleteConfirmed() }
+            group.addTask { await self.relayAndRetry() }
+            try? await gracefulShutdown()
+            wakeDeleter.finish()
+            group.cancelAll()
+        }
+        // What was confirmed during the shutdown goes too.
+        try? await deleteRows(state.withLock { state in
+            defer { state.confirmed = [] }
+            return state.confirmed
+        })
+    }
+
+    /// Deletes confirmed rows, as many as have gathered, one statement at a time.
+    private func deleteConfirmed() async {
+        for await _ in deleterSignals {
+            let ids = state.withLock { state in
+                defer { state.confirmed = [] }
+                return state.confirmed
+            }
+            guard !ids.isEmpty else { continue }
+            do {
+                try await deleteRows(ids)
+            } catch {
+                // Deleted later (a row that stays is at worst published twice).
+                logger.warning("confirmed outbox rows not deleted; retrying", metadata: ["error": "\(error)"])
+                state.withLock { $0.confirmed.append(contentsOf: ids) }
+                try? await Task.sleep(for: .seconds(1))
+                wakeDeleter.yield()
+            }
+        }
+    }
+
+    private func deleteRows(_ ids: [Int64]) async throws {
+        guard !ids.isEmpty else { return }
+        _ = try await pool.withConnection { connection in
+            try await connection.pipeline([
+                try PostgresStatement("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [PostgresArray.literal(values: ids)])
+            ])
+        }
+    }
+
+    /// Publishes again what the broker did not take, and relays rows no process publishes (all rows at
+    /// start, then stale ones), until shutdown.
+    private func relayAndRetry() async {
+        var relayAll = true
+        var delay = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            let failed = state.withLock { state in
+                defer { state.failed = [] }
+                return state.failed
+            }
+            if !failed.isEmpty {
+                try? await publisher.waitUntilConnected()
+                publish(failed.sorted { $0.id < $1.id })
+            }
+            do {
+                while try await relayBatch(olderThan: relayAll ? nil : Self.staleAfter) == Self.relayBatchSize {}
+                relayAll = false
+                delay = .milliseconds(100)
+                try await Task.sleep(for: failed.isEmpty ? Self.relayInterval : delay)
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("outbox relay failed, retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+
+    /// Publishes one batch of left-over rows (confirmed), deletes them, and returns how many there were.
+    private func relayBatch(olderThan age: Duration?) async throws -> Int {
+        // While the broker is away, wait here rather than inside a transaction holding row locks.
+        try await publisher.waitUntilConnected()
+        let seconds = age.map { Double($0.components.seconds) } ?? 0
+        return try await pool.withTransaction { connection in
+            let rows = try await connection.query(
+                """
+                SELECT id, routing_key, message_type, message_id, body FROM outbox
+                WHERE created_at < clock_timestamp() - make_interval(secs => $2)
+                ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+                """, [Self.relayBatchSize, seconds])
+            guard !rows.isEmpty else { return 0 }
+            let messages = try rows.map { row in
+                OutgoingMessage(
+                    exchange: Topology.eventsExchange, routingKey: try row.string("routing_key"), body: try row.data("body"),
+                    messageId: try row.string("message_id"), type: try row.string("message_type"))
+            }
+            try await publisher.publish(messages)
+            _ = try await connection.query(
+                "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [PostgresArray.literal(values: try rows.map { try $0.int64("id") })])
+            logger.info("relayed events left in the outbox", metadata: ["count": "\(rows.count)"])
+            return rows.count
+        }
+    }
+}
