@@ -88,7 +88,12 @@ var targets: [Target] = [
         path: "Tests/EndToEndTests", swiftSettings: swiftSettings),
 
     .executableTarget(
-        name: "ConveyorBench", dependencies: ["ConveyorModels", "AMQPClient", "PostgresClient", "TestSupport"],
+        name: "ConveyorBench",
+        dependencies: [
+            "ConveyorModels", "AMQPClient", "PostgresClient", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+        ],
         path: "Tests/Benchmarks", swiftSettings: swiftSettings),
 ]
 
@@ -115,6 +120,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: targets
 )

@@ -66,10 +66,12 @@ public final class AMQPRPCClient: Service, Sendable {
 
     /// Sends `body` to `queue` and waits for the reply.
     /// - Throws: ``AMQPError`` with code `timeout` when no reply came within `timeout`.
-    public func call(queue: String, body: Data, type: String, timeout: Duration) async throws -> AMQPDelivery {
+    public func call(
+        queue: String, body: Data, type: String, contentType: String = "application/json", timeout: Duration
+    ) async throws -> AMQPDelivery {
         let correlationId = UUID().uuidString
         let message = OutgoingMessage(
-            exchange: "", routingKey: queue, body: body, persistent: false, correlationId: correlationId,
+            exchange: "", routingKey: queue, body: body, persistent: false, contentType: contentType, correlationId: correlationId,
             replyTo: "amq.rabbitmq.reply-to", type: type,
             expirationMilliseconds: max(1, Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)))
         pending.withLock { $0[correlationId] = .waiting(nil) }

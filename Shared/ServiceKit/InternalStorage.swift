@@ -49,8 +49,8 @@ public struct InternalStorageError: Error, CustomStringConvertible, Sendable {
 }
 
 extension InternalStorage {
-    /// Writes `data` as a new file at `relative`: to a temporary name beside it, then linked into
-    /// place, so a reader never sees half a file and an existing file is never written again.
+    /// Writes `data` as a new file at `relative`: to a temporary name beside it, synced to disk, then
+    /// linked into place, so a reader never sees half a file and an existing file is never written again.
     public func store(_ data: Data, at relative: String) throws {
         let destination = path(relative)
         try FileManager.default.createDirectory(
@@ -71,9 +71,11 @@ extension InternalStorage {
             }
             return true
         }
+        // Durable before anything refers to it (a row committed after this returns).
+        let synced = written && fsync(descriptor) == 0
         let failure = errno
         close(descriptor)
-        guard written || data.isEmpty else {
+        guard synced else {
             throw InternalStorageError("cannot write \(relative): \(String(cString: strerror(failure)))")
         }
         guard link(temporary, destination) == 0 else {

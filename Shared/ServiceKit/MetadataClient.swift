@@ -5,18 +5,54 @@ import Logging
 import ServiceLifecycle
 
 /// Typed calls to the metadata service over AMQP RPC (direct reply-to).
+///
+/// Calls made at the same moment travel together: while ``maxInFlight`` requests await their
+/// replies, new calls gather and go out as one batch message (``MessageBatch``), answered by one
+/// reply message; an idle client sends each call at once, alone.
 public final class MetadataClient: Service, Sendable {
     private let rpc: AMQPRPCClient
     private let timeout: Duration
+    private let batcher: Batcher<Data, Data>
+    static let maxInFlight = 4
+    static let maxBatch = 200
 
     /// - Parameter settings: reads `amqp.*` and `amqp.rpcTimeoutSeconds`.
     public init(name: String, settings: ConveyorSettings, logger: Logger) throws {
-        rpc = try AMQPRPCClient(name: name, configuration: settings.amqp, logger: logger)
-        timeout = settings.rpcTimeout
+        let rpc = try AMQPRPCClient(name: name, configuration: settings.amqp, logger: logger)
+        let timeout = settings.rpcTimeout
+        self.rpc = rpc
+        self.timeout = timeout
+        batcher = Batcher(name: "\(name) calls", maxBatch: Self.maxBatch, concurrency: Self.maxInFlight) { bodies in
+            await Self.send(bodies, with: rpc, timeout: timeout)
+        }
     }
 
     public func run() async throws {
-        try await rpc.run()
+        await withDiscardingTaskGroup { group in
+            group.addTask { try? await self.batcher.run() }
+            try? await rpc.run()
+            batcher.close()
+        }
+    }
+
+    /// Sends one call alone, or several as one batch message, and answers each with its reply body.
+    private static func send(_ bodies: [Data], with rpc: AMQPRPCClient, timeout: Duration) async -> [Result<Data, any Error>] {
+        do {
+            if bodies.count == 1 {
+                let type = EnvelopeHeader.type(of: bodies[0]) ?? "metadata.call"
+                return [.success(try await rpc.call(queue: Topology.metadataRPCQueue, body: bodies[0], type: type, timeout: timeout).body)]
+            }
+            let reply = try await rpc.call(
+                queue: Topology.metadataRPCQueue, body: MessageBatch.join(bodies), type: "metadata.batch",
+                contentType: MessageBatch.contentType, timeout: timeout)
+            let replies = MessageBatch.split(reply.body)
+            guard replies.count == bodies.count else {
+                throw RPCFailure(code: .internal, message: "metadata answered \(replies.count) replies to \(bodies.count) calls")
+            }
+            return replies.map { .success($0) }
+        } catch {
+            return bodies.map { _ in .failure(error) }
+        }
     }
 
     public var isConnected: Bool { rpc.isConnected }
@@ -29,9 +65,14 @@ public final class MetadataClient: Service, Sendable {
     /// - Throws: ``RPCFailure`` when metadata refused the call; ``AMQPError`` (`timeout`) when it did not answer.
     public func call<Call: MetadataCall>(_ call: Call, timeout: Duration? = nil) async throws -> Call.Result {
         let body = try Envelope(call).encoded()
-        let reply = try await rpc.call(
-            queue: Topology.metadataRPCQueue, body: body, type: Call.messageType, timeout: timeout ?? self.timeout)
-        let envelope = try Envelope<RPCReply<Call.Result>>.decode(reply.body)
+        let reply: Data
+        if let timeout {
+            // A call with a deadline of its own goes alone.
+            reply = try await rpc.call(queue: Topology.metadataRPCQueue, body: body, type: Call.messageType, timeout: timeout).body
+        } else {
+            reply = try await batcher.submit(body)
+        }
+        let envelope = try Envelope<RPCReply<Call.Result>>.decode(reply)
         if let error = envelope.payload.error { throw error }
         guard let result = envelope.payload.result else {
             throw RPCFailure(code: .internal, message: "metadata replied with neither a result nor an error")

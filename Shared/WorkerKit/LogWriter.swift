@@ -1,4 +1,3 @@
-import AMQPClient
 import ConveyorModels
 import Foundation
 
@@ -7,23 +6,25 @@ import Foundation
 /// Writes are buffered and sent when 32 KiB have gathered or at the next 200 ms tick, so a chatty
 /// job does not send a message per line and a quiet one still shows progress. Flushes
 /// never overlap: a flush waits for the one in progress, so chunks go out in order, and a flush
-/// that returns means everything written before it was confirmed by the broker.
+/// that returns means everything written before it was confirmed by the broker. What is left when
+/// the attempt ends travels in its finished report (``takeRest()``): a short job sends no log
+/// report at all.
 public actor JobLogWriter {
     private let jobId: UUID
     private let attempt: Int
     private let workerId: String
-    private let publisher: AMQPConnection
+    private let reports: ReportSender
     private var buffer = Data()
     private var offset = 0
     private var flushing = false
     private var flushWaiters: [CheckedContinuation<Void, Never>] = []
     static let chunkSize = 32 * 1024
 
-    public init(jobId: UUID, attempt: Int, workerId: String, publisher: AMQPConnection) {
+    public init(jobId: UUID, attempt: Int, workerId: String, reports: ReportSender) {
         self.jobId = jobId
         self.attempt = attempt
         self.workerId = workerId
-        self.publisher = publisher
+        self.reports = reports
     }
 
     /// The bytes written so far.
@@ -50,6 +51,19 @@ public actor JobLogWriter {
         await write(Data((text + "\n").utf8))
     }
 
+    /// The part of the log not sent yet (after any flush in progress), for the finished report;
+    /// later writes are not expected.
+    public func takeRest() async -> LogChunk? {
+        while flushing {
+            await withCheckedContinuation { flushWaiters.append($0) }
+        }
+        guard !buffer.isEmpty else { return nil }
+        let rest = LogChunk(offset: offset, data: buffer)
+        offset += buffer.count
+        buffer = Data()
+        return rest
+    }
+
     /// Sends everything buffered and waits until the broker confirmed it.
     public func flush() async {
         while flushing {
@@ -69,35 +83,7 @@ public actor JobLogWriter {
                 kind: .log(LogChunk(offset: offset, data: Data(chunk))))
             buffer.removeFirst(chunk.count)
             offset += chunk.count
-            await ReportPublisher.publish(report, with: publisher)
-        }
-    }
-}
-
-/// Publishes reports to metadata, retrying until the broker confirms (reports must not be lost).
-enum ReportPublisher {
-    static func publish(_ report: JobReport, with publisher: AMQPConnection) async {
-        // A cancelled job still reports what it wrote: retry in a task its cancellation cannot reach
-        // (a cancelled sleep would return at once and spin).
-        await Task { await publishRetrying(report, with: publisher) }.value
-    }
-
-    private static func publishRetrying(_ report: JobReport, with publisher: AMQPConnection) async {
-        var delay = Duration.milliseconds(100)
-        while true {
-            do {
-                let envelope = Envelope(report, correlationId: report.jobId.uuidString)
-                try await publisher.publish(
-                    OutgoingMessage(
-                        exchange: "", routingKey: Topology.metadataReportsQueue, body: try envelope.encoded(),
-                        messageId: envelope.messageId.uuidString, type: JobReport.messageType))
-                return
-            } catch let error as AMQPError where error.code == .closed {
-                return
-            } catch {
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
-            }
+            await reports.send(report)
         }
     }
 }

@@ -52,8 +52,8 @@ public struct ModelProcess: Sendable {
             inputs[name] = copy
         }
         let parameterJSON = try ConveyorJSON.encode(parameters.mapValues(\.plainJSON))
-        try parameterJSON.write(to: URL(fileURLWithPath: folder + "/params.json"))
-        try ConveyorJSON.encode(inputs).write(to: URL(fileURLWithPath: folder + "/inputs.json"))
+        try ScratchFile.write(parameterJSON, to: folder + "/params.json")
+        try ScratchFile.write(try ConveyorJSON.encode(inputs), to: folder + "/inputs.json")
 
         let command: [String]
         switch definition.language {
@@ -62,7 +62,7 @@ public struct ModelProcess: Sendable {
         default: command = ["./" + definition.entryPoint]
         }
         var environment: [String: String] = [
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
+            "PATH": Self.searchPath,
             "HOME": folder,
             "LANG": "C.UTF-8",
             "PYTHONUNBUFFERED": "1",
@@ -85,6 +85,9 @@ public struct ModelProcess: Sendable {
         }
         return Run(termination: termination, usage: usage, outputs: outputs)
     }
+
+    /// The worker's PATH, which models get too (read once: reading the environment is not free).
+    static let searchPath = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
 
     /// The files a model wrote, by output name (the file name up to its first dot). With declared
     /// outputs, each must be there unless optional, and anything else is left out.

@@ -19,6 +19,7 @@ public actor WorkerRuntime: Service {
     private let heartbeatInterval: Duration
     private let consumer: AMQPConnection
     private let publisher: AMQPConnection
+    private let reports: ReportSender
     private let metadata: MetadataClient
     private let logger: Logger
     private var running: [UUID: (attempt: Int, jobType: JobType)] = [:]
@@ -44,20 +45,22 @@ public actor WorkerRuntime: Service {
         let publisher = try AMQPConnection(
             name: "\(pool)-publish", configuration: settings.amqp, topology: ConveyorTopology.exchanges, logger: logger)
         let metadata = try MetadataClient(name: "\(pool)-rpc", settings: settings, logger: logger)
+        let reports = ReportSender(publisher: publisher, logger: logger)
         let runtime = WorkerRuntime(
             workerId: workerId, executor: executor, slots: max(1, settings.int("\(pool).slots", default: 2)),
             heartbeatInterval: .seconds(settings.int("worker.heartbeatSeconds", default: 3)), consumer: consumer,
-            publisher: publisher, metadata: metadata, logger: logger)
+            publisher: publisher, reports: reports, metadata: metadata, logger: logger)
         let health = HealthServer.make(
             service: pool, settings: settings, defaultPort: defaultHealthPort,
             checks: [HealthCheck("amqp") { consumer.isConnected && publisher.isConnected && metadata.isConnected }],
             logger: logger)
-        return [consumer, publisher, metadata, runtime, health]
+        // Stopped in reverse order: the runtime first (its jobs finish and report), then the reports.
+        return [consumer, publisher, metadata, reports.batcher, runtime, health]
     }
 
     init(
         workerId: String, executor: any JobExecutor, slots: Int, heartbeatInterval: Duration, consumer: AMQPConnection,
-        publisher: AMQPConnection, metadata: MetadataClient, logger: Logger
+        publisher: AMQPConnection, reports: ReportSender, metadata: MetadataClient, logger: Logger
     ) {
         self.workerId = workerId
         self.executor = executor
@@ -65,6 +68,7 @@ public actor WorkerRuntime: Service {
         self.heartbeatInterval = heartbeatInterval
         self.consumer = consumer
         self.publisher = publisher
+        self.reports = reports
         self.metadata = metadata
         self.logger = logger
     }
@@ -82,7 +86,7 @@ public actor WorkerRuntime: Service {
                 }
             }
             for await delivery in dispatches.cancelOnGracefulShutdown() {
-                group.addTask { await self.take(delivery) }
+                group.addTask { await self.receive(delivery) }
             }
             // Graceful shutdown: take no more work, let running jobs finish, then stop heartbeats.
             await self.startDraining()
@@ -102,7 +106,8 @@ public actor WorkerRuntime: Service {
     private func sendHeartbeat() async {
         let heartbeat = Heartbeat(
             workerId: workerId, jobTypes: executor.jobTypes, slots: slots,
-            running: running.map { RunningJob(jobId: $0.key, attempt: $0.value.attempt, jobType: $0.value.jobType) }, draining: draining, sentAt: Date())
+            running: running.map { RunningJob(jobId: $0.key, attempt: $0.value.attempt, jobType: $0.value.jobType) }, draining: draining,
+            sentAt: Date(), acceptsBatches: true)
         do {
             try await publisher.publish(
                 OutgoingMessage(
@@ -115,12 +120,7 @@ public actor WorkerRuntime: Service {
     }
 
     /// Stops the attempt a `work.cancel` names (its process group is killed) if it runs here.
-    private func stop(_ delivery: AMQPDelivery) {
-        consumer.ack(delivery)
-        guard let cancel = try? Envelope<CancelAttempt>.decode(delivery.body).payload else {
-            logger.error("malformed cancellation dropped")
-            return
-        }
+    private func stop(_ cancel: CancelAttempt) {
         guard let execution = executions[cancel.jobId], execution.attempt == cancel.attempt else {
             // The attempt may not have started yet (its claim reply is on the way): remember it.
             if pendingCancels.count > 1000 { pendingCancels.removeAll() }
@@ -131,44 +131,88 @@ public actor WorkerRuntime: Service {
         execution.task.cancel()
     }
 
-    /// Claims, acks and runs one dispatch.
-    private func take(_ delivery: AMQPDelivery) async {
-        if (try? ConveyorJSON.decode(EnvelopeHeader.self, from: delivery.body))?.type == CancelAttempt.messageType {
-            stop(delivery)
-            return
+    /// Takes one message of the worker's queue: a dispatch, a cancellation, or a batch of dispatches.
+    /// Every dispatch is claimed (the claims of a batch travel together), then the message is acked,
+    /// and the claimed attempts run.
+    private func receive(_ delivery: AMQPDelivery) async {
+        let bodies = delivery.contentType == MessageBatch.contentType ? MessageBatch.split(delivery.body) : [delivery.body]
+        var dispatches: [Dispatch] = []
+        for body in bodies {
+            if EnvelopeHeader.type(of: body) == CancelAttempt.messageType {
+                if let cancel = try? Envelope<CancelAttempt>.decode(body).payload { stop(cancel) } else { logger.error("malformed cancellation dropped") }
+                continue
+            }
+            do {
+                dispatches.append(try Envelope<Dispatch>.decode(body).payload)
+            } catch {
+                logger.error("malformed dispatch", metadata: ["error": "\(error)"])
+                if bodies.count == 1 {
+                    consumer.nack(delivery, requeue: false)
+                    return
+                }
+            }
         }
-        let dispatch: Dispatch
-        do {
-            dispatch = try Envelope<Dispatch>.decode(delivery.body).payload
-        } catch {
-            logger.error("malformed dispatch dead-lettered", metadata: ["error": "\(error)"])
-            consumer.nack(delivery, requeue: false)
-            return
+        let claims = await withTaskGroup(of: (Dispatch, ClaimOutcome).self) { group in
+            for dispatch in dispatches {
+                group.addTask { (dispatch, await self.claim(dispatch)) }
+            }
+            var claims: [(Dispatch, ClaimOutcome)] = []
+            for await claim in group { claims.append(claim) }
+            return claims
         }
+        if claims.contains(where: { if case .unreachable = $0.1 { true } else { false } }) {
+            // Metadata did not answer: the message comes back (the attempts claimed meanwhile are
+            // dropped then, as already held).
+            try? await Task.sleep(for: .seconds(1))
+            consumer.nack(delivery, requeue: true)
+        } else {
+            consumer.ack(delivery)
+        }
+        await withDiscardingTaskGroup { group in
+            for case (let dispatch, .granted(let definition)) in claims {
+                group.addTask { await self.run(dispatch, definition) }
+            }
+        }
+    }
+
+    /// How long a claim is retried while metadata does not answer.
+    static let claimPatience: Duration = .seconds(300)
+
+    private enum ClaimOutcome {
+        case granted(JobDefinition)
+        case refused
+        case unreachable
+    }
+
+    /// Records this worker's claim on a dispatched attempt with metadata.
+    private func claim(_ dispatch: Dispatch) async -> ClaimOutcome {
         // A redelivered copy of a dispatch this worker already took (say, after a broker restart):
         // the attempt runs here once.
-        guard running[dispatch.jobId]?.attempt != dispatch.attempt else {
-            consumer.ack(delivery)
-            return
-        }
+        guard running[dispatch.jobId]?.attempt != dispatch.attempt else { return .refused }
         running[dispatch.jobId] = (dispatch.attempt, dispatch.jobType)
         let claim: ClaimResult
         do {
-            claim = try await metadata.call(
-                ClaimJob(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, leaseSeconds: 60))
+            // The same claim again is granted again, so a claim whose reply was lost (a broker restart)
+            // is simply made again. Meanwhile a redelivered copy of the dispatch is dropped above, and
+            // heartbeats list the attempt, so the scheduler keeps it here.
+            claim = try await metadata.callRetrying(
+                ClaimJob(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, leaseSeconds: 60),
+                patience: Self.claimPatience)
         } catch {
             running[dispatch.jobId] = nil
             logger.warning("claim failed; dispatch requeued", metadata: ["jobId": "\(dispatch.jobId)", "error": "\(error)"])
-            try? await Task.sleep(for: .seconds(1))
-            consumer.nack(delivery, requeue: true)
-            return
+            return .unreachable
         }
-        consumer.ack(delivery)
         guard claim.granted, let definition = claim.definition else {
             running[dispatch.jobId] = nil
             logger.info("claim refused", metadata: ["jobId": "\(dispatch.jobId)", "reason": "\(claim.reason ?? "")"])
-            return
+            return .refused
         }
+        return .granted(definition)
+    }
+
+    /// Runs a claimed attempt and reports how it ended, with the end of its log.
+    private func run(_ dispatch: Dispatch, _ definition: JobDefinition) async {
         let job = ClaimedJob(
             jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, definition: definition,
             metadata: { [metadata, objects] selector in
@@ -176,7 +220,7 @@ public actor WorkerRuntime: Service {
                     try await metadata.callRetrying(GetObject(selector: selector), patience: .seconds(300))
                 }
             })
-        let log = JobLogWriter(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, publisher: publisher)
+        let log = JobLogWriter(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, reports: reports)
         // A task of its own, so that a cancellation can stop exactly this attempt.
         let execution = Task { [executor] in try await executor.execute(job, log: log) }
         executions[dispatch.jobId] = (dispatch.attempt, execution)
@@ -196,14 +240,11 @@ public actor WorkerRuntime: Service {
         if execution.isCancelled {
             outcome = JobOutcome(status: .cancelled, message: "stopped on cancellation", exitCode: nil, objects: [], logBytes: 0)
         }
-        await log.flush()
         outcome.logBytes = await log.size
-        await ReportPublisher.publish(
-            JobReport(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, kind: .finished(outcome)),
-            with: publisher)
+        outcome.log = await log.takeRest()
+        await reports.send(JobReport(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, kind: .finished(outcome)))
         logger.info(
             "job finished", metadata: ["jobId": "\(dispatch.jobId)", "status": "\(outcome.status.rawValue)"])
         running[dispatch.jobId] = nil
-        await sendHeartbeat()
     }
 }

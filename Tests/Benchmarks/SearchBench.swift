@@ -1,11 +1,9 @@
+import AsyncHTTPClient
 import ConveyorModels
 import Foundation
 import Logging
 import PostgresClient
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Search over many objects: seeds `count` DATA objects (once; later runs reuse them) straight into
 /// the metadata tables in the store's own format, checks through the API that they read back and
@@ -14,7 +12,7 @@ import FoundationNetworking
 /// Each object `i` has attributes `bench_set` (the set's name), `dataset` ("ds-<i mod 1000>"),
 /// `region` (one of 5), `size` (i), `day` (a DATE), `tags` (["team-<i mod 20>"]).
 enum SearchBench {
-    static func run(objects count: Int, postgresURL: String, gateway: String) async throws {
+    static func run(objects count: Int, postgresURL: String, http: GatewayClient) async throws {
         let set = "bench-\(count)"
         var logger = Logger(label: "search-bench")
         logger.logLevel = .warning
@@ -67,7 +65,7 @@ enum SearchBench {
 
         // The seeded rows read back through the API exactly like objects the store wrote.
         let sample = try await pool.query("SELECT md5($1 || 42)::uuid AS id", [set])[0].uuid("id")
-        let (data, _) = try await URLSession.shared.data(from: URL(string: gateway + "/api/v1/objects/\(sample)")!)
+        let (_, data) = try await http.send(.GET, "/api/v1/objects/\(sample)")
         let record = try ConveyorJSON.decode(ObjectRecord.self, from: data)
         guard record.attributes["size"] == .integer(42), record.attributes["tags"] == .array([.string("team-2")]) else {
             fatalError("a seeded object does not read back as expected: \(record.attributes)")
@@ -87,14 +85,11 @@ enum SearchBench {
             ("NE region (a large result, first page)", .and([inSet, term("region", .ne, .string("EU"))]), nil, nil),
         ]
         func search(_ expression: SearchExpression, asOf: Date?, limit: Int) async throws -> (ObjectPage, Double) {
-            var request = URLRequest(url: URL(string: gateway + "/api/v1/search")!)
-            request.httpMethod = "POST"
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = try ConveyorJSON.encode(SearchObjects(objectType: .data, search: expression, asOf: asOf, limit: limit))
+            let json = try ConveyorJSON.encode(SearchObjects(objectType: .data, search: expression, asOf: asOf, limit: limit))
             let started = ContinuousClock.now
-            let (body, response) = try await URLSession.shared.data(for: request)
+            let (status, body) = try await http.send(.POST, "/api/v1/search", json: json)
             let elapsed = seconds(ContinuousClock.now - started)
-            guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+            guard status == 200 else {
                 fatalError("search failed: \(String(decoding: body, as: UTF8.self))")
             }
             return (try ConveyorJSON.decode(ObjectPage.self, from: body), elapsed)

@@ -19,15 +19,13 @@
 // (for the services' pid files, default .conveyor).
 
 import AMQPClient
+import AsyncHTTPClient
 import ConveyorModels
 import Foundation
 import Logging
 import Synchronization
 import TestSupport
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 struct Options {
     var jobs = 2000
@@ -57,20 +55,23 @@ let gateway = environment["CONVEYOR_GATEWAY_URL"] ?? "http://127.0.0.1:8080"
 let amqpURL = environment["CONVEYOR_TEST_AMQP_URL"] ?? environment["AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/"
 let options = Options(CommandLine.arguments)
 
+let http = GatewayClient(base: gateway, connections: options.concurrency)
+
+/// Submits a job; returns its id once the gateway answered 201.
 func post(_ json: String) async throws -> String {
-    var request = URLRequest(url: URL(string: gateway + "/api/v1/jobs")!)
-    request.httpMethod = "POST"
-    request.httpBody = Data(json.utf8)
-    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-    let (data, response) = try await URLSession.shared.data(for: request)
-    guard (response as? HTTPURLResponse)?.statusCode == 201 else {
+    let (status, data) = try await http.send(.POST, "/api/v1/jobs", json: Data(json.utf8))
+    guard status == 201 else {
         throw JobFailure("submit failed: \(String(decoding: data, as: UTF8.self))")
     }
-    return try ConveyorJSON.decode(JobRecord.self, from: data).jobId.uuidString
+    // Only the id is needed: the first "jobId" of the record.
+    guard let range = data.range(of: Data(#""jobId":""#.utf8)), data.count >= range.upperBound + 36 else {
+        throw JobFailure("no jobId in the answer: \(String(decoding: data, as: UTF8.self))")
+    }
+    return String(decoding: data[range.upperBound..<range.upperBound + 36], as: UTF8.self)
 }
 
 func getJob(_ id: String) async throws -> JobRecord {
-    let (data, _) = try await URLSession.shared.data(from: URL(string: gateway + "/api/v1/jobs/\(id)")!)
+    let (_, data) = try await http.send(.GET, "/api/v1/jobs/\(id)")
     return try ConveyorJSON.decode(JobRecord.self, from: data)
 }
 
@@ -241,8 +242,9 @@ try? FileManager.default.removeItem(atPath: repository)
 // 4. Search.
 if options.searchObjects > 0 {
     let postgresURL = environment["CONVEYOR_TEST_POSTGRES_URL"] ?? environment["POSTGRES_URL"] ?? "postgres://conveyor@127.0.0.1:5433/conveyor"
-    try await SearchBench.run(objects: options.searchObjects, postgresURL: postgresURL, gateway: gateway)
+    try await SearchBench.run(objects: options.searchObjects, postgresURL: postgresURL, http: http)
 }
+await http.shutdown()
 
 if !result.isEmpty {
     print("RESULT config=conveyor " + result.map { "\($0.0)=\($0.1)" }.joined(separator: " "))

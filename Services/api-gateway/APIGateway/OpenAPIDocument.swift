@@ -2090,6 +2090,14 @@ components:
         maxResidentKB:
           type: integer
           description: The peak resident memory of the model's processes.
+        startedAt:
+          type: string
+          format: date-time
+          description: When the (first) model process started, on the worker's clock.
+        endedAt:
+          type: string
+          format: date-time
+          description: When the (last) model process ended, on the worker's clock.
     JobResult:
       type: object
       description: The result record of a finished job.

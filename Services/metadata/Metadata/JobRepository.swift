@@ -92,9 +92,10 @@ struct JobWrites: Sendable {
     private(set) var newJobs: [NewJob] = []
     private(set) var changes: [JobChange] = []
     private(set) var objects: [NewObjectRow] = []
+    private(set) var logPieces: [LogPiece] = []
     private(set) var events: [JobEvent] = []
 
-    var isEmpty: Bool { newJobs.isEmpty && changes.isEmpty && objects.isEmpty }
+    var isEmpty: Bool { newJobs.isEmpty && changes.isEmpty && objects.isEmpty && logPieces.isEmpty }
 
     /// A job to insert, recorded as a JOB object too (same id, its pinned definition).
     mutating func insert(_ job: NewJob) {
@@ -117,6 +118,10 @@ struct JobWrites: Sendable {
 
     mutating func insert(_ object: NewObjectRow) {
         objects.append(object)
+    }
+
+    mutating func insert(_ piece: LogPiece) {
+        logPieces.append(piece)
     }
 
     /// The statements, and the messages of the events in the order of the outbox rows.
@@ -142,6 +147,7 @@ struct JobWrites: Sendable {
         if !changes.isEmpty { statements.append(try updateJobs()) }
         if let history = try insertHistory() { statements.append(history) }
         if let objectInsert = try ObjectStore.insertStatement(objects) { statements.append(objectInsert) }
+        if !logPieces.isEmpty { statements.append(try LogPiece.insertStatement(logPieces)) }
         var messages: [OutgoingMessage] = []
         if !events.isEmpty {
             var bodies: [String?] = []
@@ -250,6 +256,29 @@ struct JobWrites: Sendable {
                 PostgresArray.literal(values: rows.map(\.0)), PostgresArray.literal(values: rows.map(\.1)),
                 PostgresArray.literal(rows.map(\.2.status.rawValue)), PostgresArray.literal(rows.map(\.2.message)),
                 PostgresArray.literal(values: rows.map(\.2.at)),
+            ])
+    }
+}
+
+/// A piece of an attempt's log, as kept (cut at the cap) in `job_log_chunks`.
+struct LogPiece: Sendable {
+    var jobId: UUID
+    var attempt: Int
+    var offset: Int
+    var data: Data
+
+    /// One statement for many pieces; a piece stored already (a report sent again) is left as it is.
+    static func insertStatement(_ pieces: [LogPiece]) throws -> PostgresStatement {
+        try PostgresStatement(
+            """
+            INSERT INTO job_log_chunks (job_id, attempt, byte_offset, data)
+            SELECT job_id, attempt, byte_offset, decode(data, 'hex')
+            FROM unnest($1::uuid[], $2::int[], $3::bigint[], $4::text[]) AS c(job_id, attempt, byte_offset, data)
+            ON CONFLICT DO NOTHING
+            """,
+            [
+                PostgresArray.literal(values: pieces.map(\.jobId)), PostgresArray.literal(values: pieces.map(\.attempt)),
+                PostgresArray.literal(values: pieces.map(\.offset)), PostgresArray.literal(pieces.map(\.data.hexDigits)),
             ])
     }
 }

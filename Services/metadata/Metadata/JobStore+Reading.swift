@@ -117,28 +117,17 @@ extension JobStore {
         return updates
     }
 
-    /// A byte range of the job's log (its current attempt): from the log FILE once the attempt's log
-    /// is kept as one, else from the chunks received so far.
+    /// A byte range of the job's log (its current attempt).
     func log(_ request: GetJobLog) async throws -> JobLog {
         guard request.offset >= 0 else {
             throw MetadataError.invalid("offset must not be negative", problems: [FieldProblem(field: "offset", reason: "must not be negative")])
         }
         return try await pool.withConnection { connection in
-            guard let job = try await connection.query(
-                "SELECT attempt, status, result->'logFile'->>'objectId' AS log_file FROM jobs WHERE job_id = $1", [request.jobId]
-            ).first else {
+            guard let job = try await connection.query("SELECT attempt, status FROM jobs WHERE job_id = $1", [request.jobId]).first else {
                 throw MetadataError.notFound("no job \(request.jobId)")
             }
             let attempt = try job.int("attempt")
             let terminal = JobStatus(rawValue: try job.string("status"))?.isTerminal ?? false
-            if terminal, job.stringIfPresent("log_file") != nil,
-                let file = FileHandle(forReadingAtPath: objects.storage.path(Self.logFilePath(jobId: request.jobId, attempt: attempt)))
-            {
-                defer { try? file.close() }
-                try file.seek(toOffset: UInt64(request.offset))
-                let data = try file.read(upToCount: request.limit ?? Int(Int32.max)) ?? Data()
-                return JobLog(jobId: request.jobId, offset: request.offset, data: data, complete: true, attempt: attempt)
-            }
             let chunks = try await connection.query(
                 """
                 SELECT byte_offset, data FROM job_log_chunks

@@ -71,6 +71,8 @@ extension JobStore {
             }
         }
         if !chunks.isEmpty {
+            // Kept only for the job's current attempt.
+            let pieces = chunks.map { LogPiece(jobId: $0.0.jobId, attempt: $0.0.attempt, offset: $0.0.kind.logChunk?.offset ?? 0, data: $0.1) }
             _ = try await pool.withConnection { connection in
                 try await connection.pipeline([
                     try PostgresStatement(
@@ -82,9 +84,8 @@ extension JobStore {
                         ON CONFLICT DO NOTHING
                         """,
                         [
-                            PostgresArray.literal(values: chunks.map(\.0.jobId)), PostgresArray.literal(values: chunks.map(\.0.attempt)),
-                            PostgresArray.literal(values: chunks.map { $0.0.kind.logChunk?.offset }),
-                            PostgresArray.literal(chunks.map { $0.1.hexDigits }),
+                            PostgresArray.literal(values: pieces.map(\.jobId)), PostgresArray.literal(values: pieces.map(\.attempt)),
+                            PostgresArray.literal(values: pieces.map(\.offset)), PostgresArray.literal(pieces.map(\.data.hexDigits)),
                         ])
                 ])
             }
@@ -100,12 +101,7 @@ extension JobStore {
     /// registered, the log each kept (a FILE object), the results, the terminal statuses and events,
     /// and what the groups of the jobs that ended do next.
     private func finish(_ reports: [(report: JobReport, outcome: JobOutcome)]) async throws -> [Result<Void, any Error>] {
-        // The complete logs are kept as FILEs, written before the transaction: storage is append-only
-        // and the path is the attempt's, so a retried report finds its file there.
         let logs = try await keptLogs(reports)
-        for ((report, _), log) in zip(reports, logs) {
-            try writeLogFile(log, jobId: report.jobId, attempt: report.attempt)
-        }
         try await withJobTransaction { transaction in
             let (jobs, now) = try await JobRepository.lockStates(reports.map(\.report.jobId), in: transaction.transaction)
             var groups: [UUID] = []
@@ -138,6 +134,10 @@ extension JobStore {
                     decision = JobLifecycle.finish(state, attempt, now: now)
                 }
                 if let change = decision.change {
+                    // The end of the log joins the chunks the attempt sent before; the log FILE reads them.
+                    if let end = outcome.log, let kept = LogCap.kept(end, cap: logCapBytes), log.count == end.offset + kept.count {
+                        transaction.writes.insert(LogPiece(jobId: report.jobId, attempt: report.attempt, offset: end.offset, data: kept))
+                    }
                     transaction.writes.insert(logFile)
                     try transaction.writes.apply(change)
                 }
@@ -199,18 +199,11 @@ extension JobStore {
         }
     }
 
-    /// Where an attempt's complete log is kept in internal storage.
+    /// The storage path a job log's FILE object names. Its content is not written there: it is
+    /// served from the attempt's log chunks (``ObjectStore/content(_:)``), which the transaction that
+    /// registered the FILE committed.
     static func logFilePath(jobId: UUID, attempt: Int) -> String {
         "logs/\(jobId.lowercased)/attempt-\(attempt).log"
-    }
-
-    /// Writes an attempt's complete log to internal storage (once: storage is append-only and the
-    /// path is the attempt's, so a retried report finds it there).
-    func writeLogFile(_ log: Data, jobId: UUID, attempt: Int) throws {
-        let path = Self.logFilePath(jobId: jobId, attempt: attempt)
-        if !FileManager.default.fileExists(atPath: objects.storage.path(path)) {
-            try objects.storage.store(log, at: path)
-        }
     }
 
     /// The last lines of a log, for the end-of-job e-mail.

@@ -75,6 +75,11 @@ extension ObjectStore {
             throw MetadataError.invalid("object \(record.objectId.lowercased) is a \(record.objectType.rawValue) without stored content")
         }
         let file = storage.path(path)
+        if record.attributes["conveyor_kind"] == .string("job_log"), !FileManager.default.fileExists(atPath: file),
+            let jobId = record.jobId, let attempt = Self.logAttempt(path)
+        {
+            return ObjectContent(object: record, data: try await jobLog(jobId: jobId, attempt: attempt))
+        }
         let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
         guard size <= CreateObject.maxContentBytes else {
             throw MetadataError.invalid("the content is \(size) bytes; the largest that can be served is \(CreateObject.maxContentBytes)")
@@ -83,6 +88,27 @@ extension ObjectStore {
             throw MetadataError.notFound("the content of object \(record.objectId.lowercased) v\(record.objectVersion) is missing from storage")
         }
         return ObjectContent(object: record, data: data)
+    }
+
+    /// A job log FILE's content: its attempt's log chunks (the log is kept in the database, where the
+    /// transaction that registered the FILE committed it; logs of earlier versions are files).
+    private func jobLog(jobId: UUID, attempt: Int) async throws -> Data {
+        let chunks = try await pool.withConnection { connection in
+            try await connection.pipeline([
+                try PostgresStatement(
+                    "SELECT byte_offset, data FROM job_log_chunks WHERE job_id = $1 AND attempt = $2 ORDER BY byte_offset",
+                    [jobId, attempt])
+            ])[0]
+        }
+        return try JobStore.assemble(chunks, from: 0)
+    }
+
+    /// The attempt a job log's path (`logs/<jobId>/attempt-<n>.log`) names.
+    static func logAttempt(_ path: String) -> Int? {
+        guard path.hasPrefix("logs/"), let name = path.split(separator: "/").last, name.hasPrefix("attempt-"), name.hasSuffix(".log") else {
+            return nil
+        }
+        return Int(name.dropFirst("attempt-".count).dropLast(".log".count))
     }
 
     static func record(_ row: PostgresRow) throws -> ObjectRecord {

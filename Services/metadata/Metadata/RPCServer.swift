@@ -107,7 +107,7 @@ final class RPCServer: Service, Sendable {
 
     /// Decodes a request, runs it and encodes the reply (a result or an error, never a throw).
     func handle(_ body: Data) async -> Data {
-        let type = (try? ConveyorJSON.decode(EnvelopeHeader.self, from: body))?.type ?? ""
+        let type = EnvelopeHeader.type(of: body) ?? ""
         let objects = store.objects
         switch type {
         case SubmitJob.messageType:

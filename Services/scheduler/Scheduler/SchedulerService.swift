@@ -77,8 +77,12 @@ public actor SchedulerService: Service {
     /// Consumes job events and heartbeats and dispatches, until shutdown or the lock is lost
     /// (unacked deliveries then go back to the queue for whichever instance holds the lock next).
     private func scheduleWhileActive() async {
-        let jobEvents = consumer.consume(queue: Topology.schedulerEventsQueue, prefetch: 500)
+        let jobEvents = consumer.consume(queue: Topology.schedulerEventsQueue, prefetch: 1000)
         let heartbeats = consumer.consume(queue: Topology.schedulerHeartbeatsQueue, prefetch: 100)
+        let (signals, signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let (failures, failure) = AsyncStream.makeStream(of: (SchedulingState.Decision, any Error).self)
+        dispatchSignal = signal
+        dispatchFailure = failure
         await withDiscardingTaskGroup { group in
             group.addTask {
                 for await delivery in jobEvents.cancelOnGracefulShutdown() { await self.handleEvent(delivery) }
@@ -86,16 +90,38 @@ public actor SchedulerService: Service {
             group.addTask {
                 for await delivery in heartbeats.cancelOnGracefulShutdown() { await self.handleHeartbeat(delivery) }
             }
+            // Dispatches are decided once for all that happened since the last time: under load, the
+            // events of a moment become one decision and one message per worker.
+            group.addTask {
+                for await _ in signals { await self.dispatchReady() }
+            }
+            group.addTask {
+                for await (decision, error) in failures { await self.undo(decision, error: error) }
+            }
             group.addTask {
                 while (try? await Task.sleep(for: .seconds(1))) != nil, !Task.isShuttingDownGracefully {
                     guard self.leader.isConnected else { break }
                     await self.checkNotTakenUp()
                     await self.expireSilentWorkers()
+                    await self.requestDispatch()  // what could not be dispatched before is tried again
                 }
                 jobEvents.cancel()
                 heartbeats.cancel()
+                signal.finish()
+                failure.finish()
             }
         }
+        dispatchSignal = nil
+        dispatchFailure = nil
+    }
+
+    /// Asks for a dispatch decision soon (once for every request made before it runs).
+    private var dispatchSignal: AsyncStream<Void>.Continuation?
+    /// Dispatches the broker did not take, to undo.
+    private var dispatchFailure: AsyncStream<(SchedulingState.Decision, any Error)>.Continuation?
+
+    private func requestDispatch() {
+        dispatchSignal?.yield()
     }
 
     /// Loads queued and running jobs from metadata (retrying until metadata answers).
@@ -146,7 +172,7 @@ public actor SchedulerService: Service {
             state.finished(event.jobId)
         }
         consumer.ack(delivery)
-        await dispatchReady()
+        requestDispatch()
     }
 
     private func handleHeartbeat(_ delivery: AMQPDelivery) async {
@@ -159,7 +185,7 @@ public actor SchedulerService: Service {
         consumer.ack(delivery)
         // Metadata is asked about these on the next tick, never inside the heartbeat loop.
         notTakenUp.append(contentsOf: abandoned)
-        await dispatchReady()
+        requestDispatch()
     }
 
     /// Dispatches a live worker does not list (past the grace period), waiting to be checked.
@@ -183,23 +209,47 @@ public actor SchedulerService: Service {
                 if notTakenUp.count < 10_000 { notTakenUp.append(assignment) }
             }
         }
-        if !pending.isEmpty { await dispatchReady() }
+        if !pending.isEmpty { requestDispatch() }
     }
 
-    /// Publishes every dispatch the state decides on now.
-    private func dispatchReady() async {
+    /// Publishes every dispatch the state decides on now, without waiting for the broker: one
+    /// message per worker (a batch, for a worker that takes them); what the broker does not take is
+    /// undone, and those jobs wait for the next decision.
+    private func dispatchReady() {
         let decisions = state.nextDispatches(now: Date())
         guard !decisions.isEmpty else { return }
-        await withDiscardingTaskGroup { group in
-            for decision in decisions {
-                let dispatch = Dispatch(
-                    jobId: decision.jobId, attempt: decision.attempt, workerId: decision.workerId, jobType: decision.jobType)
-                group.addTask {
-                    do {
-                        try await self.publishWork(dispatch, jobId: dispatch.jobId, to: decision.workerId)
-                    } catch {
-                        await self.undo(decision, error: error)
+        var byWorker: [String: [SchedulingState.Decision]] = [:]
+        var order: [String] = []
+        for decision in decisions {
+            if byWorker[decision.workerId] == nil { order.append(decision.workerId) }
+            byWorker[decision.workerId, default: []].append(decision)
+        }
+        for workerId in order {
+            let batch = byWorker[workerId]!
+            let groups = state.acceptsBatches(workerId) ? [batch] : batch.map { [$0] }
+            for group in groups {
+                do {
+                    let envelopes = try group.map { decision in
+                        try Envelope(
+                            Dispatch(jobId: decision.jobId, attempt: decision.attempt, workerId: decision.workerId, jobType: decision.jobType),
+                            correlationId: decision.jobId.uuidString
+                        ).encoded()
                     }
+                    let single = envelopes.count == 1
+                    let failure = dispatchFailure
+                    publisher.publish(
+                        OutgoingMessage(
+                            exchange: Topology.workExchange, routingKey: workerId,
+                            body: single ? envelopes[0] : MessageBatch.join(envelopes),
+                            contentType: single ? "application/json" : MessageBatch.contentType,
+                            messageId: UUID().uuidString, type: Dispatch.messageType)
+                    ) { result in
+                        if case .failure(let error) = result {
+                            for decision in group { failure?.yield((decision, error)) }
+                        }
+                    }
+                } catch {
+                    for decision in group { undo(decision, error: error) }
                 }
             }
         }
@@ -240,7 +290,7 @@ public actor SchedulerService: Service {
         guard now.timeIntervalSince(deafSince) > workerTimeout else { return }
         let lost = state.expireWorkers(now: now, timeout: workerTimeout)
         await recover(lost, reason: "its worker stopped sending heartbeats")
-        if !lost.isEmpty { await dispatchReady() }
+        if !lost.isEmpty { requestDispatch() }
     }
 
     /// Puts attempts that no worker runs back in the queue: through metadata when the job was

@@ -31,6 +31,7 @@ public struct SchedulingState: Sendable {
         var slots: Int
         var draining: Bool
         var lastSeen: Date
+        var acceptsBatches: Bool
     }
 
     /// A dispatched attempt, with what it needs to go back in the queue in its right place.
@@ -115,7 +116,7 @@ public struct SchedulingState: Sendable {
     public mutating func heartbeat(_ heartbeat: Heartbeat, now: Date) -> [Assignment] {
         workers[heartbeat.workerId] = Worker(
             id: heartbeat.workerId, jobTypes: Set(heartbeat.jobTypes), slots: heartbeat.slots,
-            draining: heartbeat.draining, lastSeen: now)
+            draining: heartbeat.draining, lastSeen: now, acceptsBatches: heartbeat.acceptsBatches ?? false)
         let running = Dictionary(heartbeat.running.map { ($0.jobId, $0.attempt) }, uniquingKeysWith: max)
         for job in heartbeat.running where assignments[job.jobId] == nil && !ended.contains(job.jobId) {
             if let waiting = queued[job.jobId], waiting.attempt >= job.attempt { continue }
@@ -192,6 +193,9 @@ public struct SchedulingState: Sendable {
         }
         return decisions
     }
+
+    /// Whether the worker takes several dispatches in one message.
+    public func acceptsBatches(_ workerId: String) -> Bool { workers[workerId]?.acceptsBatches ?? false }
 
     /// The queued job with this id (for building its dispatch message).
     public func assignment(_ jobId: UUID) -> Assignment? { assignments[jobId] }

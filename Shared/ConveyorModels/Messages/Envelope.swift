@@ -35,6 +35,25 @@ public struct EnvelopeHeader: Codable, Sendable {
     public var schemaVersion: Int
     public var messageId: UUID
     public var correlationId: String?
+
+    /// The `type` of an envelope: read from its end when the envelope was written with sorted keys
+    /// (as Conveyor writes them: `type` is the last key), else from its decoded header. The quick
+    /// read is only a guess for an envelope written otherwise, so decode the payload with
+    /// ``Envelope/decode(_:)``, which checks the type, before trusting it.
+    public static func type(of body: Data) -> String? {
+        let marker = Array(#""type":""#.utf8)
+        if body.count > marker.count + 2, body[body.index(before: body.endIndex)] == UInt8(ascii: "}"),
+            body[body.index(body.endIndex, offsetBy: -2)] == UInt8(ascii: "\""),
+            let start = body.lastRange(of: marker)?.upperBound
+        {
+            let end = body.index(body.endIndex, offsetBy: -2)
+            let value = body[start..<end]
+            if !value.contains(UInt8(ascii: "\"")), !value.contains(UInt8(ascii: "\\")) {
+                return String(decoding: value, as: UTF8.self)
+            }
+        }
+        return (try? ConveyorJSON.decode(EnvelopeHeader.self, from: body))?.type
+    }
 }
 
 /// A message contract: its envelope type name and schema version.
@@ -61,8 +80,20 @@ extension Envelope where Payload: MessagePayload {
     }
 
     /// Decodes an envelope and checks its type and schema version.
+    ///
+    /// One pass in the usual case; when the envelope does not decode, its header is read to say why.
     /// - Throws: ``MessageDecodingError`` naming what is wrong.
     public static func decode(_ body: Data) throws -> Envelope<Payload> {
+        if let envelope = try? ConveyorJSON.decode(Envelope<Payload>.self, from: body) {
+            guard envelope.type == Payload.messageType else {
+                throw MessageDecodingError(description: "expected message type \(Payload.messageType), got \(envelope.type)")
+            }
+            guard envelope.schemaVersion == Payload.schemaVersion else {
+                throw MessageDecodingError(
+                    description: "\(envelope.type): unsupported schema version \(envelope.schemaVersion) (supported: \(Payload.schemaVersion))")
+            }
+            return envelope
+        }
         let header: EnvelopeHeader
         do {
             header = try ConveyorJSON.decode(EnvelopeHeader.self, from: body)

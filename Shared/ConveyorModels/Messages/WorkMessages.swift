@@ -46,14 +46,21 @@ public struct Heartbeat: MessagePayload, Hashable {
     /// The worker is shutting down: dispatch nothing more to it.
     public var draining: Bool
     public var sentAt: Date
+    /// The worker takes several dispatches in one message (a ``MessageBatch``). Optional in schema
+    /// version 1: a worker that leaves it out gets one dispatch per message.
+    public var acceptsBatches: Bool?
 
-    public init(workerId: String, jobTypes: [JobType], slots: Int, running: [RunningJob], draining: Bool, sentAt: Date) {
+    public init(
+        workerId: String, jobTypes: [JobType], slots: Int, running: [RunningJob], draining: Bool, sentAt: Date,
+        acceptsBatches: Bool? = nil
+    ) {
         self.workerId = workerId
         self.jobTypes = jobTypes
         self.slots = slots
         self.running = running
         self.draining = draining
         self.sentAt = sentAt
+        self.acceptsBatches = acceptsBatches
     }
 }
 

@@ -1,0 +1,63 @@
+import AMQPClient
+import ConveyorModels
+import Foundation
+import Logging
+import ServiceKit
+
+/// Sends a worker's reports to metadata (queue `metadata.reports`), confirmed, and never loses one:
+/// a publish that fails is retried until the broker confirms it.
+///
+/// Reports are batched naturally: one message is in flight at a time, and the reports written
+/// meanwhile (log chunks and finished reports of all the worker's jobs) go out together in the next
+/// message (a ``MessageBatch``), in the order they were sent. So a job's reports reach metadata in
+/// order, and a busy worker sends one message for many reports.
+public final class ReportSender: Sendable {
+    private let publisher: AMQPConnection
+    let batcher: Batcher<JobReport, Void>
+
+    public init(publisher: AMQPConnection, logger: Logger) {
+        self.publisher = publisher
+        batcher = Batcher(name: "reports", maxBatch: 200, concurrency: 1) { reports in
+            await Self.publishRetrying(reports, with: publisher, logger: logger)
+            return reports.map { _ in .success(()) }
+        }
+    }
+
+    /// Sends a report and returns once the broker confirmed it (or the connection was closed for good).
+    public func send(_ report: JobReport) async {
+        // A cancelled job still reports what it wrote: the wait is not cut short by its cancellation.
+        _ = try? await batcher.submit(report)
+    }
+
+    private static func publishRetrying(_ reports: [JobReport], with publisher: AMQPConnection, logger: Logger) async {
+        let message: OutgoingMessage
+        do {
+            let envelopes = try reports.map { try Envelope($0, correlationId: $0.jobId.uuidString).encoded() }
+            let single = envelopes.count == 1
+            message = OutgoingMessage(
+                exchange: "", routingKey: Topology.metadataReportsQueue, body: single ? envelopes[0] : MessageBatch.join(envelopes),
+                contentType: single ? "application/json" : MessageBatch.contentType, messageId: UUID().uuidString,
+                type: JobReport.messageType)
+        } catch {
+            logger.error("reports cannot be encoded", metadata: ["error": "\(error)"])
+            return
+        }
+        var delay = Duration.milliseconds(100)
+        while true {
+            do {
+                try await publisher.publish(message)
+                return
+            } catch let error as AMQPError where error.code == .closed {
+                return
+            } catch {
+                // The batcher's own task runs this (never a job's), so a job's cancellation cannot cut
+                // it short; only the worker's cancellation does.
+                guard (try? await Task.sleep(for: delay)) != nil else {
+                    logger.error("reports not sent: the worker was cancelled", metadata: ["count": "\(reports.count)"])
+                    return
+                }
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Files of a run's own folder (parameters, the list of inputs): written with plain system calls
+/// and never synced to disk, since the folder does not outlive the run. (Foundation's `Data.write`
+/// syncs every file, which costs a run more than starting its process.)
+enum ScratchFile {
+    static func write(_ data: Data, to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw JobFailure("cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        try data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let count = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { throw JobFailure("cannot write \(path): \(String(cString: strerror(errno)))") }
+                offset += count
+            }
+        }
+    }
+}
