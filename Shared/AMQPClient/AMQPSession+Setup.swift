@@ -77,6 +77,13 @@ extension AMQPSession {
             for binding in queue.bindings {
                 try bind(queue: queue.name, exchange: binding.exchange, key: binding.routingKey, on: state)
             }
+            for binding in queue.retiredBindings {
+                let arena = CArena()
+                amqp_queue_unbind(
+                    state, Self.channel, arena.bytes(queue.name), arena.bytes(binding.exchange), arena.bytes(binding.routingKey),
+                    amqp_empty_table)
+                try check(amqp_get_rpc_reply(state), "unbind \(queue.name) from \(binding.exchange) with \(binding.routingKey)")
+            }
         }
     }
 

@@ -19,6 +19,9 @@ public struct AMQPTopology: Sendable {
         /// Delete the queue when no consumer used it for this long (worker queues).
         public var expiresMilliseconds: Int?
         public var bindings: [(exchange: String, routingKey: String)]
+        /// Bindings of an earlier version, removed on every declaration (removing one that is not
+        /// there changes nothing).
+        public var retiredBindings: [(exchange: String, routingKey: String)]
         /// Owned by this connection alone and deleted with it; a second connection that declares it
         /// is refused until then (a lock the broker releases when its holder goes away).
         public var exclusive: Bool
@@ -28,7 +31,8 @@ public struct AMQPTopology: Sendable {
 
         public init(
             name: String, durable: Bool = true, deadLetterExchange: String? = nil, expiresMilliseconds: Int? = nil,
-            bindings: [(exchange: String, routingKey: String)] = [], exclusive: Bool = false
+            bindings: [(exchange: String, routingKey: String)] = [],
+            retiredBindings: [(exchange: String, routingKey: String)] = [], exclusive: Bool = false
         ) {
             self.name = name
             self.exclusive = exclusive
@@ -36,6 +40,7 @@ public struct AMQPTopology: Sendable {
             self.deadLetterExchange = deadLetterExchange
             self.expiresMilliseconds = expiresMilliseconds
             self.bindings = bindings
+            self.retiredBindings = retiredBindings
         }
     }
 

@@ -14,10 +14,13 @@ public enum ConveyorTopology {
     ])
 
     /// A durable queue with its dead-letter queue.
-    public static func durableQueue(_ name: String, bindings: [(exchange: String, routingKey: String)] = [])
-        -> AMQPTopology.Queue
-    {
-        AMQPTopology.Queue(name: name, durable: true, deadLetterExchange: Topology.deadLetterExchange, bindings: bindings)
+    public static func durableQueue(
+        _ name: String, bindings: [(exchange: String, routingKey: String)] = [],
+        retiredBindings: [(exchange: String, routingKey: String)] = []
+    ) -> AMQPTopology.Queue {
+        AMQPTopology.Queue(
+            name: name, durable: true, deadLetterExchange: Topology.deadLetterExchange, bindings: bindings,
+            retiredBindings: retiredBindings)
     }
 
     /// What metadata consumes.
@@ -32,7 +35,7 @@ public enum ConveyorTopology {
         with: AMQPTopology(queues: [
             durableQueue(
                 Topology.schedulerEventsQueue,
-                bindings: Topology.schedulerEventBindings.map { (Topology.eventsExchange, $0) }),
+                retiredBindings: Topology.retiredSchedulerEventBindings.map { (Topology.eventsExchange, $0) }),
             durableQueue(Topology.schedulerHeartbeatsQueue),
         ]))
 
@@ -41,11 +44,11 @@ public enum ConveyorTopology {
         with: AMQPTopology(queues: [
             durableQueue(
                 Topology.notifierEventsQueue,
-                bindings: Topology.notifierEventBindings.map { (Topology.eventsExchange, $0) })
+                retiredBindings: Topology.retiredNotifierEventBindings.map { (Topology.eventsExchange, $0) })
         ]))
 
-    /// The queues that follow job events: metadata, their publisher, declares them too, so no event
-    /// is lost when it is published before the scheduler or notifier first started.
+    /// The queues metadata feeds with job events: metadata, their publisher, declares them too, so no
+    /// event is lost when it is published before the scheduler or notifier first started.
     public static let eventConsumers = scheduler.merged(with: AMQPTopology(queues: notifier.queues))
 
     /// A worker's own dispatch queue: durable, dead-lettered, removed a while after the worker is gone.

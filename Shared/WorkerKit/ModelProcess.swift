@@ -26,7 +26,7 @@ public struct ModelProcess: Sendable {
         public var outputs: [String: String]
     }
 
-    /// Runs `model` in `folder` (created fresh; the caller removes it).
+    /// Runs `model` in `folder` (created unless it is there, empty; the caller removes or recycles it).
     /// - Throws: ``JobFailure`` when the model is not runnable or misses a declared output.
     public func run(
         _ model: ObjectRecord, for job: ClaimedJob, parameters: [String: Value], inputs: [String: String], in folder: String,
@@ -36,12 +36,13 @@ public struct ModelProcess: Sendable {
             throw JobFailure("object \(model.objectId) v\(model.objectVersion) is not a usable MODEL")
         }
         let fileManager = FileManager.default
-        try? fileManager.removeItem(atPath: folder)
-        try fileManager.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let modelDir = folder + "/model"
         let outputDir = folder + "/outputs"
-        try fileManager.copyItem(atPath: storage.path(snapshot), toPath: modelDir)
-        try fileManager.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        // The folder may come prepared (``RunFolders``): empty, with empty model/ and outputs/.
+        try fileManager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileTree.makeFolder(modelDir)
+        try FileTree.makeFolder(outputDir)
+        try FileTree.copyContents(of: storage.path(snapshot), into: modelDir)
         // Models get copies of their inputs: a stored object version never changes, whatever a model does.
         var inputs = inputs
         for (name, path) in inputs {
@@ -92,10 +93,7 @@ public struct ModelProcess: Sendable {
     /// The files a model wrote, by output name (the file name up to its first dot). With declared
     /// outputs, each must be there unless optional, and anything else is left out.
     func collectOutputs(in outputDir: String, declared: [String: ModelInputOutput]?, log: JobLogWriter) async throws -> [String: String] {
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: outputDir)) ?? []).sorted().filter { name in
-            var isDirectory: ObjCBool = false
-            return FileManager.default.fileExists(atPath: outputDir + "/" + name, isDirectory: &isDirectory) && !isDirectory.boolValue
-        }
+        let files = ((try? FileTree.files(in: outputDir)) ?? []).sorted()
         var found: [String: String] = [:]
         for file in files {
             let name = String(file.split(separator: ".", maxSplits: 1).first ?? Substring(file))

@@ -125,7 +125,7 @@ struct JobWrites: Sendable {
     }
 
     /// The statements, and the messages of the events in the order of the outbox rows.
-    func statements() throws -> (statements: [PostgresStatement], events: [OutgoingMessage]) {
+    func statements() throws -> (statements: [PostgresStatement], events: [(JobEvent, OutgoingMessage)]) {
         var statements: [PostgresStatement] = []
         var objects = self.objects
         if !newJobs.isEmpty {
@@ -148,7 +148,7 @@ struct JobWrites: Sendable {
         if let history = try insertHistory() { statements.append(history) }
         if let objectInsert = try ObjectStore.insertStatement(objects) { statements.append(objectInsert) }
         if !logPieces.isEmpty { statements.append(try LogPiece.insertStatement(logPieces)) }
-        var messages: [OutgoingMessage] = []
+        var messages: [(JobEvent, OutgoingMessage)] = []
         if !events.isEmpty {
             var bodies: [String?] = []
             for event in events {
@@ -156,9 +156,9 @@ struct JobWrites: Sendable {
                 let body = try envelope.encoded()
                 bodies.append(String(decoding: body, as: UTF8.self))
                 messages.append(
-                    OutgoingMessage(
+                    (event, OutgoingMessage(
                         exchange: Topology.eventsExchange, routingKey: event.routingKey, body: body,
-                        messageId: envelope.messageId.uuidString, type: JobEvent.messageType))
+                        messageId: envelope.messageId.uuidString, type: JobEvent.messageType)))
             }
             statements.append(
                 try PostgresStatement(
@@ -169,7 +169,7 @@ struct JobWrites: Sendable {
                     """,
                     [
                         PostgresArray.literal(events.map(\.routingKey)), JobEvent.messageType,
-                        PostgresArray.literal(messages.map(\.messageId)), PostgresArray.literal(bodies),
+                        PostgresArray.literal(messages.map(\.1.messageId)), PostgresArray.literal(bodies),
                     ]))
         }
         return (statements, messages)

@@ -73,9 +73,11 @@ struct JobStore: Sendable {
     }
 }
 
-/// The events a transaction wrote: each outbox row's id with its message.
+/// The events a transaction wrote: each outbox row's id with its event and its message.
 struct OutboxEntry: Sendable {
     var id: Int64
+    /// Nil for a row whose body does not decode (it is still published as it is).
+    var event: JobEvent?
     var message: OutgoingMessage
 }
 
@@ -108,10 +110,10 @@ final class JobTransaction: @unchecked Sendable {
     }
 
     /// Pairs the outbox rows (the last statement's rows, in order) with their messages.
-    private func record(_ results: [PostgresRows], _ messages: [OutgoingMessage]) {
+    private func record(_ results: [PostgresRows], _ messages: [(JobEvent, OutgoingMessage)]) {
         guard !messages.isEmpty, let ids = results.last else { return }
-        for (row, message) in zip(ids, messages) {
-            if let id = row.int64IfPresent("id") { events.append(OutboxEntry(id: id, message: message)) }
+        for (row, (event, message)) in zip(ids, messages) {
+            if let id = row.int64IfPresent("id") { events.append(OutboxEntry(id: id, event: event, message: message)) }
         }
     }
 }

@@ -10,12 +10,17 @@ import Synchronization
 /// rows once the broker has confirmed them: a crash anywhere between the commit and the confirm
 /// loses nothing (an event may be published twice; consumers de-duplicate).
 ///
+/// Each event goes to `conveyor.events` with its routing key, for whoever follows them. Conveyor's
+/// own consumers are fed directly, one message per transaction (a ``MessageBatch``): the scheduler
+/// (`scheduler.events`) gets the events it follows, the notifier (`notifier.events`) the ends that
+/// ask for an e-mail; so a transaction of many jobs is one message for each, not one per job.
+///
 /// The job store hands over each transaction's events right after its commit (``publish(_:)``):
 /// they are queued on the broker connection at once, in commit order, pipelined with publisher
-/// confirms, so the store never reads them back. Confirmed rows are deleted many at a time. Events
-/// the broker did not take are published again (with backoff). Rows left by a process that died are
-/// published by the relay: at start, every row; then, every few seconds, rows older than
-/// ``staleAfter`` (not in flight anywhere any more).
+/// confirms, so the store never reads them back. When all of a transaction's messages are confirmed
+/// its rows are deleted, many at a time; when one is not, they are all published again (with
+/// backoff). Rows left by a process that died are published by the relay: at start, every row;
+/// then, every few seconds, rows older than ``staleAfter`` (not in flight anywhere any more).
 final class OutboxPublisher: Service, Sendable {
     private let pool: PostgresPool
     private let publisher: AMQPConnection
@@ -29,7 +34,7 @@ final class OutboxPublisher: Service, Sendable {
 
     private struct State {
         var confirmed: [Int64] = []
-        var failed: [OutboxEntry] = []
+        var failed: [[OutboxEntry]] = []
     }
 
     init(pool: PostgresPool, publisher: AMQPConnection, logger: Logger) {
@@ -39,17 +44,37 @@ final class OutboxPublisher: Service, Sendable {
         (deleterSignals, wakeDeleter) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
+    /// Every message of a transaction's events: each event, and the feeds of the scheduler and the
+    /// notifier (the events each follows, in order).
+    static func messages(_ entries: [OutboxEntry]) -> [OutgoingMessage] {
+        var messages = entries.map(\.message)
+        for (queue, follows) in [
+            (Topology.schedulerEventsQueue, Topology.schedulerFollows), (Topology.notifierEventsQueue, Topology.notifierFollows),
+        ] {
+            let fed = entries.filter { $0.event.map(follows) ?? false }
+            guard !fed.isEmpty else { continue }
+            messages.append(
+                OutgoingMessage(
+                    exchange: "", routingKey: queue, body: MessageBatch.join(fed.map(\.message.body)),
+                    contentType: MessageBatch.contentType, messageId: UUID().uuidString, type: JobEvent.messageType))
+        }
+        return messages
+    }
+
     /// Publishes a committed transaction's events now, in order; never waits.
     func publish(_ entries: [OutboxEntry]) {
-        for entry in entries {
-            publisher.publish(entry.message) { [self] result in
-                switch result {
-                case .success:
-                    state.withLock { $0.confirmed.append(entry.id) }
+        guard !entries.isEmpty else { return }
+        let messages = Self.messages(entries)
+        let outcome = TransactionOutcome(count: messages.count)
+        for message in messages {
+            publisher.publish(message) { [self] result in
+                guard let failure = outcome.settle(result) else { return }
+                if let error = failure {
+                    logger.debug("events not confirmed; publishing them again", metadata: ["error": "\(error)"])
+                    state.withLock { $0.failed.append(entries) }
+                } else {
+                    state.withLock { $0.confirmed.append(contentsOf: entries.map(\.id)) }
                     wakeDeleter.yield()
-                case .failure(let error):
-                    logger.debug("event not confirmed; publishing it again", metadata: ["error": "\(error)"])
-                    state.withLock { $0.failed.append(entry) }
                 }
             }
         }
@@ -111,7 +136,7 @@ final class OutboxPublisher: Service, Sendable {
             }
             if !failed.isEmpty {
                 try? await publisher.waitUntilConnected()
-                publish(failed.sorted { $0.id < $1.id })
+                for entries in failed.sorted(by: { ($0.first?.id ?? 0) < ($1.first?.id ?? 0) }) { publish(entries) }
             }
             do {
                 while try await relayBatch(olderThan: relayAll ? nil : Self.staleAfter) == Self.relayBatchSize {}
@@ -141,16 +166,37 @@ final class OutboxPublisher: Service, Sendable {
                 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
                 """, [Self.relayBatchSize, seconds])
             guard !rows.isEmpty else { return 0 }
-            let messages = try rows.map { row in
-                OutgoingMessage(
-                    exchange: Topology.eventsExchange, routingKey: try row.string("routing_key"), body: try row.data("body"),
-                    messageId: try row.string("message_id"), type: try row.string("message_type"))
+            let entries = try rows.map { row in
+                let body = try row.data("body")
+                return OutboxEntry(
+                    id: try row.int64("id"), event: try? Envelope<JobEvent>.decode(body).payload,
+                    message: OutgoingMessage(
+                        exchange: Topology.eventsExchange, routingKey: try row.string("routing_key"), body: body,
+                        messageId: try row.string("message_id"), type: try row.string("message_type")))
             }
-            try await publisher.publish(messages)
+            try await publisher.publish(Self.messages(entries))
             _ = try await connection.query(
                 "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [PostgresArray.literal(values: try rows.map { try $0.int64("id") })])
             logger.info("relayed events left in the outbox", metadata: ["count": "\(rows.count)"])
             return rows.count
+        }
+    }
+}
+
+/// The confirms of one transaction's messages: settled once all are, with the first failure.
+private final class TransactionOutcome: Sendable {
+    private let state: Mutex<(remaining: Int, failure: AMQPError?)>
+
+    init(count: Int) {
+        state = Mutex((count, nil))
+    }
+
+    /// Records one confirm; returns the outcome (nil for success) when it was the last one.
+    func settle(_ result: Result<Void, AMQPError>) -> AMQPError?? {
+        state.withLock { state in
+            if case .failure(let error) = result, state.failure == nil { state.failure = error }
+            state.remaining -= 1
+            return state.remaining == 0 ? .some(state.failure) : nil
         }
     }
 }

@@ -63,57 +63,76 @@ public final class NotifierService: Service, Sendable {
         }
     }
 
+    /// What became of one event's e-mail.
+    private enum Outcome {
+        /// Sent now or before, given up before, or not asked for: the event is done.
+        case done
+        /// Try again later (the message goes back to the queue).
+        case retry
+        /// Failed for good: dead-letter the event.
+        case failed
+    }
+
+    /// Takes a message of events: one event, or a batch of the ends that ask for an e-mail
+    /// (``MessageBatch``). The message is acked when every e-mail is sent (or was before); when one
+    /// must be tried again, the message goes back to the queue, and its sent e-mails are not sent
+    /// twice; when one failed for good (or an event is malformed), the message is dead-lettered.
     private func handle(_ delivery: AMQPDelivery) async {
-        let event: JobEvent
-        do {
-            event = try Envelope<JobEvent>.decode(delivery.body).payload
-        } catch {
-            logger.error("malformed job event dead-lettered", metadata: ["error": "\(error)"])
+        let bodies = delivery.contentType == MessageBatch.contentType ? MessageBatch.split(delivery.body) : [delivery.body]
+        var outcomes: [Outcome] = []
+        for body in bodies {
+            do {
+                outcomes.append(await handle(try Envelope<JobEvent>.decode(body).payload))
+            } catch {
+                logger.error("malformed job event", metadata: ["error": "\(error)"])
+                outcomes.append(.failed)
+            }
+        }
+        if outcomes.contains(where: { if case .retry = $0 { true } else { false } }) {
+            consumer.nack(delivery, requeue: true)
+        } else if outcomes.contains(where: { if case .failed = $0 { true } else { false } }) {
+            // Dead-lettered with the events sent beside it: sent ones are not sent again if replayed.
             consumer.nack(delivery, requeue: false)
-            return
-        }
-        guard event.status.isTerminal, event.topLevel, let notification = event.notification,
-            notification.wants(event.status), !notification.email.isEmpty
-        else {
+        } else {
             consumer.ack(delivery)
-            return
         }
+    }
+
+    private func handle(_ event: JobEvent) async -> Outcome {
+        guard Topology.notifierFollows(event), let notification = event.notification else { return .done }
         do {
             switch try await deliveries.claim(jobId: event.jobId, recipients: notification.email) {
             case .alreadySent, .givenUp:
                 logger.debug("e-mail already sent or given up", metadata: ["jobId": "\(event.jobId)"])
-                consumer.ack(delivery)
+                return .done
             case .inProgress:
                 try await Task.sleep(for: .seconds(5))
-                consumer.nack(delivery, requeue: true)
+                return .retry
             case .claimed(let attempt):
-                await send(event, to: notification.email, attempt: attempt, delivery: delivery)
+                return await send(event, to: notification.email, attempt: attempt)
             }
         } catch {
             logger.warning("delivery record unavailable; retrying", metadata: ["jobId": "\(event.jobId)", "error": "\(error)"])
             try? await Task.sleep(for: .seconds(1))
-            consumer.nack(delivery, requeue: true)
+            return .retry
         }
     }
 
-    private func send(_ event: JobEvent, to recipients: [String], attempt: Int, delivery: AMQPDelivery) async {
+    private func send(_ event: JobEvent, to recipients: [String], attempt: Int) async -> Outcome {
         do {
             let message = try CompletionEmail.message(for: event, from: from, to: recipients)
             try await smtp.send(message)
             try await deliveries.markSent(jobId: event.jobId, messageId: message.messageID ?? "")
             logger.info("e-mail sent", metadata: ["jobId": "\(event.jobId)", "status": "\(event.status.rawValue)"])
-            consumer.ack(delivery)
+            return .done
         } catch {
             let final = attempt >= Self.maxAttempts || (error as? SMTPError)?.code == .invalidAddress
             logger.warning(
                 "e-mail not sent", metadata: ["jobId": "\(event.jobId)", "attempt": "\(attempt)", "final": "\(final)", "error": "\(error)"])
             try? await deliveries.markFailed(jobId: event.jobId, error: "\(error)", final: final)
-            if final {
-                consumer.nack(delivery, requeue: false)
-            } else {
-                try? await Task.sleep(for: .seconds(min(30, 1 << min(attempt, 5))))
-                consumer.nack(delivery, requeue: true)
-            }
+            if final { return .failed }
+            try? await Task.sleep(for: .seconds(min(30, 1 << min(attempt, 5))))
+            return .retry
         }
     }
 }

@@ -12,6 +12,7 @@ public struct ModelRunner: JobExecutor {
     public let jobTypes: [JobType] = [.runModel, .runFlow]
     let process: ModelProcess
     let workRoot: String
+    let folders = RunFolders()
 
     public init(storage: InternalStorage, workRoot: String) {
         self.process = ModelProcess(storage: storage)
@@ -27,8 +28,8 @@ public struct ModelRunner: JobExecutor {
     }
 
     public func execute(_ job: ClaimedJob, log: JobLogWriter) async throws -> JobOutcome {
-        let folder = workRoot + "/\(job.workerId)/\(job.jobId.uuidString.lowercased())-a\(job.attempt)"
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let folder = try folders.take(workRoot + "/\(job.workerId)/\(job.jobId.uuidString.lowercased())-a\(job.attempt)")
+        defer { folders.giveBack(folder) }
         let timeout = job.definition.resources?.maxRunSeconds.map { Duration.seconds($0) }
         if let request = job.definition.runModel {
             return try await runModel(request, job: job, folder: folder, timeout: timeout, log: log)

@@ -93,7 +93,17 @@ public actor SchedulerService: Service {
             // Dispatches are decided once for all that happened since the last time: under load, the
             // events of a moment become one decision and one message per worker.
             group.addTask {
-                for await _ in signals { await self.dispatchReady() }
+                let clock = ContinuousClock()
+                var last = clock.now - .seconds(1)
+                for await _ in signals {
+                    // Under load, at most one decision every `dispatchInterval`: the jobs that slots freed
+                    // meanwhile go out together, and the claims and reports behind them travel together
+                    // too. An idle scheduler decides at once.
+                    let since = clock.now - last
+                    if since < Self.dispatchInterval { try? await Task.sleep(for: Self.dispatchInterval - since) }
+                    last = clock.now
+                    await self.dispatchReady()
+                }
             }
             group.addTask {
                 for await (decision, error) in failures { await self.undo(decision, error: error) }
@@ -114,6 +124,9 @@ public actor SchedulerService: Service {
         dispatchSignal = nil
         dispatchFailure = nil
     }
+
+    /// The shortest time between two dispatch decisions.
+    static let dispatchInterval: Duration = .milliseconds(5)
 
     /// Asks for a dispatch decision soon (once for every request made before it runs).
     private var dispatchSignal: AsyncStream<Void>.Continuation?
@@ -157,19 +170,30 @@ public actor SchedulerService: Service {
                 messageId: envelope.messageId.uuidString, type: Payload.messageType))
     }
 
+    /// Takes a message of job events: one event, or the batch of a transaction (``MessageBatch``).
     private func handleEvent(_ delivery: AMQPDelivery) async {
-        guard let event = try? Envelope<JobEvent>.decode(delivery.body).payload else {
-            logger.error("malformed job event dead-lettered")
+        let bodies = delivery.contentType == MessageBatch.contentType ? MessageBatch.split(delivery.body) : [delivery.body]
+        var events: [JobEvent] = []
+        for body in bodies {
+            if let event = try? Envelope<JobEvent>.decode(body).payload {
+                events.append(event)
+            } else {
+                logger.error("malformed job event", metadata: ["body": "\(String(decoding: body.prefix(200), as: UTF8.self))"])
+            }
+        }
+        guard !events.isEmpty || bodies.isEmpty else {
             consumer.nack(delivery, requeue: false)
             return
         }
-        if event.status == .queued {
-            state.enqueue(event)
-        } else if event.status.isTerminal {
-            if event.status == .cancelled, let assignment = state.assignment(event.jobId) {
-                await tellWorkerToStop(assignment)
+        for event in events {
+            if event.status == .queued {
+                state.enqueue(event)
+            } else if event.status.isTerminal {
+                if event.status == .cancelled, let assignment = state.assignment(event.jobId) {
+                    await tellWorkerToStop(assignment)
+                }
+                state.finished(event.jobId)
             }
-            state.finished(event.jobId)
         }
         consumer.ack(delivery)
         requestDispatch()

@@ -12,13 +12,13 @@ public enum Topology {
     public static let metadataRPCQueue = "metadata.rpc"
     /// Reports from workers (log chunks, finishes) into metadata.
     public static let metadataReportsQueue = "metadata.reports"
-    /// Job events the scheduler follows.
+    /// Job events the scheduler follows, in batches metadata sends straight to it.
     public static let schedulerEventsQueue = "scheduler.events"
     /// An exclusive queue whose holder is the one active scheduler.
     public static let schedulerLockQueue = "scheduler.lock"
     /// Worker heartbeats into the scheduler.
     public static let schedulerHeartbeatsQueue = "scheduler.heartbeats"
-    /// Terminal job events the notifier follows.
+    /// Terminal job events that ask for an e-mail, in batches metadata sends straight to the notifier.
     public static let notifierEventsQueue = "notifier.events"
 
     /// The queue of one worker's dispatches.
@@ -27,13 +27,24 @@ public enum Topology {
     /// The dead-letter queue of `queue`.
     public static func deadLetterQueue(_ queue: String) -> String { "\(queue).dlq" }
 
+    /// Whether the scheduler follows an event: it queues jobs and frees slots by them.
+    public static func schedulerFollows(_ event: JobEvent) -> Bool {
+        event.status == .queued || event.status.isTerminal
+    }
+
+    /// Whether the notifier needs an event: the end of a top-level job that asked for an e-mail then.
+    public static func notifierFollows(_ event: JobEvent) -> Bool {
+        guard event.status.isTerminal, event.topLevel, let notification = event.notification else { return false }
+        return notification.wants(event.status) && !notification.email.isEmpty
+    }
+
     /// The routing key of a job event.
     public static func eventKey(status: JobStatus, type: JobType) -> String {
         "job.\(status.routingSegment).\(type.routingSegment)"
     }
 
-    /// Binding keys of the scheduler's event queue.
-    public static let schedulerEventBindings = ["job.queued.*", "job.succeeded.*", "job.failed.*", "job.cancelled.*"]
-    /// Binding keys of the notifier's event queue.
-    public static let notifierEventBindings = ["job.succeeded.*", "job.failed.*", "job.cancelled.*"]
+    /// Binding keys the scheduler's event queue had until it was fed directly (removed where found).
+    public static let retiredSchedulerEventBindings = ["job.queued.*", "job.succeeded.*", "job.failed.*", "job.cancelled.*"]
+    /// Binding keys the notifier's event queue had until it was fed directly (removed where found).
+    public static let retiredNotifierEventBindings = ["job.succeeded.*", "job.failed.*", "job.cancelled.*"]
 }
