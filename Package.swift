@@ -41,6 +41,8 @@ var targets: [Target] = [
     .systemLibrary(
         name: "CCurl", path: "Shared/CCurl", pkgConfig: "libcurl",
         providers: [.apt(["libcurl4-openssl-dev"])]),
+    // Linux system interfaces Glibc's Swift module leaves out (epoll, eventfd).
+    .systemLibrary(name: "CLinux", path: "Shared/CLinux"),
 
     .target(
         name: "ConveyorModels", path: "Shared/ConveyorModels", swiftSettings: swiftSettings),
@@ -61,7 +63,7 @@ var targets: [Target] = [
         ],
         path: "Shared/ServiceKit", swiftSettings: swiftSettings),
     .target(
-        name: "WorkerKit", dependencies: ["ConveyorModels", "AMQPClient", "ServiceKit", log, lifecycle],
+        name: "WorkerKit", dependencies: ["ConveyorModels", "AMQPClient", "ServiceKit", "CLinux", log, lifecycle],
         path: "Shared/WorkerKit", swiftSettings: swiftSettings),
 
     .testTarget(

@@ -1,13 +1,15 @@
 import ConveyorModels
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A child process in its own process group, with stdout and stderr merged into one ordered stream.
 ///
-/// Blocking calls (`read`, `waitpid`) run on dedicated threads, never on Swift's cooperative pool.
-/// When the process ends, or its time is up, the whole group is killed so no grandchild lingers.
+/// Its output and its end are watched by the worker's one ``ChildSupervisor`` thread, never on
+/// Swift's cooperative pool. When the process ends, or its time is up, the whole group is killed so
+/// no grandchild lingers.
 public enum ChildProcess {
     /// How a child process ended.
     public enum Termination: Sendable, Equatable, CustomStringConvertible {
@@ -47,8 +49,12 @@ public enum ChildProcess {
         let started = ContinuousClock.now
         let startedAt = Date()
         var pipeFDs: [Int32] = [0, 0]
+        // The child closes every descriptor but its standard ones (see `spawn`), so these need no
+        // close-on-exec for other children started meanwhile.
         guard pipe(&pipeFDs) == 0 else { throw JobFailure("cannot create a pipe: errno \(errno)") }
         let (readFD, writeFD) = (pipeFDs[0], pipeFDs[1])
+        _ = fcntl(readFD, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(readFD, F_SETFL, fcntl(readFD, F_GETFL) | O_NONBLOCK)
         let pid: pid_t
         do {
             pid = try spawn(arguments, workingDirectory: workingDirectory, environment: environment, outputFD: writeFD)
@@ -59,74 +65,71 @@ public enum ChildProcess {
         }
         close(writeFD)
 
-        let chunks = AsyncStream<Data> { continuation in
-            let reader = Thread {
-                var buffer = [UInt8](repeating: 0, count: 65536)
-                while true {
-                    let count = read(readFD, &buffer, buffer.count)
-                    if count > 0 {
-                        continuation.yield(Data(buffer[0..<count]))
-                    } else if count < 0 && errno == EINTR {
-                        continue
-                    } else {
-                        break
+        // The supervisor thread reads the output and reaps the process; a task hands the output on,
+        // in order. Cancelling the calling task kills the whole process group.
+        let (chunks, chunkSink) = AsyncStream.makeStream(of: Data.self)
+        let timedOut = TimeLimit()
+        async let handedOn: Void = { for await chunk in chunks { await output(chunk) } }()
+        let (status, measured) = try await withTaskCancellationHandler {
+            try await withThrowingTaskGroup(of: (Int32, rusage)?.self) { group in
+                group.addTask { try await end(of: pid, outputFD: readFD, chunks: chunkSink) }
+                if let timeout {
+                    group.addTask {
+                        guard (try? await Task.sleep(for: timeout)) != nil else { return nil }
+                        timedOut.fire()
+                        kill(-pid, SIGKILL)
+                        return nil
                     }
                 }
-                close(readFD)
-                continuation.finish()
+                while let next = try await group.next() {
+                    if let ended = next {
+                        group.cancelAll()
+                        return ended
+                    }
+                }
+                throw JobFailure("process \(pid) was not watched to its end")
             }
-            reader.name = "child-output-\(pid)"
-            reader.start()
-        }
-
-        // Cancelling the calling task kills the whole process group.
-        let (termination, rusage) = await withTaskCancellationHandler {
-            await collect(pid: pid, chunks: chunks, timeout: timeout, output: output)
         } onCancel: {
             kill(-pid, SIGKILL)
         }
+        // Every piece of output is handed on before the run counts as ended.
+        await handedOn
+        let signal = status & 0x7f
+        let termination: Termination =
+            timedOut.fired ? .timedOut(timeout ?? .zero) : signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal)
         let elapsed = ContinuousClock.now - started
         func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
         let usage = ResourceUsage(
             wallSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-            cpuUserSeconds: rusage.map { seconds($0.ru_utime) }, cpuSystemSeconds: rusage.map { seconds($0.ru_stime) },
-            maxResidentKB: rusage.map { Int($0.ru_maxrss) }, startedAt: startedAt, endedAt: Date())
+            cpuUserSeconds: seconds(measured.ru_utime), cpuSystemSeconds: seconds(measured.ru_stime),
+            maxResidentKB: Int(measured.ru_maxrss), startedAt: startedAt, endedAt: Date())
         return (termination, usage)
     }
 
-    /// Streams the output and waits for the end of the process (or its time limit).
-    ///
-    /// The output is drained to its end even when the process is killed: the reader is not a child
-    /// of the group below, so cancelling the timer cannot cut the last lines off.
-    private static func collect(
-        pid: pid_t, chunks: AsyncStream<Data>, timeout: Duration?, output: @escaping @Sendable (Data) async -> Void
-    ) async -> (Termination, rusage?) {
-        let reader = Task {
-            for await chunk in chunks { await output(chunk) }
-        }
-        let (termination, usage) = await withTaskGroup(of: (Termination, rusage?)?.self) { group in
-            group.addTask { await wait(for: pid) }
-            if let timeout {
-                group.addTask {
-                    guard (try? await Task.sleep(for: timeout)) != nil else { return nil }
-                    kill(-pid, SIGKILL)
-                    return (.timedOut(timeout), nil)
-                }
+    /// Waits until the supervisor saw the process end and its output close; the output goes to `chunks`.
+    private static func end(of pid: pid_t, outputFD: Int32, chunks: AsyncStream<Data>.Continuation) async throws -> (Int32, rusage) {
+        try await withCheckedThrowingContinuation { ended in
+            do {
+                try ChildSupervisor.shared.watch(
+                    ChildSupervisor.Watch(
+                        pid: pid, outputFD: outputFD, output: { chunks.yield($0) },
+                        finished: { status, usage in
+                            chunks.finish()
+                            ended.resume(returning: (status, usage))
+                        }))
+            } catch {
+                close(outputFD)
+                chunks.finish()
+                ended.resume(throwing: error)
             }
-            var first: Termination?
-            var usage: rusage?
-            while let next = await group.next() {
-                guard let next else { continue }
-                if first == nil { first = next.0 }
-                if let measured = next.1 { usage = measured }
-                group.cancelAll()
-            }
-            return (first ?? .signalled(SIGKILL), usage)
         }
-        // The leader is gone: end the rest of its group so the output pipe closes.
-        kill(-pid, SIGKILL)
-        await reader.value
-        return (termination, usage)
+    }
+
+    /// Whether a run's time limit was reached.
+    private final class TimeLimit: Sendable {
+        private let reached = Atomic<Bool>(false)
+        func fire() { reached.store(true, ordering: .relaxed) }
+        var fired: Bool { reached.load(ordering: .relaxed) }
     }
 
     private static func spawn(
@@ -193,23 +196,4 @@ public enum ChildProcess {
         }
         return unsafeBitCast(symbol, to: AddCloseFrom.self)
     }()
-
-    /// Waits for the process on a dedicated thread.
-    private static func wait(for pid: pid_t) async -> (Termination, rusage?) {
-        await withCheckedContinuation { continuation in
-            let waiter = Thread {
-                var status: Int32 = 0
-                var usage = rusage()
-                while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-                let signal = status & 0x7f
-                if signal == 0 {
-                    continuation.resume(returning: (.exited((status >> 8) & 0xff), usage))
-                } else {
-                    continuation.resume(returning: (.signalled(signal), usage))
-                }
-            }
-            waiter.name = "child-wait-\(pid)"
-            waiter.start()
-        }
-    }
 }

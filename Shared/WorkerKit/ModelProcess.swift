@@ -13,9 +13,12 @@ import ServiceKit
 /// `CONVEYOR_JOB_ID`, `CONVEYOR_ATTEMPT`, and writes each output as `$CONVEYOR_OUTPUT_DIR/<name>[.ext]`.
 public struct ModelProcess: Sendable {
     public let storage: InternalStorage
+    /// The recycled run folders, whose intact model copies are used again; nil: always copy.
+    let folders: RunFolders?
 
-    public init(storage: InternalStorage) {
+    public init(storage: InternalStorage, folders: RunFolders? = nil) {
         self.storage = storage
+        self.folders = folders
     }
 
     /// What one run produced.
@@ -42,7 +45,12 @@ public struct ModelProcess: Sendable {
         try fileManager.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try FileTree.makeFolder(modelDir)
         try FileTree.makeFolder(outputDir)
-        try FileTree.copyContents(of: storage.path(snapshot), into: modelDir)
+        let snapshotPath = storage.path(snapshot)
+        if folders?.hasIntactCopy(of: snapshotPath, in: folder) != true {
+            try FileTree.removeContents(of: modelDir)
+            try FileTree.copyContents(of: snapshotPath, into: modelDir)
+            folders?.recordCopy(of: snapshotPath, in: folder)
+        }
         // Models get copies of their inputs: a stored object version never changes, whatever a model does.
         var inputs = inputs
         for (name, path) in inputs {

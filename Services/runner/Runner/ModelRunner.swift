@@ -12,11 +12,13 @@ public struct ModelRunner: JobExecutor {
     public let jobTypes: [JobType] = [.runModel, .runFlow]
     let process: ModelProcess
     let workRoot: String
-    let folders = RunFolders()
+    let folders: RunFolders
 
     public init(storage: InternalStorage, workRoot: String) {
-        self.process = ModelProcess(storage: storage)
+        let folders = RunFolders()
+        self.process = ModelProcess(storage: storage, folders: folders)
         self.workRoot = workRoot
+        self.folders = folders
     }
 
     /// Takes this runner's work folder and ends what dead runners on this host left running.
@@ -28,20 +30,26 @@ public struct ModelRunner: JobExecutor {
     }
 
     public func execute(_ job: ClaimedJob, log: JobLogWriter) async throws -> JobOutcome {
-        let folder = try folders.take(workRoot + "/\(job.workerId)/\(job.jobId.uuidString.lowercased())-a\(job.attempt)")
-        defer { folders.giveBack(folder) }
+        let path = workRoot + "/\(job.workerId)/\(job.jobId.uuidString.lowercased())-a\(job.attempt)"
         let timeout = job.definition.resources?.maxRunSeconds.map { Duration.seconds($0) }
         if let request = job.definition.runModel {
-            return try await runModel(request, job: job, folder: folder, timeout: timeout, log: log)
+            let model = try await job.metadata(request.model)
+            // A folder that ran this model before (its copy may still be intact).
+            let folder = try folders.take(path, for: model.storagePath.map(process.storage.path))
+            defer { folders.giveBack(folder) }
+            return try await runModel(request, model: model, job: job, folder: folder, timeout: timeout, log: log)
         }
         if let request = job.definition.runFlow {
+            let folder = try folders.take(path)
+            defer { folders.giveBack(folder) }
             return try await runFlow(request, job: job, folder: folder, timeout: timeout, log: log)
         }
         throw JobFailure("the job has neither a runModel nor a runFlow section")
     }
 
-    private func runModel(_ request: RunModelJob, job: ClaimedJob, folder: String, timeout: Duration?, log: JobLogWriter) async throws -> JobOutcome {
-        let model = try await job.metadata(request.model)
+    private func runModel(
+        _ request: RunModelJob, model: ObjectRecord, job: ClaimedJob, folder: String, timeout: Duration?, log: JobLogWriter
+    ) async throws -> JobOutcome {
         let inputs = try await inputPaths(request.inputs ?? [:], job: job)
         let run = try await process.run(model, for: job, parameters: request.parameters ?? [:], inputs: inputs, in: folder, timeout: timeout, log: log)
         guard run.termination == .exited(0) else {
