@@ -10,6 +10,8 @@ public final class AMQPRPCClient: Service, Sendable {
     private enum Slot {
         case waiting(CheckedContinuation<AMQPDelivery, any Error>?)
         case replied(AMQPDelivery)
+        /// The request could not be published.
+        case failed(AMQPError)
     }
     private let pending = Mutex<[String: Slot]>([:])
     private let logger: Logger
@@ -76,25 +78,36 @@ public final class AMQPRPCClient: Service, Sendable {
             expirationMilliseconds: max(1, Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)))
         pending.withLock { $0[correlationId] = .waiting(nil) }
         defer { _ = pending.withLock { $0.removeValue(forKey: correlationId) } }
-        try await connection.publish(message)
+        // Not awaited: the reply is. A publish that fails ends the wait with its error.
+        connection.publish(message) { [self] result in
+            guard case .failure(let error) = result else { return }
+            let waiting = self.pending.withLock { state -> CheckedContinuation<AMQPDelivery, any Error>? in
+                guard case .waiting(let continuation) = state[correlationId] else { return nil }
+                state[correlationId] = continuation == nil ? .failed(error) : nil
+                return continuation
+            }
+            waiting?.resume(throwing: error)
+        }
         return try await withThrowingTaskGroup(of: AMQPDelivery.self) { group in
             group.addTask {
                 try await withTaskCancellationHandler {
                     try await withCheckedThrowingContinuation { continuation in
-                        let ready: AMQPDelivery? = self.pending.withLock { state in
+                        let ready: Result<AMQPDelivery, any Error>? = self.pending.withLock { state in
                             switch state[correlationId] {
                             case .replied(let reply):
                                 state[correlationId] = nil
-                                return reply
+                                return .success(reply)
+                            case .failed(let error):
+                                state[correlationId] = nil
+                                return .failure(error)
                             case .waiting:
                                 state[correlationId] = .waiting(continuation)
                                 return nil
                             case nil:
-                                continuation.resume(throwing: CancellationError())
-                                return nil
+                                return .failure(CancellationError())
                             }
                         }
-                        if let ready { continuation.resume(returning: ready) }
+                        if let ready { continuation.resume(with: ready) }
                     }
                 } onCancel: {
                     let slot = self.pending.withLock { $0.removeValue(forKey: correlationId) }

@@ -35,8 +35,12 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Statements prepared on this session (SQL text → statement name); only touched on `queue`.
     var preparedStatements: [String: String] = [:]
 
+    /// The connection's socket, for the idle check (`PQsocket` at connect time).
+    private let socket: Int32
+
     private init(handle: OpaquePointer, queue: DispatchQueue, secrets: PostgresSecrets, logger: Logger) {
         self.handle = handle
+        self.socket = PQsocket(handle)
         self.cancelHandle = Mutex(CancelHandle(pointer: PQgetCancel(handle)))
         self.queue = queue
         self.secrets = secrets
@@ -179,6 +183,9 @@ public final class PostgresConnection: @unchecked Sendable {
     /// shutdown or dropped socket is noticed before the connection is reused. Returns `isHealthy`.
     func checkIdleHealth() async -> Bool {
         guard isHealthy else { return false }
+        // An idle connection nobody uses: a socket with nothing to read (the usual case) is checked
+        // right here, without a trip to the connection's queue.
+        if !Self.isReadable(socket) { return true }
         return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             queue.async {
                 guard let handle = self.handle else { return continuation.resume(returning: false) }

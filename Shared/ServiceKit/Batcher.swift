@@ -24,6 +24,8 @@ public final class Batcher<Item: Sendable, Output: Sendable>: Service, Sendable 
     private struct State {
         var pending: [Waiting] = []
         var idleWorkers: [CheckedContinuation<Bool, Never>] = []
+        /// Batches being processed (by workers or, when the batcher was idle, by their submitter).
+        var running = 0
         var closed = false
     }
 
@@ -44,9 +46,33 @@ public final class Batcher<Item: Sendable, Output: Sendable>: Service, Sendable 
     /// Submits one item and waits for its answer.
     /// - Throws: what the batch answered for the item, or ``BatcherClosed``.
     public func submit(_ item: Item) async throws -> Output {
-        try await withCheckedThrowingContinuation { continuation in
+        // An idle batcher: the submitter processes its item itself, sparing a hop to a worker task.
+        let alone = state.withLock { state -> Bool in
+            guard !state.closed, state.pending.isEmpty, state.running < concurrency else { return false }
+            state.running += 1
+            return true
+        }
+        if alone {
+            let result = await process([item]).first ?? .failure(BatcherClosed(name: name, reason: "the batch gave no answer"))
+            finishedBatch()
+            return try result.get()
+        }
+        return try await withCheckedThrowingContinuation { continuation in
             enqueue(item) { continuation.resume(with: $0) }
         }
+    }
+
+    /// A batch ended: a worker takes what waits meanwhile.
+    private func finishedBatch() {
+        let wake = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            state.running -= 1
+            if !state.pending.isEmpty { return state.idleWorkers.popLast().map { [$0] } ?? [] }
+            // Closed and done: the waiting workers stop.
+            guard state.closed else { return [] }
+            defer { state.idleWorkers = [] }
+            return state.idleWorkers
+        }
+        wake.forEach { $0.resume(returning: true) }
     }
 
     /// Queues one item now, behind every item queued before it, without waiting; `completion` gets
@@ -55,7 +81,7 @@ public final class Batcher<Item: Sendable, Output: Sendable>: Service, Sendable 
         let outcome = state.withLock { state -> (accepted: Bool, wake: CheckedContinuation<Bool, Never>?) in
             guard !state.closed else { return (false, nil) }
             state.pending.append(Waiting(item: item, completion: completion))
-            return (true, state.idleWorkers.popLast())
+            return (true, state.running < concurrency ? state.idleWorkers.popLast() : nil)
         }
         guard outcome.accepted else { return completion(.failure(BatcherClosed(name: name))) }
         outcome.wake?.resume(returning: true)
@@ -80,13 +106,16 @@ public final class Batcher<Item: Sendable, Output: Sendable>: Service, Sendable 
             defer { state.idleWorkers = [] }
             return state.idleWorkers
         }
-        idle.forEach { $0.resume(returning: false) }
+        // Each looks again: it takes what is pending, or stops.
+        idle.forEach { $0.resume(returning: true) }
     }
 
     private func work() async {
         while true {
             let batch = state.withLock { state -> [Waiting] in
+                guard state.running < concurrency else { return [] }
                 let count = min(maxBatch, state.pending.count)
+                if count > 0 { state.running += 1 }
                 defer { state.pending.removeFirst(count) }
                 return Array(state.pending.prefix(count))
             }
@@ -96,12 +125,13 @@ public final class Batcher<Item: Sendable, Output: Sendable>: Service, Sendable 
                     waiting.completion(
                         index < results.count ? results[index] : .failure(BatcherClosed(name: name, reason: "the batch gave no answer")))
                 }
+                finishedBatch()
                 continue
             }
             let proceed = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
                 let decision = state.withLock { state -> Bool? in
-                    if !state.pending.isEmpty { return true }
-                    if state.closed || Task.isCancelled { return false }
+                    if !state.pending.isEmpty, state.running < concurrency { return true }
+                    if (state.closed && state.pending.isEmpty) || Task.isCancelled { return false }
                     state.idleWorkers.append(continuation)
                     return nil
                 }

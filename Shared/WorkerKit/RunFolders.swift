@@ -13,6 +13,7 @@ import Glibc
 /// (inode allocation); renaming a folder and writing over a file do not allocate anything.
 public final class RunFolders: Sendable {
     private struct Spare {
+        var parent: String
         var path: String
         var copy: ModelCopy?
     }
@@ -37,12 +38,12 @@ public final class RunFolders: Sendable {
     /// A folder at `path` (its parent exists) holding nothing of an earlier run but, possibly, an intact
     /// copy of the model `snapshot` (a spare that ran it is preferred), with an empty `outputs/`.
     public func take(_ path: String, for snapshot: String? = nil) throws -> String {
-        let parent = (path as NSString).deletingLastPathComponent
+        let parent = Self.parent(of: path)
         let spare = state.withLock { state -> Spare? in
-            let candidates = state.spares.indices.filter { (state.spares[$0].path as NSString).deletingLastPathComponent == parent }
-            guard let index = candidates.last(where: { state.spares[$0].copy?.snapshot == snapshot }) ?? candidates.last else {
-                return nil
-            }
+            guard
+                let index = state.spares.lastIndex(where: { $0.parent == parent && $0.copy?.snapshot == snapshot })
+                    ?? state.spares.lastIndex(where: { $0.parent == parent })
+            else { return nil }
             return state.spares.remove(at: index)
         }
         if let spare {
@@ -78,7 +79,7 @@ public final class RunFolders: Sendable {
     /// Empties a run's folder and keeps it as a spare (or removes it, when there are enough spares
     /// or it cannot be emptied).
     public func giveBack(_ path: String) {
-        let parent = (path as NSString).deletingLastPathComponent
+        let parent = Self.parent(of: path)
         var copy = state.withLock { state in
             state.taken.remove(path)
             return state.copies.removeValue(forKey: path)
@@ -106,10 +107,18 @@ public final class RunFolders: Sendable {
             }
             let spare = parent + "/.spare-\(counter.add(1, ordering: .relaxed).newValue)"
             guard rename(path, spare) == 0 else { throw JobFailure("cannot keep \(path)") }
-            state.withLock { $0.spares.append(Spare(path: spare, copy: copy)) }
+            state.withLock { $0.spares.append(Spare(parent: parent, path: spare, copy: copy)) }
         } catch {
             try? FileManager.default.removeItem(atPath: path)
         }
+    }
+}
+
+extension RunFolders {
+    /// The folder `path` is in (the paths here are built by appending `/<name>`).
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return String(path[..<slash])
     }
 }
 

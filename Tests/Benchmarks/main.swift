@@ -212,8 +212,11 @@ for (name, value) in cpu.seconds.sorted(by: { $0.key < $1.key }) {
     result.append(("cpu_ms_per_job_\(name.replacingOccurrences(of: "-", with: "_"))", String(format: "%.2f", perJob(value))))
 }
 
+}
+
 // 3. Latency on an idle system, and where its time goes.
 if options.sequential > 0 {
+    let clock = ContinuousClock()
     var idle: [Double] = []
     var stages = StageTimes()
     for _ in 0..<options.sequential {
@@ -233,7 +236,6 @@ if options.sequential > 0 {
         ("w2obs_p50_ms", String(format: "%.2f", percentile(sorted, 50) * 1000)),
         ("w2obs_p99_ms", String(format: "%.2f", percentile(sorted, 99) * 1000)),
     ]
-}
 }
 listener.cancel()
 await events.close()

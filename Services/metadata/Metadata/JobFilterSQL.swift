@@ -21,7 +21,8 @@ struct JobFilterSQL {
         }
         if let owner = request.owner { conditions.append("owner = \(bind(owner))") }
         if let labels = request.labels, !labels.isEmpty, let json = try? ConveyorJSON.encode(labels) {
-            conditions.append("labels @> \(bind(String(decoding: json, as: UTF8.self)))::jsonb")
+            // Only jobs with labels are in the labels index; the second condition lets it be used.
+            conditions.append("labels @> \(bind(String(decoding: json, as: UTF8.self)))::jsonb AND labels <> '{}'::jsonb")
         }
         range(request.submitted, "submitted_at")
         range(request.started, "started_at")

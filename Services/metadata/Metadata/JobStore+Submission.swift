@@ -37,14 +37,19 @@ extension JobStore {
         }
         let keys = Set(submissions.indices.compactMap { results[$0] == nil ? submissions[$0].definition.idempotencyKey : nil })
         let (existing, now) = try await pool.withConnection { connection in
-            let rows = try await connection.pipeline([
-                try PostgresStatement(
-                    "SELECT job_id, idempotency_key FROM jobs WHERE idempotency_key = ANY($1::text[])", [PostgresArray.literal(Array(keys))]),
-                try PostgresStatement("SELECT clock_timestamp() AS now"),
-            ])
+            var statements = [try PostgresStatement("SELECT clock_timestamp() AS now")]
+            if !keys.isEmpty {
+                statements.append(
+                    try PostgresStatement(
+                        "SELECT job_id, idempotency_key FROM jobs WHERE idempotency_key = ANY($1::text[])",
+                        [PostgresArray.literal(Array(keys))]))
+            }
+            let rows = try await connection.pipeline(statements)
             var existing: [String: UUID] = [:]
-            for row in rows[0] { existing[try row.string("idempotency_key")] = try row.uuid("job_id") }
-            return (existing, try rows[1][0].date("now"))
+            for row in rows.dropFirst().first ?? PostgresRows(rows: [], columnNames: [], affectedRows: 0) {
+                existing[try row.string("idempotency_key")] = try row.uuid("job_id")
+            }
+            return (existing, try rows[0][0].date("now"))
         }
 
         // Pinned with one resolver: a selector that several jobs use is read once.

@@ -199,5 +199,26 @@ enum MetadataSchema {
                     END IF;
                 END $$;
                 """),
+        PostgresMigration(
+            version: 6, name: "cheaper rows per job: no foreign keys on the rows written with a job, fewer index entries",
+            sql: """
+                -- Every job writes rows that point at it (its history, its log, its JOB and log FILE
+                -- objects with their tags and index entries) in the transaction that writes the job or
+                -- its change, and metadata is their only writer. Checking each against its parent, and
+                -- locking the parent's row to do so, cost more than writing them.
+                ALTER TABLE job_updates DROP CONSTRAINT IF EXISTS job_updates_job_id_fkey;
+                ALTER TABLE job_log_chunks DROP CONSTRAINT IF EXISTS job_log_chunks_job_id_fkey;
+                ALTER TABLE objects DROP CONSTRAINT IF EXISTS objects_job_id_fkey;
+                ALTER TABLE object_tags DROP CONSTRAINT IF EXISTS object_tags_object_id_object_version_fkey;
+                ALTER TABLE tag_attrs DROP CONSTRAINT IF EXISTS tag_attrs_tag_key_fkey;
+                -- Most jobs have neither an idempotency key nor labels: their rows (and every version a
+                -- status change writes of them) need no entry in those indexes.
+                ALTER TABLE jobs DROP CONSTRAINT IF EXISTS jobs_idempotency_key_key;
+                CREATE UNIQUE INDEX jobs_idempotency_key ON jobs (idempotency_key) WHERE idempotency_key IS NOT NULL;
+                DROP INDEX jobs_labels;
+                CREATE INDEX jobs_labels ON jobs USING gin (labels jsonb_path_ops) WHERE labels <> '{}'::jsonb;
+                -- jobs_status (status, submitted_at, job_id) serves the active jobs too.
+                DROP INDEX jobs_active;
+                """),
     ]
 }

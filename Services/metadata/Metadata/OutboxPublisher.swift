@@ -31,6 +31,7 @@ final class OutboxPublisher: Service, Sendable {
     static let relayBatchSize = 500
     static let staleAfter: Duration = .seconds(10)
     static let relayInterval: Duration = .seconds(2)
+    static let deleteInterval: Duration = .milliseconds(100)
 
     private struct State {
         var confirmed: [Int64] = []
@@ -95,9 +96,11 @@ final class OutboxPublisher: Service, Sendable {
         })
     }
 
-    /// Deletes confirmed rows, as many as have gathered, one statement at a time.
+    /// Deletes confirmed rows, as many as have gathered, one statement at most every
+    /// ``deleteInterval`` (a statement per transaction would cost more than the rows).
     private func deleteConfirmed() async {
         for await _ in deleterSignals {
+            try? await Task.sleep(for: Self.deleteInterval)
             let ids = state.withLock { state in
                 defer { state.confirmed = [] }
                 return state.confirmed
