@@ -19,22 +19,25 @@ public actor SchedulerService: Service {
     private let leader: AMQPConnection
     private let metadata: MetadataClient
     private let workerTimeout: TimeInterval
+    /// The shortest time between two dispatch decisions (`scheduler.dispatchIntervalMs`).
+    private let dispatchInterval: Duration
     private let logger: Logger
 
     init(
         leader: AMQPConnection, consumer: AMQPConnection, publisher: AMQPConnection, metadata: MetadataClient,
-        workerTimeout: TimeInterval, logger: Logger
+        workerTimeout: TimeInterval, dispatchInterval: Duration = .milliseconds(10), logger: Logger
     ) {
         self.leader = leader
         self.consumer = consumer
         self.publisher = publisher
         self.metadata = metadata
         self.workerTimeout = workerTimeout
+        self.dispatchInterval = dispatchInterval
         self.logger = logger
     }
 
-    /// Builds the scheduler's services. Reads `amqp.*`, `scheduler.workerTimeoutSeconds` (default 15)
-    /// and `scheduler.health.port` (default 8182).
+    /// Builds the scheduler's services. Reads `amqp.*`, `scheduler.workerTimeoutSeconds` (default 15),
+    /// `scheduler.dispatchIntervalMs` (default 10) and `scheduler.health.port` (default 8182).
     public static func build(settings: ConveyorSettings, logger: Logger) throws -> [any Service] {
         let consumer = try AMQPConnection(
             name: "scheduler-consume", configuration: settings.amqp, topology: ConveyorTopology.scheduler, logger: logger)
@@ -47,7 +50,8 @@ public actor SchedulerService: Service {
             confirms: false, logger: logger)
         let scheduler = SchedulerService(
             leader: leader, consumer: consumer, publisher: publisher, metadata: metadata,
-            workerTimeout: TimeInterval(settings.int("scheduler.workerTimeoutSeconds", default: 15)), logger: logger)
+            workerTimeout: TimeInterval(settings.int("scheduler.workerTimeoutSeconds", default: 15)),
+            dispatchInterval: .milliseconds(settings.int("scheduler.dispatchIntervalMs", default: 10)), logger: logger)
         let health = HealthServer.make(
             service: "scheduler", settings: settings, defaultPort: 8182,
             checks: [HealthCheck("amqp") { consumer.isConnected && publisher.isConnected && metadata.isConnected }],
@@ -100,7 +104,7 @@ public actor SchedulerService: Service {
                     // meanwhile go out together, and the claims and reports behind them travel together
                     // too. An idle scheduler decides at once.
                     let since = clock.now - last
-                    if since < Self.dispatchInterval { try? await Task.sleep(for: Self.dispatchInterval - since) }
+                    if since < self.dispatchInterval { try? await Task.sleep(for: self.dispatchInterval - since) }
                     last = clock.now
                     await self.dispatchReady()
                 }
@@ -124,9 +128,6 @@ public actor SchedulerService: Service {
         dispatchSignal = nil
         dispatchFailure = nil
     }
-
-    /// The shortest time between two dispatch decisions.
-    static let dispatchInterval: Duration = .milliseconds(5)
 
     /// Asks for a dispatch decision soon (once for every request made before it runs).
     private var dispatchSignal: AsyncStream<Void>.Continuation?
