@@ -17,7 +17,7 @@ BIN="$("$SWIFT" build -c release --show-bin-path)"
 export CONVEYOR_BIN_DIR="$BIN"
 # A slot is held from dispatch until the scheduler hears the job ended (claim, run, report,
 # commit, event), so keeping two cores busy with trivial jobs takes more slots than cores.
-export RUNNER_SLOTS="${RUNNER_SLOTS:-32}"
+export RUNNER_SLOTS="${RUNNER_SLOTS:-64}"
 run_services_start
 
 step "running conveyor-bench --jobs ${BENCH_JOBS:-2000} $*"
