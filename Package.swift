@@ -86,6 +86,9 @@ var targets: [Target] = [
         name: "SchedulerTests", dependencies: ["Scheduler", "ConveyorModels"],
         path: "Tests/SchedulerTests", swiftSettings: swiftSettings),
     .testTarget(
+        name: "ServiceKitTests", dependencies: ["ServiceKit"],
+        path: "Tests/ServiceKitTests", swiftSettings: swiftSettings),
+    .testTarget(
         name: "EndToEndTests", dependencies: ["ConveyorModels", "AMQPClient", "TestSupport"],
         path: "Tests/EndToEndTests", swiftSettings: swiftSettings),
 

@@ -36,9 +36,12 @@ struct JobRoutes: Sendable {
 
     /// `POST /api/v1/jobs`: answers 201 once metadata committed the job.
     @Sendable func submit(request: Request, context: BasicRequestContext) async throws -> Response {
-        let job = try await metadata.call(SubmitJob(definition: try await definition(request)))
-        var response = try RouteSupport.json(job, status: .created)
-        response.headers[.location] = "/api/v1/jobs/\(job.jobId.uuidString.lowercased())"
+        // The record goes back as metadata wrote it.
+        let job = try await metadata.callReturningJSON(SubmitJob(definition: try await definition(request)))
+        var response = RouteSupport.json(passing: job, status: .created)
+        if let id = JSONSlice.string(at: ["jobId"], in: job) {
+            response.headers[.location] = "/api/v1/jobs/\(id.lowercased())"
+        }
         return response
     }
 
@@ -49,7 +52,7 @@ struct JobRoutes: Sendable {
 
     /// `GET /api/v1/jobs/{id}`: the job with its full status history.
     @Sendable func get(request: Request, context: BasicRequestContext) async throws -> Response {
-        try RouteSupport.json(try await metadata.call(GetJob(jobId: try RouteSupport.uuid(context))))
+        RouteSupport.json(passing: try await metadata.callReturningJSON(GetJob(jobId: try RouteSupport.uuid(context))))
     }
 
     /// `GET /api/v1/jobs/{id}/status?asOf=`: the status (with its message and time) at a moment.

@@ -10,6 +10,11 @@ enum RouteSupport {
             body: .init(byteBuffer: ByteBuffer(bytes: try ConveyorJSON.encode(value))))
     }
 
+    /// A JSON response with a body written elsewhere (by metadata), passed on as it is.
+    static func json(passing body: Data, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
     /// The UUID in path parameter `name`.
     static func uuid(_ context: BasicRequestContext, _ name: String = "id") throws -> UUID {
         guard let text = context.parameters.get(name), let id = UUID(uuidString: text) else {
