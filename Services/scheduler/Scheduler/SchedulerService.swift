@@ -98,15 +98,14 @@ public actor SchedulerService: Service {
             // events of a moment become one decision and one message per worker.
             group.addTask {
                 let clock = ContinuousClock()
-                var last = clock.now - .seconds(1)
+                var lastDispatch = clock.now - .seconds(1)
                 for await _ in signals {
-                    // Under load, at most one decision every `dispatchInterval`: the jobs that slots freed
+                    // Under load, at most one dispatch every `dispatchInterval`: the jobs that slots freed
                     // meanwhile go out together, and the claims and reports behind them travel together
-                    // too. An idle scheduler decides at once.
-                    let since = clock.now - last
+                    // too. A scheduler that dispatched nothing lately decides at once.
+                    let since = clock.now - lastDispatch
                     if since < self.dispatchInterval { try? await Task.sleep(for: self.dispatchInterval - since) }
-                    last = clock.now
-                    await self.dispatchReady()
+                    if await self.dispatchReady() > 0 { lastDispatch = clock.now }
                 }
             }
             group.addTask {
@@ -240,9 +239,11 @@ public actor SchedulerService: Service {
     /// Publishes every dispatch the state decides on now, without waiting for the broker: one
     /// message per worker (a batch, for a worker that takes them); what the broker does not take is
     /// undone, and those jobs wait for the next decision.
-    private func dispatchReady() {
+    /// Returns how many jobs were dispatched.
+    @discardableResult
+    private func dispatchReady() -> Int {
         let decisions = state.nextDispatches(now: Date())
-        guard !decisions.isEmpty else { return }
+        guard !decisions.isEmpty else { return 0 }
         var byWorker: [String: [SchedulingState.Decision]] = [:]
         var order: [String] = []
         for decision in decisions {
@@ -278,6 +279,7 @@ public actor SchedulerService: Service {
                 }
             }
         }
+        return decisions.count
     }
 
     /// Asks the worker running a cancelled job's attempt to stop it.
