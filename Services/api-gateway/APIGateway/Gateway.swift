@@ -13,8 +13,10 @@ public enum Gateway {
         router.addHealthRoute(
             service: "api-gateway", checks: [HealthCheck("amqp") { metadata.isConnected }])
         let maxBodyBytes = settings.int("gateway.maxBodyBytes", default: 1 << 20)
-        JobRoutes(metadata: metadata, validator: JobValidator(limits: settings.deploymentLimits), maxBodyBytes: maxBodyBytes)
-            .add(to: router)
+        JobRoutes(
+            metadata: metadata, validator: JobValidator(limits: settings.deploymentLimits), maxBodyBytes: maxBodyBytes,
+            finished: FinishedJobCache(capacity: settings.int("gateway.finishedJobCache", default: 20_000))
+        ).add(to: router)
         ObjectRoutes(
             metadata: metadata, maxBodyBytes: maxBodyBytes,
             maxUploadBytes: min(settings.int("gateway.maxUploadBytes", default: 32 << 20), CreateObject.maxContentBytes)

@@ -9,6 +9,7 @@ struct JobRoutes: Sendable {
     let metadata: MetadataClient
     let validator: JobValidator
     let maxBodyBytes: Int
+    let finished: FinishedJobCache
 
     func add(to router: Router<BasicRequestContext>) {
         let jobs = router.group("api/v1/jobs")
@@ -50,9 +51,17 @@ struct JobRoutes: Sendable {
         try RouteSupport.json(try await metadata.call(ValidateJob(definition: try await definition(request))))
     }
 
+    /// The record of a job as metadata wrote it; a finished one is read once and kept.
+    private func record(_ jobId: UUID) async throws -> Data {
+        if let record = finished.record(jobId) { return record }
+        let record = try await metadata.callReturningJSON(GetJob(jobId: jobId))
+        finished.keep(record, for: jobId)
+        return record
+    }
+
     /// `GET /api/v1/jobs/{id}`: the job with its full status history.
     @Sendable func get(request: Request, context: BasicRequestContext) async throws -> Response {
-        RouteSupport.json(passing: try await metadata.callReturningJSON(GetJob(jobId: try RouteSupport.uuid(context))))
+        RouteSupport.json(passing: try await record(try RouteSupport.uuid(context)))
     }
 
     /// `GET /api/v1/jobs/{id}/status?asOf=`: the status (with its message and time) at a moment.
@@ -60,7 +69,7 @@ struct JobRoutes: Sendable {
         var query = QueryReader(request)
         let asOf = query.date("asOf")
         try query.check()
-        let job = try await metadata.call(GetJob(jobId: try RouteSupport.uuid(context)))
+        let job = try ConveyorJSON.decode(JobRecord.self, from: try await record(try RouteSupport.uuid(context)))
         guard let update = asOf.map(job.status(asOf:)) ?? job.updates.last else {
             throw Problem(.notFound, "job \(job.jobId.uuidString.lowercased()) was submitted after \(Timestamp.format(asOf!))")
         }
@@ -69,7 +78,7 @@ struct JobRoutes: Sendable {
 
     /// `GET /api/v1/jobs/{id}/result`: the result record of a finished job (409 while it runs).
     @Sendable func result(request: Request, context: BasicRequestContext) async throws -> Response {
-        let job = try await metadata.call(GetJob(jobId: try RouteSupport.uuid(context)))
+        let job = try ConveyorJSON.decode(JobRecord.self, from: try await record(try RouteSupport.uuid(context)))
         guard job.status.isTerminal, let result = job.result else {
             throw Problem(.conflict, "job \(job.jobId.uuidString.lowercased()) is \(job.status.rawValue); it has no result yet")
         }

@@ -41,18 +41,19 @@ public struct EnvelopeHeader: Codable, Sendable {
     /// read is only a guess for an envelope written otherwise, so decode the payload with
     /// ``Envelope/decode(_:)``, which checks the type, before trusting it.
     public static func type(of body: Data) -> String? {
-        let marker = Array(#""type":""#.utf8)
-        if body.count > marker.count + 2, body[body.index(before: body.endIndex)] == UInt8(ascii: "}"),
-            body[body.index(body.endIndex, offsetBy: -2)] == UInt8(ascii: "\""),
-            let start = body.lastRange(of: marker)?.upperBound
-        {
-            let end = body.index(body.endIndex, offsetBy: -2)
-            let value = body[start..<end]
-            if !value.contains(UInt8(ascii: "\"")), !value.contains(UInt8(ascii: "\\")) {
-                return String(decoding: value, as: UTF8.self)
-            }
+        let quick = body.withUnsafeBytes { buffer -> String? in
+            // `..."type":"<name>"}`: walk back from the end to the quote that opens the value.
+            let bytes = buffer.bindMemory(to: UInt8.self)
+            let count = bytes.count
+            guard count > 10, bytes[count - 1] == UInt8(ascii: "}"), bytes[count - 2] == UInt8(ascii: "\"") else { return nil }
+            var open = count - 3
+            while open >= 0, bytes[open] != UInt8(ascii: "\""), bytes[open] != UInt8(ascii: "\\") { open -= 1 }
+            let marker = Array(#""type":"#.utf8)
+            guard open >= marker.count, bytes[open] == UInt8(ascii: "\"") else { return nil }
+            for (offset, byte) in marker.enumerated() where bytes[open - marker.count + offset] != byte { return nil }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[(open + 1)..<(count - 2)]), as: UTF8.self)
         }
-        return (try? ConveyorJSON.decode(EnvelopeHeader.self, from: body))?.type
+        return quick ?? (try? ConveyorJSON.decode(EnvelopeHeader.self, from: body))?.type
     }
 }
 

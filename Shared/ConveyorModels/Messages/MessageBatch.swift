@@ -22,6 +22,17 @@ public enum MessageBatch {
 
     /// The envelopes of a batch body, in order (empty lines are skipped).
     public static func split(_ body: Data) -> [Data] {
-        body.split(separator: 0x0A).map { Data($0) }
+        body.withUnsafeBytes { buffer -> [Data] in
+            guard let base = buffer.baseAddress else { return [] }
+            var lines: [Data] = []
+            var start = 0
+            while start < buffer.count {
+                let found = memchr(base + start, 0x0A, buffer.count - start)
+                let end = found.map { base.distance(to: UnsafeRawPointer($0)) } ?? buffer.count
+                if end > start { lines.append(Data(bytes: base + start, count: end - start)) }
+                start = end + 1
+            }
+            return lines
+        }
     }
 }

@@ -48,8 +48,12 @@ public enum JSONSlice {
             self.bytes = bytes
         }
 
+        static func isWhitespace(_ byte: UInt8) -> Bool {
+            byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+        }
+
         mutating func skipWhitespace() {
-            while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+            while position < bytes.count, Self.isWhitespace(bytes[position]) { position += 1 }
         }
 
         /// Moves past the `{` of the object at the position.
@@ -67,7 +71,12 @@ public enum JSONSlice {
                 guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return false }
                 let keyStart = position + 1
                 guard skipString() else { return false }
-                let matches = position - 1 - keyStart == key.count && key.indices.allSatisfy { bytes[keyStart + $0] == key[$0] }
+                var matches = position - 1 - keyStart == key.count
+                var index = 0
+                while matches, index < key.count {
+                    matches = bytes[keyStart + index] == key[index]
+                    index += 1
+                }
                 skipWhitespace()
                 guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return false }
                 position += 1
@@ -123,7 +132,11 @@ public enum JSONSlice {
             default:
                 // A number, true, false or null: up to the next delimiter.
                 let start = position
-                while position < bytes.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) {
+                while position < bytes.count {
+                    let byte = bytes[position]
+                    if byte == UInt8(ascii: ",") || byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") || Self.isWhitespace(byte) {
+                        break
+                    }
                     position += 1
                 }
                 return position > start
