@@ -48,7 +48,7 @@ struct JobRoutes: Sendable {
 
     /// `POST /api/v1/jobs/validate`: the dry run; 200 with the pinned definition, or 422 listing every problem.
     @Sendable func validate(request: Request, context: BasicRequestContext) async throws -> Response {
-        try RouteSupport.json(try await metadata.call(ValidateJob(definition: try await definition(request))))
+        RouteSupport.json(passing: try await metadata.callReturningJSON(ValidateJob(definition: try await definition(request))))
     }
 
     /// The record of a job as metadata wrote it; a finished one is read once and kept.
@@ -155,12 +155,12 @@ struct JobRoutes: Sendable {
             query.problems.append(FieldProblem(field: "owner", reason: "must be 1-200 characters"))
         }
         try query.check()
-        let page = try await metadata.call(
+        let page = try await metadata.callReturningJSON(
             ListJobs(
                 limit: limit, cursor: query.string("cursor"), statuses: statuses, jobTypes: types, owner: query.string("owner"),
                 labels: labels.isEmpty ? nil : labels, submitted: submitted, started: started, finished: finished, sort: sort,
                 descending: descending, includeCounts: counts))
-        return try RouteSupport.json(page)
+        return RouteSupport.json(passing: page)
     }
 
     /// `GET /api/v1/jobs/{id}/log?offset=&limit=`: a byte range of the log as text.

@@ -80,12 +80,12 @@ struct ObjectRoutes: Sendable {
 
     /// `GET /api/v1/objects/{id}?objectVersion=&objectAsOf=&tagVersion=&tagAsOf=`: one version (latest by default).
     @Sendable func get(request: Request, context: BasicRequestContext) async throws -> Response {
-        try RouteSupport.json(try await metadata.call(GetObject(selector: try selector(request, context))))
+        RouteSupport.json(passing: try await metadata.callReturningJSON(GetObject(selector: try selector(request, context))))
     }
 
     /// `GET /api/v1/objects/{id}/versions`: every version with its latest tag, oldest first.
     @Sendable func versions(request: Request, context: BasicRequestContext) async throws -> Response {
-        try RouteSupport.json(try await metadata.call(ListObjectVersions(objectId: try RouteSupport.uuid(context))))
+        RouteSupport.json(passing: try await metadata.callReturningJSON(ListObjectVersions(objectId: try RouteSupport.uuid(context))))
     }
 
     /// `GET /api/v1/objects/{id}/versions/{version}/tags`: every tag version of one object version.
@@ -93,7 +93,7 @@ struct ObjectRoutes: Sendable {
         guard let text = context.parameters.get("version"), let version = Int(text), (1...Int(Int32.max)).contains(version) else {
             throw Problem(.badRequest, "the version in the path is not a positive integer", errors: [FieldProblem(field: "version", reason: "must be an integer of at least 1")])
         }
-        return try RouteSupport.json(try await metadata.call(ListObjectVersions(objectId: try RouteSupport.uuid(context), objectVersion: version)))
+        return RouteSupport.json(passing: try await metadata.callReturningJSON(ListObjectVersions(objectId: try RouteSupport.uuid(context), objectVersion: version)))
     }
 
     /// `POST /api/v1/objects/{id}/tags`: `{"objectVersion": n?, "tagVersion": n?, "updates": [TagUpdate]}`;
@@ -130,7 +130,7 @@ struct ObjectRoutes: Sendable {
     /// `POST /api/v1/search`: `{"objectType": ..., "search": expression, "asOf": time, "limit": n, "cursor": ...}`.
     @Sendable func search(request: Request, context: BasicRequestContext) async throws -> Response {
         let body = try await RouteSupport.decode(SearchObjects.self, request, limit: maxBodyBytes, shape: SearchObjects.shape)
-        return try RouteSupport.json(try await metadata.call(body))
+        return RouteSupport.json(passing: try await metadata.callReturningJSON(body))
     }
 
     /// The upload's media type from `Content-Type` without parameters (`application/octet-stream` when absent).
