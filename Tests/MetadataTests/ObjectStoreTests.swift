@@ -144,6 +144,40 @@ extension JobStoreTests {
 }
 
 extension JobStoreTests {
+    @Test("records written as JSON from their rows decode to exactly the records read as models")
+    func recordsAsJSON() async throws {
+        let tricky: [TagUpdate] = [
+            TagUpdate(attrName: "note", value: .string("quote \" backslash \\ newline \n tab \t bell \u{07} ünï 😀 / slash")),
+            TagUpdate(attrName: "amount", value: .decimal("12345678901234567890.000100")),
+            TagUpdate(attrName: "ratio", value: .float(0.1)),
+            TagUpdate(attrName: "day", value: .date("2026-02-28")),
+            TagUpdate(attrName: "at", value: .datetime("2026-02-28T12:34:56.123456Z")),
+            TagUpdate(attrName: "list", value: .array([.string("a b"), .string("c")])),
+            TagUpdate(attrName: "flag", value: .boolean(false)),
+        ]
+        let v1 = try await create(.schema(Self.schemaDefinition), tricky)
+        _ = try await create(.schema(Self.schemaDefinition), tricky, prior: TagSelector(objectId: v1.objectId, objectVersion: 1))
+        let file = try await create(.file(FileDefinition(name: "a \"b\".txt", mimeType: "text/plain", sizeBytes: 0)), tricky, content: Data("x".utf8))
+        let written = try await pool.withTransaction { connection in
+            try await objects.insert(
+                connection, definition: .data(DataDefinition()), attributes: ["n": .integer(-7)], storagePath: "data/ä \"q\"", jobId: UUID())
+        }
+        for selector in [TagSelector(objectId: v1.objectId), TagSelector(objectId: v1.objectId, objectVersion: 1), file.selector, TagSelector(objectId: written.objectId)] {
+            let typed = try await objects.object(selector)
+            #expect(try ConveyorJSON.decode(ObjectRecord.self, from: try await objects.objectJSON(selector)) == typed)
+        }
+        for request in [ListObjectVersions(objectId: v1.objectId), ListObjectVersions(objectId: v1.objectId, objectVersion: 1)] {
+            #expect(try ConveyorJSON.decode([ObjectRecord].self, from: try await objects.versionsJSON(request)) == (try await objects.versions(request)))
+        }
+        for request in [SearchObjects(limit: 2), SearchObjects(search: .term(SearchTerm(attrName: "note", operator: .exists)))] {
+            let page = try ConveyorJSON.decode(ObjectPage.self, from: try await objects.searchJSON(request))
+            let typed = try await objects.search(request)
+            #expect(page.objects == typed.objects && !page.objects.isEmpty)
+            #expect((page.nextCursor == nil) == (typed.nextCursor == nil), "each cursor holds its own search's time")
+        }
+        await #expect(throws: MetadataError.self) { try await objects.objectJSON(TagSelector(objectType: .data, objectId: v1.objectId)) }
+    }
+
     @Test("an OR mixing terms with NOT or NE compiles with every parameter used")
     func mixedOr() async throws {
         _ = try await dataObject(["region": .string("EU"), "size": .integer(1)])

@@ -142,6 +142,18 @@ extension ObjectStore {
     /// Objects whose latest tag (of their latest version) matches, newest tag first; or the tags
     /// current at `asOf`.
     func search(_ request: SearchObjects) async throws -> ObjectPage {
+        let (rows, next) = try await searchRows(request)
+        return ObjectPage(objects: try rows.map(Self.record), nextCursor: next)
+    }
+
+    /// ``search(_:)`` as JSON, written from the stored rows (``ObjectRecordJSON``).
+    func searchJSON(_ request: SearchObjects) async throws -> Data {
+        let (rows, next) = try await searchRows(request)
+        return try ObjectRecordJSON.page(rows, nextCursor: next)
+    }
+
+    /// The rows of a search's page, and the cursor of the next page.
+    private func searchRows(_ request: SearchObjects) async throws -> (rows: ArraySlice<PostgresRow>, next: String?) {
         var problems = request.search?.problems(field: "search") ?? []
         let limit = request.limit ?? SearchObjects.defaultLimit
         if !(1...SearchObjects.maxLimit).contains(limit) {
@@ -175,13 +187,12 @@ extension ObjectStore {
             LIMIT \(sql.bind(limit + 1))
             """
         let rows = try await pool.query(query, sql.parameters)
-        let page = Array(rows.prefix(limit))
-        let objects = try page.map(Self.record)
+        let page = Array(rows).prefix(limit)
         var next: String? = nil
         if rows.count > limit, let last = page.last {
             let snapshot = try asOf ?? last.date("searched_at")
             next = SearchCursor.encode(asOf: snapshot, tagKey: try last.int64("tag_key"))
         }
-        return ObjectPage(objects: objects, nextCursor: next)
+        return (page, next)
     }
 }

@@ -6,6 +6,11 @@ import PostgresClient
 extension ObjectStore {
     /// The object version and tag version a selector picks, or nil when there is none.
     func resolve(_ selector: TagSelector, _ connection: PostgresConnection) async throws -> ObjectRecord? {
+        try await resolvedRow(selector, connection).map(Self.record)
+    }
+
+    /// The row (object version with its tag) a selector picks, or nil when there is none.
+    private func resolvedRow(_ selector: TagSelector, _ connection: PostgresConnection) async throws -> PostgresRow? {
         let rows = try await connection.pipeline([
             try PostgresStatement(
             """
@@ -23,26 +28,44 @@ extension ObjectStore {
             """,
             [selector.objectId, selector.objectVersion, selector.objectAsOf, selector.tagVersion, selector.tagAsOf])
         ])[0]
-        return try rows.first.map(Self.record)
+        return rows.first
     }
 
     /// One object by selector.
     /// - Throws: ``MetadataError`` `invalid` for a malformed selector or a type mismatch, `notFound`.
     func object(_ selector: TagSelector) async throws -> ObjectRecord {
+        try Self.record(try await objectRow(selector))
+    }
+
+    /// ``object(_:)`` as JSON, written from the stored row (``ObjectRecordJSON``).
+    func objectJSON(_ selector: TagSelector) async throws -> Data {
+        try ObjectRecordJSON.record(try await objectRow(selector))
+    }
+
+    private func objectRow(_ selector: TagSelector) async throws -> PostgresRow {
         let problems = selector.problems(field: "selector")
         guard problems.isEmpty else { throw MetadataError.invalid("invalid selector", problems: problems) }
-        let record = try await pool.withConnection { try await resolve(selector, $0) }
-        guard let record else {
+        let row = try await pool.withConnection { try await resolvedRow(selector, $0) }
+        guard let row else {
             throw MetadataError.notFound("no object \(selector.objectId.lowercased)\(selector.versionDescription)")
         }
-        if let type = selector.objectType, type != record.objectType {
-            throw MetadataError.invalid("object \(selector.objectId.lowercased) is a \(record.objectType.rawValue), not a \(type.rawValue)")
+        if let type = selector.objectType, let found = row.stringIfPresent("object_type"), type.rawValue != found {
+            throw MetadataError.invalid("object \(selector.objectId.lowercased) is a \(found), not a \(type.rawValue)")
         }
-        return record
+        return row
     }
 
     /// Every version of an object with its latest tag; or every tag version of one object version.
     func versions(_ request: ListObjectVersions) async throws -> [ObjectRecord] {
+        try await versionRows(request).map(Self.record)
+    }
+
+    /// ``versions(_:)`` as JSON, written from the stored rows (``ObjectRecordJSON``).
+    func versionsJSON(_ request: ListObjectVersions) async throws -> Data {
+        try ObjectRecordJSON.array(try await versionRows(request))
+    }
+
+    private func versionRows(_ request: ListObjectVersions) async throws -> PostgresRows {
         let rows: PostgresRows
         if let version = request.objectVersion {
             rows = try await pool.query(
@@ -65,7 +88,7 @@ extension ObjectStore {
             let version = request.objectVersion.map { " version \($0)" } ?? ""
             throw MetadataError.notFound("no object \(request.objectId.lowercased)\(version)")
         }
-        return try rows.map(Self.record)
+        return rows
     }
 
     /// The bytes of a FILE object.

@@ -121,11 +121,11 @@ final class RPCServer: Service, Sendable {
         case ListActiveJobs.messageType: return await respond(ListActiveJobs.self, body) { _ in try await self.store.active() }
         case ValidateJob.messageType: return await respond(ValidateJob.self, body) { try await self.store.validate($0.definition) }
         case RerunJob.messageType: return await respond(RerunJob.self, body) { try await self.store.rerun($0) }
-        case GetObject.messageType: return await respond(GetObject.self, body) { try await objects.object($0.selector) }
+        case GetObject.messageType: return await respondJSON(GetObject.self, body) { try await objects.objectJSON($0.selector) }
         case CreateObject.messageType: return await respond(CreateObject.self, body) { try await objects.create($0) }
         case UpdateTag.messageType: return await respond(UpdateTag.self, body) { try await objects.updateTag($0) }
-        case ListObjectVersions.messageType: return await respond(ListObjectVersions.self, body) { try await objects.versions($0) }
-        case SearchObjects.messageType: return await respond(SearchObjects.self, body) { try await objects.search($0) }
+        case ListObjectVersions.messageType: return await respondJSON(ListObjectVersions.self, body) { try await objects.versionsJSON($0) }
+        case SearchObjects.messageType: return await respondJSON(SearchObjects.self, body) { try await objects.searchJSON($0) }
         case GetObjectContent.messageType: return await respond(GetObjectContent.self, body) { try await objects.content($0.selector) }
         default:
             return Self.encode(
@@ -136,9 +136,24 @@ final class RPCServer: Service, Sendable {
     private func respond<Call: MetadataCall>(
         _ call: Call.Type, _ body: Data, _ handler: @Sendable (Call) async throws -> Call.Result
     ) async -> Data {
+        await reply(call, body) { Self.encode(RPCReply(result: try await handler($0))) }
+    }
+
+    /// Like ``respond(_:_:_:)`` for a handler that writes its result as JSON itself (the text of
+    /// `Call.Result`, see ``ObjectRecordJSON``).
+    private func respondJSON<Call: MetadataCall>(
+        _ call: Call.Type, _ body: Data, _ handler: @Sendable (Call) async throws -> Data
+    ) async -> Data {
+        await reply(call, body) { RPCReply<Call.Result>.envelope(resultJSON: try await handler($0)) }
+    }
+
+    /// Decodes the request, runs `handler` for the reply envelope, and maps what it throws to an error reply.
+    private func reply<Call: MetadataCall>(
+        _ call: Call.Type, _ body: Data, _ handler: @Sendable (Call) async throws -> Data
+    ) async -> Data {
         do {
             let envelope = try Envelope<Call>.decode(body)
-            return Self.encode(RPCReply(result: try await handler(envelope.payload)))
+            return try await handler(envelope.payload)
         } catch let error as MetadataError {
             return Self.encode(RPCReply<Call.Result>(error: error.rpcFailure))
         } catch let error as MessageDecodingError {

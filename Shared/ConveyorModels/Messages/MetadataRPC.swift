@@ -24,6 +24,25 @@ public struct RPCReply<Result: Codable & Sendable>: MessagePayload {
         self.result = nil
         self.error = error
     }
+
+    /// The envelope of a reply whose result is already JSON text (a record rendered from its stored
+    /// row): the same bytes ``Envelope/encoded()`` writes for `RPCReply(result:)`, without decoding
+    /// the result into a model first.
+    public static func envelope(resultJSON: some Sequence<UInt8>) -> Data {
+        var text = JSONText(capacity: 256)
+        text.raw(#"{"messageId":"#)
+        text.string(UUID().uuidString)
+        text.raw(#","payload":{"result":"#)
+        text.raw(resultJSON)
+        text.raw(#"},"schemaVersion":"#)
+        text.raw(String(Self.schemaVersion))
+        text.raw(#","sentAt":"#)
+        text.string(Timestamp.format(Date()))
+        text.raw(#","type":"#)
+        text.string(Self.messageType)
+        text.raw("}")
+        return text.data
+    }
 }
 
 /// Why a call failed, in a form the gateway turns into an HTTP problem.
