@@ -9,11 +9,13 @@
 //    before and after).
 // 3. W2: runs M jobs one after another on the idle system, prints the same latencies and where the
 //    time goes, stage by stage, from the client's clock and the job's own record.
-// 4. Search: seeds 100,000 DATA objects with attributes (once) and times attribute searches
+// 4. Reads: `wrk` with 32 connections against GET /api/v1/jobs/{id} of a finished job for S seconds
+//    (see ReadBench.swift).
+// 5. Search: seeds 100,000 DATA objects with attributes (once) and times attribute searches
 //    through the HTTP API (see SearchBench.swift).
 // Last, one line `RESULT key=value ...` with the figures ../shared/peers/compare.sh carries over.
 //
-// Usage: conveyor-bench [--jobs N] [--sequential M] [--concurrency C] [--search-objects K] (0 skips a part)
+// Usage: conveyor-bench [--jobs N] [--sequential M] [--concurrency C] [--reads S] [--search-objects K] (0 skips a part)
 // Environment: CONVEYOR_GATEWAY_URL (http://127.0.0.1:8080), CONVEYOR_TEST_AMQP_URL or AMQP_URL,
 // CONVEYOR_TEST_POSTGRES_URL or POSTGRES_URL (for seeding the search benchmark), CONVEYOR_STATE
 // (for the services' pid files, default .conveyor).
@@ -32,18 +34,20 @@ struct Options {
     var sequential = 200
     var concurrency = 64
     var searchObjects = 100_000
+    var readSeconds = 30
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
         while let flag = iterator.next() {
             guard let value = iterator.next().flatMap(Int.init), value >= 0 else {
-                fatalError("usage: conveyor-bench [--jobs N] [--sequential M] [--concurrency C] [--search-objects K] (bad value for \(flag))")
+                fatalError("usage: conveyor-bench [--jobs N] [--sequential M] [--concurrency C] [--reads S] [--search-objects K] (bad value for \(flag))")
             }
             switch flag {
             case "--jobs": jobs = value
             case "--sequential": sequential = value
             case "--concurrency": concurrency = max(1, value)
             case "--search-objects": searchObjects = value
+            case "--reads": readSeconds = value
             default: fatalError("unknown option \(flag)")
             }
         }
@@ -237,14 +241,29 @@ if options.sequential > 0 {
         ("w2obs_p99_ms", String(format: "%.2f", percentile(sorted, 99) * 1000)),
     ]
 }
+// 4. Reads of a finished job through the gateway.
+if options.readSeconds > 0 {
+    let id = UUID(uuidString: try await post(body))!
+    await completions.wait(for: id)
+    let url = "\(gateway)/api/v1/jobs/\(id.uuidString.lowercased())"
+    print("reads: wrk -t2 -c32 -d\(options.readSeconds)s GET /api/v1/jobs/{id} (a finished job)")
+    if let reads = ReadBench.run(url: url, seconds: options.readSeconds) {
+        print(String(format: "reads: %.0f requests/s, latency p50 %.2f ms, p99 %.2f ms, %d errors", reads.requestsPerSecond, reads.p50Milliseconds, reads.p99Milliseconds, reads.errors))
+        result += [
+            ("get_job_req_per_s", String(format: "%.0f", reads.requestsPerSecond)),
+            ("get_job_p99_ms", String(format: "%.2f", reads.p99Milliseconds)),
+            ("get_job_errors", String(reads.errors)),
+        ]
+    }
+}
 listener.cancel()
 await events.close()
 try? FileManager.default.removeItem(atPath: repository)
 
-// 4. Search.
+// 5. Search.
 if options.searchObjects > 0 {
     let postgresURL = environment["CONVEYOR_TEST_POSTGRES_URL"] ?? environment["POSTGRES_URL"] ?? "postgres://conveyor@127.0.0.1:5433/conveyor"
-    try await SearchBench.run(objects: options.searchObjects, postgresURL: postgresURL, http: http)
+    result += try await SearchBench.run(objects: options.searchObjects, postgresURL: postgresURL, http: http)
 }
 await http.shutdown()
 

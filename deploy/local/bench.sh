@@ -20,5 +20,11 @@ export CONVEYOR_BIN_DIR="$BIN"
 export RUNNER_SLOTS="${RUNNER_SLOTS:-64}"
 run_services_start
 
+# The read benchmark drives the gateway with wrk.
+if ! command -v wrk >/dev/null && [[ $EUID -eq 0 ]]; then
+    step "installing wrk"
+    apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends wrk >> "$CONVEYOR_STATE/logs/apt.log" 2>&1 ||
+        echo "wrk could not be installed: the read benchmark is skipped"
+fi
 step "running conveyor-bench --jobs ${BENCH_JOBS:-2000} $*"
 "$BIN/conveyor-bench" --jobs "${BENCH_JOBS:-2000}" "$@"

@@ -178,13 +178,19 @@ extension ObjectStore {
         if let type = request.objectType { conditions.append("t.object_type = \(sql.bind(type.rawValue))") }
         if let key = cursor?.tagKey { conditions.append("t.tag_key < \(sql.bind(key))") }
         if let search = request.search { conditions.append(sql.condition(search)) }
+        // The page's tag keys first, from the indexes alone (the current tags' (object_type, tag_key)
+        // index walks newest first); only then the page's rows, wide as they are, by key.
         let query = """
+            WITH hits AS MATERIALIZED (
+                SELECT t.tag_key FROM object_tags t
+                WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY t.tag_key DESC
+                LIMIT \(sql.bind(limit + 1))
+            )
             SELECT t.tag_key, t.tag_version, t.attributes, t.created_at AS tag_created_at, o.object_id, o.object_version,
                    o.object_type, o.definition, o.storage_path, o.job_id, o.created_at, statement_timestamp() AS searched_at
-            FROM object_tags t JOIN objects o USING (object_id, object_version)
-            WHERE \(conditions.joined(separator: " AND "))
+            FROM hits JOIN object_tags t USING (tag_key) JOIN objects o USING (object_id, object_version)
             ORDER BY t.tag_key DESC
-            LIMIT \(sql.bind(limit + 1))
             """
         let rows = try await pool.query(query, sql.parameters)
         let page = Array(rows).prefix(limit)
