@@ -12,7 +12,7 @@ INFRA    := deploy/local/infra.sh
 SERVICES := deploy/local/services.sh
 STATE    ?= $(or $(CONVEYOR_STATE),$(CURDIR)/.conveyor)
 
-.PHONY: help install build infra-up infra-down up down status demo test bench clean openapi
+.PHONY: help install build infra-up infra-down up down status demo test bench bench-scale clean openapi
 
 help: ## Show this help
 	@echo "Conveyor targets:"
@@ -49,6 +49,9 @@ test: ## Infra up, build, start services (RUNNER_SLOTS=1), swift test; TEST_ARGS
 
 bench: ## Release build + services + conveyor-bench (BENCH_JOBS=2000, BENCH_ARGS=...)
 	@bash deploy/local/bench.sh $(BENCH_ARGS)
+
+bench-scale: ## Submit latency and job-list paging on a fresh database, then with SCALE_JOBS (1,000,000) finished jobs added
+	@bash deploy/local/bench-scale.sh
 
 clean: ## Stop everything and delete the .conveyor state
 	@bash $(SERVICES) stop

@@ -11,11 +11,13 @@
 //    time goes, stage by stage, from the client's clock and the job's own record.
 // 4. Reads: `wrk` with 32 connections against GET /api/v1/jobs/{id} of a finished job for S seconds
 //    (see ReadBench.swift).
-// 5. Search: seeds 100,000 DATA objects with attributes (once) and times attribute searches
+// 5. Scale (only with --scale N): submit latency and job-list paging before and after N finished
+//    jobs are added to the database (see ScaleBench.swift; `make bench-scale` runs it on a fresh database).
+// 6. Search: seeds 100,000 DATA objects with attributes (once) and times attribute searches
 //    through the HTTP API (see SearchBench.swift).
 // Last, one line `RESULT key=value ...` with the figures ../shared/peers/compare.sh carries over.
 //
-// Usage: conveyor-bench [--jobs N] [--sequential M] [--concurrency C] [--reads S] [--search-objects K] (0 skips a part)
+// Usage: conveyor-bench [--jobs N] [--sequential M] [--concurrency C] [--reads S] [--search-objects K] [--scale N] (0 skips a part)
 // Environment: CONVEYOR_GATEWAY_URL (http://127.0.0.1:8080), CONVEYOR_TEST_AMQP_URL or AMQP_URL,
 // CONVEYOR_TEST_POSTGRES_URL or POSTGRES_URL (for seeding the search benchmark), CONVEYOR_STATE
 // (for the services' pid files, default .conveyor).
@@ -35,12 +37,13 @@ struct Options {
     var concurrency = 64
     var searchObjects = 100_000
     var readSeconds = 30
+    var scaleJobs = 0
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
         while let flag = iterator.next() {
             guard let value = iterator.next().flatMap(Int.init), value >= 0 else {
-                fatalError("usage: conveyor-bench [--jobs N] [--sequential M] [--concurrency C] [--reads S] [--search-objects K] (bad value for \(flag))")
+                fatalError("usage: conveyor-bench [--jobs N] [--sequential M] [--concurrency C] [--reads S] [--search-objects K] [--scale N] (bad value for \(flag))")
             }
             switch flag {
             case "--jobs": jobs = value
@@ -48,6 +51,7 @@ struct Options {
             case "--concurrency": concurrency = max(1, value)
             case "--search-objects": searchObjects = value
             case "--reads": readSeconds = value
+            case "--scale": scaleJobs = value
             default: fatalError("unknown option \(flag)")
             }
         }
@@ -256,13 +260,25 @@ if options.readSeconds > 0 {
         ]
     }
 }
+let postgresURL = environment["CONVEYOR_TEST_POSTGRES_URL"] ?? environment["POSTGRES_URL"] ?? "postgres://conveyor@127.0.0.1:5433/conveyor"
+
+// 5. Scale.
+if options.scaleJobs > 0 {
+    result += try await ScaleBench.run(
+        seeding: options.scaleJobs, postgresURL: postgresURL, http: http,
+        submit: {
+            let started = ContinuousClock.now
+            let id = UUID(uuidString: try await post(body))!
+            return (id, seconds(ContinuousClock.now - started))
+        },
+        waitUntilEnded: { await completions.wait(for: $0) })
+}
 listener.cancel()
 await events.close()
 try? FileManager.default.removeItem(atPath: repository)
 
-// 5. Search.
+// 6. Search.
 if options.searchObjects > 0 {
-    let postgresURL = environment["CONVEYOR_TEST_POSTGRES_URL"] ?? environment["POSTGRES_URL"] ?? "postgres://conveyor@127.0.0.1:5433/conveyor"
     result += try await SearchBench.run(objects: options.searchObjects, postgresURL: postgresURL, http: http)
 }
 await http.shutdown()

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Scale benchmark: on a fresh database (conveyor_scale, dropped and created again), the services
+# from a release build, then `conveyor-bench --scale $SCALE_JOBS`: submit latency and job-list
+# paging measured on the empty database, then again after SCALE_JOBS (1,000,000) finished jobs
+# were added in the store's format. Services are stopped afterwards; the database is kept until
+# the next run (drop it with `psql ... -c 'DROP DATABASE conveyor_scale'`).
+set -euo pipefail
+umask 022
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=deploy/local/lib.sh
+source "$HERE/lib.sh"
+cd "$CONVEYOR_REPO_ROOT"
+SWIFT="${SWIFT:-swift}"
+run_begin bench-scale
+run_infra_up
+
+step "building (swift build -c release)"
+"$SWIFT" build -c release
+BIN="$("$SWIFT" build -c release --show-bin-path)"
+export CONVEYOR_BIN_DIR="$BIN"
+export RUNNER_SLOTS="${RUNNER_SLOTS:-64}"
+
+PG="postgres://conveyor@127.0.0.1:${CONVEYOR_PG_PORT:-5433}"
+step "a fresh database: conveyor_scale"
+bash "$CONVEYOR_REPO_ROOT/deploy/local/services.sh" stop >/dev/null
+psql "$PG/postgres" -qX -v ON_ERROR_STOP=1 -c 'DROP DATABASE IF EXISTS conveyor_scale' -c 'CREATE DATABASE conveyor_scale'
+export POSTGRES_URL="$PG/conveyor_scale" CONVEYOR_TEST_POSTGRES_URL="$PG/conveyor_scale"
+run_services_start
+
+step "running conveyor-bench --scale ${SCALE_JOBS:-1000000}"
+"$BIN/conveyor-bench" --jobs 0 --sequential 0 --reads 0 --search-objects 0 --scale "${SCALE_JOBS:-1000000}"
