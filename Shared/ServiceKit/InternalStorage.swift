@@ -5,8 +5,9 @@ import Glibc
 
 /// Conveyor's internal storage: an append-only tree of files under `storage.root`.
 ///
-/// Content is written to a temporary folder first and moved into place with one rename, so a
-/// reader never sees half a snapshot, and a path that exists is never written again.
+/// A snapshot is written to a staging folder first and moved into place with one rename; a single
+/// file is written to a temporary name beside it and linked into place (``store(_:at:)``). Either
+/// way a reader never sees half of it, and a path that exists is never written again.
 public struct InternalStorage: Sendable {
     public let root: String
 

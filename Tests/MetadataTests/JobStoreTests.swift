@@ -53,7 +53,19 @@ struct JobStoreTests {
     }
 
     func outboxKeys() async throws -> [String] {
-        try await pool.query("SELECT routing_key FROM outbox ORDER BY id").map { try $0.string("routing_key") }
+        // One row per transaction, read back as the relay reads it.
+        var keys: [String] = []
+        for row in try await pool.query("SELECT * FROM outbox ORDER BY id") {
+            let type = try row.string("message_type")
+            #expect(type == OutboxPublisher.batchRowType)
+            for entry in try OutboxPublisher.entries(of: row, logger: Logger(label: "test")) {
+                let envelope = try Envelope<JobEvent>.decode(entry.message.body)
+                #expect(entry.message.routingKey == entry.event?.routingKey && entry.message.exchange == Topology.eventsExchange)
+                #expect(envelope.messageId.uuidString == entry.message.messageId)
+                keys.append(entry.message.routingKey)
+            }
+        }
+        return keys
     }
 
     func finish(_ id: UUID, attempt: Int, _ status: JobStatus = .succeeded) async throws {
@@ -113,6 +125,15 @@ struct JobStoreTests {
         #expect(running.status == .running)
         #expect(running.updates.map(\.status) == [.validated, .queued, .submitted, .running])
         #expect(try await outboxKeys() == ["job.queued.run_model", "job.running.run_model"])
+
+        // The reply a worker gets is written from the stored definition; it reads as the claim's result.
+        let answers = try await store.claims([
+            ClaimJob(jobId: job.jobId, attempt: 1, workerId: "a", leaseSeconds: 60), ClaimJob(jobId: UUID(), attempt: 1, workerId: "a", leaseSeconds: 60),
+        ]).map { try $0.get() }
+        for answer in answers {
+            #expect(try ConveyorJSON.decode(ClaimResult.self, from: answer.json) == (try answer.result()))
+        }
+        #expect(try answers[0].result().definition == first.definition && answers[1].result().granted == false)
     }
 
     @Test("after a re-queue the old attempt's reports change nothing; terminal states never change")

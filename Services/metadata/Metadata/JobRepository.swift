@@ -87,7 +87,7 @@ enum JobRepository {
 
 /// The writes of one transaction, gathered from many decisions: new jobs (with their JOB objects),
 /// changes of jobs, new objects and the events, in the order they happened. ``statements()`` turns
-/// them into one statement per table; the outbox statement comes last and returns the events' rows.
+/// them into one statement per table; the outbox statement comes last and returns the events' row.
 struct JobWrites: Sendable {
     private(set) var newJobs: [NewJob] = []
     private(set) var changes: [JobChange] = []
@@ -150,27 +150,24 @@ struct JobWrites: Sendable {
         if !logPieces.isEmpty { statements.append(try LogPiece.insertStatement(logPieces)) }
         var messages: [(JobEvent, OutgoingMessage)] = []
         if !events.isEmpty {
-            var bodies: [String?] = []
+            var bodies: [Data] = []
             for event in events {
                 let envelope = Envelope(event)
                 let body = try envelope.encoded()
-                bodies.append(String(decoding: body, as: UTF8.self))
+                bodies.append(body)
                 messages.append(
                     (event, OutgoingMessage(
                         exchange: Topology.eventsExchange, routingKey: event.routingKey, body: body,
                         messageId: envelope.messageId.uuidString, type: JobEvent.messageType)))
             }
+            // One row for all of them (see ``OutboxPublisher/batchRowType``).
             statements.append(
                 try PostgresStatement(
                     """
                     INSERT INTO outbox (routing_key, message_type, message_id, body)
-                    SELECT r, $2, m, convert_to(b, 'UTF8') FROM unnest($1::text[], $3::uuid[], $4::text[]) WITH ORDINALITY AS x(r, m, b, n)
-                    ORDER BY n RETURNING id
+                    VALUES ('', $1, $2, convert_to($3, 'UTF8')) RETURNING id
                     """,
-                    [
-                        PostgresArray.literal(events.map(\.routingKey)), JobEvent.messageType,
-                        PostgresArray.literal(messages.map(\.1.messageId)), PostgresArray.literal(bodies),
-                    ]))
+                    [OutboxPublisher.batchRowType, UUID(), String(decoding: MessageBatch.join(bodies), as: UTF8.self)]))
         }
         return (statements, messages)
     }

@@ -36,7 +36,24 @@ extension JobStore {
             do { try checkDefinition(submission.definition) } catch { results[index] = .failure(error) }
         }
         let keys = Set(submissions.indices.compactMap { results[$0] == nil ? submissions[$0].definition.idempotencyKey : nil })
-        let (existing, now) = try await pool.withConnection { connection in
+
+        // One round trip in the usual case: the time, the known idempotency keys, and every object the
+        // submissions refer to (found by pinning them against what is known so far; a model's
+        // declared inputs can only be found once the model is, so a flow may take another round).
+        // Pinned with one resolver: a selector that several jobs use is read once.
+        var pinned: [Int: JobDefinition] = [:]
+        var firstOfKey: [String: Int] = [:]
+        var sameKeyAs: [Int: Int] = [:]
+        let existing: [String: UUID]
+        let now: Date
+        (existing, now) = try await pool.withConnection { connection in
+            let resolver = ObjectResolver(objects: objects, connection: connection)
+            let toPin = submissions.indices.filter { results[$0] == nil }
+            func collect() async throws -> [PostgresStatement] {
+                try await resolver.collect {
+                    for index in toPin { _ = try? await pin(submissions[index].definition, with: resolver) }
+                }
+            }
             var statements = [try PostgresStatement("SELECT clock_timestamp() AS now")]
             if !keys.isEmpty {
                 statements.append(
@@ -44,20 +61,19 @@ extension JobStore {
                         "SELECT job_id, idempotency_key FROM jobs WHERE idempotency_key = ANY($1::text[])",
                         [PostgresArray.literal(Array(keys))]))
             }
-            let rows = try await connection.pipeline(statements)
-            var existing: [String: UUID] = [:]
-            for row in rows.dropFirst().first ?? PostgresRows(rows: [], columnNames: [], affectedRows: 0) {
-                existing[try row.string("idempotency_key")] = try row.uuid("job_id")
+            let reads = statements.count
+            let rows = try await connection.pipeline(statements + (try await collect()))
+            try resolver.absorb(rows.dropFirst(reads))
+            for _ in 1..<ObjectResolver.maxPrefetchRounds {
+                let more = try await collect()
+                guard !more.isEmpty else { break }
+                try resolver.absorb(try await connection.pipeline(more))
             }
-            return (existing, try rows[0][0].date("now"))
-        }
+            var existing: [String: UUID] = [:]
+            if !keys.isEmpty {
+                for row in rows[1] { existing[try row.string("idempotency_key")] = try row.uuid("job_id") }
+            }
 
-        // Pinned with one resolver: a selector that several jobs use is read once.
-        var pinned: [Int: JobDefinition] = [:]
-        var firstOfKey: [String: Int] = [:]
-        var sameKeyAs: [Int: Int] = [:]
-        try await pool.withConnection { connection in
-            let resolver = ObjectResolver(objects: objects, connection: connection)
             for (index, submission) in submissions.enumerated() where results[index] == nil {
                 if let key = submission.definition.idempotencyKey {
                     if existing[key] != nil { continue }
@@ -69,6 +85,7 @@ extension JobStore {
                 }
                 do { pinned[index] = try await pin(submission.definition, with: resolver) } catch { results[index] = .failure(error) }
             }
+            return (existing, try rows[0][0].date("now"))
         }
 
         var inserted: [Int: JobRecord] = [:]
@@ -191,11 +208,17 @@ extension JobStore {
 }
 
 /// Resolves selectors on one connection, each distinct selector once (object versions never change,
-/// and "latest" is read once per batch).
+/// and "latest" is read once per batch). Selectors can be read ahead, many in one round trip: while
+/// ``collect(_:)`` runs its body, an unknown selector is noted and answered with nil.
 final class ObjectResolver {
     private let objects: ObjectStore
     private let connection: PostgresConnection
     private var known: [TagSelector: ObjectRecord?] = [:]
+    private var collecting = false
+    private var wanted: [TagSelector] = []
+
+    /// Read-ahead rounds before the remaining selectors are read one by one.
+    static let maxPrefetchRounds = 3
 
     init(objects: ObjectStore, connection: PostgresConnection) {
         self.objects = objects
@@ -204,8 +227,30 @@ final class ObjectResolver {
 
     func resolve(_ selector: TagSelector) async throws -> ObjectRecord? {
         if let record = known[selector] { return record }
+        if collecting {
+            if !wanted.contains(selector) { wanted.append(selector) }
+            return nil
+        }
         let record = try await objects.resolve(selector, connection)
         known[selector] = record
         return record
+    }
+
+    /// Runs `body` against what is known and returns the statements that read the selectors it
+    /// asked for and nobody has read yet, in order (hand their rows to ``absorb(_:)``).
+    func collect(_ body: () async throws -> Void) async throws -> [PostgresStatement] {
+        collecting = true
+        defer { collecting = false }
+        try await body()
+        return try wanted.map(ObjectStore.resolveStatement)
+    }
+
+    /// Takes the rows of the statements ``collect(_:)`` returned last.
+    func absorb(_ results: some Collection<PostgresRows>) throws {
+        precondition(results.count == wanted.count, "one result per selector read ahead")
+        for (selector, rows) in zip(wanted, results) {
+            known[selector] = try rows.first.map(ObjectStore.record)
+        }
+        wanted = []
     }
 }

@@ -8,29 +8,25 @@ extension JobStore {
 
     /// Records a worker's claim on an attempt: QUEUED → SUBMITTED → RUNNING, fenced by the attempt number.
     func claim(_ request: ClaimJob) async throws -> ClaimResult {
-        try await claim([request])[0].get()
+        try await claims([request])[0].get().result()
     }
 
     /// Records many claims in one transaction (see ``JobLifecycle/claim(_:attempt:workerId:leaseSeconds:groupStatus:now:)``);
-    /// a granted claim carries the job's pinned definition.
-    func claim(_ requests: [ClaimJob]) async throws -> [Result<ClaimResult, any Error>] {
+    /// a granted claim carries the job's pinned definition as stored.
+    func claims(_ requests: [ClaimJob]) async throws -> [Result<ClaimAnswer, any Error>] {
         try await Self.inRounds(requests, jobId: \.jobId) { round in
             try await withJobTransaction { transaction in
                 let (jobs, now) = try await JobRepository.lockStates(round.map(\.jobId), in: transaction.transaction, withDefinitions: true)
-                return try round.map { request -> Result<ClaimResult, any Error> in
+                return try round.map { request -> Result<ClaimAnswer, any Error> in
                     let loaded = jobs[request.jobId]
                     let decision = JobLifecycle.claim(
                         loaded?.state, attempt: request.attempt, workerId: request.workerId, leaseSeconds: request.leaseSeconds,
                         groupStatus: loaded?.groupStatus, now: now)
                     if let change = decision.change { try transaction.writes.apply(change) }
                     switch decision.outcome {
-                    case .done:
-                        let definition = try ConveyorJSON.decode(JobDefinition.self, from: Data((loaded?.definitionJSON ?? "").utf8))
-                        return .success(ClaimResult(granted: true, definition: definition))
-                    case .declined(let reason):
-                        return .success(ClaimResult(granted: false, reason: reason))
-                    case .failed(let error):
-                        return .failure(error)
+                    case .done: return .success(ClaimAnswer(definitionJSON: loaded?.definitionJSON ?? "{}"))
+                    case .declined(let reason): return .success(ClaimAnswer(refusedBecause: reason))
+                    case .failed(let error): return .failure(error)
                     }
                 }
             }
@@ -233,5 +229,43 @@ extension Data {
             text.append(digits[Int(byte & 0x0f)])
         }
         return String(decoding: text, as: UTF8.self)
+    }
+}
+
+/// A claim as answered: granted, with the job's definition as stored (JSON), or refused, with why.
+/// The worker's reply is written from it directly (``json``), without decoding the definition.
+struct ClaimAnswer: Sendable {
+    var definitionJSON: String?
+    var reason: String?
+
+    init(definitionJSON: String) {
+        self.definitionJSON = definitionJSON
+    }
+
+    init(refusedBecause reason: String) {
+        self.reason = reason
+    }
+
+    /// The ``ClaimResult`` this answer is.
+    func result() throws -> ClaimResult {
+        guard let definitionJSON else { return ClaimResult(granted: false, reason: reason) }
+        return ClaimResult(granted: true, definition: try ConveyorJSON.decode(JobDefinition.self, from: Data(definitionJSON.utf8)))
+    }
+
+    /// The JSON of ``result()`` (keys sorted, as ``ConveyorJSON`` writes them).
+    var json: Data {
+        var text = JSONText(capacity: (definitionJSON?.utf8.count ?? 0) + 64)
+        if let definitionJSON {
+            text.raw(#"{"definition":"#)
+            text.compacted(definitionJSON)
+            text.raw(#","granted":true}"#)
+        } else if let reason {
+            text.raw(#"{"granted":false,"reason":"#)
+            text.string(reason)
+            text.raw("}")
+        } else {
+            text.raw(#"{"granted":false}"#)
+        }
+        return text.data
     }
 }

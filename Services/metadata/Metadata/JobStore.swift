@@ -73,7 +73,7 @@ struct JobStore: Sendable {
     }
 }
 
-/// The events a transaction wrote: each outbox row's id with its event and its message.
+/// The events a transaction wrote: each with the id of the outbox row that holds it, and its message.
 struct OutboxEntry: Sendable {
     var id: Int64
     /// Nil for a row whose body does not decode (it is still published as it is).
@@ -109,12 +109,10 @@ final class JobTransaction: @unchecked Sendable {
         return events
     }
 
-    /// Pairs the outbox rows (the last statement's rows, in order) with their messages.
+    /// Pairs the messages with the outbox row that holds them (the last statement's).
     private func record(_ results: [PostgresRows], _ messages: [(JobEvent, OutgoingMessage)]) {
-        guard !messages.isEmpty, let ids = results.last else { return }
-        for (row, (event, message)) in zip(ids, messages) {
-            if let id = row.int64IfPresent("id") { events.append(OutboxEntry(id: id, event: event, message: message)) }
-        }
+        guard !messages.isEmpty, let id = results.last?.first?.int64IfPresent("id") else { return }
+        for (event, message) in messages { events.append(OutboxEntry(id: id, event: event, message: message)) }
     }
 }
 

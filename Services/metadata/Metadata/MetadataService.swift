@@ -13,7 +13,7 @@ public enum MetadataService {
     /// outbox publisher, batchers and health endpoint. Applies pending schema migrations before returning.
     ///
     /// Reads `postgres.*`, `amqp.*`, `metadata.health.port` (default 8181), `metadata.enabledJobTypes`,
-    /// `metadata.logCapBytes`, `limits.*`, `storage.root` (uploaded files and complete logs are kept there).
+    /// `metadata.logCapBytes`, `limits.*`, `storage.root` (uploaded files are kept there; job logs are kept in PostgreSQL).
     public static func build(settings: ConveyorSettings, logger: Logger) async throws -> [any Service] {
         let pool = PostgresPool(
             configuration: PostgresConfiguration(url: settings.postgresURL, poolSize: settings.postgresPoolSize),

@@ -11,8 +11,12 @@ extension ObjectStore {
 
     /// The row (object version with its tag) a selector picks, or nil when there is none.
     private func resolvedRow(_ selector: TagSelector, _ connection: PostgresConnection) async throws -> PostgresRow? {
-        let rows = try await connection.pipeline([
-            try PostgresStatement(
+        try await connection.pipeline([try Self.resolveStatement(selector)])[0].first
+    }
+
+    /// The statement that reads the row a selector picks (none when there is none).
+    static func resolveStatement(_ selector: TagSelector) throws -> PostgresStatement {
+        try PostgresStatement(
             """
             WITH v AS (
                 SELECT * FROM objects
@@ -27,8 +31,6 @@ extension ObjectStore {
             ORDER BY t.tag_version DESC LIMIT 1
             """,
             [selector.objectId, selector.objectVersion, selector.objectAsOf, selector.tagVersion, selector.tagAsOf])
-        ])[0]
-        return rows.first
     }
 
     /// One object by selector.

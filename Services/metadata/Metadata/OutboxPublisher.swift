@@ -32,6 +32,10 @@ final class OutboxPublisher: Service, Sendable {
     static let staleAfter: Duration = .seconds(10)
     static let relayInterval: Duration = .seconds(2)
     static let deleteInterval: Duration = .milliseconds(100)
+    /// The `message_type` of a row that holds all the events of one transaction, as a
+    /// ``MessageBatch`` of their envelopes (one row per transaction, not per event; the relay splits
+    /// it again). Rows written before hold one event each, with its routing key.
+    static let batchRowType = "job.event.batch"
 
     private struct State {
         var confirmed: [Int64] = []
@@ -74,7 +78,7 @@ final class OutboxPublisher: Service, Sendable {
                     logger.debug("events not confirmed; publishing them again", metadata: ["error": "\(error)"])
                     state.withLock { $0.failed.append(entries) }
                 } else {
-                    state.withLock { $0.confirmed.append(contentsOf: entries.map(\.id)) }
+                    state.withLock { $0.confirmed.append(contentsOf: Set(entries.map(\.id))) }
                     wakeDeleter.yield()
                 }
             }
@@ -169,19 +173,41 @@ final class OutboxPublisher: Service, Sendable {
                 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
                 """, [Self.relayBatchSize, seconds])
             guard !rows.isEmpty else { return 0 }
-            let entries = try rows.map { row in
-                let body = try row.data("body")
-                return OutboxEntry(
-                    id: try row.int64("id"), event: try? Envelope<JobEvent>.decode(body).payload,
-                    message: OutgoingMessage(
-                        exchange: Topology.eventsExchange, routingKey: try row.string("routing_key"), body: body,
-                        messageId: try row.string("message_id"), type: try row.string("message_type")))
-            }
+            let entries = try rows.flatMap { try Self.entries(of: $0, logger: logger) }
             try await publisher.publish(Self.messages(entries))
             _ = try await connection.query(
                 "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [PostgresArray.literal(values: try rows.map { try $0.int64("id") })])
             logger.info("relayed events left in the outbox", metadata: ["count": "\(rows.count)"])
             return rows.count
+        }
+    }
+}
+
+extension OutboxPublisher {
+    /// The events an outbox row holds: the envelopes of a batch row, or the one event of an older row.
+    static func entries(of row: PostgresRow, logger: Logger) throws -> [OutboxEntry] {
+        let id = try row.int64("id")
+        let body = try row.data("body")
+        guard try row.string("message_type") == Self.batchRowType else {
+            return [
+                OutboxEntry(
+                    id: id, event: try? Envelope<JobEvent>.decode(body).payload,
+                    message: OutgoingMessage(
+                        exchange: Topology.eventsExchange, routingKey: try row.string("routing_key"), body: body,
+                        messageId: try row.string("message_id"), type: try row.string("message_type")))
+            ]
+        }
+        return MessageBatch.split(body).compactMap { envelope in
+            guard let decoded = try? Envelope<JobEvent>.decode(envelope) else {
+                // Written by this service, so it decodes; if one ever does not, it is not guessed at.
+                logger.error("an event in the outbox does not decode; left out", metadata: ["row": "\(id)"])
+                return nil
+            }
+            return OutboxEntry(
+                id: id, event: decoded.payload,
+                message: OutgoingMessage(
+                    exchange: Topology.eventsExchange, routingKey: decoded.payload.routingKey, body: envelope,
+                    messageId: decoded.messageId.uuidString, type: JobEvent.messageType))
         }
     }
 }

@@ -23,7 +23,7 @@ final class RPCServer: Service, Sendable {
     /// The batchers of the calls that come in numbers: add them to the service group before the server.
     struct Batchers: Sendable {
         let submits: Batcher<JobStore.Submission, JobRecord>
-        let claims: Batcher<ClaimJob, ClaimResult>
+        let claims: Batcher<ClaimJob, ClaimAnswer>
         let reads: Batcher<UUID, JobRecord>
 
         init(store: JobStore) {
@@ -31,7 +31,7 @@ final class RPCServer: Service, Sendable {
                 await Self.each(items) { try await store.submit($0) }
             }
             claims = Batcher(name: "claims", maxBatch: 200, concurrency: 2) { items in
-                await Self.each(items) { try await store.claim($0) }
+                await Self.each(items) { try await store.claims($0) }
             }
             reads = Batcher(name: "job reads", maxBatch: 200, concurrency: 2) { items in
                 await Self.each(items) { try await store.jobs($0) }
@@ -112,7 +112,7 @@ final class RPCServer: Service, Sendable {
         switch type {
         case SubmitJob.messageType:
             return await respond(SubmitJob.self, body) { try await self.batchers.submits.submit(JobStore.Submission(definition: $0.definition)) }
-        case ClaimJob.messageType: return await respond(ClaimJob.self, body) { try await self.batchers.claims.submit($0) }
+        case ClaimJob.messageType: return await respondJSON(ClaimJob.self, body) { try await self.batchers.claims.submit($0).json }
         case GetJob.messageType: return await respond(GetJob.self, body) { try await self.batchers.reads.submit($0.jobId) }
         case ListJobs.messageType: return await respond(ListJobs.self, body) { try await self.store.list($0) }
         case GetJobLog.messageType: return await respond(GetJobLog.self, body) { try await self.store.log($0) }
