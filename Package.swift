@@ -45,12 +45,13 @@ var targets: [Target] = [
     .systemLibrary(name: "CLinux", path: "Shared/CLinux"),
 
     .target(
-        name: "ConveyorModels", path: "Shared/ConveyorModels", swiftSettings: swiftSettings),
+        name: "ConveyorModels", dependencies: ["CivilCalendar"], path: "Shared/ConveyorModels", swiftSettings: swiftSettings),
+    .target(name: "CivilCalendar", path: "Shared/CivilCalendar", swiftSettings: swiftSettings),
     .target(
         name: "AMQPClient", dependencies: ["CRabbitMQ", log, lifecycle],
         path: "Shared/AMQPClient", swiftSettings: swiftSettings),
     .target(
-        name: "PostgresClient", dependencies: ["CLibPQ", log, lifecycle],
+        name: "PostgresClient", dependencies: ["CLibPQ", "CivilCalendar", log, lifecycle],
         path: "Shared/PostgresClient", swiftSettings: swiftSettings),
     .target(
         name: "SMTPClient", dependencies: ["CCurl", log],

@@ -1,3 +1,4 @@
+import CivilCalendar
 import Foundation
 
 /// Converts between `Date` and PostgreSQL's ISO timestamp text with microsecond precision, without
@@ -14,7 +15,7 @@ public enum PostgresTimestamp {
             remainder += microsecondsPerDay
             days -= 1
         }
-        let (year, month, day) = civil(fromDays: days)
+        let (year, month, day) = CivilCalendar.civil(fromDays: days)
         let seconds = remainder / 1_000_000
         let fraction = remainder % 1_000_000
         var text = ""
@@ -65,7 +66,7 @@ public enum PostgresTimestamp {
             let day = number(maxDigits: 2)?.value, (1...12).contains(month), (1...31).contains(day)
         else { return nil }
         if isBC { year = 1 - year }
-        var micros = days(fromCivil: year, month, day) * microsecondsPerDay
+        var micros = CivilCalendar.days(fromCivil: year, month, day) * microsecondsPerDay
 
         if index < bytes.endIndex, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "T") {
             index += 1
@@ -119,26 +120,4 @@ public enum PostgresTimestamp {
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
     }
 
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-    private static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    /// The proleptic Gregorian date of a number of days since 1970-01-01.
-    private static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
 }

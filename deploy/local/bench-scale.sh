@@ -10,15 +10,9 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=deploy/local/lib.sh
 source "$HERE/lib.sh"
 cd "$CONVEYOR_REPO_ROOT"
-SWIFT="${SWIFT:-swift}"
 run_begin bench-scale
 run_infra_up
-
-step "building (swift build -c release)"
-"$SWIFT" build -c release
-BIN="$("$SWIFT" build -c release --show-bin-path)"
-export CONVEYOR_BIN_DIR="$BIN"
-export RUNNER_SLOTS="${RUNNER_SLOTS:-64}"
+run_release_build
 
 PG="postgres://conveyor@127.0.0.1:${CONVEYOR_PG_PORT:-5433}"
 step "a fresh database: conveyor_scale"
@@ -28,4 +22,4 @@ export POSTGRES_URL="$PG/conveyor_scale" CONVEYOR_TEST_POSTGRES_URL="$PG/conveyo
 run_services_start
 
 step "running conveyor-bench --scale ${SCALE_JOBS:-1000000}"
-"$BIN/conveyor-bench" --jobs 0 --sequential 0 --reads 0 --search-objects 0 --scale "${SCALE_JOBS:-1000000}"
+"$CONVEYOR_BIN_DIR/conveyor-bench" --jobs 0 --sequential 0 --reads 0 --search-objects 0 --scale "${SCALE_JOBS:-1000000}"

@@ -135,3 +135,15 @@ run_services_start() {
     RUN_SERVICES_STARTED=1
     bash "$CONVEYOR_REPO_ROOT/deploy/local/services.sh" start
 }
+
+# run_release_build: the release build the benchmarks run (its bin path in CONVEYOR_BIN_DIR), with
+# RUNNER_SLOTS 64 unless set: a slot is held from dispatch until the scheduler hears the job ended
+# (claim, run, report, commit, event), so keeping two cores busy with trivial jobs takes more slots
+# than cores.
+run_release_build() {
+    step "building (swift build -c release)"
+    "${SWIFT:-swift}" build -c release
+    CONVEYOR_BIN_DIR="$("${SWIFT:-swift}" build -c release --show-bin-path)"
+    export CONVEYOR_BIN_DIR
+    export RUNNER_SLOTS="${RUNNER_SLOTS:-64}"
+}

@@ -1,3 +1,4 @@
+import CivilCalendar
 import Foundation
 
 /// The one JSON dialect Conveyor speaks on the wire and in the database: ISO 8601 dates with
@@ -60,7 +61,7 @@ public enum Timestamp {
             secondOfDay += 86_400
             days -= 1
         }
-        let (year, month, day) = civil(fromDays: days)
+        let (year, month, day) = CivilCalendar.civil(fromDays: days)
         guard (0...9999).contains(year) else { return slowFormat(seconds: seconds, fraction: fraction) }
         var bytes = [UInt8](repeating: 0, count: 27)
         func put(_ value: Int64, at offset: Int, digits: Int) {
@@ -109,7 +110,7 @@ public enum Timestamp {
         guard bytes.count >= 20, let year = digits(0, 4), byte(4, UInt8(ascii: "-")), let month = digits(5, 2),
             byte(7, UInt8(ascii: "-")), let day = digits(8, 2), byte(10, UInt8(ascii: "T")), let hour = digits(11, 2),
             byte(13, UInt8(ascii: ":")), let minute = digits(14, 2), byte(16, UInt8(ascii: ":")), let second = digits(17, 2),
-            (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year), hour < 24, minute < 60, second < 60
+            (1...12).contains(month), day >= 1, day <= CivilCalendar.daysIn(month: month, year: year), hour < 24, minute < 60, second < 60
         else { return nil }
         var index = 19
         var micros: Int64 = 0
@@ -137,41 +138,11 @@ public enum Timestamp {
             return nil
         }
         guard index == bytes.count else { return nil }
-        let seconds = days(fromCivil: year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
+        let seconds = CivilCalendar.days(fromCivil: year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
         // One rounding, so that `format` gives the same microseconds back.
         return Date(timeIntervalSince1970: Double(seconds * 1_000_000 + micros) / 1_000_000)
     }
 
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-    static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    /// The proleptic Gregorian date of a day since 1970-01-01 (`civil_from_days`).
-    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    private static func daysIn(month: Int64, year: Int64) -> Int64 {
-        switch month {
-        case 2: (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
 
     private static func slowFormat(seconds: Int64, fraction: Int64) -> String {
         let whole = Date(timeIntervalSince1970: Double(seconds)).formatted(.iso8601)  // ...T12:00:00Z
