@@ -19,7 +19,7 @@ import SystemPackage
 ///   `scheduler.workerTimeoutSeconds`
 /// - `log.level` (`trace` … `critical`), `log.format` (`text` or `json`: one JSON object per line)
 /// - `metadata.enabledJobTypes`, `metadata.logCapBytes`, `limits.maxCpus`, `limits.maxMemoryMB`,
-///   `limits.maxRunSeconds`, `gateway.maxUploadBytes`
+///   `limits.maxGpus`, `limits.maxRunSeconds`, `gateway.maxUploadBytes`
 public struct ConveyorSettings: Sendable {
     public let reader: ConfigReader
 
@@ -69,11 +69,11 @@ public struct ConveyorSettings: Sendable {
     }
 
     /// What jobs may ask for here: enabled job types, `limits.maxCpus`, `limits.maxMemoryMB`,
-    /// `limits.maxRunSeconds`, and the external storages (`local`, at `export.root`).
+    /// `limits.maxGpus`, `limits.maxRunSeconds`, and the external storages (`local`, at `export.root`).
     public var deploymentLimits: DeploymentLimits {
         DeploymentLimits(
             enabledTypes: enabledJobTypes, maxCpus: int("limits.maxCpus", default: 64),
-            maxMemoryMB: int("limits.maxMemoryMB", default: 262_144),
+            maxMemoryMB: int("limits.maxMemoryMB", default: 262_144), maxGpus: int("limits.maxGpus", default: 16),
             maxRunSeconds: int("limits.maxRunSeconds", default: ResourceRequirements.maxRunSecondsLimit), storages: ["local"])
     }
 

@@ -16,6 +16,8 @@ public actor WorkerRuntime: Service {
     public nonisolated let workerId: String
     private let executor: any JobExecutor
     private let slots: Int
+    /// What this worker offers its jobs in all, announced in every heartbeat.
+    private let capacity: WorkerCapacity
     private let heartbeatInterval: Duration
     private let consumer: AMQPConnection
     private let publisher: AMQPConnection
@@ -32,7 +34,8 @@ public actor WorkerRuntime: Service {
 
     /// Builds a worker's services around an executor.
     ///
-    /// Reads `amqp.*`, `<pool>.slots` (default 2), `worker.heartbeatSeconds` (default 3) and
+    /// Reads `amqp.*`, `<pool>.slots` (default 2), `<pool>.cpus`, `<pool>.memoryMB` and `<pool>.gpus`
+    /// (default: what the host has, see ``HostCapacity``), `worker.heartbeatSeconds` (default 3) and
     /// `<pool>.health.port`.
     public static func build(
         pool: String, executor: any JobExecutor, settings: ConveyorSettings, defaultHealthPort: Int, logger: Logger
@@ -48,6 +51,9 @@ public actor WorkerRuntime: Service {
         let reports = ReportSender(publisher: publisher, logger: logger)
         let runtime = WorkerRuntime(
             workerId: workerId, executor: executor, slots: max(1, settings.int("\(pool).slots", default: 2)),
+            capacity: WorkerCapacity(
+                cpus: settings.int("\(pool).cpus", default: HostCapacity.cpus), memoryMB: settings.int("\(pool).memoryMB", default: HostCapacity.memoryMB),
+                gpus: settings.int("\(pool).gpus", default: HostCapacity.gpus)),
             heartbeatInterval: .seconds(settings.int("worker.heartbeatSeconds", default: 3)), consumer: consumer,
             publisher: publisher, reports: reports, metadata: metadata, logger: logger)
         let health = HealthServer.make(
@@ -59,12 +65,13 @@ public actor WorkerRuntime: Service {
     }
 
     init(
-        workerId: String, executor: any JobExecutor, slots: Int, heartbeatInterval: Duration, consumer: AMQPConnection,
-        publisher: AMQPConnection, reports: ReportSender, metadata: MetadataClient, logger: Logger
+        workerId: String, executor: any JobExecutor, slots: Int, capacity: WorkerCapacity, heartbeatInterval: Duration,
+        consumer: AMQPConnection, publisher: AMQPConnection, reports: ReportSender, metadata: MetadataClient, logger: Logger
     ) {
         self.workerId = workerId
         self.executor = executor
         self.slots = slots
+        self.capacity = capacity
         self.heartbeatInterval = heartbeatInterval
         self.consumer = consumer
         self.publisher = publisher
@@ -107,7 +114,7 @@ public actor WorkerRuntime: Service {
         let heartbeat = Heartbeat(
             workerId: workerId, jobTypes: executor.jobTypes, slots: slots,
             running: running.map { RunningJob(jobId: $0.key, attempt: $0.value.attempt, jobType: $0.value.jobType) }, draining: draining,
-            sentAt: Date(), acceptsBatches: true)
+            sentAt: Date(), acceptsBatches: true, capacity: capacity)
         do {
             try await publisher.publish(
                 OutgoingMessage(

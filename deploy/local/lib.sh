@@ -139,11 +139,14 @@ run_services_start() {
 # run_release_build: the release build the benchmarks run (its bin path in CONVEYOR_BIN_DIR), with
 # RUNNER_SLOTS 64 unless set: a slot is held from dispatch until the scheduler hears the job ended
 # (claim, run, report, commit, event), so keeping two cores busy with trivial jobs takes more slots
-# than cores.
+# than cores. The runner offers as many cpus as slots and 256 MB per slot (the default a job asks
+# for), so the trivial jobs are packed by slots: they overcommit the host on purpose.
 run_release_build() {
     step "building (swift build -c release)"
     "${SWIFT:-swift}" build -c release
     CONVEYOR_BIN_DIR="$("${SWIFT:-swift}" build -c release --show-bin-path)"
     export CONVEYOR_BIN_DIR
     export RUNNER_SLOTS="${RUNNER_SLOTS:-64}"
+    export RUNNER_CPUS="${RUNNER_CPUS:-$RUNNER_SLOTS}"
+    export RUNNER_MEMORY_MB="${RUNNER_MEMORY_MB:-$((RUNNER_SLOTS * 256))}"
 }

@@ -42,7 +42,7 @@ enum JobLifecycle {
         let event = JobEvent(
             jobId: jobId, jobType: definition.jobType, status: last.status,
             previousStatus: record.updates[record.updates.count - 2].status, message: last.message, owner: record.owner,
-            priority: record.priority, attempt: 0, submittedAt: now, occurredAt: now)
+            priority: record.priority, attempt: 0, submittedAt: now, occurredAt: now, resources: definition.resources)
         return NewJob(record: record, groupPosition: position, event: event, childrenToStart: children)
     }
 
@@ -207,7 +207,7 @@ enum JobLifecycle {
             message: change.steps.last?.message ?? state.statusMessage, owner: state.owner, priority: state.priority,
             attempt: attempt, submittedAt: state.submittedAt, occurredAt: now,
             notification: terminal ? state.notification : nil, startedAt: terminal ? state.startedAt : nil,
-            exitCode: exitCode, logTail: terminal ? logTail : nil)
+            exitCode: exitCode, logTail: terminal ? logTail : nil, resources: status == .queued ? state.resources : nil)
     }
 }
 
@@ -228,6 +228,8 @@ struct JobState: Sendable, Hashable {
     var parentJobId: UUID?
     var groupPosition: Int?
     var notification: NotificationSettings?
+    /// What the job asks for (its definition's `resources`), for the event of a re-queue.
+    var resources: ResourceRequirements? = nil
     var result: JobResult?
     /// How many entries its status history has.
     var historyLength: Int

@@ -45,7 +45,8 @@ enum JobRepository {
     /// The columns of a job's state, from `jobs j`.
     static let stateColumns = """
         j.job_id, j.job_type, j.status, j.status_message, j.attempt, j.worker_id, j.owner, j.priority, j.submitted_at,
-        j.started_at, j.parent_job_id, j.group_position, j.definition->'notification' AS notification, j.result,
+        j.started_at, j.parent_job_id, j.group_position, j.definition->'notification' AS notification,
+        j.definition->'resources' AS resources, j.result,
         (SELECT max(u.seq) FROM job_updates u WHERE u.job_id = j.job_id) AS history_length
         """
 
@@ -59,6 +60,7 @@ enum JobRepository {
             notification: try row.stringIfPresent("notification").map {
                 try ConveyorJSON.decode(NotificationSettings.self, from: Data($0.utf8))
             },
+            resources: try row.stringIfPresent("resources").map { try ConveyorJSON.decode(ResourceRequirements.self, from: Data($0.utf8)) },
             result: try row.stringIfPresent("result").map { try ConveyorJSON.decode(JobResult.self, from: Data($0.utf8)) },
             historyLength: row.intIfPresent("history_length") ?? 0)
     }

@@ -143,25 +143,28 @@ extension JobStore {
     func active() async throws -> ActiveJobs {
         let rows = try await pool.query(
             """
-            SELECT job_id, job_type, owner, priority, status, status_message, attempt, worker_id, submitted_at
+            SELECT job_id, job_type, owner, priority, status, status_message, attempt, worker_id, submitted_at,
+                   definition->'resources' AS resources
             FROM jobs WHERE status IN ('QUEUED', 'SUBMITTED', 'RUNNING') AND job_type <> 'JOB_GROUP'
             """)
         var queued: [JobEvent] = []
         var running: [ActiveAssignment] = []
         for row in rows {
             let type = JobType(rawValue: try row.string("job_type")) ?? .runModel
+            let resources = try row.stringIfPresent("resources").map { try ConveyorJSON.decode(ResourceRequirements.self, from: Data($0.utf8)) }
             if try row.string("status") == JobStatus.queued.rawValue {
                 queued.append(
                     JobEvent(
                         jobId: try row.uuid("job_id"), jobType: type, status: .queued, previousStatus: nil,
                         message: try row.string("status_message"), owner: try row.string("owner"),
                         priority: try row.int("priority"), attempt: try row.int("attempt"),
-                        submittedAt: try row.date("submitted_at"), occurredAt: Date()))
+                        submittedAt: try row.date("submitted_at"), occurredAt: Date(), resources: resources))
             } else {
                 running.append(
                     ActiveAssignment(
                         jobId: try row.uuid("job_id"), jobType: type, attempt: try row.int("attempt"),
-                        workerId: row.stringIfPresent("worker_id")))
+                        workerId: row.stringIfPresent("worker_id"), owner: try row.string("owner"), priority: try row.int("priority"),
+                        submittedAt: try row.date("submitted_at"), resources: resources))
             }
         }
         return ActiveJobs(queued: queued, running: running)

@@ -11,7 +11,8 @@ import ServiceLifecycle
 /// On start it rebuilds its queue from metadata. A worker silent for `scheduler.workerTimeoutSeconds`
 /// is presumed dead and its attempts are re-queued through metadata (which fences the old attempt).
 public actor SchedulerService: Service {
-    private var state = SchedulingState()
+    private let policy: SchedulingPolicy
+    private var state: SchedulingState
     private let consumer: AMQPConnection
     private let publisher: AMQPConnection
     /// Holds the exclusive queue `scheduler.lock`: the instance whose connection declared it is the
@@ -25,8 +26,11 @@ public actor SchedulerService: Service {
 
     init(
         leader: AMQPConnection, consumer: AMQPConnection, publisher: AMQPConnection, metadata: MetadataClient,
-        workerTimeout: TimeInterval, dispatchInterval: Duration = .milliseconds(10), logger: Logger
+        workerTimeout: TimeInterval, dispatchInterval: Duration = .milliseconds(10), policy: SchedulingPolicy = SchedulingPolicy(),
+        logger: Logger
     ) {
+        self.policy = policy
+        self.state = SchedulingState(policy: policy, startedAt: Date())
         self.leader = leader
         self.consumer = consumer
         self.publisher = publisher
@@ -51,7 +55,8 @@ public actor SchedulerService: Service {
         let scheduler = SchedulerService(
             leader: leader, consumer: consumer, publisher: publisher, metadata: metadata,
             workerTimeout: TimeInterval(settings.int("scheduler.workerTimeoutSeconds", default: 15)),
-            dispatchInterval: .milliseconds(settings.int("scheduler.dispatchIntervalMs", default: 10)), logger: logger)
+            dispatchInterval: .milliseconds(settings.int("scheduler.dispatchIntervalMs", default: 10)),
+            policy: SchedulingPolicy(settings: settings), logger: logger)
         let health = HealthServer.make(
             service: "scheduler", settings: settings, defaultPort: 8182,
             checks: [HealthCheck("amqp") { consumer.isConnected && publisher.isConnected && metadata.isConnected }],
@@ -70,7 +75,7 @@ public actor SchedulerService: Service {
             logger.info("this scheduler is the active one")
             try await rebuild()
             await scheduleWhileActive()
-            state = SchedulingState()
+            state = SchedulingState(policy: policy, startedAt: Date())
             notTakenUp = []
             if !Task.isShuttingDownGracefully {
                 logger.warning("lost the scheduler lock; standing by until it is free again")
@@ -147,7 +152,9 @@ public actor SchedulerService: Service {
                 for event in active.queued { state.enqueue(event) }
                 for job in active.running {
                     if let worker = job.workerId {
-                        state.recordRunning(jobId: job.jobId, jobType: job.jobType, attempt: job.attempt, workerId: worker, now: now)
+                        state.recordRunning(
+                            jobId: job.jobId, jobType: job.jobType, attempt: job.attempt, workerId: worker, now: now,
+                            owner: job.owner ?? "anonymous", resources: job.resources)
                     }
                 }
                 logger.info("queue rebuilt", metadata: ["queued": "\(active.queued.count)", "running": "\(active.running.count)"])
@@ -192,7 +199,7 @@ public actor SchedulerService: Service {
                 if event.status == .cancelled, let assignment = state.assignment(event.jobId) {
                     await tellWorkerToStop(assignment)
                 }
-                state.finished(event.jobId)
+                state.finished(event.jobId, event: event)
             }
         }
         consumer.ack(delivery)
@@ -338,7 +345,7 @@ public actor SchedulerService: Service {
                 state.recordRunning(
                     jobId: assignment.jobId, jobType: assignment.jobType, attempt: assignment.attempt,
                     workerId: assignment.workerId, now: assignment.since, priority: assignment.priority,
-                    submittedAt: assignment.submittedAt)
+                    submittedAt: assignment.submittedAt, owner: assignment.owner, resources: assignment.resources)
             }
         }
     }

@@ -2,24 +2,57 @@ import ConveyorModels
 import Foundation
 import HeapModule
 
-/// The queue discipline, as pure state: queued jobs in priority order per job type, the workers
-/// known from heartbeats with their slots, and which attempt runs where.
+/// The queue discipline, as pure state: the queued jobs, the workers known from heartbeats with
+/// their capacity, and which attempt runs where; ``nextDispatches(now:)`` decides what starts.
+///
+/// The rules (``SchedulingPolicy``; docs/scheduling.md):
+/// - **Order.** A job's effective priority is its priority plus what it gained by waiting (aging);
+///   higher goes first, across every job type a worker serves. Among jobs whose effective priorities
+///   are equal (the same whole number), the owner with the least recent usage goes first (fair
+///   share), then the earlier submission.
+/// - **Packing.** A job starts on a worker serving its type with enough free cpus, memory, gpus and
+///   a free slot; of those, the one it fills best (its largest share of what the worker has left).
+/// - **Reservation and backfill.** The first job in that order that fits nowhere now (but fits a
+///   worker's total capacity) holds a reservation: the worker where enough frees up soonest, by the
+///   running jobs' expected ends. A later job may still start on that worker only if it ends before
+///   then (its `maxRunSeconds`), or if what it takes is not needed by the reserved job.
+/// - **Limits.** Per job type, the most running at once and on how many workers; per owner, the
+///   most running at once.
+/// - A job that fits no worker that exists waits with a reason (``waitingReason(_:)``).
 ///
 /// It never performs I/O; ``SchedulerService`` feeds it events and heartbeats and carries out what
 /// it decides (dispatches and re-queues). That keeps every rule unit-testable.
 public struct SchedulingState: Sendable {
-    /// A job waiting for a slot. Orders by priority (higher first), then submission time, then id.
-    struct QueuedJob: Comparable, Sendable {
+    /// A job waiting to start.
+    struct QueuedJob: Sendable {
         var jobId: UUID
         var jobType: JobType
         var priority: Int
-        var submittedAt: Date
+        /// Seconds since 1970.
+        var submittedAt: Double
         /// The attempt metadata last recorded; the next dispatch uses `attempt + 1`.
         var attempt: Int
+        var owner: String
+        var resources: ResourceRequirements?
+    }
 
-        static func < (lhs: QueuedJob, rhs: QueuedJob) -> Bool {
-            // Heap is a min-max heap; we pop the max: the "largest" job is the one to run next.
-            if lhs.priority != rhs.priority { return lhs.priority < rhs.priority }
+    /// Queued jobs are kept in one heap per job type and owner; a decision compares the heads.
+    struct GroupKey: Hashable, Sendable {
+        var type: JobType
+        var owner: String
+    }
+
+    /// A heap entry: the order within a group is by effective priority, which (all jobs aging at the
+    /// same rate) is the order of `rank`, whatever the time.
+    struct Ranked: Comparable, Sendable {
+        var rank: Double
+        var submittedAt: Double
+        var jobId: UUID
+        var attempt: Int
+
+        static func < (lhs: Ranked, rhs: Ranked) -> Bool {
+            // A max-heap: the "largest" entry runs next.
+            if lhs.rank != rhs.rank { return lhs.rank < rhs.rank }
             if lhs.submittedAt != rhs.submittedAt { return lhs.submittedAt > rhs.submittedAt }
             return lhs.jobId.uuidString > rhs.jobId.uuidString
         }
@@ -28,7 +61,7 @@ public struct SchedulingState: Sendable {
     struct Worker: Sendable {
         var id: String
         var jobTypes: Set<JobType>
-        var slots: Int
+        var capacity: ResourceAmount
         var draining: Bool
         var lastSeen: Date
         var acceptsBatches: Bool
@@ -43,6 +76,14 @@ public struct SchedulingState: Sendable {
         public var since: Date
         public var priority: Int
         public var submittedAt: Date
+        public var owner: String
+        public var resources: ResourceRequirements?
+        /// What it takes on the worker.
+        var request: ResourceAmount
+        /// When it is expected to end at the latest (seconds since 1970).
+        var expectedEnd: Double
+        /// The CPU-seconds charged to its owner when it was dispatched.
+        var charged: Double
     }
 
     /// A dispatch decided by ``nextDispatches(now:)``.
@@ -53,38 +94,71 @@ public struct SchedulingState: Sendable {
         public var workerId: String
     }
 
-    private var queues: [JobType: Heap<QueuedJob>] = [:]
+    public let policy: SchedulingPolicy
+    /// How long a dispatched attempt may stay unconfirmed by the worker's heartbeats.
+    let claimGrace: TimeInterval
+    private let startedAt: Date
+
+    private var queues: [GroupKey: Heap<Ranked>] = [:]
     /// Queued jobs by id; heap entries whose id is missing here (or has another attempt) are stale.
     private var queued: [UUID: QueuedJob] = [:]
     private var workers: [String: Worker] = [:]
     private(set) var assignments: [UUID: Assignment] = [:]
-    /// How long a dispatched attempt may stay unconfirmed by the worker's heartbeats.
-    let claimGrace: TimeInterval
+    /// What the assignments take on each worker.
+    private var used: [String: ResourceAmount] = [:]
+    private var runningByType: [JobType: Int] = [:]
+    /// Per job type, how many of its attempts each worker runs.
+    private var workersByType: [JobType: [String: Int]] = [:]
+    private var runningByOwner: [String: Int] = [:]
+    private var fairShare: FairShare
+    /// Why a queued job cannot start on any worker that exists (it waits); set by decisions.
+    private var jobReasons: [UUID: String] = [:]
+    /// Why no job of a type can start: no worker takes the type.
+    private var typeReasons: [JobType: String] = [:]
 
-    public init(claimGrace: TimeInterval = 10) {
+    public init(policy: SchedulingPolicy = SchedulingPolicy(), claimGrace: TimeInterval = 10, startedAt: Date = .distantPast) {
+        self.policy = policy
         self.claimGrace = claimGrace
+        self.startedAt = startedAt
+        self.fairShare = FairShare(halfLife: policy.fairShareHalfLifeSeconds, now: startedAt == .distantPast ? 0 : startedAt.timeIntervalSince1970)
     }
 
     public var queuedCount: Int { queued.count }
+
+    /// Why a queued job cannot start on any worker that exists, if that is so.
+    public func waitingReason(_ jobId: UUID) -> String? {
+        guard let job = queued[jobId] else { return nil }
+        return typeReasons[job.jobType] ?? jobReasons[jobId]
+    }
+    public var runningCount: Int { assignments.count }
+
+    // MARK: Jobs
 
     /// A job entered QUEUED (a new job, or one re-queued). Stale and duplicate events change nothing.
     public mutating func enqueue(_ event: JobEvent) {
         if let assignment = assignments[event.jobId] {
             guard assignment.attempt <= event.attempt else { return }  // dispatched after this event
-            assignments[event.jobId] = nil
+            removeAssignment(event.jobId)
         }
         if let existing = queued[event.jobId], existing.attempt >= event.attempt { return }
-        let job = QueuedJob(
-            jobId: event.jobId, jobType: event.jobType, priority: event.priority, submittedAt: event.submittedAt,
-            attempt: event.attempt)
-        queued[event.jobId] = job
-        queues[event.jobType, default: Heap()].insert(job)
+        insert(
+            QueuedJob(
+                jobId: event.jobId, jobType: event.jobType, priority: event.priority, submittedAt: event.submittedAt.timeIntervalSince1970,
+                attempt: event.attempt, owner: event.owner, resources: event.resources))
     }
 
-    /// A job reached a terminal status: it frees its slot and leaves the queue.
-    public mutating func finished(_ jobId: UUID) {
-        assignments[jobId] = nil
+    /// A job reached a terminal status: it frees what it took and leaves the queue. With the
+    /// event, its owner's usage is corrected by how long it really ran.
+    public mutating func finished(_ jobId: UUID, event: JobEvent? = nil) {
+        if let event, let started = event.startedAt {
+            let ran = max(0, event.occurredAt.timeIntervalSince(started))
+            let assignment = assignments[jobId]
+            let cpus = Double(assignment?.request.cpus ?? policy.request(event.resources, type: event.jobType).cpus)
+            fairShare.charge(event.owner, cpuSeconds: cpus * ran - (assignment?.charged ?? 0), now: event.occurredAt.timeIntervalSince1970)
+        }
+        removeAssignment(jobId)
         queued[jobId] = nil
+        jobReasons[jobId] = nil
         if ended.insert(jobId).inserted {
             endedOrder.append(jobId)
             if endedOrder.count > Self.endedMemory { ended.remove(endedOrder.removeFirst()) }
@@ -100,35 +174,44 @@ public struct SchedulingState: Sendable {
     /// Records an attempt known to run on a worker (from metadata at start, or from a heartbeat).
     public mutating func recordRunning(
         jobId: UUID, jobType: JobType, attempt: Int, workerId: String, now: Date,
-        priority: Int = JobDefinition.defaultPriority, submittedAt: Date? = nil
+        priority: Int = JobDefinition.defaultPriority, submittedAt: Date? = nil, owner: String = "anonymous",
+        resources: ResourceRequirements? = nil
     ) {
         if let existing = assignments[jobId], existing.attempt > attempt { return }
         queued[jobId] = nil
-        assignments[jobId] = Assignment(
-            jobId: jobId, jobType: jobType, attempt: attempt, workerId: workerId, since: now, priority: priority,
-            submittedAt: submittedAt ?? now)
+        jobReasons[jobId] = nil
+        addAssignment(
+            Assignment(
+                jobId: jobId, jobType: jobType, attempt: attempt, workerId: workerId, since: now, priority: priority,
+                submittedAt: submittedAt ?? now, owner: owner, resources: resources, request: policy.request(resources, type: jobType),
+                expectedEnd: now.timeIntervalSince1970 + policy.expectedRunSeconds(resources, type: jobType), charged: 0))
     }
 
+    // MARK: Workers
+
     /// A worker's heartbeat: updates its capacity and returns the dispatches it never took up within
-    /// the grace period (claim refused, reply lost or message lost); their slots are free again and
+    /// the grace period (claim refused, reply lost or message lost); what they took is free again and
     /// the caller asks metadata where those jobs stand.
     @discardableResult
     public mutating func heartbeat(_ heartbeat: Heartbeat, now: Date) -> [Assignment] {
+        if !heartbeat.draining { for type in heartbeat.jobTypes { typeReasons[type] = nil } }
         workers[heartbeat.workerId] = Worker(
-            id: heartbeat.workerId, jobTypes: Set(heartbeat.jobTypes), slots: heartbeat.slots,
+            id: heartbeat.workerId, jobTypes: Set(heartbeat.jobTypes), capacity: ResourceAmount(heartbeat.capacity, slots: heartbeat.slots),
             draining: heartbeat.draining, lastSeen: now, acceptsBatches: heartbeat.acceptsBatches ?? false)
         let running = Dictionary(heartbeat.running.map { ($0.jobId, $0.attempt) }, uniquingKeysWith: max)
         for job in heartbeat.running where assignments[job.jobId] == nil && !ended.contains(job.jobId) {
             if let waiting = queued[job.jobId], waiting.attempt >= job.attempt { continue }
+            let known = queued[job.jobId]
             recordRunning(
-                jobId: job.jobId, jobType: job.jobType ?? heartbeat.jobTypes.first ?? .runModel, attempt: job.attempt,
-                workerId: heartbeat.workerId, now: now)
+                jobId: job.jobId, jobType: job.jobType ?? known?.jobType ?? heartbeat.jobTypes.first ?? .runModel, attempt: job.attempt,
+                workerId: heartbeat.workerId, now: now, priority: known?.priority ?? JobDefinition.defaultPriority,
+                owner: known?.owner ?? "anonymous", resources: known?.resources)
         }
         let abandoned = assignments.values.filter { assignment in
             assignment.workerId == heartbeat.workerId && running[assignment.jobId] == nil
                 && now.timeIntervalSince(assignment.since) > claimGrace
         }
-        for assignment in abandoned { assignments[assignment.jobId] = nil }
+        for assignment in abandoned { removeAssignment(assignment.jobId) }
         return abandoned
     }
 
@@ -140,14 +223,15 @@ public struct SchedulingState: Sendable {
     }
 
     /// Puts a dispatched attempt back in the queue at its original place; the next dispatch gets a
-    /// higher attempt number.
+    /// higher attempt number. Its owner gets back what the dispatch charged.
     private mutating func requeue(_ assignment: Assignment) {
-        assignments[assignment.jobId] = nil
-        let job = QueuedJob(
-            jobId: assignment.jobId, jobType: assignment.jobType, priority: assignment.priority,
-            submittedAt: assignment.submittedAt, attempt: assignment.attempt)
-        queued[assignment.jobId] = job
-        queues[assignment.jobType, default: Heap()].insert(job)
+        removeAssignment(assignment.jobId)
+        fairShare.charge(assignment.owner, cpuSeconds: -assignment.charged, now: assignment.since.timeIntervalSince1970)
+        insert(
+            QueuedJob(
+                jobId: assignment.jobId, jobType: assignment.jobType, priority: assignment.priority,
+                submittedAt: assignment.submittedAt.timeIntervalSince1970, attempt: assignment.attempt, owner: assignment.owner,
+                resources: assignment.resources))
     }
 
     /// Workers silent for longer than `timeout` are dropped; their attempts are returned to be re-queued.
@@ -159,7 +243,7 @@ public struct SchedulingState: Sendable {
             dead.contains(assignment.workerId)
                 || (workers[assignment.workerId] == nil && now.timeIntervalSince(assignment.since) > timeout)
         }
-        for assignment in lost { assignments[assignment.jobId] = nil }
+        for assignment in lost { removeAssignment(assignment.jobId) }
         return lost
     }
 
@@ -169,45 +253,245 @@ public struct SchedulingState: Sendable {
         requeue(assignment)
     }
 
-    /// Decides which queued jobs start now: for each job type, the highest-priority jobs go to the
-    /// live, non-draining workers with free slots (the freest worker first).
-    public mutating func nextDispatches(now: Date) -> [Decision] {
-        var used: [String: Int] = [:]
-        for assignment in assignments.values { used[assignment.workerId, default: 0] += 1 }
-        var decisions: [Decision] = []
-        for type in queues.keys {
-            while let job = peekValid(type) {
-                let candidates = workers.values.filter { !$0.draining && $0.jobTypes.contains(type) && $0.slots > used[$0.id, default: 0] }
-                guard let worker = candidates.max(by: { ($0.slots - used[$0.id, default: 0], $1.id) < ($1.slots - used[$1.id, default: 0], $0.id) }) else {
-                    break
-                }
-                _ = queues[type]!.popMax()
-                queued[job.jobId] = nil
-                let attempt = job.attempt + 1
-                assignments[job.jobId] = Assignment(
-                    jobId: job.jobId, jobType: type, attempt: attempt, workerId: worker.id, since: now,
-                    priority: job.priority, submittedAt: job.submittedAt)
-                used[worker.id, default: 0] += 1
-                decisions.append(Decision(jobId: job.jobId, jobType: type, attempt: attempt, workerId: worker.id))
-            }
-        }
-        return decisions
-    }
-
     /// Whether the worker takes several dispatches in one message.
     public func acceptsBatches(_ workerId: String) -> Bool { workers[workerId]?.acceptsBatches ?? false }
 
-    /// The queued job with this id (for building its dispatch message).
+    /// The dispatched attempt of a job.
     public func assignment(_ jobId: UUID) -> Assignment? { assignments[jobId] }
 
-    /// The next valid job of a type, discarding stale heap entries.
-    private mutating func peekValid(_ type: JobType) -> QueuedJob? {
-        while let top = queues[type]?.max {
-            if let current = queued[top.jobId], current.attempt == top.attempt, current.priority == top.priority {
-                return top
+    // MARK: Deciding
+
+    /// Decides which queued jobs start now (see the rules above). Each decision takes what the job
+    /// asks for on its worker until the job ends, is re-queued or the dispatch is undone.
+    public mutating func nextDispatches(now: Date) -> [Decision] {
+        let time = now.timeIntervalSince1970
+        var round = DispatchRound()
+        var decisions: [Decision] = []
+        var groups = queues.keys.filter { !(queues[$0]?.isEmpty ?? true) }
+        while true {
+            guard let (key, job) = bestHead(&groups, round: round, now: time) else { break }
+            if let limit = policy.typeLimits[job.jobType]?.maxRunning, runningByType[job.jobType, default: 0] >= limit {
+                round.blockedTypes.insert(job.jobType)
+                continue
             }
-            _ = queues[type]!.popMax()
+            if let limit = policy.ownerMaxRunning, runningByOwner[job.owner, default: 0] >= limit {
+                round.blockedOwners.insert(job.owner)
+                continue
+            }
+            let eligible = round.eligible[job.jobType] ?? eligibleWorkers(for: job.jobType)
+            round.eligible[job.jobType] = eligible
+            guard !eligible.isEmpty else {
+                round.blockedTypes.insert(job.jobType)
+                if now.timeIntervalSince(startedAt) > policy.unschedulableGraceSeconds, !workers.values.contains(where: { $0.jobTypes.contains(job.jobType) }) {
+                    typeReasons[job.jobType] = "no worker takes \(job.jobType.rawValue) jobs"
+                }
+                continue
+            }
+            let request = policy.request(job.resources, type: job.jobType)
+            let duration = policy.expectedRunSeconds(job.resources, type: job.jobType)
+            if let worker = bestFit(request, duration: duration, among: eligible, round: &round, now: time) {
+                take(key, job)
+                if let limit = policy.typeLimits[job.jobType]?.maxWorkers, workersByType[job.jobType]?[worker] == nil,
+                    (workersByType[job.jobType]?.count ?? 0) + 1 >= limit
+                {
+                    round.eligible[job.jobType] = nil  // the type now runs on as many workers as it may
+                }
+                dispatch(job, to: worker, request: request, duration: duration, now: now)
+                decisions.append(Decision(jobId: job.jobId, jobType: job.jobType, attempt: job.attempt + 1, workerId: worker))
+                continue
+            }
+            // It does not fit anywhere now: it waits (with a reason when no worker could ever take it),
+            // the first such job reserves the worker that frees up soonest, and later jobs may backfill.
+            take(key, job)
+            round.skipped.append((key, job))
+            let largest = eligible.map { workers[$0]!.capacity }
+            if !largest.contains(where: { request.fits(in: $0) }) {
+                let best = largest.max { $0.cpus + $0.memoryMB / 1024 < $1.cpus + $1.memoryMB / 1024 } ?? .zero
+                jobReasons[job.jobId] =
+                    "it asks for \(request.shortfall(in: best)) and no \(job.jobType.rawValue) worker has that much"
+            } else {
+                jobReasons[job.jobId] = nil
+                if round.reservation == nil {
+                    round.reservation = reserve(request, for: job.jobId, among: eligible, now: time)
+                }
+            }
+            if round.skipped.count > policy.backfillDepth { break }
         }
+        for (key, job) in round.skipped { insert(job, into: key) }
+        return decisions
+    }
+
+    /// What one decision tracks: job types and owners at their limits, the jobs passed over, and the
+    /// reservation of the first job that did not fit.
+    struct DispatchRound {
+        /// The workers each job type may go to (workers do not change during a decision).
+        var eligible: [JobType: [String]] = [:]
+        var blockedTypes: Set<JobType> = []
+        var blockedOwners: Set<String> = []
+        var skipped: [(GroupKey, QueuedJob)] = []
+        var reservation: Reservation?
+    }
+
+    /// A worker held for a job that does not fit yet: from `at` on, it needs `request` of it;
+    /// `spare` is what the worker will have then beyond that (what a backfilled job that runs past
+    /// `at` may still take).
+    struct Reservation {
+        var jobId: UUID
+        var workerId: String
+        var at: Double
+        var spare: ResourceAmount
+    }
+
+    /// The queued job to decide on next: of every group's head, the highest effective priority
+    /// (whole points), then the owner with the least recent usage, then the earliest submission.
+    private mutating func bestHead(_ groups: inout [GroupKey], round: DispatchRound, now: Double) -> (GroupKey, QueuedJob)? {
+        var best: (key: GroupKey, job: QueuedJob, band: Double, usage: Double)?
+        var index = 0
+        while index < groups.count {
+            let key = groups[index]
+            guard let job = peekValid(key) else {
+                groups.swapAt(index, groups.count - 1)
+                groups.removeLast()
+                continue
+            }
+            index += 1
+            if round.blockedTypes.contains(key.type) || round.blockedOwners.contains(key.owner) { continue }
+            let band = policy.effectivePriority(priority: job.priority, submittedAt: job.submittedAt, now: now).rounded(.down)
+            let usage = fairShare.rank(key.owner)
+            if let current = best {
+                if band != current.band {
+                    if band < current.band { continue }
+                } else if usage != current.usage {
+                    if usage > current.usage { continue }
+                } else if job.submittedAt != current.job.submittedAt {
+                    if job.submittedAt > current.job.submittedAt { continue }
+                } else if job.jobId.uuidString >= current.job.jobId.uuidString {
+                    continue
+                }
+            }
+            best = (key, job, band, usage)
+        }
+        return best.map { ($0.key, $0.job) }
+    }
+
+    /// Live workers that take the type and are not draining; when the type may run on only so many
+    /// workers and runs on that many, those.
+    private func eligibleWorkers(for type: JobType) -> [String] {
+        let serving = workers.values.filter { !$0.draining && $0.jobTypes.contains(type) }.map(\.id)
+        if let limit = policy.typeLimits[type]?.maxWorkers, let running = workersByType[type], running.count >= limit {
+            return serving.filter { running[$0] != nil }
+        }
+        return serving
+    }
+
+    /// The worker a job fits best now (its largest share of what the worker has left), respecting
+    /// the reservation: on the reserved worker a job must end before the reservation starts or take
+    /// only what the reserved job will not need (then that is no longer spare).
+    private func bestFit(
+        _ request: ResourceAmount, duration: Double, among eligible: [String], round: inout DispatchRound, now: Double
+    ) -> String? {
+        var best: (id: String, share: Double)?
+        for id in eligible {
+            guard let worker = workers[id] else { continue }
+            let free = worker.capacity - used[id, default: .zero]
+            guard request.fits(in: free) else { continue }
+            if let reservation = round.reservation, reservation.workerId == id, now + duration > reservation.at,
+                !request.fits(in: reservation.spare)
+            {
+                continue
+            }
+            let share = request.dominantShare(of: free)
+            if best == nil || share > best!.share || (share == best!.share && id < best!.id) { best = (id, share) }
+        }
+        if let chosen = best?.id, let reservation = round.reservation, reservation.workerId == chosen, now + duration > reservation.at {
+            round.reservation!.spare -= request
+        }
+        return best?.id
+    }
+
+    /// The worker where `request` can start soonest, by the expected ends of what runs there.
+    private func reserve(_ request: ResourceAmount, for jobId: UUID, among eligible: [String], now: Double) -> Reservation? {
+        var best: Reservation?
+        for id in eligible {
+            guard let worker = workers[id], request.fits(in: worker.capacity) else { continue }
+            var free = worker.capacity - used[id, default: .zero]
+            var at = now
+            let ends = assignments.values.filter { $0.workerId == id }.sorted { $0.expectedEnd < $1.expectedEnd }
+            var next = 0
+            while !request.fits(in: free), next < ends.count {
+                free += ends[next].request
+                at = max(at, ends[next].expectedEnd)
+                next += 1
+            }
+            guard request.fits(in: free) else { continue }
+            if best == nil || at < best!.at || (at == best!.at && id < best!.workerId) {
+                best = Reservation(jobId: jobId, workerId: id, at: at, spare: free - request)
+            }
+        }
+        return best
+    }
+
+    // MARK: Bookkeeping
+
+    private mutating func dispatch(_ job: QueuedJob, to workerId: String, request: ResourceAmount, duration: Double, now: Date) {
+        queued[job.jobId] = nil
+        jobReasons[job.jobId] = nil
+        let charge = Double(request.cpus) * duration
+        fairShare.charge(job.owner, cpuSeconds: charge, now: now.timeIntervalSince1970)
+        addAssignment(
+            Assignment(
+                jobId: job.jobId, jobType: job.jobType, attempt: job.attempt + 1, workerId: workerId, since: now, priority: job.priority,
+                submittedAt: Date(timeIntervalSince1970: job.submittedAt), owner: job.owner, resources: job.resources, request: request,
+                expectedEnd: now.timeIntervalSince1970 + duration, charged: charge))
+    }
+
+    private mutating func addAssignment(_ assignment: Assignment) {
+        removeAssignment(assignment.jobId)
+        assignments[assignment.jobId] = assignment
+        used[assignment.workerId, default: .zero] += assignment.request
+        runningByType[assignment.jobType, default: 0] += 1
+        workersByType[assignment.jobType, default: [:]][assignment.workerId, default: 0] += 1
+        runningByOwner[assignment.owner, default: 0] += 1
+    }
+
+    private mutating func removeAssignment(_ jobId: UUID) {
+        guard let assignment = assignments.removeValue(forKey: jobId) else { return }
+        used[assignment.workerId, default: .zero] -= assignment.request
+        if used[assignment.workerId] == .zero { used[assignment.workerId] = nil }
+        runningByType[assignment.jobType, default: 1] -= 1
+        let onWorker = workersByType[assignment.jobType]?[assignment.workerId] ?? 1
+        workersByType[assignment.jobType]?[assignment.workerId] = onWorker > 1 ? onWorker - 1 : nil
+        runningByOwner[assignment.owner, default: 1] -= 1
+        if runningByOwner[assignment.owner] == 0 { runningByOwner[assignment.owner] = nil }
+    }
+
+    private mutating func insert(_ job: QueuedJob) {
+        queued[job.jobId] = job
+        insert(job, into: GroupKey(type: job.jobType, owner: job.owner))
+    }
+
+    private mutating func insert(_ job: QueuedJob, into key: GroupKey) {
+        queued[job.jobId] = job
+        let rank = policy.agingPerHour > 0 ? Double(job.priority) * 3600 / policy.agingPerHour - job.submittedAt : Double(job.priority)
+        queues[key, default: Heap()].insert(Ranked(rank: rank, submittedAt: job.submittedAt, jobId: job.jobId, attempt: job.attempt))
+    }
+
+    /// Removes the group's head (the job `peekValid` returned) from the queue.
+    private mutating func take(_ key: GroupKey, _ job: QueuedJob) {
+        _ = queues[key]?.popMax()
+        queued[job.jobId] = nil
+        if queues[key]?.isEmpty == true { queues[key] = nil }
+    }
+
+    /// The next valid job of a group, discarding stale heap entries.
+    private mutating func peekValid(_ key: GroupKey) -> QueuedJob? {
+        while let top = queues[key]?.max {
+            if let current = queued[top.jobId], current.attempt == top.attempt, current.jobType == key.type, current.owner == key.owner {
+                return current
+            }
+            _ = queues[key]!.popMax()
+        }
+        queues[key] = nil
         return nil
     }
 }

@@ -50,16 +50,19 @@ public struct JobDefinition: Sendable, Codable, Hashable {
     public var effectiveOwner: String { owner ?? "anonymous" }
 }
 
-/// Resources a job asks for; the scheduler gives each job one slot of a worker.
+/// Resources a job asks for: the scheduler starts it only on a worker with that much free (what is
+/// left out takes the job type's defaults), and it backfills by `maxRunSeconds`.
 public struct ResourceRequirements: Sendable, Codable, Hashable {
     public var cpus: Int?
     public var memoryMB: Int?
+    public var gpus: Int?
     /// The job is killed and FAILED when it runs longer.
     public var maxRunSeconds: Int?
 
-    public init(cpus: Int? = nil, memoryMB: Int? = nil, maxRunSeconds: Int? = nil) {
+    public init(cpus: Int? = nil, memoryMB: Int? = nil, gpus: Int? = nil, maxRunSeconds: Int? = nil) {
         self.cpus = cpus
         self.memoryMB = memoryMB
+        self.gpus = gpus
         self.maxRunSeconds = maxRunSeconds
     }
 

@@ -6,16 +6,18 @@ public struct DeploymentLimits: Sendable, Hashable, Codable {
     public var enabledTypes: Set<JobType>
     public var maxCpus: Int
     public var maxMemoryMB: Int
+    public var maxGpus: Int
     public var maxRunSeconds: Int
     public var storages: Set<String>
 
     public init(
-        enabledTypes: Set<JobType> = JobType.executable, maxCpus: Int = 64, maxMemoryMB: Int = 262_144,
+        enabledTypes: Set<JobType> = JobType.executable, maxCpus: Int = 64, maxMemoryMB: Int = 262_144, maxGpus: Int = 16,
         maxRunSeconds: Int = ResourceRequirements.maxRunSecondsLimit, storages: Set<String> = ["local"]
     ) {
         self.enabledTypes = enabledTypes
         self.maxCpus = maxCpus
         self.maxMemoryMB = maxMemoryMB
+        self.maxGpus = maxGpus
         self.maxRunSeconds = maxRunSeconds
         self.storages = storages
     }
@@ -212,6 +214,9 @@ public struct JobValidator: Sendable {
             }
             if let memory = resources.memoryMB {
                 check(memory >= 1 && memory <= limits.maxMemoryMB, "resources.memoryMB", "must be between 1 and \(limits.maxMemoryMB) (this deployment's limit)")
+            }
+            if let gpus = resources.gpus {
+                check(gpus >= 0 && gpus <= limits.maxGpus, "resources.gpus", "must be between 0 and \(limits.maxGpus) (this deployment's limit)")
             }
             if let seconds = resources.maxRunSeconds {
                 check(seconds >= 1 && seconds <= limits.maxRunSeconds, "resources.maxRunSeconds", "must be between 1 and \(limits.maxRunSeconds)")

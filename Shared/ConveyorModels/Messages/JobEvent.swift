@@ -24,12 +24,15 @@ public struct JobEvent: MessagePayload, Hashable {
     public var logTail: String?
     /// Whether this job is a top-level job (not a stage of a group or flow).
     public var topLevel: Bool
+    /// Set on `queued` events: what the job asks for (the scheduler packs by it). Optional in schema
+    /// version 1; absent means the job type's defaults.
+    public var resources: ResourceRequirements?
 
     public init(
         jobId: UUID, jobType: JobType, status: JobStatus, previousStatus: JobStatus?, message: String,
         owner: String, priority: Int, attempt: Int, submittedAt: Date, occurredAt: Date,
         notification: NotificationSettings? = nil, startedAt: Date? = nil, exitCode: Int? = nil,
-        logTail: String? = nil, topLevel: Bool = true
+        logTail: String? = nil, topLevel: Bool = true, resources: ResourceRequirements? = nil
     ) {
         self.jobId = jobId
         self.jobType = jobType
@@ -46,6 +49,7 @@ public struct JobEvent: MessagePayload, Hashable {
         self.exitCode = exitCode
         self.logTail = logTail
         self.topLevel = topLevel
+        self.resources = resources
     }
 
     public var routingKey: String { Topology.eventKey(status: status, type: jobType) }

@@ -285,11 +285,25 @@ public struct ActiveAssignment: Codable, Sendable, Hashable {
     public var jobType: JobType
     public var attempt: Int
     public var workerId: String?
-    public init(jobId: UUID, jobType: JobType, attempt: Int, workerId: String?) {
+    /// What the scheduler needs to count the attempt against its owner and its worker (optional in
+    /// schema version 1).
+    public var owner: String?
+    public var priority: Int?
+    public var submittedAt: Date?
+    public var resources: ResourceRequirements?
+
+    public init(
+        jobId: UUID, jobType: JobType, attempt: Int, workerId: String?, owner: String? = nil, priority: Int? = nil,
+        submittedAt: Date? = nil, resources: ResourceRequirements? = nil
+    ) {
         self.jobId = jobId
         self.jobType = jobType
         self.attempt = attempt
         self.workerId = workerId
+        self.owner = owner
+        self.priority = priority
+        self.submittedAt = submittedAt
+        self.resources = resources
     }
 }
 

@@ -49,10 +49,13 @@ public struct Heartbeat: MessagePayload, Hashable {
     /// The worker takes several dispatches in one message (a ``MessageBatch``). Optional in schema
     /// version 1: a worker that leaves it out gets one dispatch per message.
     public var acceptsBatches: Bool?
+    /// What the worker has for jobs in all (the scheduler packs jobs by it, besides `slots`).
+    /// Optional in schema version 1: a worker that leaves it out is packed by slots alone.
+    public var capacity: WorkerCapacity?
 
     public init(
         workerId: String, jobTypes: [JobType], slots: Int, running: [RunningJob], draining: Bool, sentAt: Date,
-        acceptsBatches: Bool? = nil
+        acceptsBatches: Bool? = nil, capacity: WorkerCapacity? = nil
     ) {
         self.workerId = workerId
         self.jobTypes = jobTypes
@@ -61,6 +64,20 @@ public struct Heartbeat: MessagePayload, Hashable {
         self.draining = draining
         self.sentAt = sentAt
         self.acceptsBatches = acceptsBatches
+        self.capacity = capacity
+    }
+}
+
+/// The resources a worker offers its jobs in all.
+public struct WorkerCapacity: Codable, Sendable, Hashable {
+    public var cpus: Int
+    public var memoryMB: Int
+    public var gpus: Int
+
+    public init(cpus: Int, memoryMB: Int, gpus: Int = 0) {
+        self.cpus = cpus
+        self.memoryMB = memoryMB
+        self.gpus = gpus
     }
 }
 

@@ -54,7 +54,7 @@ extension JobDefinition {
             ])),
             "priority": .optional(.integer),
             "resources": .optional(.object([
-                "cpus": .optional(.integer), "memoryMB": .optional(.integer), "maxRunSeconds": .optional(.integer),
+                "cpus": .optional(.integer), "memoryMB": .optional(.integer), "gpus": .optional(.integer), "maxRunSeconds": .optional(.integer),
             ])),
             "notification": .optional(.object([
                 "email": .required(.array(.string)), "on": .optional(.array(.enumeration(JobStatus.self))),

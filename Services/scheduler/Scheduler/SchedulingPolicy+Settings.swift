@@ -1,0 +1,37 @@
+import ConveyorModels
+import ServiceKit
+
+extension SchedulingPolicy {
+    /// The policy from configuration (docs/scheduling.md): `scheduler.agingPerHour` (10),
+    /// `scheduler.fairShareHalfLifeSeconds` (3600), `scheduler.ownerMaxRunning` (0: no limit),
+    /// `scheduler.backfillDepth` (1000); the defaults of a job that does not say
+    /// `scheduler.defaults.cpus` (1), `.memoryMB` (256), `.gpus` (0), `.expectedRunSeconds` (3600),
+    /// each overridden per type by `scheduler.types.<TYPE>.<same>`; and per type
+    /// `scheduler.types.<TYPE>.maxRunning` and `.maxWorkers` (0: no limit).
+    public init(settings: ConveyorSettings) {
+        func positive(_ key: String) -> Int? {
+            let value = settings.int(key, default: 0)
+            return value > 0 ? value : nil
+        }
+        let fallback = JobDefaults(
+            cpus: settings.int("scheduler.defaults.cpus", default: 1), memoryMB: settings.int("scheduler.defaults.memoryMB", default: 256),
+            gpus: settings.int("scheduler.defaults.gpus", default: 0),
+            expectedRunSeconds: settings.int("scheduler.defaults.expectedRunSeconds", default: 3600))
+        var defaults: [JobType: JobDefaults] = [:]
+        var limits: [JobType: TypeLimits] = [:]
+        for type in JobType.allCases {
+            let prefix = "scheduler.types.\(type.rawValue)."
+            defaults[type] = JobDefaults(
+                cpus: settings.int(prefix + "cpus", default: fallback.cpus), memoryMB: settings.int(prefix + "memoryMB", default: fallback.memoryMB),
+                gpus: settings.int(prefix + "gpus", default: fallback.gpus),
+                expectedRunSeconds: settings.int(prefix + "expectedRunSeconds", default: fallback.expectedRunSeconds))
+            let limit = TypeLimits(maxRunning: positive(prefix + "maxRunning"), maxWorkers: positive(prefix + "maxWorkers"))
+            if limit.maxRunning != nil || limit.maxWorkers != nil { limits[type] = limit }
+        }
+        self.init(
+            agingPerHour: Double(settings.int("scheduler.agingPerHour", default: 10)),
+            fairShareHalfLifeSeconds: Double(settings.int("scheduler.fairShareHalfLifeSeconds", default: 3600)), defaults: defaults,
+            fallback: fallback, typeLimits: limits, ownerMaxRunning: positive("scheduler.ownerMaxRunning"),
+            backfillDepth: settings.int("scheduler.backfillDepth", default: 1000))
+    }
+}
