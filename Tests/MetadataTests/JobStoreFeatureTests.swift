@@ -175,3 +175,54 @@ extension JobStoreTests {
         #expect(try await pool.query("SELECT count(*) AS n FROM jobs")[0].int("n") == 0)
     }
 }
+
+extension JobStoreTests {
+    @Test("a queue quota per owner: past it a submission is refused, other owners and known idempotency keys are not")
+    func queueQuota() async throws {
+        var limited = store
+        limited.maxQueuedPerOwner = 2
+        let model = try await model()
+        func job(_ owner: String, key: String? = nil) -> JobDefinition {
+            var definition = runJob(model, key: key)
+            definition.owner = owner
+            return definition
+        }
+        let first = try await limited.submit(job("ann", key: "a-1"))
+        _ = try await limited.submit(job("ann"))
+        await #expect(throws: MetadataError.quota("owner ann has 2 jobs waiting; the most this deployment allows is 2 (quotas.maxQueuedPerOwner)")) {
+            try await limited.submit(job("ann"))
+        }
+        #expect(try await limited.submit(job("ann", key: "a-1")).jobId == first.jobId, "a known key is answered, not refused")
+        _ = try await limited.submit(job("bob"))
+        // In one batch: the third of an owner is refused, the others go in.
+        let batch = try await limited.submit([JobStore.Submission(definition: job("cy")), JobStore.Submission(definition: job("cy")), JobStore.Submission(definition: job("cy"))])
+        #expect(batch.map { (try? $0.get()) != nil } == [true, true, false])
+        // A job that started no longer waits.
+        _ = try await store.claim(ClaimJob(jobId: first.jobId, attempt: 1, workerId: "w", leaseSeconds: 60))
+        _ = try await limited.submit(job("ann"))
+    }
+
+    @Test("active jobs page by page, in id order, for the scheduler's rebuild")
+    func activePages() async throws {
+        let model = try await model()
+        var ids: [UUID] = []
+        for _ in 0..<5 { ids.append(try await store.submit(runJob(model)).jobId) }
+        _ = try await store.claim(ClaimJob(jobId: ids[1], attempt: 1, workerId: "w", leaseSeconds: 60))
+        var seen: [UUID] = []
+        var running: [UUID] = []
+        var after: UUID? = nil
+        var pages = 0
+        repeat {
+            let page = try await store.active(ListActiveJobs(after: after, limit: 2))
+            seen += page.queued.map(\.jobId)
+            running += page.running.map(\.jobId)
+            after = page.next
+            pages += 1
+        } while after != nil
+        #expect(Set(seen) == Set(ids).subtracting([ids[1]]) && running == [ids[1]])
+        #expect(pages == 3)
+        let all = try await store.active()
+        #expect(all.next == nil && all.queued.count == 4)
+        #expect(all.running.first?.owner == "anonymous" && all.running.first?.priority == 50)
+    }
+}

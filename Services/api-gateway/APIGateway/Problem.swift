@@ -51,6 +51,7 @@ struct Problem: HTTPResponseError, Encodable {
             case .notFound: return Problem(.notFound, failure.message)
             case .conflict: return Problem(.conflict, failure.message)
             case .unavailable: return Problem(.serviceUnavailable, failure.message)
+            case .quota: return Problem(.tooManyRequests, failure.message)
             case .internal: return Problem(.internalServerError, "the metadata service failed; see its log")
             }
         case let error as AMQPError where error.code == .timeout:

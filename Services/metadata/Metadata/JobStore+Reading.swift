@@ -139,20 +139,28 @@ extension JobStore {
         }
     }
 
-    /// Queued and running jobs, for the scheduler to rebuild its state.
-    func active() async throws -> ActiveJobs {
+    /// Queued and running jobs, for the scheduler to rebuild its state: all at once, or a page in id
+    /// order (from the partial index of active jobs).
+    func active(_ request: ListActiveJobs = ListActiveJobs()) async throws -> ActiveJobs {
+        let limit = request.limit.map { max(1, min($0, ListActiveJobs.maxLimit)) }
         let rows = try await pool.query(
             """
             SELECT job_id, job_type, owner, priority, status, status_message, attempt, worker_id, submitted_at,
                    definition->'resources' AS resources
-            FROM jobs WHERE status IN ('QUEUED', 'SUBMITTED', 'RUNNING') AND job_type <> 'JOB_GROUP'
-            """)
+            FROM jobs WHERE status IN ('PENDING', 'QUEUED', 'SUBMITTED', 'RUNNING')
+              AND ($1::uuid IS NULL OR job_id > $1::uuid)
+            ORDER BY job_id LIMIT $2
+            """, [request.after, limit])
         var queued: [JobEvent] = []
         var running: [ActiveAssignment] = []
         for row in rows {
-            let type = JobType(rawValue: try row.string("job_type")) ?? .runModel
+            let status = try row.string("status")
+            // Groups run in metadata, and a job waiting for its dependencies is not the scheduler's yet.
+            let jobType = try row.string("job_type")
+            if status == JobStatus.pending.rawValue || jobType == JobType.jobGroup.rawValue { continue }
+            let type = JobType(rawValue: jobType) ?? .runModel
             let resources = try row.stringIfPresent("resources").map { try ConveyorJSON.decode(ResourceRequirements.self, from: Data($0.utf8)) }
-            if try row.string("status") == JobStatus.queued.rawValue {
+            if status == JobStatus.queued.rawValue {
                 queued.append(
                     JobEvent(
                         jobId: try row.uuid("job_id"), jobType: type, status: .queued, previousStatus: nil,
@@ -167,7 +175,8 @@ extension JobStore {
                         submittedAt: try row.date("submitted_at"), resources: resources))
             }
         }
-        return ActiveJobs(queued: queued, running: running)
+        let next = limit != nil && rows.count == limit ? try rows.last?.uuid("job_id") : nil
+        return ActiveJobs(queued: queued, running: running, next: next)
     }
 
     // MARK: Row mapping

@@ -61,6 +61,15 @@ extension JobStore {
                         "SELECT job_id, idempotency_key FROM jobs WHERE idempotency_key = ANY($1::text[])",
                         [PostgresArray.literal(Array(keys))]))
             }
+            let owners = Set(toPin.map { submissions[$0].definition.effectiveOwner })
+            if maxQueuedPerOwner != nil {
+                statements.append(
+                    try PostgresStatement(
+                        """
+                        SELECT owner, count(*) AS waiting FROM jobs
+                        WHERE owner = ANY($1::text[]) AND status IN ('PENDING', 'QUEUED') GROUP BY owner
+                        """, [PostgresArray.literal(Array(owners))]))
+            }
             let reads = statements.count
             let rows = try await connection.pipeline(statements + (try await collect()))
             try resolver.absorb(rows.dropFirst(reads))
@@ -72,6 +81,21 @@ extension JobStore {
             var existing: [String: UUID] = [:]
             if !keys.isEmpty {
                 for row in rows[1] { existing[try row.string("idempotency_key")] = try row.uuid("job_id") }
+            }
+            // An owner's waiting jobs, with the ones this batch adds (a known idempotency key adds none).
+            if let limit = maxQueuedPerOwner {
+                var waiting: [String: Int] = [:]
+                for row in rows[reads - 1] { waiting[try row.string("owner")] = try row.int("waiting") }
+                for index in toPin where submissions[index].definition.idempotencyKey.flatMap({ existing[$0] }) == nil {
+                    let owner = submissions[index].definition.effectiveOwner
+                    if waiting[owner, default: 0] >= limit {
+                        results[index] = .failure(
+                            MetadataError.quota(
+                                "owner \(owner) has \(waiting[owner, default: 0]) jobs waiting; the most this deployment allows is \(limit) (quotas.maxQueuedPerOwner)"))
+                    } else {
+                        waiting[owner, default: 0] += 1
+                    }
+                }
             }
 
             for (index, submission) in submissions.enumerated() where results[index] == nil {

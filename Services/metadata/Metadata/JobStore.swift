@@ -17,6 +17,9 @@ struct JobStore: Sendable {
     let logCapBytes: Int
     /// External storages by key → their root folder, for checking that files to import exist.
     var externalStorages: [String: String] = [:]
+    /// The most jobs one owner may have waiting (PENDING or QUEUED); a submission past it is refused
+    /// (`quotas.maxQueuedPerOwner`; nil: no limit).
+    var maxQueuedPerOwner: Int? = nil
     /// Takes the events of a committed transaction (with their outbox rows) to publish them.
     let publish: @Sendable ([OutboxEntry]) -> Void
     let logger: Logger

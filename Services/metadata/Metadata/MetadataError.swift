@@ -9,6 +9,8 @@ enum MetadataError: Error, Equatable, CustomStringConvertible {
     case notFound(String)
     /// The state of the job or object does not allow it (any more).
     case conflict(String)
+    /// A limit of the deployment was reached (an owner's queued jobs).
+    case quota(String)
 
     var description: String {
         switch self {
@@ -16,6 +18,7 @@ enum MetadataError: Error, Equatable, CustomStringConvertible {
             problems.isEmpty ? "invalid: \(message)" : "invalid: \(message) (\(problems.map(\.description).joined(separator: "; ")))"
         case .notFound(let message): "not found: \(message)"
         case .conflict(let message): "conflict: \(message)"
+        case .quota(let message): "quota: \(message)"
         }
     }
 
@@ -25,6 +28,7 @@ enum MetadataError: Error, Equatable, CustomStringConvertible {
         case .invalid(let message, let problems): RPCFailure(code: .invalid, message: message, problems: problems.isEmpty ? nil : problems)
         case .notFound(let message): RPCFailure(code: .notFound, message: message)
         case .conflict(let message): RPCFailure(code: .conflict, message: message)
+        case .quota(let message): RPCFailure(code: .quota, message: message)
         }
     }
 }

@@ -220,5 +220,13 @@ enum MetadataSchema {
                 -- jobs_status (status, submitted_at, job_id) serves the active jobs too.
                 DROP INDEX jobs_active;
                 """),
+        PostgresMigration(
+            version: 7, name: "scheduling: waiting jobs per owner (queue quotas), active jobs in id order (paged rebuild)",
+            sql: """
+                -- An owner's waiting jobs are counted at each submission when a queue quota is set.
+                CREATE INDEX jobs_waiting_owner ON jobs (owner) WHERE status IN ('PENDING', 'QUEUED');
+                -- The scheduler rebuilds its state page by page, in id order, from the active jobs only.
+                CREATE INDEX jobs_active_id ON jobs (job_id) WHERE status IN ('PENDING', 'QUEUED', 'SUBMITTED', 'RUNNING');
+                """),
     ]
 }

@@ -33,6 +33,8 @@ public enum MetadataService {
             logCapBytes: settings.int("metadata.logCapBytes", default: 8 * 1024 * 1024), publish: { outbox.publish($0) },
             logger: logger)
         store.externalStorages = ["local": settings.exportRoot]
+        let maxQueued = settings.int("quotas.maxQueuedPerOwner", default: 0)
+        store.maxQueuedPerOwner = maxQueued > 0 ? maxQueued : nil
         let health = HealthServer.make(
             service: "metadata", settings: settings, defaultPort: 8181,
             checks: [

@@ -77,6 +77,7 @@ public actor SchedulerService: Service {
             await scheduleWhileActive()
             state = SchedulingState(policy: policy, startedAt: Date())
             notTakenUp = []
+            rebuildCursor = nil
             if !Task.isShuttingDownGracefully {
                 logger.warning("lost the scheduler lock; standing by until it is free again")
             }
@@ -116,6 +117,7 @@ public actor SchedulerService: Service {
             group.addTask {
                 for await (decision, error) in failures { await self.undo(decision, error: error) }
             }
+            group.addTask { await self.loadRemainingPages() }
             group.addTask {
                 while (try? await Task.sleep(for: .seconds(1))) != nil, !Task.isShuttingDownGracefully {
                     guard self.leader.isConnected else { break }
@@ -142,28 +144,57 @@ public actor SchedulerService: Service {
         dispatchSignal?.yield()
     }
 
-    /// Loads queued and running jobs from metadata (retrying until metadata answers).
+    /// Loads the first page of queued and running jobs from metadata (retrying until metadata
+    /// answers); dispatching starts after it, while ``loadRemainingPages()`` loads the rest.
     private func rebuild() async throws {
+        let page = try await activePage(after: nil)
+        apply(page)
+        rebuildCursor = page.next
+        logger.info(
+            "queue rebuilt from its first page",
+            metadata: ["queued": "\(page.queued.count)", "running": "\(page.running.count)", "more": "\(page.next != nil)"])
+    }
+
+    /// The page of active jobs the rebuild continues from (nil: the rebuild is complete).
+    private var rebuildCursor: UUID?
+    static let rebuildPageSize = 5_000
+
+    /// Loads the pages of active jobs after the first, each applied as it arrives.
+    private func loadRemainingPages() async {
+        var pages = 1
+        while let after = rebuildCursor, !Task.isCancelled {
+            guard let page = try? await activePage(after: after) else { return }
+            apply(page)
+            rebuildCursor = page.next
+            pages += 1
+            requestDispatch()
+        }
+        if pages > 1 { logger.info("queue rebuilt", metadata: ["pages": "\(pages)", "queued": "\(state.queuedCount)", "running": "\(state.runningCount)"]) }
+    }
+
+    private func activePage(after: UUID?) async throws -> ActiveJobs {
         var delay = Duration.milliseconds(200)
         while true {
             do {
-                let active = try await metadata.call(ListActiveJobs())
-                let now = Date()
-                for event in active.queued { state.enqueue(event) }
-                for job in active.running {
-                    if let worker = job.workerId {
-                        state.recordRunning(
-                            jobId: job.jobId, jobType: job.jobType, attempt: job.attempt, workerId: worker, now: now,
-                            owner: job.owner ?? "anonymous", resources: job.resources)
-                    }
-                }
-                logger.info("queue rebuilt", metadata: ["queued": "\(active.queued.count)", "running": "\(active.running.count)"])
-                return
+                return try await metadata.call(ListActiveJobs(after: after, limit: Self.rebuildPageSize))
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { throw CancellationError() }
                 logger.info("waiting for metadata to rebuild the queue", metadata: ["error": "\(error)"])
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(2))
+            }
+        }
+    }
+
+    private func apply(_ page: ActiveJobs) {
+        let now = Date()
+        for event in page.queued { state.enqueue(event) }
+        for job in page.running {
+            if let worker = job.workerId {
+                state.recordRunning(
+                    jobId: job.jobId, jobType: job.jobType, attempt: job.attempt, workerId: worker, now: now,
+                    priority: job.priority ?? JobDefinition.defaultPriority, submittedAt: job.submittedAt, owner: job.owner ?? "anonymous",
+                    resources: job.resources)
             }
         }
     }

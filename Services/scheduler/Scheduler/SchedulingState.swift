@@ -136,6 +136,7 @@ public struct SchedulingState: Sendable {
 
     /// A job entered QUEUED (a new job, or one re-queued). Stale and duplicate events change nothing.
     public mutating func enqueue(_ event: JobEvent) {
+        guard !ended.contains(event.jobId) else { return }  // terminal states never change
         if let assignment = assignments[event.jobId] {
             guard assignment.attempt <= event.attempt else { return }  // dispatched after this event
             removeAssignment(event.jobId)

@@ -57,6 +57,8 @@ public struct RPCFailure: Codable, Sendable, Hashable, Error, CustomStringConver
         case conflict
         case unavailable
         case `internal`
+        /// A limit of the deployment was reached (an owner's queued jobs): HTTP 429.
+        case quota
     }
 
     public init(code: Code, message: String, problems: [FieldProblem]? = nil) {
@@ -266,7 +268,16 @@ public struct RequeueResult: Codable, Sendable, Hashable {
 public struct ListActiveJobs: MetadataCall {
     public typealias Result = ActiveJobs
     public static let messageType = "metadata.job.active"
-    public init() {}
+    /// Paging (optional in schema version 1; without `limit`, every active job in one reply): the
+    /// jobs after this id, in id order.
+    public var after: UUID?
+    public var limit: Int?
+    public static let maxLimit = 10_000
+
+    public init(after: UUID? = nil, limit: Int? = nil) {
+        self.after = after
+        self.limit = limit
+    }
 }
 
 public struct ActiveJobs: Codable, Sendable, Hashable {
@@ -274,9 +285,13 @@ public struct ActiveJobs: Codable, Sendable, Hashable {
     public var queued: [JobEvent]
     /// Jobs dispatched or running, with their worker.
     public var running: [ActiveAssignment]
-    public init(queued: [JobEvent], running: [ActiveAssignment]) {
+    /// With paging: the id to ask `after` for the next page; nil on the last page.
+    public var next: UUID?
+
+    public init(queued: [JobEvent], running: [ActiveAssignment], next: UUID? = nil) {
         self.queued = queued
         self.running = running
+        self.next = next
     }
 }
 
