@@ -166,6 +166,16 @@ public struct ModelProcess: Sendable {
 }
 
 extension ChildProcess.Termination {
+    /// Why a run that did not succeed failed (nil for exit code 0).
+    public var attemptFailure: AttemptFailure? {
+        switch self {
+        case .exited(0): nil
+        case .exited(let code): AttemptFailure(kind: .exitCode, exitCode: Int(code))
+        case .signalled(let signal): AttemptFailure(kind: .signal, signal: Int(signal))
+        case .timedOut: AttemptFailure(kind: .timeout)
+        }
+    }
+
     /// A job outcome message for a model run that did not succeed.
     public var failureMessage: String {
         switch self {

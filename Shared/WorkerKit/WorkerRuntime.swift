@@ -19,6 +19,14 @@ public actor WorkerRuntime: Service {
     /// What this worker offers its jobs in all, announced in every heartbeat.
     private let capacity: WorkerCapacity
     private let heartbeatInterval: Duration
+    /// How long a claim and each renewal hold an attempt (`worker.leaseSeconds`): renewed every third
+    /// of it; an attempt whose lease could not be renewed is stopped before it ends.
+    private let leaseSeconds: Int
+    /// When each running attempt's lease ends, as far as this worker knows.
+    private var leases: [UUID: (attempt: Int, until: ContinuousClock.Instant)] = [:]
+    /// Attempts stopped because their lease could not be renewed: metadata re-queues them when the
+    /// lease expires, so they are not reported.
+    private var leaseLost: Set<UUID> = []
     private let consumer: AMQPConnection
     private let publisher: AMQPConnection
     private let reports: ReportSender
@@ -35,8 +43,8 @@ public actor WorkerRuntime: Service {
     /// Builds a worker's services around an executor.
     ///
     /// Reads `amqp.*`, `<pool>.slots` (default 2), `<pool>.cpus`, `<pool>.memoryMB` and `<pool>.gpus`
-    /// (default: what the host has, see ``HostCapacity``), `worker.heartbeatSeconds` (default 3) and
-    /// `<pool>.health.port`.
+    /// (default: what the host has, see ``HostCapacity``), `worker.heartbeatSeconds` (default 3),
+    /// `worker.leaseSeconds` (default 30) and `<pool>.health.port`.
     public static func build(
         pool: String, executor: any JobExecutor, settings: ConveyorSettings, defaultHealthPort: Int, logger: Logger
     ) throws -> [any Service] {
@@ -54,7 +62,8 @@ public actor WorkerRuntime: Service {
             capacity: WorkerCapacity(
                 cpus: settings.int("\(pool).cpus", default: HostCapacity.cpus), memoryMB: settings.int("\(pool).memoryMB", default: HostCapacity.memoryMB),
                 gpus: settings.int("\(pool).gpus", default: HostCapacity.gpus)),
-            heartbeatInterval: .seconds(settings.int("worker.heartbeatSeconds", default: 3)), consumer: consumer,
+            heartbeatInterval: .seconds(settings.int("worker.heartbeatSeconds", default: 3)),
+            leaseSeconds: max(3, settings.int("worker.leaseSeconds", default: 30)), consumer: consumer,
             publisher: publisher, reports: reports, metadata: metadata, logger: logger)
         let health = HealthServer.make(
             service: pool, settings: settings, defaultPort: defaultHealthPort,
@@ -66,8 +75,10 @@ public actor WorkerRuntime: Service {
 
     init(
         workerId: String, executor: any JobExecutor, slots: Int, capacity: WorkerCapacity, heartbeatInterval: Duration,
-        consumer: AMQPConnection, publisher: AMQPConnection, reports: ReportSender, metadata: MetadataClient, logger: Logger
+        leaseSeconds: Int = 30, consumer: AMQPConnection, publisher: AMQPConnection, reports: ReportSender, metadata: MetadataClient,
+        logger: Logger
     ) {
+        self.leaseSeconds = leaseSeconds
         self.workerId = workerId
         self.executor = executor
         self.slots = slots
@@ -90,6 +101,12 @@ public actor WorkerRuntime: Service {
                 while !Task.isCancelled {
                     await self.sendHeartbeat()
                     if (try? await Task.sleep(for: self.heartbeatInterval)) == nil { break }
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    if (try? await Task.sleep(for: .seconds(max(1, self.leaseSeconds / 3)))) == nil { break }
+                    await self.renewLeases()
                 }
             }
             for await delivery in dispatches.cancelOnGracefulShutdown() {
@@ -159,6 +176,15 @@ public actor WorkerRuntime: Service {
                 }
             }
         }
+        // A worker takes no more than its slots: dispatches beyond them are dropped (the scheduler
+        // takes them back when no heartbeat lists them).
+        let free = max(0, slots - running.count)
+        if dispatches.count > free {
+            logger.warning(
+                "dispatches beyond this worker's slots dropped",
+                metadata: ["dropped": "\(dispatches.count - free)", "slots": "\(slots)", "running": "\(running.count)"])
+            dispatches = Array(dispatches.prefix(free))
+        }
         let claims = await withTaskGroup(of: (Dispatch, ClaimOutcome).self) { group in
             for dispatch in dispatches {
                 group.addTask { (dispatch, await self.claim(dispatch)) }
@@ -198,24 +224,60 @@ public actor WorkerRuntime: Service {
         guard running[dispatch.jobId]?.attempt != dispatch.attempt else { return .refused }
         running[dispatch.jobId] = (dispatch.attempt, dispatch.jobType)
         let claim: ClaimResult
+        let claimedAt = ContinuousClock.now
         do {
             // The same claim again is granted again, so a claim whose reply was lost (a broker restart)
             // is simply made again. Meanwhile a redelivered copy of the dispatch is dropped above, and
             // heartbeats list the attempt, so the scheduler keeps it here.
             claim = try await metadata.callRetrying(
-                ClaimJob(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, leaseSeconds: 60),
+                ClaimJob(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, leaseSeconds: leaseSeconds),
                 patience: Self.claimPatience)
         } catch {
             running[dispatch.jobId] = nil
             logger.warning("claim failed; dispatch requeued", metadata: ["jobId": "\(dispatch.jobId)", "error": "\(error)"])
             return .unreachable
         }
-        guard claim.granted, let definition = claim.definition else {
+        guard claim.granted, var definition = claim.definition else {
             running[dispatch.jobId] = nil
             logger.info("claim refused", metadata: ["jobId": "\(dispatch.jobId)", "reason": "\(claim.reason ?? "")"])
             return .refused
         }
+        // A retry may run with more memory or time than the definition asks for.
+        if let resources = claim.resources { definition.resources = resources }
+        leases[dispatch.jobId] = (dispatch.attempt, claimedAt + .seconds(leaseSeconds))
         return .granted(definition)
+    }
+
+    /// Renews the leases of the running attempts; stops the attempts metadata says are no longer
+    /// this worker's, and the ones whose lease is about to end without a renewal (cut off).
+    private func renewLeases() async {
+        let sentAt = ContinuousClock.now
+        let held = leases
+        if !held.isEmpty {
+            do {
+                let result = try await metadata.call(
+                    RenewLeases(workerId: workerId, leaseSeconds: leaseSeconds, attempts: held.map { RunningJob(jobId: $0.key, attempt: $0.value.attempt) }),
+                    timeout: .seconds(max(1, leaseSeconds / 3)))
+                for jobId in result.renewed {
+                    if let lease = leases[jobId], lease.attempt == held[jobId]?.attempt { leases[jobId] = (lease.attempt, sentAt + .seconds(leaseSeconds)) }
+                }
+                for jobId in result.lost {
+                    guard let execution = executions[jobId], execution.attempt == held[jobId]?.attempt else { continue }
+                    logger.warning("attempt no longer this worker's (re-queued, cancelled or ended): stopping it", metadata: ["jobId": "\(jobId)"])
+                    execution.task.cancel()
+                }
+            } catch {
+                logger.warning("leases not renewed", metadata: ["error": "\(error)", "attempts": "\(held.count)"])
+            }
+        }
+        // Stopped with a margin before the lease ends: by then metadata may give the attempt to another worker.
+        let margin = Duration.seconds(max(2, leaseSeconds / 6))
+        for (jobId, lease) in leases where ContinuousClock.now + margin >= lease.until {
+            guard let execution = executions[jobId], execution.attempt == lease.attempt, !leaseLost.contains(jobId) else { continue }
+            logger.error("the lease of an attempt could not be renewed: stopping it", metadata: ["jobId": "\(jobId)", "attempt": "\(lease.attempt)"])
+            leaseLost.insert(jobId)
+            execution.task.cancel()
+        }
     }
 
     /// Runs a claimed attempt and reports how it ended, with the end of its log.
@@ -239,13 +301,20 @@ public actor WorkerRuntime: Service {
                 outcome = try await execution.value
             } catch {
                 await log.line("error: \(error)")
-                outcome = JobOutcome(status: .failed, message: "\(error)", exitCode: nil, objects: [], logBytes: 0)
+                outcome = JobOutcome(status: .failed, message: "\(error)", exitCode: nil, objects: [], logBytes: 0, failure: AttemptFailure(kind: .error))
             }
             group.cancelAll()
         }
         executions[dispatch.jobId] = nil
         if execution.isCancelled {
             outcome = JobOutcome(status: .cancelled, message: "stopped on cancellation", exitCode: nil, objects: [], logBytes: 0)
+        }
+        leases[dispatch.jobId] = nil
+        if leaseLost.remove(dispatch.jobId) != nil {
+            // Metadata re-queues it when its lease expires; a report could only contradict that.
+            logger.warning("attempt stopped without a lease; not reported", metadata: ["jobId": "\(dispatch.jobId)", "attempt": "\(dispatch.attempt)"])
+            running[dispatch.jobId] = nil
+            return
         }
         outcome.logBytes = await log.size
         outcome.log = await log.takeRest()

@@ -152,12 +152,12 @@ struct JobLifecycleRulesTests {
     @Test("a silent worker's attempt goes back to the queue; another attempt or status does not")
     func requeue() throws {
         let running = state(.running, attempt: 3, worker: "w", history: 4)
-        let decision = JobLifecycle.requeue(running, attempt: 3, reason: "worker w is silent", now: now)
+        let decision = JobLifecycle.requeue(running, attempt: 3, reason: "worker w is silent", maxWorkerLost: 3, now: now)
         let change = try #require(decision.change)
         #expect(change.steps.map(\.status) == [.queued] && change.steps[0].message == "re-queued: worker w is silent")
         #expect(change.worker == .release && change.event?.routingKey == "job.queued.run_model" && change.event?.attempt == 3)
-        #expect(JobLifecycle.requeue(running, attempt: 2, reason: "x", now: now).change == nil)
-        #expect(JobLifecycle.requeue(state(.queued, attempt: 3), attempt: 3, reason: "x", now: now).change == nil)
+        #expect(JobLifecycle.requeue(running, attempt: 2, reason: "x", maxWorkerLost: 3, now: now).change == nil)
+        #expect(JobLifecycle.requeue(state(.queued, attempt: 3), attempt: 3, reason: "x", maxWorkerLost: 3, now: now).change == nil)
     }
 
     // MARK: Groups
@@ -213,5 +213,97 @@ struct JobLifecycleRulesTests {
         var writes = JobWrites()
         #expect(throws: MetadataError.self) { try writes.apply(JobChange(state(.queued), now: now, steps: [(.succeeded, "x")])) }
         #expect(writes.isEmpty)
+    }
+
+    // MARK: Retries and lost workers
+
+    func failed(_ attempt: Int, _ failure: AttemptFailure, message: String = "it broke") -> FinishedAttempt {
+        var attempt = finished(attempt, .failed)
+        attempt.outcome = JobOutcome(status: .failed, message: message, exitCode: failure.exitCode, objects: [], logBytes: 9, failure: failure)
+        attempt.workerId = "w"
+        attempt.limits = DeploymentLimits(maxMemoryMB: 3_000, maxRunSeconds: 500)
+        return attempt
+    }
+
+    func retrying(_ policy: RetryPolicy, attempt: Int = 1, resources: ResourceRequirements? = nil, earlier: [AttemptSummary] = []) -> JobState {
+        var job = state(.running, attempt: attempt, worker: "w")
+        job.retry = policy
+        job.resources = resources
+        job.attempts.earlierAttempts = earlier
+        return job
+    }
+
+    @Test("a failure the policy retries goes back to QUEUED after its backoff, keeping the failed attempt")
+    func retry() throws {
+        let job = retrying(RetryPolicy(maxAttempts: 3, backoffSeconds: 10))
+        var attempt = failed(1, AttemptFailure(kind: .signal, signal: 9))
+        attempt.jitter = 1.1
+        let decision = JobLifecycle.finish(job, attempt, now: now)
+        let change = try #require(decision.change)
+        #expect(change.steps.map(\.status) == [.queued] && change.worker == .release && !change.markFinished && change.result == nil)
+        #expect(change.steps[0].message == "attempt 1 failed (killed by signal 9): it broke; attempt 2 of 3 in 11 s")
+        #expect(change.attempts?.notBefore == now.addingTimeInterval(11))
+        #expect(change.attempts?.earlierAttempts.map(\.failure.kind) == [.signal])
+        #expect(change.attempts?.earlierAttempts.first?.logFile != nil && change.attempts?.earlierAttempts.first?.workerId == "w")
+        #expect(change.event?.routingKey == "job.queued.run_model" && change.event?.notBefore == now.addingTimeInterval(11))
+        #expect(decision.groupToNotify == nil)
+        // The backoff grows: the wait after attempt 2 is twice as long.
+        #expect(RetryPolicy(maxAttempts: 5, backoffSeconds: 10).backoff(afterAttempt: 2) == 20)
+        #expect(RetryPolicy(maxAttempts: 9, backoffSeconds: 10, maxBackoffSeconds: 30).backoff(afterAttempt: 6) == 30)
+    }
+
+    @Test("the last allowed attempt fails the job, with every earlier attempt and the last failure in its result")
+    func retryExhausted() throws {
+        let earlier = AttemptSummary(attempt: 1, failure: AttemptFailure(kind: .timeout), message: "slow", workerId: "v", endedAt: submitted)
+        let job = retrying(RetryPolicy(maxAttempts: 2), attempt: 2, earlier: [earlier])
+        let change = try #require(JobLifecycle.finish(job, failed(2, AttemptFailure(kind: .timeout)), now: now).change)
+        #expect(change.status == .failed && change.markFinished)
+        #expect(change.result?.failure == AttemptFailure(kind: .timeout) && change.result?.earlierAttempts == [earlier])
+        #expect(change.event?.failure == AttemptFailure(kind: .timeout))
+    }
+
+    @Test("exit codes are not retried unless the policy says so; cancellations never are")
+    func retryKinds() throws {
+        let byDefault = retrying(RetryPolicy(maxAttempts: 3))
+        #expect(JobLifecycle.finish(byDefault, failed(1, AttemptFailure(kind: .exitCode, exitCode: 2)), now: now).change?.status == .failed)
+        let exitCodes = retrying(RetryPolicy(maxAttempts: 3, retryOn: [.exitCode]))
+        #expect(JobLifecycle.finish(exitCodes, failed(1, AttemptFailure(kind: .exitCode, exitCode: 2)), now: now).change?.status == .queued)
+        #expect(RetryPolicy(maxAttempts: 2, retryOn: [.cancelled]).problems(at: "retry.").map(\.field) == ["retry.retryOn"])
+        // A failed outcome the worker did not classify counts by its exit code, else as ERROR.
+        #expect(JobOutcome(status: .failed, message: "", exitCode: 4, objects: [], logBytes: 0).classifiedFailure == AttemptFailure(kind: .exitCode, exitCode: 4))
+        #expect(JobOutcome(status: .failed, message: "", exitCode: nil, objects: [], logBytes: 0).classifiedFailure?.kind == .error)
+    }
+
+    @Test("after running out of memory or time, a retry may ask for more, within the deployment's limits")
+    func retryGrows() throws {
+        let policy = RetryPolicy(maxAttempts: 4, memoryFactor: 2, runTimeFactor: 3)
+        let memory = try #require(
+            JobLifecycle.finish(retrying(policy, resources: ResourceRequirements(memoryMB: 1_000)), failed(1, AttemptFailure(kind: .outOfMemory)), now: now).change)
+        #expect(memory.attempts?.resources?.memoryMB == 2_000)
+        #expect(memory.event?.resources?.memoryMB == 2_000)
+        #expect(memory.steps[0].message.hasSuffix("with 2000 MB"))
+        var grown = retrying(policy, resources: ResourceRequirements(memoryMB: 1_000))
+        grown.attempts.resources = ResourceRequirements(memoryMB: 2_000)
+        let capped = try #require(JobLifecycle.finish(grown, failed(1, AttemptFailure(kind: .outOfMemory)), now: now).change)
+        #expect(capped.attempts?.resources?.memoryMB == 3_000, "at most the deployment's limit")
+        let time = try #require(
+            JobLifecycle.finish(retrying(policy, resources: ResourceRequirements(maxRunSeconds: 100)), failed(1, AttemptFailure(kind: .timeout)), now: now).change)
+        #expect(time.attempts?.resources?.maxRunSeconds == 300)
+    }
+
+    @Test("a lost worker's attempt is re-queued only once its lease expired, and the job fails after the third loss")
+    func lostWorker() throws {
+        var job = state(.running, attempt: 1, worker: "w")
+        job.leaseUntil = now.addingTimeInterval(5)
+        #expect(JobLifecycle.requeue(job, attempt: 1, reason: "silent", maxWorkerLost: 3, now: now).change == nil, "the worker may still run it")
+        job.leaseUntil = now.addingTimeInterval(-1)
+        let first = try #require(JobLifecycle.requeue(job, attempt: 1, reason: "silent", maxWorkerLost: 3, now: now).change)
+        #expect(first.status == .queued && first.attempts?.workerLost == 1 && first.attempts?.earlierAttempts.map(\.failure.kind) == [.workerLost])
+        job.attempts = first.attempts!
+        job.attempts.workerLost = 2
+        let third = try #require(JobLifecycle.requeue(job, attempt: 1, reason: "silent", maxWorkerLost: 3, now: now).change)
+        #expect(third.status == .failed && third.markFinished)
+        #expect(third.result?.failure?.kind == .workerLost && third.steps[0].message.hasPrefix("worker lost 3 times"))
+        #expect(third.event?.failure?.kind == .workerLost)
     }
 }

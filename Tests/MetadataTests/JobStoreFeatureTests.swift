@@ -226,3 +226,49 @@ extension JobStoreTests {
         #expect(all.running.first?.owner == "anonymous" && all.running.first?.priority == 50)
     }
 }
+
+extension JobStoreTests {
+    @Test("leases: renewed while the attempt is the worker's; an expired one is re-queued, and the third loss fails the job")
+    func leases() async throws {
+        let model = try await model()
+        let job = try await store.submit(runJob(model))
+        _ = try await store.claim(ClaimJob(jobId: job.jobId, attempt: 1, workerId: "w", leaseSeconds: 60))
+        let renewed = try await store.renew(RenewLeases(workerId: "w", leaseSeconds: 60, attempts: [RunningJob(jobId: job.jobId, attempt: 1)]))
+        #expect(renewed.renewed == [job.jobId] && renewed.lost.isEmpty)
+        let other = try await store.renew(
+            RenewLeases(workerId: "v", leaseSeconds: 60, attempts: [RunningJob(jobId: job.jobId, attempt: 1), RunningJob(jobId: UUID(), attempt: 1)]))
+        #expect(other.renewed.isEmpty && other.lost.count == 2, "another worker's attempt, or none at all, is lost to it")
+        #expect(try await store.requeueExpiredLeases() == 0)
+
+        // A worker that stops renewing: its lease ends, and the attempt goes back to the queue, three times.
+        for attempt in 1...3 {
+            if attempt > 1 { _ = try await store.claim(ClaimJob(jobId: job.jobId, attempt: attempt, workerId: "w", leaseSeconds: 0)) }
+            _ = try await store.renew(RenewLeases(workerId: "w", leaseSeconds: 0, attempts: [RunningJob(jobId: job.jobId, attempt: attempt)]))
+            try await Task.sleep(for: .milliseconds(5))
+            let swept = try await store.requeueExpiredLeases()
+            #expect(swept == (attempt < 3 ? 1 : 0), "attempt \(attempt)")
+        }
+        let failed = try await store.job(job.jobId)
+        #expect(failed.status == .failed)
+        #expect(failed.result?.failure?.kind == .workerLost && failed.result?.earlierAttempts?.count == 2)
+        #expect(failed.statusMessage.hasPrefix("worker lost 3 times"))
+    }
+
+    @Test("a retry policy: a failed attempt the policy retries is QUEUED again with its backoff; the last one fails the job")
+    func retries() async throws {
+        var definition = runJob(try await model())
+        definition.retry = RetryPolicy(maxAttempts: 2, backoffSeconds: 30, retryOn: [.exitCode])
+        let job = try await store.submit(definition)
+        try await run(job.jobId, attempt: 1, .failed)
+        let waiting = try await store.job(job.jobId)
+        #expect(waiting.status == .queued && waiting.statusMessage.contains("attempt 2 of 2 in"))
+        let active = try await store.active()
+        let queued = try #require(active.queued.first { $0.jobId == job.jobId })
+        #expect(queued.notBefore != nil && queued.notBefore! > Date().addingTimeInterval(20), "the rebuild keeps the backoff")
+        try await run(job.jobId, attempt: 2, .failed)
+        let failed = try await store.job(job.jobId)
+        #expect(failed.status == .failed && failed.result?.failure?.kind == .exitCode)
+        #expect(failed.result?.earlierAttempts?.map(\.attempt) == [1])
+        #expect(failed.updates.map(\.status) == [.validated, .queued, .submitted, .running, .queued, .submitted, .running, .failed])
+    }
+}

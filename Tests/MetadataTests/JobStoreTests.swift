@@ -139,7 +139,8 @@ struct JobStoreTests {
     @Test("after a re-queue the old attempt's reports change nothing; terminal states never change")
     func fencing() async throws {
         let job = try await store.submit(runJob(try await model()))
-        _ = try await store.claim(ClaimJob(jobId: job.jobId, attempt: 1, workerId: "a", leaseSeconds: 60))
+        // A lease of 0 s has expired by the time the worker is found silent.
+        _ = try await store.claim(ClaimJob(jobId: job.jobId, attempt: 1, workerId: "a", leaseSeconds: 0))
         #expect(try await store.requeue(RequeueJob(jobId: job.jobId, attempt: 1, reason: "worker a went silent")).requeued)
         #expect(try await store.claim(ClaimJob(jobId: job.jobId, attempt: 2, workerId: "b", leaseSeconds: 60)).granted)
 

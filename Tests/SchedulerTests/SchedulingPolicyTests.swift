@@ -44,7 +44,7 @@ struct SchedulingPolicyTests {
         let highFlow = job(90, at: 10, type: .runFlow)
         let midModel = job(50, at: 11, type: .runModel)
         for event in lowModels + [highFlow, midModel] { state.enqueue(event) }
-        state.heartbeat(worker("runner", slots: 1, types: [.runModel, .runFlow]), now: start)
+        state.heartbeat(worker("runner", slots: 1, types: [.runModel, .runFlow]), now: start.addingTimeInterval(20))
         var order: [UUID] = []
         for _ in 0..<5 {
             let decisions = state.nextDispatches(now: start.addingTimeInterval(20))
@@ -162,6 +162,7 @@ struct SchedulingPolicyTests {
         #expect(decisions.map(\.jobId) == [quick.jobId], "the quick job backfills; the long one would delay the big one")
         state.finished(quick.jobId)
         state.finished(running.jobId)
+        state.heartbeat(worker("w", slots: 8, cpus: 4), now: start.addingTimeInterval(70))
         #expect(state.nextDispatches(now: start.addingTimeInterval(70)).map(\.jobId) == [big.jobId])
     }
 
@@ -192,6 +193,7 @@ struct SchedulingPolicyTests {
         var running: [(UUID, Date)] = []
         var started: [String: Int] = [:]
         while started.values.reduce(0, +) < 100 {
+            state.heartbeat(worker("w", slots: 4, cpus: 4, at: now), now: now)
             for decision in state.nextDispatches(now: now) {
                 started[events[decision.jobId]!.owner, default: 0] += 1
                 running.append((decision.jobId, now))
@@ -209,8 +211,8 @@ struct SchedulingPolicyTests {
     func limits() {
         var state = SchedulingState(
             policy: SchedulingPolicy(typeLimits: [.exportData: .init(maxRunning: 2), .importData: .init(maxWorkers: 1)], ownerMaxRunning: 3))
-        state.heartbeat(worker("a", slots: 20, cpus: 32, types: [.runModel, .exportData, .importData]), now: start)
-        state.heartbeat(worker("b", slots: 20, cpus: 32, types: [.runModel, .exportData, .importData]), now: start)
+        state.heartbeat(worker("a", slots: 20, cpus: 32, types: [.runModel, .exportData, .importData]), now: start.addingTimeInterval(40))
+        state.heartbeat(worker("b", slots: 20, cpus: 32, types: [.runModel, .exportData, .importData]), now: start.addingTimeInterval(40))
         let greedy = (0..<5).map { job(90, at: Double($0), owner: "greedy") }
         let other = job(10, at: 10, owner: "other")
         let exports = (0..<4).map { job(50, at: 20 + Double($0), type: .exportData, owner: "x\($0)") }
@@ -236,7 +238,56 @@ struct SchedulingPolicyTests {
         let decision = state.nextDispatches(now: start)[0]
         state.undo(decision)
         state.enqueue(yours)
-        // "me" was charged and paid back: equal usage, so the earlier submission goes first again.
-        #expect(state.nextDispatches(now: start).map(\.jobId) == [mine.jobId])
+        // "me" was charged and paid back: equal usage, so the earlier submission goes first again,
+        // with the same attempt (the undone dispatch reached no worker).
+        let again = state.nextDispatches(now: start)
+        #expect(again.map(\.jobId) == [mine.jobId] && again.map(\.attempt) == [decision.attempt])
+    }
+
+    @Test("a retry waits out its backoff; the jobs behind it are not held up")
+    func backoff() {
+        var state = SchedulingState()
+        var retry = job(90, at: 0)
+        retry.attempt = 1
+        retry.notBefore = start.addingTimeInterval(30)
+        let other = job(10, at: 1)
+        state.enqueue(retry)
+        state.enqueue(other)
+        state.heartbeat(worker("w", slots: 4), now: start)
+        #expect(state.nextDispatches(now: start.addingTimeInterval(5)).map(\.jobId) == [other.jobId])
+        #expect(state.nextRetryAt == start.addingTimeInterval(30))
+        state.heartbeat(worker("w", slots: 4), now: start.addingTimeInterval(29))
+        #expect(state.nextDispatches(now: start.addingTimeInterval(29)).isEmpty)
+        let decisions = state.nextDispatches(now: start.addingTimeInterval(30))
+        #expect(decisions.map(\.jobId) == [retry.jobId] && decisions[0].attempt == 2)
+    }
+
+    @Test("a worker not heard from lately gets nothing until it is heard again")
+    func quietWorker() {
+        var state = SchedulingState(policy: SchedulingPolicy(quietWorkerSeconds: 10))
+        state.heartbeat(worker("old"), now: start)
+        state.heartbeat(worker("new"), now: start.addingTimeInterval(15))
+        state.enqueue(job(50))
+        #expect(state.nextDispatches(now: start.addingTimeInterval(15)).map(\.workerId) == ["new"])
+    }
+
+    @Test("a worker whose attempt was re-queued (its lease expired) gets nothing until it is heard again")
+    func suspectWorker() {
+        var state = SchedulingState()
+        state.heartbeat(worker("a", slots: 1), now: start)
+        var event = job(50)
+        state.enqueue(event)
+        let first = state.nextDispatches(now: start)
+        #expect(first.map(\.workerId) == ["a"])
+        state.heartbeat(worker("b", slots: 1, at: start.addingTimeInterval(1)), now: start.addingTimeInterval(1))
+        // Metadata re-queues attempt 1 when a's lease expired.
+        event.attempt = 1
+        event.occurredAt = start.addingTimeInterval(2)
+        state.enqueue(event)
+        let second = state.nextDispatches(now: start.addingTimeInterval(2))
+        #expect(second.map(\.workerId) == ["b"] && second.map(\.attempt) == [2])
+        state.heartbeat(worker("a", slots: 1, at: start.addingTimeInterval(3)), now: start.addingTimeInterval(3))
+        state.enqueue(job(50, at: 3))
+        #expect(state.nextDispatches(now: start.addingTimeInterval(3)).map(\.workerId) == ["a"], "heard again")
     }
 }

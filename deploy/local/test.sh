@@ -17,9 +17,10 @@ step "building (swift build --build-tests)"
 CONVEYOR_BIN_DIR="$("$SWIFT" build --show-bin-path)"
 export CONVEYOR_BIN_DIR
 # One runner slot, so the priority test has more queued jobs than slots; a shorter silence before
-# a worker is presumed dead, so the dead-runner test does not wait long.
+# a worker is presumed dead and shorter leases, so the dead-runner test does not wait long.
 export RUNNER_SLOTS=1
 export SCHEDULER_WORKER_TIMEOUT_SECONDS=8
+export WORKER_LEASE_SECONDS=6
 
 AMQP_PORT="${CONVEYOR_AMQP_PORT:-5672}"
 PG_PORT="${CONVEYOR_PG_PORT:-5433}"

@@ -42,7 +42,9 @@ public struct DataExporter: JobExecutor {
                 try await job.metadata(modelSelector), for: job, parameters: request.parameters ?? [:], inputs: sources, in: folder,
                 environment: environment, timeout: job.definition.resources?.maxRunSeconds.map { .seconds($0) }, log: log)
             guard run.termination == .exited(0) else {
-                return JobOutcome(status: .failed, message: "export \(run.termination.failureMessage)", exitCode: nil, objects: [], logBytes: 0, resourceUsage: run.usage)
+                return JobOutcome(
+                    status: .failed, message: "export \(run.termination.failureMessage)", exitCode: nil, objects: [], logBytes: 0,
+                    resourceUsage: run.usage, failure: run.termination.attemptFailure)
             }
             return JobOutcome(status: .succeeded, message: "the export model wrote \(destinations.count) export(s)", exitCode: 0, objects: [], logBytes: 0, resourceUsage: run.usage)
         }

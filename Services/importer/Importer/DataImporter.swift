@@ -48,7 +48,9 @@ public struct DataImporter: Sendable {
                 timeout: job.definition.resources?.maxRunSeconds.map { .seconds($0) }, log: log)
             usage = run.usage
             guard run.termination == .exited(0) else {
-                return JobOutcome(status: .failed, message: "import \(run.termination.failureMessage)", exitCode: nil, objects: [], logBytes: 0, resourceUsage: usage)
+                return JobOutcome(
+                    status: .failed, message: "import \(run.termination.failureMessage)", exitCode: nil, objects: [], logBytes: 0,
+                    resourceUsage: usage, failure: run.termination.attemptFailure)
             }
             outputs = run.outputs
         } else {

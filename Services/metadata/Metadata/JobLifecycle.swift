@@ -58,8 +58,8 @@ enum JobLifecycle {
         case .cancel(let message, let cascading):
             guard let state else { return JobDecision(.declined("no such job")) }
             return cancel(state, message: message, cascading: cascading, now: now)
-        case .requeue(let attempt, let reason):
-            return requeue(state, attempt: attempt, reason: reason, now: now)
+        case .requeue(let attempt, let reason, let maxWorkerLost):
+            return requeue(state, attempt: attempt, reason: reason, maxWorkerLost: maxWorkerLost, now: now)
         case .childEnded(let progress):
             guard let state else { return JobDecision(.declined("no such group")) }
             return childEnded(state, progress, now: now)
@@ -122,16 +122,22 @@ enum JobLifecycle {
             return JobDecision(
                 .declined("report of attempt \(finished.attempt) ignored: the job is \(state.status.rawValue) at attempt \(state.attempt)"))
         }
+        let failure = outcome.classifiedFailure
+        if outcome.status == .failed, let failure, let retry = retry(state, finished, failure: failure, now: now) {
+            return JobDecision(.done, change: retry)
+        }
+        let earlier = state.attempts.earlierAttempts
         let result = JobResult(
             status: outcome.status, message: outcome.message, exitCode: outcome.exitCode, objects: finished.objects,
             outputs: finished.outputs.isEmpty ? nil : finished.outputs, logFile: finished.log.file,
             logBytes: max(outcome.logBytes, finished.log.keptBytes), logTruncated: finished.log.truncated ? true : nil,
-            resourceUsage: outcome.resourceUsage)
+            resourceUsage: outcome.resourceUsage, failure: failure, earlierAttempts: earlier.isEmpty ? nil : earlier)
         var change = JobChange(state, now: now, steps: [(outcome.status, outcome.message)])
         change.markFinished = true
         change.result = result
         change.event = event(
-            for: change, state, attempt: finished.attempt, now: now, exitCode: outcome.exitCode, logTail: finished.log.tail)
+            for: change, state, attempt: finished.attempt, now: now, exitCode: outcome.exitCode, logTail: finished.log.tail,
+            failure: failure)
         return JobDecision(.done, change: change, groupToNotify: state.parentJobId)
     }
 
@@ -143,21 +149,80 @@ enum JobLifecycle {
         }
         var change = JobChange(state, now: now, steps: [(.cancelled, message)])
         change.markFinished = true
-        change.result = JobResult(status: .cancelled, message: message, exitCode: nil, objects: [], logBytes: 0)
-        change.event = event(for: change, state, attempt: state.attempt, now: now)
+        let earlier = state.attempts.earlierAttempts
+        change.result = JobResult(
+            status: .cancelled, message: message, exitCode: nil, objects: [], logBytes: 0, failure: AttemptFailure(kind: .cancelled),
+            earlierAttempts: earlier.isEmpty ? nil : earlier)
+        change.event = event(for: change, state, attempt: state.attempt, now: now, failure: AttemptFailure(kind: .cancelled))
         return JobDecision(.done, change: change, groupToNotify: cascading ? nil : state.parentJobId)
     }
 
-    /// Puts a dispatched or running attempt back in the queue (its worker went silent); any other
-    /// attempt or status changes nothing.
-    static func requeue(_ state: JobState?, attempt: Int, reason: String, now: Date) -> JobDecision {
+    /// Puts a dispatched or running attempt back in the queue (its worker went silent), once its
+    /// lease has expired (until then the worker may still run it); the `maxWorkerLost`-th time the
+    /// job FAILS instead, with reason worker lost. Any other attempt or status changes nothing.
+    static func requeue(_ state: JobState?, attempt: Int, reason: String, maxWorkerLost: Int, now: Date) -> JobDecision {
         guard let state, [.submitted, .running].contains(state.status), state.attempt == attempt else {
             return JobDecision(.declined("not dispatched or running at attempt \(attempt)"))
         }
+        if let lease = state.leaseUntil, lease > now {
+            return JobDecision(.declined("the lease of attempt \(attempt) runs until \(Timestamp.format(lease))"))
+        }
+        var history = state.attempts
+        history.workerLost += 1
+        let failure = AttemptFailure(kind: .workerLost)
+        history.earlierAttempts.append(AttemptSummary(attempt: attempt, failure: failure, message: reason, workerId: state.workerId, endedAt: now))
+        if history.workerLost >= maxWorkerLost {
+            let message = "worker lost \(history.workerLost) times (last: \(reason))"
+            var change = JobChange(state, now: now, steps: [(.failed, message)])
+            change.markFinished = true
+            change.worker = .release
+            history.earlierAttempts.removeLast()
+            change.attempts = history
+            change.result = JobResult(
+                status: .failed, message: message, exitCode: nil, objects: [], logBytes: 0, failure: failure,
+                earlierAttempts: history.earlierAttempts.isEmpty ? nil : history.earlierAttempts)
+            change.event = event(for: change, state, attempt: attempt, now: now, failure: failure)
+            return JobDecision(.done, change: change, groupToNotify: state.parentJobId)
+        }
         var change = JobChange(state, now: now, steps: [(.queued, "re-queued: \(reason)")])
         change.worker = .release
-        change.event = event(for: change, state, attempt: attempt, now: now)
+        change.attempts = history
+        var requeued = state
+        requeued.attempts = history
+        change.event = event(for: change, requeued, attempt: attempt, now: now)
         return JobDecision(.done, change: change)
+    }
+
+    /// Whether a failed attempt is tried again, and how: the QUEUED change with its backoff (and
+    /// more memory or time after running out of them), or nil when the job fails.
+    static func retry(_ state: JobState, _ finished: FinishedAttempt, failure: AttemptFailure, now: Date) -> JobChange? {
+        guard let policy = state.retry, policy.retries(failure.kind, afterAttempt: finished.attempt) else { return nil }
+        var history = state.attempts
+        history.earlierAttempts.append(
+            AttemptSummary(
+                attempt: finished.attempt, failure: failure, message: finished.outcome.message, workerId: finished.workerId, endedAt: now,
+                logFile: finished.log.file))
+        let wait = policy.backoff(afterAttempt: finished.attempt) * finished.jitter
+        history.notBefore = now.addingTimeInterval(wait)
+        var resources = history.resources ?? state.resources ?? ResourceRequirements()
+        var grown = ""
+        if failure.kind == .outOfMemory, let factor = policy.memoryFactor, let memory = resources.memoryMB {
+            resources.memoryMB = min(finished.limits.maxMemoryMB, Int((Double(memory) * factor).rounded(.up)))
+            grown = ", with \(resources.memoryMB!) MB"
+        }
+        if failure.kind == .timeout, let factor = policy.runTimeFactor, let seconds = resources.maxRunSeconds {
+            resources.maxRunSeconds = min(finished.limits.maxRunSeconds, Int((Double(seconds) * factor).rounded(.up)))
+            grown += ", with \(resources.maxRunSeconds!) s to run"
+        }
+        if resources != (state.resources ?? ResourceRequirements()) { history.resources = resources }
+        let message = "attempt \(finished.attempt) failed (\(failure)): \(finished.outcome.message); attempt \(finished.attempt + 1) of \(policy.maxAttempts) in \(Int(wait.rounded())) s\(grown)"
+        var change = JobChange(state, now: now, steps: [(.queued, message)])
+        change.worker = .release
+        change.attempts = history
+        var retried = state
+        retried.attempts = history
+        change.event = event(for: change, retried, attempt: finished.attempt, now: now)
+        return change
     }
 
     /// A job of the group in `state` ended. A sequential group starts its next job, or fails at the
@@ -197,7 +262,8 @@ enum JobLifecycle {
 
     /// The event of a change: for its last status; terminal events carry what the e-mail needs.
     static func event(
-        for change: JobChange, _ state: JobState, attempt: Int, now: Date, exitCode: Int? = nil, logTail: String? = nil
+        for change: JobChange, _ state: JobState, attempt: Int, now: Date, exitCode: Int? = nil, logTail: String? = nil,
+        failure: AttemptFailure? = nil
     ) -> JobEvent {
         let status = change.status
         let previous = change.steps.count > 1 ? change.steps[change.steps.count - 2].status : change.from
@@ -207,7 +273,9 @@ enum JobLifecycle {
             message: change.steps.last?.message ?? state.statusMessage, owner: state.owner, priority: state.priority,
             attempt: attempt, submittedAt: state.submittedAt, occurredAt: now,
             notification: terminal ? state.notification : nil, startedAt: terminal ? state.startedAt : nil,
-            exitCode: exitCode, logTail: terminal ? logTail : nil, resources: status == .queued ? state.resources : nil)
+            exitCode: exitCode, logTail: terminal ? logTail : nil,
+            resources: status == .queued ? state.attempts.resources ?? state.resources : nil,
+            notBefore: status == .queued ? state.attempts.notBefore : nil, failure: terminal ? failure : nil)
     }
 }
 
@@ -230,6 +298,12 @@ struct JobState: Sendable, Hashable {
     var notification: NotificationSettings?
     /// What the job asks for (its definition's `resources`), for the event of a re-queue.
     var resources: ResourceRequirements? = nil
+    /// Its definition's retry policy.
+    var retry: RetryPolicy? = nil
+    /// What it carries from attempt to attempt (earlier attempts, lost workers, the next attempt's resources).
+    var attempts = AttemptHistory()
+    /// Until when its running attempt's worker holds it (renewed while it runs).
+    var leaseUntil: Date? = nil
     var result: JobResult?
     /// How many entries its status history has.
     var historyLength: Int
@@ -243,8 +317,8 @@ enum JobCommand: Sendable {
     case finish(FinishedAttempt)
     /// Cancel with this status message; `cascading` when its group is being cancelled.
     case cancel(message: String, cascading: Bool)
-    /// A silent worker's attempt goes back to the queue.
-    case requeue(attempt: Int, reason: String)
+    /// A silent worker's attempt goes back to the queue (after `maxWorkerLost` times, the job fails).
+    case requeue(attempt: Int, reason: String, maxWorkerLost: Int)
     /// A job of this group ended.
     case childEnded(GroupProgress)
 }
@@ -253,6 +327,12 @@ enum JobCommand: Sendable {
 struct FinishedAttempt: Sendable, Hashable {
     var attempt: Int
     var outcome: JobOutcome
+    /// The worker that ran it.
+    var workerId: String? = nil
+    /// What a retry may ask for at most (the deployment's limits).
+    var limits = DeploymentLimits()
+    /// The factor the retry's backoff is multiplied by (0.8 to 1.2, drawn by the caller).
+    var jitter: Double = 1
     /// Every object version registered for the attempt, and those that fill outputs by name.
     var objects: [TagSelector] = []
     var outputs: [String: TagSelector] = [:]
@@ -322,6 +402,8 @@ struct JobChange: Sendable, Hashable {
     /// `finished_at` is set and the lease ends.
     var markFinished = false
     var result: JobResult? = nil
+    /// The job's attempt history when it changes.
+    var attempts: AttemptHistory? = nil
     /// Published once committed.
     var event: JobEvent? = nil
 
@@ -383,4 +465,18 @@ extension JobDefinition {
         }
         return copy
     }
+}
+
+/// What a job carries from one attempt to the next (the `attempt_history` column).
+struct AttemptHistory: Sendable, Codable, Hashable {
+    /// The attempts that did not succeed and were retried or re-queued, oldest first.
+    var earlierAttempts: [AttemptSummary] = []
+    /// How often its worker was lost while it ran.
+    var workerLost = 0
+    /// What the next attempts may use, when a retry grew it beyond the definition's `resources`.
+    var resources: ResourceRequirements? = nil
+    /// The next attempt not before this time (a retry's backoff).
+    var notBefore: Date? = nil
+
+    var isEmpty: Bool { self == AttemptHistory() }
 }

@@ -46,7 +46,7 @@ enum JobRepository {
     static let stateColumns = """
         j.job_id, j.job_type, j.status, j.status_message, j.attempt, j.worker_id, j.owner, j.priority, j.submitted_at,
         j.started_at, j.parent_job_id, j.group_position, j.definition->'notification' AS notification,
-        j.definition->'resources' AS resources, j.result,
+        j.definition->'resources' AS resources, j.definition->'retry' AS retry, j.attempt_history, j.lease_until, j.result,
         (SELECT max(u.seq) FROM job_updates u WHERE u.job_id = j.job_id) AS history_length
         """
 
@@ -61,6 +61,10 @@ enum JobRepository {
                 try ConveyorJSON.decode(NotificationSettings.self, from: Data($0.utf8))
             },
             resources: try row.stringIfPresent("resources").map { try ConveyorJSON.decode(ResourceRequirements.self, from: Data($0.utf8)) },
+            retry: try row.stringIfPresent("retry").map { try ConveyorJSON.decode(RetryPolicy.self, from: Data($0.utf8)) },
+            attempts: try row.stringIfPresent("attempt_history").map { try ConveyorJSON.decode(AttemptHistory.self, from: Data($0.utf8)) }
+                ?? AttemptHistory(),
+            leaseUntil: row.dateIfPresent("lease_until"),
             result: try row.stringIfPresent("result").map { try ConveyorJSON.decode(JobResult.self, from: Data($0.utf8)) },
             historyLength: row.intIfPresent("history_length") ?? 0)
     }
@@ -217,10 +221,11 @@ struct JobWrites: Sendable {
                                    ELSE j.lease_until END,
                 started_at = CASE WHEN u.started THEN COALESCE(j.started_at, u.at) ELSE j.started_at END,
                 finished_at = CASE WHEN u.finished THEN u.at ELSE j.finished_at END,
-                result = COALESCE(u.result, j.result)
+                result = COALESCE(u.result, j.result),
+                attempt_history = COALESCE(u.history, j.attempt_history)
             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[],
-                        $8::timestamptz[], $9::bool[], $10::bool[], $11::jsonb[], $12::timestamptz[])
-                AS u(job_id, expected, status, message, attempt, worker_op, worker_id, lease_until, started, finished, result, at)
+                        $8::timestamptz[], $9::bool[], $10::bool[], $11::jsonb[], $12::timestamptz[], $14::jsonb[])
+                AS u(job_id, expected, status, message, attempt, worker_op, worker_id, lease_until, started, finished, result, at, history)
             WHERE j.job_id = u.job_id AND j.status = u.expected
             RETURNING 1
             )
@@ -234,6 +239,7 @@ struct JobWrites: Sendable {
                 PostgresArray.literal(values: changes.map(\.markStarted)), PostgresArray.literal(values: changes.map(\.markFinished)),
                 PostgresArray.literal(try changes.map { try $0.result.map { String(decoding: try ConveyorJSON.encode($0), as: UTF8.self) } }),
                 PostgresArray.literal(values: changes.map { $0.steps.last?.at ?? Date() }), changes.count,
+                PostgresArray.literal(try changes.map { try $0.attempts.map { String(decoding: try ConveyorJSON.encode($0), as: UTF8.self) } }),
             ])
     }
 

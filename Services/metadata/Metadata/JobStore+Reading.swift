@@ -146,7 +146,8 @@ extension JobStore {
         let rows = try await pool.query(
             """
             SELECT job_id, job_type, owner, priority, status, status_message, attempt, worker_id, submitted_at,
-                   definition->'resources' AS resources
+                   COALESCE(attempt_history->'resources', definition->'resources') AS resources,
+                   attempt_history->>'notBefore' AS not_before
             FROM jobs WHERE status IN ('PENDING', 'QUEUED', 'SUBMITTED', 'RUNNING')
               AND ($1::uuid IS NULL OR job_id > $1::uuid)
             ORDER BY job_id LIMIT $2
@@ -166,7 +167,8 @@ extension JobStore {
                         jobId: try row.uuid("job_id"), jobType: type, status: .queued, previousStatus: nil,
                         message: try row.string("status_message"), owner: try row.string("owner"),
                         priority: try row.int("priority"), attempt: try row.int("attempt"),
-                        submittedAt: try row.date("submitted_at"), occurredAt: Date(), resources: resources))
+                        submittedAt: try row.date("submitted_at"), occurredAt: Date(), resources: resources,
+                        notBefore: row.stringIfPresent("not_before").flatMap(Timestamp.parse)))
             } else {
                 running.append(
                     ActiveAssignment(

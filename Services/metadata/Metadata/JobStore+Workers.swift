@@ -24,7 +24,7 @@ extension JobStore {
                         groupStatus: loaded?.groupStatus, now: now)
                     if let change = decision.change { try transaction.writes.apply(change) }
                     switch decision.outcome {
-                    case .done: return .success(ClaimAnswer(definitionJSON: loaded?.definitionJSON ?? "{}"))
+                    case .done: return .success(ClaimAnswer(definitionJSON: loaded?.definitionJSON ?? "{}", resources: loaded?.state.attempts.resources))
                     case .declined(let reason): return .success(ClaimAnswer(refusedBecause: reason))
                     case .failed(let error): return .failure(error)
                     }
@@ -33,15 +33,59 @@ extension JobStore {
         }
     }
 
+    // MARK: Leases
+
+    /// Extends the leases of a worker's attempts that are still its own (the job is dispatched or
+    /// running at that attempt, on that worker); the others are lost to it.
+    func renew(_ request: RenewLeases) async throws -> RenewResult {
+        guard !request.attempts.isEmpty else { return RenewResult(renewed: [], lost: []) }
+        let rows = try await pool.withConnection { connection in
+            try await connection.pipeline([
+                try PostgresStatement(
+                    """
+                    UPDATE jobs j SET lease_until = clock_timestamp() + make_interval(secs => $4)
+                    FROM unnest($1::uuid[], $2::int[]) AS r(job_id, attempt)
+                    WHERE j.job_id = r.job_id AND j.attempt = r.attempt AND j.worker_id = $3 AND j.status IN ('SUBMITTED', 'RUNNING')
+                    RETURNING j.job_id
+                    """,
+                    [
+                        PostgresArray.literal(values: request.attempts.map(\.jobId)), PostgresArray.literal(values: request.attempts.map(\.attempt)),
+                        request.workerId, max(0, request.leaseSeconds),
+                    ])
+            ])[0]
+        }
+        let renewed = Set(try rows.map { try $0.uuid("job_id") })
+        return RenewResult(renewed: Array(renewed), lost: request.attempts.map(\.jobId).filter { !renewed.contains($0) })
+    }
+
+    /// Puts back in the queue the attempts whose lease expired (their worker stopped renewing it:
+    /// it died or is cut off, and stops them itself before the lease ends). Returns how many.
+    func requeueExpiredLeases(limit: Int = 500) async throws -> Int {
+        let rows = try await pool.query(
+            """
+            SELECT job_id, attempt, worker_id FROM jobs
+            WHERE status IN ('SUBMITTED', 'RUNNING') AND lease_until < clock_timestamp() ORDER BY lease_until LIMIT $1
+            """, [limit])
+        var count = 0
+        for row in rows {
+            let worker = row.stringIfPresent("worker_id") ?? "?"
+            let result = try await requeue(
+                RequeueJob(jobId: try row.uuid("job_id"), attempt: try row.int("attempt"), reason: "its lease expired (worker \(worker) stopped renewing it)"))
+            if result.requeued { count += 1 }
+        }
+        return count
+    }
+
     // MARK: Re-queue
 
     /// Puts a dispatched or running attempt back in the queue (its worker went silent).
     func requeue(_ request: RequeueJob) async throws -> RequeueResult {
         try await withJobTransaction { transaction in
             let (jobs, now) = try await JobRepository.lockStates([request.jobId], in: transaction.transaction)
-            let decision = JobLifecycle.requeue(jobs[request.jobId]?.state, attempt: request.attempt, reason: request.reason, now: now)
+            let decision = JobLifecycle.requeue(
+                jobs[request.jobId]?.state, attempt: request.attempt, reason: request.reason, maxWorkerLost: maxWorkerLost, now: now)
             if let change = decision.change { try transaction.writes.apply(change) }
-            return RequeueResult(requeued: decision.outcome == .done)
+            return RequeueResult(requeued: decision.outcome == .done && decision.change?.status == .queued)
         }
     }
 
@@ -115,7 +159,8 @@ extension JobStore {
                     attributes: ["conveyor_job_id": .string(report.jobId.lowercased), "conveyor_kind": .string("job_log")],
                     storagePath: Self.logFilePath(jobId: report.jobId, attempt: report.attempt), jobId: report.jobId)
                 var attempt = FinishedAttempt(
-                    attempt: report.attempt, outcome: outcome,
+                    attempt: report.attempt, outcome: outcome, workerId: report.workerId, limits: validator.limits,
+                    jitter: Double.random(in: 0.8...1.2),
                     log: KeptLog(
                         file: TagSelector(objectType: .file, objectId: logFile.objectId, objectVersion: 1, tagVersion: 1),
                         keptBytes: log.count, truncated: log.count > logCapBytes, tail: Self.tail(of: log)))
@@ -237,9 +282,12 @@ extension Data {
 struct ClaimAnswer: Sendable {
     var definitionJSON: String?
     var reason: String?
+    /// What the attempt may use when a retry grew it beyond the definition's.
+    var resources: ResourceRequirements?
 
-    init(definitionJSON: String) {
+    init(definitionJSON: String, resources: ResourceRequirements? = nil) {
         self.definitionJSON = definitionJSON
+        self.resources = resources
     }
 
     init(refusedBecause reason: String) {
@@ -249,7 +297,8 @@ struct ClaimAnswer: Sendable {
     /// The ``ClaimResult`` this answer is.
     func result() throws -> ClaimResult {
         guard let definitionJSON else { return ClaimResult(granted: false, reason: reason) }
-        return ClaimResult(granted: true, definition: try ConveyorJSON.decode(JobDefinition.self, from: Data(definitionJSON.utf8)))
+        return ClaimResult(
+            granted: true, definition: try ConveyorJSON.decode(JobDefinition.self, from: Data(definitionJSON.utf8)), resources: resources)
     }
 
     /// The JSON of ``result()`` (keys sorted, as ``ConveyorJSON`` writes them).
@@ -258,7 +307,12 @@ struct ClaimAnswer: Sendable {
         if let definitionJSON {
             text.raw(#"{"definition":"#)
             text.compacted(definitionJSON)
-            text.raw(#","granted":true}"#)
+            text.raw(#","granted":true"#)
+            if let resources, let encoded = try? ConveyorJSON.encode(resources) {
+                text.raw(#","resources":"#)
+                text.raw(encoded)
+            }
+            text.raw("}")
         } else if let reason {
             text.raw(#"{"granted":false,"reason":"#)
             text.string(reason)

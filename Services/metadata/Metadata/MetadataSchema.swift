@@ -228,5 +228,21 @@ enum MetadataSchema {
                 -- The scheduler rebuilds its state page by page, in id order, from the active jobs only.
                 CREATE INDEX jobs_active_id ON jobs (job_id) WHERE status IN ('PENDING', 'QUEUED', 'SUBMITTED', 'RUNNING');
                 """),
+        PostgresMigration(
+            version: 8, name: "retries, lost workers, dependencies",
+            sql: """
+                -- Earlier attempts that failed or lost their worker, the next attempt's resources and
+                -- when it may start (NULL: none of it yet).
+                ALTER TABLE jobs ADD COLUMN attempt_history jsonb;
+                -- A job waiting in PENDING for others to end: one row per job it waits for, found by
+                -- the job that ends.
+                -- Running attempts by when their lease ends, for the sweep that re-queues expired ones.
+                CREATE INDEX jobs_lease ON jobs (lease_until) WHERE status IN ('SUBMITTED', 'RUNNING');
+                CREATE TABLE job_dependencies (
+                    job_id uuid NOT NULL,
+                    depends_on uuid NOT NULL,
+                    PRIMARY KEY (depends_on, job_id)
+                );
+                """),
     ]
 }

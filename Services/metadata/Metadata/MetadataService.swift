@@ -35,6 +35,7 @@ public enum MetadataService {
         store.externalStorages = ["local": settings.exportRoot]
         let maxQueued = settings.int("quotas.maxQueuedPerOwner", default: 0)
         store.maxQueuedPerOwner = maxQueued > 0 ? maxQueued : nil
+        store.maxWorkerLost = max(1, settings.int("metadata.maxWorkerLost", default: 3))
         let health = HealthServer.make(
             service: "metadata", settings: settings, defaultPort: 8181,
             checks: [
@@ -46,7 +47,8 @@ public enum MetadataService {
         let reports = ReportConsumer(store: store, consumer: consumer, logger: logger)
         // A service group stops its services in reverse order: the consumers first, then the batchers
         // they feed (which finish what was queued), the outbox, the connections, the pool last.
-        return [pool, publisher, consumer, outbox] + batchers.services + [reports.batcher]
+        let sweeper = LeaseSweeper(store: store, interval: .seconds(2), logger: logger)
+        return [pool, publisher, consumer, outbox, sweeper] + batchers.services + [reports.batcher]
             + [RPCServer(store: store, consumer: consumer, publisher: publisher, batchers: batchers, logger: logger), reports, health]
     }
 }

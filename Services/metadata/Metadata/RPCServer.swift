@@ -118,6 +118,7 @@ final class RPCServer: Service, Sendable {
         case GetJobLog.messageType: return await respond(GetJobLog.self, body) { try await self.store.log($0) }
         case CancelJob.messageType: return await respond(CancelJob.self, body) { try await self.store.cancel($0) }
         case RequeueJob.messageType: return await respond(RequeueJob.self, body) { try await self.store.requeue($0) }
+        case RenewLeases.messageType: return await respond(RenewLeases.self, body) { try await self.store.renew($0) }
         case ListActiveJobs.messageType: return await respond(ListActiveJobs.self, body) { try await self.store.active($0) }
         case ValidateJob.messageType: return await respond(ValidateJob.self, body) { try await self.store.validate($0.definition) }
         case RerunJob.messageType: return await respond(RerunJob.self, body) { try await self.store.rerun($0) }

@@ -11,13 +11,15 @@ public enum CompletionEmail {
         let duration = event.startedAt.map { format(event.occurredAt.timeIntervalSince($0)) } ?? "did not start"
         let tail = (event.logTail ?? "").isEmpty ? "(the job wrote no log)" : event.logTail!
         let exit = event.exitCode.map { "\nExit code: \($0)" } ?? ""
+        let reason = event.failure.map { "\nReason:    \($0)" } ?? ""
+        let attempts = event.attempt > 1 ? "\nAttempts:  \(event.attempt)" : ""
         let text = """
             Your Conveyor job finished.
 
             Job:       \(id)
             Type:      \(event.jobType.rawValue)
             Status:    \(event.status.rawValue)
-            Message:   \(event.message)\(exit)
+            Message:   \(event.message)\(exit)\(reason)\(attempts)
             Owner:     \(event.owner)
             Submitted: \(Timestamp.format(event.submittedAt))
             Finished:  \(Timestamp.format(event.occurredAt))
@@ -35,6 +37,8 @@ public enum CompletionEmail {
             <tr><th align="left">Status</th><td><strong>\(event.status.rawValue)</strong></td></tr>
             <tr><th align="left">Message</th><td>\(escape(event.message))</td></tr>
             \(event.exitCode.map { "<tr><th align=\"left\">Exit code</th><td>\($0)</td></tr>" } ?? "")
+            \(event.failure.map { "<tr><th align=\"left\">Reason</th><td>\(escape($0.description))</td></tr>" } ?? "")
+            \(event.attempt > 1 ? "<tr><th align=\"left\">Attempts</th><td>\(event.attempt)</td></tr>" : "")
             <tr><th align="left">Owner</th><td>\(escape(event.owner))</td></tr>
             <tr><th align="left">Submitted</th><td>\(Timestamp.format(event.submittedAt))</td></tr>
             <tr><th align="left">Finished</th><td>\(Timestamp.format(event.occurredAt))</td></tr>

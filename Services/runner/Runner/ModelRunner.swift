@@ -55,7 +55,7 @@ public struct ModelRunner: JobExecutor {
         guard run.termination == .exited(0) else {
             return JobOutcome(
                 status: .failed, message: run.termination.failureMessage, exitCode: run.termination.exitCode, objects: [],
-                logBytes: 0, resourceUsage: run.usage)
+                logBytes: 0, resourceUsage: run.usage, failure: run.termination.attemptFailure)
         }
         let objects = try process.store(
             run.outputs, job: job, producedBy: "\(model.objectId.uuidString.lowercased()) v\(model.objectVersion)",
@@ -94,14 +94,16 @@ public struct ModelRunner: JobExecutor {
             await log.line("flow node '\(name)'")
             let remaining = deadline.map { $0 - ContinuousClock.now }
             if let remaining, remaining <= .zero {
-                return JobOutcome(status: .failed, message: "the flow exceeded its time limit before node '\(name)'", exitCode: nil, objects: [], logBytes: 0, resourceUsage: usage)
+                return JobOutcome(
+                    status: .failed, message: "the flow exceeded its time limit before node '\(name)'", exitCode: nil, objects: [], logBytes: 0,
+                    resourceUsage: usage, failure: AttemptFailure(kind: .timeout))
             }
             let run = try await process.run(model, for: job, parameters: parameters, inputs: inputs, in: folder + "/" + name, timeout: remaining, log: log)
             usage.add(run.usage)
             guard run.termination == .exited(0) else {
                 return JobOutcome(
                     status: .failed, message: "flow node '\(name)' failed: \(run.termination.failureMessage)",
-                    exitCode: run.termination.exitCode, objects: [], logBytes: 0, resourceUsage: usage)
+                    exitCode: run.termination.exitCode, objects: [], logBytes: 0, resourceUsage: usage, failure: run.termination.attemptFailure)
             }
             for (socket, path) in run.outputs { produced[FlowSocket(node: name, socket: socket)] = path }
         }

@@ -21,6 +21,9 @@ public struct SchedulingPolicy: Sendable, Hashable {
     /// How long after the scheduler starts before a job that fits no known worker is said to wait for one
     /// (workers need a heartbeat to be known).
     public var unschedulableGraceSeconds: Double
+    /// A worker not heard from for this long gets no dispatches until it is heard again (it sends a
+    /// heartbeat every few seconds; one that stopped may be gone).
+    public var quietWorkerSeconds: Double
 
     public struct JobDefaults: Sendable, Hashable {
         public var cpus: Int
@@ -50,8 +53,9 @@ public struct SchedulingPolicy: Sendable, Hashable {
     public init(
         agingPerHour: Double = 10, fairShareHalfLifeSeconds: Double = 3600, defaults: [JobType: JobDefaults] = [:],
         fallback: JobDefaults = JobDefaults(), typeLimits: [JobType: TypeLimits] = [:], ownerMaxRunning: Int? = nil,
-        backfillDepth: Int = 1000, unschedulableGraceSeconds: Double = 30
+        backfillDepth: Int = 1000, unschedulableGraceSeconds: Double = 30, quietWorkerSeconds: Double = 10
     ) {
+        self.quietWorkerSeconds = quietWorkerSeconds
         self.agingPerHour = agingPerHour
         self.fairShareHalfLifeSeconds = fairShareHalfLifeSeconds
         self.defaults = defaults

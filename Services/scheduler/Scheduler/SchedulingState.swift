@@ -34,6 +34,17 @@ public struct SchedulingState: Sendable {
         var attempt: Int
         var owner: String
         var resources: ResourceRequirements?
+        /// A retry waits out its backoff: not dispatched before this time (seconds since 1970).
+        var notBefore: Double? = nil
+    }
+
+    /// A retry waiting for its backoff to pass, ordered by when it may start (soonest first).
+    struct Delayed: Comparable, Sendable {
+        var notBefore: Double
+        var jobId: UUID
+        var attempt: Int
+
+        static func < (lhs: Delayed, rhs: Delayed) -> Bool { (lhs.notBefore, lhs.jobId.uuidString) < (rhs.notBefore, rhs.jobId.uuidString) }
     }
 
     /// Queued jobs are kept in one heap per job type and owner; a decision compares the heads.
@@ -65,6 +76,13 @@ public struct SchedulingState: Sendable {
         var draining: Bool
         var lastSeen: Date
         var acceptsBatches: Bool
+        /// When one of its attempts was re-queued because it stopped renewing the lease: it gets
+        /// nothing until it is heard from again.
+        var suspectSince: Date? = nil
+
+        func isHeard(now: Date, quiet: Double) -> Bool {
+            now.timeIntervalSince(lastSeen) <= quiet && (suspectSince.map { lastSeen > $0 } ?? true)
+        }
     }
 
     /// A dispatched attempt, with what it needs to go back in the queue in its right place.
@@ -100,6 +118,8 @@ public struct SchedulingState: Sendable {
     private let startedAt: Date
 
     private var queues: [GroupKey: Heap<Ranked>] = [:]
+    /// Queued retries still in their backoff; they join their group's heap when it has passed.
+    private var delayed = Heap<Delayed>()
     /// Queued jobs by id; heap entries whose id is missing here (or has another attempt) are stale.
     private var queued: [UUID: QueuedJob] = [:]
     private var workers: [String: Worker] = [:]
@@ -140,12 +160,14 @@ public struct SchedulingState: Sendable {
         if let assignment = assignments[event.jobId] {
             guard assignment.attempt <= event.attempt else { return }  // dispatched after this event
             removeAssignment(event.jobId)
+            // Re-queued from its worker (not a retry after a failure): the worker lost it, and may be gone.
+            if event.notBefore == nil { workers[assignment.workerId]?.suspectSince = event.occurredAt }
         }
         if let existing = queued[event.jobId], existing.attempt >= event.attempt { return }
         insert(
             QueuedJob(
                 jobId: event.jobId, jobType: event.jobType, priority: event.priority, submittedAt: event.submittedAt.timeIntervalSince1970,
-                attempt: event.attempt, owner: event.owner, resources: event.resources))
+                attempt: event.attempt, owner: event.owner, resources: event.resources, notBefore: event.notBefore?.timeIntervalSince1970))
     }
 
     /// A job reached a terminal status: it frees what it took and leaves the queue. With the
@@ -248,9 +270,12 @@ public struct SchedulingState: Sendable {
         return lost
     }
 
-    /// Takes back a dispatch that could not be published.
+    /// Takes back a dispatch that could not be published: no worker has it, so the job goes back
+    /// with the attempt it had (a dispatch that reached a worker after all is fenced by metadata:
+    /// one claim of an attempt is granted).
     public mutating func undo(_ decision: Decision) {
-        guard let assignment = assignments[decision.jobId], assignment.attempt == decision.attempt else { return }
+        guard var assignment = assignments[decision.jobId], assignment.attempt == decision.attempt else { return }
+        assignment.attempt -= 1
         requeue(assignment)
     }
 
@@ -266,6 +291,7 @@ public struct SchedulingState: Sendable {
     /// asks for on its worker until the job ends, is re-queued or the dispatch is undone.
     public mutating func nextDispatches(now: Date) -> [Decision] {
         let time = now.timeIntervalSince1970
+        releaseDelayed(now: time)
         var round = DispatchRound()
         var decisions: [Decision] = []
         var groups = queues.keys.filter { !(queues[$0]?.isEmpty ?? true) }
@@ -279,7 +305,7 @@ public struct SchedulingState: Sendable {
                 round.blockedOwners.insert(job.owner)
                 continue
             }
-            let eligible = round.eligible[job.jobType] ?? eligibleWorkers(for: job.jobType)
+            let eligible = round.eligible[job.jobType] ?? eligibleWorkers(for: job.jobType, now: now)
             round.eligible[job.jobType] = eligible
             guard !eligible.isEmpty else {
                 round.blockedTypes.insert(job.jobType)
@@ -375,10 +401,13 @@ public struct SchedulingState: Sendable {
         return best.map { ($0.key, $0.job) }
     }
 
-    /// Live workers that take the type and are not draining; when the type may run on only so many
-    /// workers and runs on that many, those.
-    private func eligibleWorkers(for type: JobType) -> [String] {
-        let serving = workers.values.filter { !$0.draining && $0.jobTypes.contains(type) }.map(\.id)
+    /// Live workers that take the type, are not draining and were heard from lately (a worker silent
+    /// for longer may be gone: it gets nothing until it is heard again or expires); when the type may
+    /// run on only so many workers and runs on that many, those.
+    private func eligibleWorkers(for type: JobType, now: Date) -> [String] {
+        let serving = workers.values.filter {
+            !$0.draining && $0.jobTypes.contains(type) && $0.isHeard(now: now, quiet: policy.quietWorkerSeconds)
+        }.map(\.id)
         if let limit = policy.typeLimits[type]?.maxWorkers, let running = workersByType[type], running.count >= limit {
             return serving.filter { running[$0] != nil }
         }
@@ -468,8 +497,25 @@ public struct SchedulingState: Sendable {
 
     private mutating func insert(_ job: QueuedJob) {
         queued[job.jobId] = job
-        insert(job, into: GroupKey(type: job.jobType, owner: job.owner))
+        if let notBefore = job.notBefore {
+            delayed.insert(Delayed(notBefore: notBefore, jobId: job.jobId, attempt: job.attempt))
+        } else {
+            insert(job, into: GroupKey(type: job.jobType, owner: job.owner))
+        }
     }
+
+    /// Retries whose backoff has passed join their groups.
+    private mutating func releaseDelayed(now: Double) {
+        while let first = delayed.min, first.notBefore <= now {
+            _ = delayed.popMin()
+            guard var job = queued[first.jobId], job.attempt == first.attempt, job.notBefore != nil else { continue }
+            job.notBefore = nil
+            insert(job)
+        }
+    }
+
+    /// When the next retry's backoff ends (the caller decides again then).
+    public var nextRetryAt: Date? { delayed.min.map { Date(timeIntervalSince1970: $0.notBefore) } }
 
     private mutating func insert(_ job: QueuedJob, into key: GroupKey) {
         queued[job.jobId] = job

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A job as a client submits it: TRAC's job definition plus Conveyor's own fields.
 ///
 /// Exactly one of the type-specific sections is set, the one matching ``jobType``.
@@ -12,6 +14,10 @@ public struct JobDefinition: Sendable, Codable, Hashable {
     /// Higher runs first (0...100, default 50). Equal priorities run in submission order.
     public var priority: Int?
     public var resources: ResourceRequirements?
+    /// When a failed attempt is tried again (default: never).
+    public var retry: RetryPolicy?
+    /// Jobs that must end first: the job waits in PENDING until they have (see ``Dependencies``).
+    public var dependsOn: Dependencies?
     public var notification: NotificationSettings?
     public var labels: [String: String]?
     /// Who the job belongs to (until authentication arrives, the client names it).
@@ -22,9 +28,9 @@ public struct JobDefinition: Sendable, Codable, Hashable {
     public init(
         jobType: JobType, importModel: ImportModelJob? = nil, importData: ImportDataJob? = nil,
         exportData: ExportDataJob? = nil, runModel: RunModelJob? = nil, runFlow: RunFlowJob? = nil,
-        jobGroup: JobGroupJob? = nil, priority: Int? = nil, resources: ResourceRequirements? = nil,
-        notification: NotificationSettings? = nil, labels: [String: String]? = nil, owner: String? = nil,
-        idempotencyKey: String? = nil
+        jobGroup: JobGroupJob? = nil, priority: Int? = nil, resources: ResourceRequirements? = nil, retry: RetryPolicy? = nil,
+        dependsOn: Dependencies? = nil, notification: NotificationSettings? = nil, labels: [String: String]? = nil,
+        owner: String? = nil, idempotencyKey: String? = nil
     ) {
         self.jobType = jobType
         self.importModel = importModel
@@ -35,6 +41,8 @@ public struct JobDefinition: Sendable, Codable, Hashable {
         self.jobGroup = jobGroup
         self.priority = priority
         self.resources = resources
+        self.retry = retry
+        self.dependsOn = dependsOn
         self.notification = notification
         self.labels = labels
         self.owner = owner
@@ -83,4 +91,24 @@ public struct NotificationSettings: Sendable, Codable, Hashable {
     public func wants(_ status: JobStatus) -> Bool {
         (on ?? [.succeeded, .failed, .cancelled]).contains(status)
     }
+}
+
+/// The jobs a job waits for, and what it needs of them: by default that every one SUCCEEDED (when
+/// one fails or is cancelled, the job is CANCELLED, naming it); with `ENDED`, only that each ended.
+public struct Dependencies: Sendable, Codable, Hashable {
+    public var jobIds: [UUID]
+    public var condition: Condition?
+
+    public enum Condition: String, Sendable, Codable, CaseIterable, Hashable {
+        case succeeded = "SUCCEEDED"
+        case ended = "ENDED"
+    }
+
+    public init(jobIds: [UUID], condition: Condition? = nil) {
+        self.jobIds = jobIds
+        self.condition = condition
+    }
+
+    public var effectiveCondition: Condition { condition ?? .succeeded }
+    public static let maxJobs = 100
 }

@@ -83,11 +83,15 @@ public struct JobResult: Sendable, Codable, Hashable {
     /// The log reached the deployment's size cap and was cut (a marker line says so).
     public var logTruncated: Bool?
     public var resourceUsage: ResourceUsage?
+    /// Why the last attempt did not succeed (FAILED and CANCELLED jobs).
+    public var failure: AttemptFailure?
+    /// The attempts before the last that did not succeed (retried or re-queued), oldest first.
+    public var earlierAttempts: [AttemptSummary]?
 
     public init(
         status: JobStatus? = nil, message: String? = nil, exitCode: Int?, objects: [TagSelector],
         outputs: [String: TagSelector]? = nil, logFile: TagSelector? = nil, logBytes: Int, logTruncated: Bool? = nil,
-        resourceUsage: ResourceUsage? = nil
+        resourceUsage: ResourceUsage? = nil, failure: AttemptFailure? = nil, earlierAttempts: [AttemptSummary]? = nil
     ) {
         self.status = status
         self.message = message
@@ -98,6 +102,8 @@ public struct JobResult: Sendable, Codable, Hashable {
         self.logBytes = logBytes
         self.logTruncated = logTruncated
         self.resourceUsage = resourceUsage
+        self.failure = failure
+        self.earlierAttempts = earlierAttempts
     }
 }
 

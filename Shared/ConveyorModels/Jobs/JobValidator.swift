@@ -222,6 +222,15 @@ public struct JobValidator: Sendable {
                 check(seconds >= 1 && seconds <= limits.maxRunSeconds, "resources.maxRunSeconds", "must be between 1 and \(limits.maxRunSeconds)")
             }
         }
+        if let retry = job.retry {
+            problems += retry.problems(at: "retry.")
+            if job.jobType == .jobGroup { problems.append(FieldProblem(field: "retry", reason: "a JOB_GROUP is not retried; give its jobs a retry policy")) }
+        }
+        if let dependencies = job.dependsOn {
+            check(!dependencies.jobIds.isEmpty && dependencies.jobIds.count <= Dependencies.maxJobs, "dependsOn.jobIds",
+                "must name between 1 and \(Dependencies.maxJobs) jobs")
+            check(Set(dependencies.jobIds).count == dependencies.jobIds.count, "dependsOn.jobIds", "names a job twice")
+        }
         if let notification = job.notification {
             check(!notification.email.isEmpty, "notification.email", "must list at least one address")
             for (index, address) in notification.email.enumerated() where !Self.isPlausibleEmail(address) {

@@ -27,12 +27,17 @@ public struct JobEvent: MessagePayload, Hashable {
     /// Set on `queued` events: what the job asks for (the scheduler packs by it). Optional in schema
     /// version 1; absent means the job type's defaults.
     public var resources: ResourceRequirements?
+    /// Set on `queued` events of a retry: not to be dispatched before this time (its backoff).
+    public var notBefore: Date?
+    /// Set on `failed` and `cancelled` events: why the last attempt did not succeed.
+    public var failure: AttemptFailure?
 
     public init(
         jobId: UUID, jobType: JobType, status: JobStatus, previousStatus: JobStatus?, message: String,
         owner: String, priority: Int, attempt: Int, submittedAt: Date, occurredAt: Date,
         notification: NotificationSettings? = nil, startedAt: Date? = nil, exitCode: Int? = nil,
-        logTail: String? = nil, topLevel: Bool = true, resources: ResourceRequirements? = nil
+        logTail: String? = nil, topLevel: Bool = true, resources: ResourceRequirements? = nil, notBefore: Date? = nil,
+        failure: AttemptFailure? = nil
     ) {
         self.jobId = jobId
         self.jobType = jobType
@@ -50,6 +55,8 @@ public struct JobEvent: MessagePayload, Hashable {
         self.logTail = logTail
         self.topLevel = topLevel
         self.resources = resources
+        self.notBefore = notBefore
+        self.failure = failure
     }
 
     public var routingKey: String { Topology.eventKey(status: status, type: jobType) }

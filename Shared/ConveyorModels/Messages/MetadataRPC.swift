@@ -238,10 +238,44 @@ public struct ClaimResult: Codable, Sendable, Hashable {
     public var reason: String?
     /// The job's definition (with pinned object versions) when the claim was granted.
     public var definition: JobDefinition?
-    public init(granted: Bool, reason: String? = nil, definition: JobDefinition? = nil) {
+    /// What this attempt may use when it differs from the definition's `resources` (a retry after
+    /// running out of memory or time may get more).
+    public var resources: ResourceRequirements?
+
+    public init(granted: Bool, reason: String? = nil, definition: JobDefinition? = nil, resources: ResourceRequirements? = nil) {
         self.granted = granted
         self.reason = reason
         self.definition = definition
+        self.resources = resources
+    }
+}
+
+/// `metadata.job.renew`: a worker extends the leases of the attempts it runs (every third of the
+/// lease). The reply names the attempts that are no longer this worker's (re-queued, cancelled,
+/// ended): the worker stops them.
+public struct RenewLeases: MetadataCall {
+    public typealias Result = RenewResult
+    public static let messageType = "metadata.job.renew"
+    public var workerId: String
+    public var leaseSeconds: Int
+    public var attempts: [RunningJob]
+
+    public init(workerId: String, leaseSeconds: Int, attempts: [RunningJob]) {
+        self.workerId = workerId
+        self.leaseSeconds = leaseSeconds
+        self.attempts = attempts
+    }
+}
+
+public struct RenewResult: Codable, Sendable, Hashable {
+    /// The attempts whose lease now runs `leaseSeconds` longer.
+    public var renewed: [UUID]
+    /// The attempts that are not this worker's any more: stop them.
+    public var lost: [UUID]
+
+    public init(renewed: [UUID], lost: [UUID]) {
+        self.renewed = renewed
+        self.lost = lost
     }
 }
 

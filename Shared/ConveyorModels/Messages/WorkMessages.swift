@@ -143,10 +143,13 @@ public struct JobOutcome: Codable, Sendable, Hashable {
     /// The end of the log that no `log` report carried, at its offset: all of a short job's log
     /// travels here, so its finished report is its only report.
     public var log: LogChunk?
+    /// Why the attempt did not succeed, classified by the worker (optional in schema version 1; a
+    /// FAILED outcome without it counts as `ERROR`, or `EXIT_CODE` with an exit code).
+    public var failure: AttemptFailure?
 
     public init(
         status: JobStatus, message: String, exitCode: Int?, objects: [NewObject], logBytes: Int,
-        resourceUsage: ResourceUsage? = nil, log: LogChunk? = nil
+        resourceUsage: ResourceUsage? = nil, log: LogChunk? = nil, failure: AttemptFailure? = nil
     ) {
         self.status = status
         self.message = message
@@ -155,5 +158,12 @@ public struct JobOutcome: Codable, Sendable, Hashable {
         self.logBytes = logBytes
         self.resourceUsage = resourceUsage
         self.log = log
+        self.failure = failure
+    }
+
+    /// The failure of a FAILED outcome: as the worker classified it, else from its exit code.
+    public var classifiedFailure: AttemptFailure? {
+        guard status == .failed else { return status == .cancelled ? AttemptFailure(kind: .cancelled) : nil }
+        return failure ?? exitCode.map { AttemptFailure(kind: .exitCode, exitCode: $0) } ?? AttemptFailure(kind: .error)
     }
 }

@@ -56,6 +56,14 @@ extension JobDefinition {
             "resources": .optional(.object([
                 "cpus": .optional(.integer), "memoryMB": .optional(.integer), "gpus": .optional(.integer), "maxRunSeconds": .optional(.integer),
             ])),
+            "retry": .optional(.object([
+                "maxAttempts": .required(.integer), "backoffSeconds": .optional(.number), "backoffMultiplier": .optional(.number),
+                "maxBackoffSeconds": .optional(.number), "retryOn": .optional(.array(.enumeration(FailureKind.self))),
+                "memoryFactor": .optional(.number), "runTimeFactor": .optional(.number),
+            ])),
+            "dependsOn": .optional(.object([
+                "jobIds": .required(.array(.uuid)), "condition": .optional(.enumeration(Dependencies.Condition.self)),
+            ])),
             "notification": .optional(.object([
                 "email": .required(.array(.string)), "on": .optional(.array(.enumeration(JobStatus.self))),
             ])),
