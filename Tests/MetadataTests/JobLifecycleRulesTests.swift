@@ -306,4 +306,33 @@ struct JobLifecycleRulesTests {
         #expect(third.result?.failure?.kind == .workerLost && third.steps[0].message.hasPrefix("worker lost 3 times"))
         #expect(third.event?.failure?.kind == .workerLost)
     }
+
+    // MARK: Dependencies
+
+    @Test("a job with dependencies waits in PENDING, is QUEUED once they ended as asked, CANCELLED when one it needed failed")
+    func dependencies() throws {
+        let (a, b) = (UUID(), UUID())
+        let model = RunModelJob(model: TagSelector(objectId: UUID()))
+        func job(_ condition: Dependencies.Condition? = nil) -> JobDefinition {
+            JobDefinition(jobType: .runModel, runModel: model, dependsOn: Dependencies(jobIds: [a, b], condition: condition),
+                notification: NotificationSettings(email: ["x@example.com"]))
+        }
+        let waiting = JobLifecycle.submit(job(), jobId: UUID(), now: now, dependencies: [a: .succeeded, b: .running])
+        #expect(waiting.record.status == .pending && waiting.record.statusMessage == "waiting for 1 of 2 jobs to end: \(b.lowercased)")
+        #expect(waiting.event.routingKey == "job.pending.run_model")
+        #expect(JobLifecycle.submit(job(), jobId: UUID(), now: now, dependencies: [a: .succeeded, b: .succeeded]).record.status == .queued)
+        let blocked = JobLifecycle.submit(job(), jobId: UUID(), now: now, dependencies: [a: .succeeded, b: .failed])
+        #expect(blocked.record.status == .cancelled && blocked.record.statusMessage.contains("depends on job \(b.lowercased), which is FAILED"))
+        #expect(blocked.event.notification != nil && blocked.event.failure?.kind == .cancelled, "its e-mail goes out")
+        #expect(JobLifecycle.submit(job(.ended), jobId: UUID(), now: now, dependencies: [a: .cancelled, b: .failed]).record.status == .queued)
+
+        var pending = state(.pending)
+        pending.dependsOn = Dependencies(jobIds: [a, b])
+        #expect(JobLifecycle.dependencyEnded(pending, statuses: [a: .succeeded, b: .running], now: now).change == nil)
+        let released = try #require(JobLifecycle.dependencyEnded(pending, statuses: [a: .succeeded, b: .succeeded], now: now).change)
+        #expect(released.steps.map(\.status) == [.queued] && released.event?.routingKey == "job.queued.run_model")
+        let cancelled = try #require(JobLifecycle.dependencyEnded(pending, statuses: [a: .cancelled, b: .running], now: now).change)
+        #expect(cancelled.status == .cancelled && cancelled.markFinished && cancelled.steps[0].message.contains(a.lowercased))
+        #expect(JobLifecycle.dependencyEnded(state(.queued), statuses: [:], now: now).change == nil)
+    }
 }

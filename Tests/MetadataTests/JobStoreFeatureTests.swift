@@ -272,3 +272,38 @@ extension JobStoreTests {
         #expect(failed.updates.map(\.status) == [.validated, .queued, .submitted, .running, .queued, .submitted, .running, .failed])
     }
 }
+
+extension JobStoreTests {
+    @Test("a dependency chain: each job waits for the one before; a failure cancels the rest, naming it; a success releases the next")
+    func dependencyChain() async throws {
+        let model = try await model()
+        func after(_ id: UUID, _ condition: Dependencies.Condition? = nil) -> JobDefinition {
+            var definition = runJob(model)
+            definition.dependsOn = Dependencies(jobIds: [id], condition: condition)
+            return definition
+        }
+        // a ← b ← c, and d waits for b to end whatever happens.
+        let a = try await store.submit(runJob(model))
+        let b = try await store.submit(after(a.jobId))
+        let c = try await store.submit(after(b.jobId))
+        let d = try await store.submit(after(b.jobId, .ended))
+        #expect([b, c, d].allSatisfy { $0.status == .pending })
+        try await run(a.jobId, .failed)
+        let (bb, cc, dd) = (try await store.job(b.jobId), try await store.job(c.jobId), try await store.job(d.jobId))
+        #expect(bb.status == .cancelled && bb.statusMessage.contains(a.jobId.lowercased))
+        #expect(cc.status == .cancelled && cc.statusMessage.contains(b.jobId.lowercased), "down the chain")
+        #expect(dd.status == .queued, "ENDED: it runs whatever its dependency did")
+        #expect(try await pool.query("SELECT count(*) AS n FROM job_dependencies WHERE job_id = ANY($1::uuid[])",
+            [PostgresArray.literal(values: [b.jobId, c.jobId, d.jobId])])[0].int("n") == 0)
+
+        // Released in order when each succeeds.
+        let e = try await store.submit(runJob(model))
+        let f = try await store.submit(after(e.jobId))
+        try await run(e.jobId)
+        #expect(try await store.job(f.jobId).status == .queued)
+        // Depending on a job that does not exist is refused, naming the field.
+        await #expect(throws: MetadataError.self) { try await store.submit(after(UUID())) }
+        // A job that already succeeded: queued at once.
+        #expect(try await store.submit(after(e.jobId)).status == .queued)
+    }
+}

@@ -12,9 +12,12 @@ enum JobLifecycle {
     // MARK: Submission
 
     /// A job (already validated and pinned) entering the system: QUEUED, or RUNNING for a group with
-    /// the first of its jobs (sequential) or all of them (parallel) to start at once.
+    /// the first of its jobs (sequential) or all of them (parallel) to start at once; a job with
+    /// dependencies waits in PENDING for those that have not ended (`dependencies`: the status of each
+    /// job it depends on now), or is CANCELLED at once when one it needs to succeed did not.
     static func submit(
-        _ definition: JobDefinition, jobId: UUID, now: Date, rerunOf: UUID? = nil, parent: UUID? = nil, position: Int? = nil
+        _ definition: JobDefinition, jobId: UUID, now: Date, rerunOf: UUID? = nil, parent: UUID? = nil, position: Int? = nil,
+        dependencies: [UUID: JobStatus] = [:]
     ) -> NewJob {
         let validated = JobStatusUpdate(status: .validated, message: "job definition validated", at: now)
         var record = JobRecord(
@@ -33,6 +36,18 @@ enum JobLifecycle {
             record.startedAt = now
             let starting = group.groupType == .sequential ? Array(group.jobs.prefix(1)) : group.jobs
             children = starting.enumerated().map { ChildToStart(definition: $1.inheriting(from: definition), position: $0) }
+        } else if let needs = definition.dependsOn {
+            switch readiness(needs, dependencies) {
+            case .ready(let message):
+                record.updates.append(JobStatusUpdate(status: .queued, message: message, at: now))
+            case .waiting(let message):
+                record.updates.append(JobStatusUpdate(status: .pending, message: message, at: now))
+            case .blocked(let message):
+                record.updates.append(JobStatusUpdate(status: .cancelled, message: message, at: now))
+                record.finishedAt = now
+                record.result = JobResult(
+                    status: .cancelled, message: message, exitCode: nil, objects: [], logBytes: 0, failure: AttemptFailure(kind: .cancelled))
+            }
         } else {
             record.updates.append(JobStatusUpdate(status: .queued, message: "waiting for a worker", at: now))
         }
@@ -42,8 +57,50 @@ enum JobLifecycle {
         let event = JobEvent(
             jobId: jobId, jobType: definition.jobType, status: last.status,
             previousStatus: record.updates[record.updates.count - 2].status, message: last.message, owner: record.owner,
-            priority: record.priority, attempt: 0, submittedAt: now, occurredAt: now, resources: definition.resources)
+            priority: record.priority, attempt: 0, submittedAt: now, occurredAt: now,
+            notification: last.status.isTerminal ? definition.notification : nil, topLevel: parent == nil,
+            resources: last.status == .queued ? definition.resources : nil,
+            failure: last.status.isTerminal ? AttemptFailure(kind: .cancelled) : nil)
         return NewJob(record: record, groupPosition: position, event: event, childrenToStart: children)
+    }
+
+    // MARK: Dependencies
+
+    /// Where a job with dependencies stands, given the status of each job it depends on.
+    enum Readiness: Sendable, Equatable {
+        /// It may run (QUEUED).
+        case ready(String)
+        /// Some have not ended (PENDING).
+        case waiting(String)
+        /// One it needs to succeed did not (CANCELLED, naming it).
+        case blocked(String)
+    }
+
+    static func readiness(_ needs: Dependencies, _ statuses: [UUID: JobStatus]) -> Readiness {
+        if needs.effectiveCondition == .succeeded,
+            let failed = needs.jobIds.first(where: { [.failed, .cancelled].contains(statuses[$0]) })
+        {
+            return .blocked("cancelled: it depends on job \(failed.lowercased), which is \(statuses[failed]!.rawValue)")
+        }
+        let open = needs.jobIds.filter { !(statuses[$0]?.isTerminal ?? false) }
+        if open.isEmpty {
+            return .ready(needs.effectiveCondition == .succeeded ? "its dependencies succeeded; waiting for a worker" : "its dependencies ended; waiting for a worker")
+        }
+        return .waiting("waiting for \(open.count) of \(needs.jobIds.count) jobs to end: \(open.prefix(5).map(\.lowercased).joined(separator: ", "))\(open.count > 5 ? ", ..." : "")")
+    }
+
+    /// A job this PENDING job depends on ended: it is QUEUED once all have (as its condition asks),
+    /// CANCELLED when one it needs to succeed did not (and that cancels its own dependents in turn).
+    static func dependencyEnded(_ state: JobState, statuses: [UUID: JobStatus], now: Date) -> JobDecision {
+        guard state.status == .pending, let needs = state.dependsOn else { return JobDecision(.declined("not waiting for dependencies")) }
+        switch readiness(needs, statuses) {
+        case .waiting: return JobDecision(.declined("still waiting"))
+        case .blocked(let message): return cancel(state, message: message, cascading: false, now: now)
+        case .ready(let message):
+            var change = JobChange(state, now: now, steps: [(.queued, message)])
+            change.event = event(for: change, state, attempt: state.attempt, now: now)
+            return JobDecision(.done, change: change)
+        }
     }
 
     // MARK: Changes of an existing job
@@ -273,7 +330,7 @@ enum JobLifecycle {
             message: change.steps.last?.message ?? state.statusMessage, owner: state.owner, priority: state.priority,
             attempt: attempt, submittedAt: state.submittedAt, occurredAt: now,
             notification: terminal ? state.notification : nil, startedAt: terminal ? state.startedAt : nil,
-            exitCode: exitCode, logTail: terminal ? logTail : nil,
+            exitCode: exitCode, logTail: terminal ? logTail : nil, topLevel: state.parentJobId == nil,
             resources: status == .queued ? state.attempts.resources ?? state.resources : nil,
             notBefore: status == .queued ? state.attempts.notBefore : nil, failure: terminal ? failure : nil)
     }
@@ -304,6 +361,8 @@ struct JobState: Sendable, Hashable {
     var attempts = AttemptHistory()
     /// Until when its running attempt's worker holds it (renewed while it runs).
     var leaseUntil: Date? = nil
+    /// The jobs it waits for (its definition's `dependsOn`).
+    var dependsOn: Dependencies? = nil
     var result: JobResult?
     /// How many entries its status history has.
     var historyLength: Int

@@ -19,8 +19,12 @@ enum JobRepository {
     /// The states of `jobIds` (those that exist), locked until the transaction ends (in id order, so
     /// that concurrent transactions never wait for each other in a cycle), and the time right after
     /// the locks were taken: the time of every change the transaction makes.
+    ///
+    /// With `dependentsFor`, the jobs waiting for these jobs are read in the same round trip and
+    /// kept there (so that a transaction ending them needs no extra round trip to learn it has
+    /// nobody to release, see ``JobStore/settleDependents(in:)``).
     static func lockStates(
-        _ jobIds: [UUID], in transaction: PostgresTransaction, withDefinitions: Bool = false
+        _ jobIds: [UUID], in transaction: PostgresTransaction, withDefinitions: Bool = false, dependentsFor: JobTransaction? = nil
     ) async throws -> (jobs: [UUID: LoadedJob], now: Date) {
         let extra = withDefinitions
             ? ", j.definition, (SELECT p.status FROM jobs p WHERE p.job_id = j.parent_job_id) AS group_status" : ""
@@ -31,7 +35,15 @@ enum JobRepository {
                 WHERE j.job_id = ANY($1::uuid[]) ORDER BY j.job_id FOR UPDATE OF j
                 """, [PostgresArray.literal(values: jobIds)]),
             try PostgresStatement("SELECT clock_timestamp() AS now"),
-        ])
+        ] + (dependentsFor == nil ? [] : [
+            try PostgresStatement(
+                "SELECT job_id, depends_on FROM job_dependencies WHERE depends_on = ANY($1::uuid[])", [PostgresArray.literal(values: jobIds)])
+        ]))
+        if let dependentsFor {
+            var dependents: [UUID: [UUID]] = [:]
+            for row in rows[2] { dependents[try row.uuid("depends_on"), default: []].append(try row.uuid("job_id")) }
+            dependentsFor.knowDependents(of: jobIds, dependents)
+        }
         var jobs: [UUID: LoadedJob] = [:]
         for row in rows[0] {
             let state = try self.state(row)
@@ -46,7 +58,7 @@ enum JobRepository {
     static let stateColumns = """
         j.job_id, j.job_type, j.status, j.status_message, j.attempt, j.worker_id, j.owner, j.priority, j.submitted_at,
         j.started_at, j.parent_job_id, j.group_position, j.definition->'notification' AS notification,
-        j.definition->'resources' AS resources, j.definition->'retry' AS retry, j.attempt_history, j.lease_until, j.result,
+        j.definition->'resources' AS resources, j.definition->'retry' AS retry, j.definition->'dependsOn' AS depends_on, j.attempt_history, j.lease_until, j.result,
         (SELECT max(u.seq) FROM job_updates u WHERE u.job_id = j.job_id) AS history_length
         """
 
@@ -65,6 +77,7 @@ enum JobRepository {
             attempts: try row.stringIfPresent("attempt_history").map { try ConveyorJSON.decode(AttemptHistory.self, from: Data($0.utf8)) }
                 ?? AttemptHistory(),
             leaseUntil: row.dateIfPresent("lease_until"),
+            dependsOn: try row.stringIfPresent("depends_on").map { try ConveyorJSON.decode(Dependencies.self, from: Data($0.utf8)) },
             result: try row.stringIfPresent("result").map { try ConveyorJSON.decode(JobResult.self, from: Data($0.utf8)) },
             historyLength: row.intIfPresent("history_length") ?? 0)
     }
@@ -100,8 +113,19 @@ struct JobWrites: Sendable {
     private(set) var objects: [NewObjectRow] = []
     private(set) var logPieces: [LogPiece] = []
     private(set) var events: [JobEvent] = []
+    /// Jobs that stopped waiting for their dependencies (their rows in `job_dependencies` go).
+    private(set) var released: [UUID] = []
 
-    var isEmpty: Bool { newJobs.isEmpty && changes.isEmpty && objects.isEmpty && logPieces.isEmpty }
+    var isEmpty: Bool { newJobs.isEmpty && changes.isEmpty && objects.isEmpty && logPieces.isEmpty && released.isEmpty }
+
+    /// The jobs that reached a terminal status in these writes.
+    var endedJobIds: [UUID] {
+        newJobs.filter { $0.record.status.isTerminal }.map(\.record.jobId) + changes.filter { $0.status.isTerminal }.map(\.jobId)
+    }
+
+    mutating func release(_ jobId: UUID) {
+        released.append(jobId)
+    }
 
     /// A job to insert, recorded as a JOB object too (same id, its pinned definition).
     mutating func insert(_ job: NewJob) {
@@ -154,6 +178,19 @@ struct JobWrites: Sendable {
         if let history = try insertHistory() { statements.append(history) }
         if let objectInsert = try ObjectStore.insertStatement(objects) { statements.append(objectInsert) }
         if !logPieces.isEmpty { statements.append(try LogPiece.insertStatement(logPieces)) }
+        let waiting = newJobs.filter { $0.record.status == .pending }
+        if !waiting.isEmpty {
+            var rows: [(UUID, UUID)] = []
+            for job in waiting { for dependency in job.record.definition.dependsOn?.jobIds ?? [] { rows.append((job.record.jobId, dependency)) } }
+            statements.append(
+                try PostgresStatement(
+                    "INSERT INTO job_dependencies (job_id, depends_on) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING",
+                    [PostgresArray.literal(values: rows.map(\.0)), PostgresArray.literal(values: rows.map(\.1))]))
+        }
+        if !released.isEmpty {
+            statements.append(
+                try PostgresStatement("DELETE FROM job_dependencies WHERE job_id = ANY($1::uuid[])", [PostgresArray.literal(values: released)]))
+        }
         var messages: [(JobEvent, OutgoingMessage)] = []
         if !events.isEmpty {
             var bodies: [Data] = []

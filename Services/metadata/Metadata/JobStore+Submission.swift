@@ -115,14 +115,36 @@ extension JobStore {
         var inserted: [Int: JobRecord] = [:]
         if !pinned.isEmpty {
             do {
-                inserted = try await withJobTransaction { transaction in
-                    var records: [Int: JobRecord] = [:]
-                    for (index, definition) in pinned.sorted(by: { $0.key < $1.key }) {
-                        records[index] = insertJob(
-                            definition, now: now, rerunOf: submissions[index].rerunOf, into: &transaction.writes)
+                let (records, refused) = try await withJobTransaction { transaction in
+                    // The jobs depended on, read in the transaction and share-locked: one that ends
+                    // meanwhile waits for this commit, and then releases what this transaction made wait.
+                    let needed = Set(pinned.values.flatMap { $0.dependsOn?.jobIds ?? [] })
+                    var statuses: [UUID: JobStatus] = [:]
+                    if !needed.isEmpty {
+                        let rows = try await transaction.transaction.pipeline([
+                            try PostgresStatement(
+                                "SELECT job_id, status FROM jobs WHERE job_id = ANY($1::uuid[]) ORDER BY job_id FOR SHARE",
+                                [PostgresArray.literal(values: Array(needed))])
+                        ])[0]
+                        for row in rows { statuses[try row.uuid("job_id")] = JobStatus(rawValue: try row.string("status")) }
                     }
-                    return records
+                    var records: [Int: JobRecord] = [:]
+                    var refused: [Int: any Error] = [:]
+                    for (index, definition) in pinned.sorted(by: { $0.key < $1.key }) {
+                        let unknown = (definition.dependsOn?.jobIds ?? []).enumerated().filter { statuses[$0.element] == nil }
+                        guard unknown.isEmpty else {
+                            refused[index] = MetadataError.invalid(
+                                "the job depends on jobs that do not exist",
+                                problems: unknown.map { FieldProblem(field: "dependsOn.jobIds[\($0.offset)]", reason: "there is no job \($0.element.lowercased)") })
+                            continue
+                        }
+                        records[index] = insertJob(
+                            definition, now: now, rerunOf: submissions[index].rerunOf, dependencies: statuses, into: &transaction.writes)
+                    }
+                    return (records, refused)
                 }
+                inserted = records
+                for (index, error) in refused { results[index] = .failure(error) }
             } catch let error as PostgresError where !error.isConnectionFailure && submissions.count > 1 {
                 // One submission broke the batch (an idempotency key another instance just took, a value
                 // the database refuses): each goes again on its own, so only that one fails.
@@ -217,9 +239,10 @@ extension JobStore {
     @discardableResult
     func insertJob(
         _ definition: JobDefinition, now: Date, rerunOf: UUID? = nil, parent: UUID? = nil, position: Int? = nil,
-        into writes: inout JobWrites
+        dependencies: [UUID: JobStatus] = [:], into writes: inout JobWrites
     ) -> JobRecord {
-        let job = JobLifecycle.submit(definition, jobId: UUID.timeOrdered(), now: now, rerunOf: rerunOf, parent: parent, position: position)
+        let job = JobLifecycle.submit(
+            definition, jobId: UUID.timeOrdered(), now: now, rerunOf: rerunOf, parent: parent, position: position, dependencies: dependencies)
         writes.insert(job)
         var record = job.record
         if definition.jobType == .jobGroup {

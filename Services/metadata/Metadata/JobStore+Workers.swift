@@ -143,7 +143,8 @@ extension JobStore {
     private func finish(_ reports: [(report: JobReport, outcome: JobOutcome)]) async throws -> [Result<Void, any Error>] {
         let logs = try await keptLogs(reports)
         try await withJobTransaction { transaction in
-            let (jobs, now) = try await JobRepository.lockStates(reports.map(\.report.jobId), in: transaction.transaction)
+            let (jobs, now) = try await JobRepository.lockStates(
+                reports.map(\.report.jobId), in: transaction.transaction, dependentsFor: transaction)
             var groups: [UUID] = []
             for ((report, outcome), log) in zip(reports, logs) {
                 let state = jobs[report.jobId]?.state

@@ -41,6 +41,8 @@ struct JobStore: Sendable {
                 let (value, events) = try await pool.withPipelinedTransaction { transaction in
                     let jobTransaction = JobTransaction(transaction)
                     let value = try await body(jobTransaction)
+                    // Jobs that ended release (or cancel) the jobs waiting for them, in the same transaction.
+                    try await settleDependents(in: jobTransaction)
                     return (value, try await jobTransaction.commit())
                 }
                 if !events.isEmpty { publish(events) }
@@ -93,6 +95,14 @@ final class JobTransaction: @unchecked Sendable {
     let transaction: PostgresTransaction
     var writes = JobWrites()
     private var events: [OutboxEntry] = []
+    /// The jobs waiting for each of some jobs, when read ahead (``JobRepository/lockStates(_:in:withDefinitions:dependentsFor:)``).
+    private(set) var knownDependents: [UUID: [UUID]] = [:]
+    private(set) var dependentsKnown: Set<UUID> = []
+
+    func knowDependents(of jobIds: [UUID], _ dependents: [UUID: [UUID]]) {
+        dependentsKnown.formUnion(jobIds)
+        knownDependents.merge(dependents) { $1 }
+    }
 
     init(_ transaction: PostgresTransaction) {
         self.transaction = transaction

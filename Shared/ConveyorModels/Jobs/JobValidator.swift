@@ -227,6 +227,9 @@ public struct JobValidator: Sendable {
             if job.jobType == .jobGroup { problems.append(FieldProblem(field: "retry", reason: "a JOB_GROUP is not retried; give its jobs a retry policy")) }
         }
         if let dependencies = job.dependsOn {
+            if job.jobType == .jobGroup || depth > 0 {
+                problems.append(FieldProblem(field: path("dependsOn"), reason: "a JOB_GROUP and the jobs in one cannot depend on other jobs; order the group's jobs instead"))
+            }
             check(!dependencies.jobIds.isEmpty && dependencies.jobIds.count <= Dependencies.maxJobs, "dependsOn.jobIds",
                 "must name between 1 and \(Dependencies.maxJobs) jobs")
             check(Set(dependencies.jobIds).count == dependencies.jobIds.count, "dependsOn.jobIds", "names a job twice")
