@@ -37,6 +37,7 @@ public enum ConveyorTopology {
                 Topology.schedulerEventsQueue,
                 retiredBindings: Topology.retiredSchedulerEventBindings.map { (Topology.eventsExchange, $0) }),
             durableQueue(Topology.schedulerHeartbeatsQueue),
+            durableQueue(Topology.schedulerRPCQueue),
         ]))
 
     /// What the notifier consumes.

@@ -109,6 +109,13 @@ public actor WorkerRuntime: Service {
                     await self.renewLeases()
                 }
             }
+            group.addTask {
+                // Apart from the renewals (a renewal may hang until its timeout): every second.
+                while !Task.isCancelled {
+                    if (try? await Task.sleep(for: .seconds(1))) == nil { break }
+                    await self.stopAttemptsWithoutLease()
+                }
+            }
             for await delivery in dispatches.cancelOnGracefulShutdown() {
                 group.addTask { await self.receive(delivery) }
             }
@@ -248,8 +255,8 @@ public actor WorkerRuntime: Service {
         return .granted(definition)
     }
 
-    /// Renews the leases of the running attempts; stops the attempts metadata says are no longer
-    /// this worker's, and the ones whose lease is about to end without a renewal (cut off).
+    /// Renews the leases of the running attempts, and stops the attempts metadata says are no longer
+    /// this worker's.
     private func renewLeases() async {
         let sentAt = ContinuousClock.now
         let held = leases
@@ -270,7 +277,11 @@ public actor WorkerRuntime: Service {
                 logger.warning("leases not renewed", metadata: ["error": "\(error)", "attempts": "\(held.count)"])
             }
         }
-        // Stopped with a margin before the lease ends: by then metadata may give the attempt to another worker.
+    }
+
+    /// Stops, with a margin before their lease ends, the attempts whose lease was not renewed: from
+    /// then on metadata may give them to another worker.
+    private func stopAttemptsWithoutLease() {
         let margin = Duration.seconds(max(2, leaseSeconds / 6))
         for (jobId, lease) in leases where ContinuousClock.now + margin >= lease.until {
             guard let execution = executions[jobId], execution.attempt == lease.attempt, !leaseLost.contains(jobId) else { continue }

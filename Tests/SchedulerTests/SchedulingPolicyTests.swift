@@ -290,4 +290,60 @@ struct SchedulingPolicyTests {
         state.enqueue(job(50, at: 3))
         #expect(state.nextDispatches(now: start.addingTimeInterval(3)).map(\.workerId) == ["a"], "heard again")
     }
+
+    @Test("queue position and estimated start: within 10 % of when jobs of known durations really start")
+    func estimate() throws {
+        var state = SchedulingState(policy: SchedulingPolicy(agingPerHour: 0))
+        let model = UUID()
+        func modelJob(_ offset: Double, priority: Int = 50, owner: String = "o") -> JobEvent {
+            var event = job(priority, at: offset, owner: owner)
+            event.modelId = model
+            return event
+        }
+        // Two slots; this model's runs have taken about 10 s.
+        for seconds in [9.0, 11, 10] {
+            var done = modelJob(-100)
+            done.status = .succeeded
+            done.startedAt = start
+            done.occurredAt = start.addingTimeInterval(seconds)
+            state.finished(done.jobId, event: done)
+        }
+        let jobs = (0..<7).map { modelJob(Double($0)) }
+        for event in jobs { state.enqueue(event) }
+        var now = start.addingTimeInterval(10)
+        state.heartbeat(worker("w", slots: 2, at: now), now: now)
+        let target = jobs[6]
+        let before = try #require(state.position(of: target.jobId, now: now))
+        #expect(before.position == 7 && before.ahead.total == 6 && before.ahead.first.first == jobs[0].jobId)
+        #expect(before.ahead.byOwner == ["o": 6] && before.estimateBasis?.contains("same models") == true)
+        let predicted = try #require(before.estimatedStartAt).timeIntervalSince(now)
+        // Learned: about 9.7 s a run (a moving average); jobs 1-2 now, 3-4 and 5-6 after one and two runs, the 7th after three.
+        #expect(abs(predicted - 3 * 9.72) < 0.01, "\(predicted)")
+
+        // Run it: each job takes 9 to 11 s; the 7th's real start is within 10 % of the estimate.
+        var running: [(UUID, Date)] = []
+        var startedAt: Date?
+        let durations = [10.5, 9.5, 11.0, 9.0, 10.0, 10.8, 9.7]
+        var next = 0
+        let begin = now
+        while startedAt == nil {
+            state.heartbeat(worker("w", slots: 2, at: now), now: now)
+            for decision in state.nextDispatches(now: now) {
+                if decision.jobId == target.jobId { startedAt = now }
+                running.append((decision.jobId, now.addingTimeInterval(durations[next])))
+                next += 1
+            }
+            guard let soonest = running.min(by: { $0.1 < $1.1 }) else { break }
+            now = soonest.1
+            running.removeAll { $0.0 == soonest.0 }
+            var ended = jobs.first { $0.jobId == soonest.0 }!
+            ended.status = .succeeded
+            state.finished(soonest.0, event: ended)
+        }
+        let actual = try #require(startedAt).timeIntervalSince(begin)
+        #expect(abs(actual - predicted) <= 0.1 * actual, "estimated \(predicted) s, started after \(actual) s")
+
+        let summary = state.summary(now: now)
+        #expect(summary.workers == 1 && summary.capacity.slots == 2 && summary.types["RUN_MODEL"] != nil)
+    }
 }

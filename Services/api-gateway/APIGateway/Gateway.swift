@@ -7,16 +7,18 @@ import ServiceLifecycle
 /// The HTTP gateway: stateless; validates requests and forwards them to metadata over AMQP RPC.
 public enum Gateway {
     /// Builds the router; tests call this with their own metadata client.
-    public static func router(metadata: MetadataClient, settings: ConveyorSettings) -> Router<BasicRequestContext> {
+    public static func router(metadata: MetadataClient, scheduler: SchedulerClient, settings: ConveyorSettings) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: ProblemMiddleware())
         router.addHealthRoute(
             service: "api-gateway", checks: [HealthCheck("amqp") { metadata.isConnected }])
         let maxBodyBytes = settings.int("gateway.maxBodyBytes", default: 1 << 20)
+        let queue = QueueRoutes(scheduler: scheduler)
         JobRoutes(
             metadata: metadata, validator: JobValidator(limits: settings.deploymentLimits), maxBodyBytes: maxBodyBytes,
-            finished: FinishedJobCache(capacity: settings.int("gateway.finishedJobCache", default: 20_000))
+            finished: FinishedJobCache(capacity: settings.int("gateway.finishedJobCache", default: 20_000)), queue: queue
         ).add(to: router)
+        queue.add(to: router)
         ObjectRoutes(
             metadata: metadata, maxBodyBytes: maxBodyBytes,
             maxUploadBytes: min(settings.int("gateway.maxUploadBytes", default: 32 << 20), CreateObject.maxContentBytes)
@@ -29,13 +31,14 @@ public enum Gateway {
     /// `gateway.maxBodyBytes`, `gateway.maxUploadBytes`, `metadata.enabledJobTypes`, `limits.*` and `amqp.*`.
     public static func build(settings: ConveyorSettings, logger: Logger) throws -> [any Service] {
         let metadata = try MetadataClient(name: "gateway-rpc", settings: settings, logger: logger)
+        let scheduler = try SchedulerClient(name: "gateway-scheduler-rpc", settings: settings, logger: logger)
         let app = Application(
-            router: router(metadata: metadata, settings: settings),
+            router: router(metadata: metadata, scheduler: scheduler, settings: settings),
             configuration: .init(
                 address: .hostname(
                     settings.string("gateway.host", default: "127.0.0.1"), port: settings.int("gateway.port", default: 8080)),
                 serverName: "conveyor"),
             logger: logger)
-        return [metadata, app]
+        return [metadata, scheduler, app]
     }
 }

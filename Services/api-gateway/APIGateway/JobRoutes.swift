@@ -10,6 +10,7 @@ struct JobRoutes: Sendable {
     let validator: JobValidator
     let maxBodyBytes: Int
     let finished: FinishedJobCache
+    let queue: QueueRoutes
 
     func add(to router: Router<BasicRequestContext>) {
         let jobs = router.group("api/v1/jobs")
@@ -59,9 +60,11 @@ struct JobRoutes: Sendable {
         return record
     }
 
-    /// `GET /api/v1/jobs/{id}`: the job with its full status history.
+    /// `GET /api/v1/jobs/{id}`: the job with its full status history; a queued job also with where
+    /// it stands in the queue (`queue`, from the scheduler).
     @Sendable func get(request: Request, context: BasicRequestContext) async throws -> Response {
-        RouteSupport.json(passing: try await record(try RouteSupport.uuid(context)))
+        let jobId = try RouteSupport.uuid(context)
+        return RouteSupport.json(passing: await queue.addingPosition(to: try await record(jobId), of: jobId))
     }
 
     /// `GET /api/v1/jobs/{id}/status?asOf=`: the status (with its message and time) at a moment.

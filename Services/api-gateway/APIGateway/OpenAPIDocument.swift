@@ -42,6 +42,8 @@ info:
       - 413: the body is larger than the route allows.
       - 422: the body is well-formed JSON but invalid: wrong field types, missing or unknown fields,
         values out of range, references to objects that cannot be used. All problems are listed.
+      - 429: the owner has as many jobs waiting (PENDING or QUEUED) as the deployment allows
+        (`quotas.maxQueuedPerOwner`); submissions and re-runs only.
       - 500: internal error in metadata (details only in its log).
       - 503: the message broker or the database is unavailable; retry.
       - 504: metadata did not answer within `amqp.rpcTimeoutSeconds`; retry (with the same
@@ -78,6 +80,10 @@ paths:
 
         A repeated `idempotencyKey` (or `Idempotency-Key` header, used when the body has none) answers
         201 with the job first submitted with that key, whatever the new body says.
+
+        When the deployment sets `quotas.maxQueuedPerOwner`, a submission whose owner already has that
+        many jobs waiting (PENDING or QUEUED) is refused with 429 and nothing is written; a known
+        idempotency key is still answered with its job.
       parameters:
         - $ref: "#/components/parameters/IdempotencyKeyForSubmit"
       requestBody:
@@ -171,6 +177,8 @@ paths:
           $ref: "#/components/responses/ContentTooLarge"
         "422":
           $ref: "#/components/responses/Unprocessable"
+        "429":
+          $ref: "#/components/responses/QueueQuota"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -370,6 +378,21 @@ paths:
           $ref: "#/components/responses/Unavailable"
         "504":
           $ref: "#/components/responses/Timeout"
+  /api/v1/queue:
+    get:
+      tags: [jobs]
+      operationId: getQueue
+      summary: Queued and running jobs per job type and owner, and the workers' capacity
+      description: From the active scheduler (503 while none answers within 2 s).
+      responses:
+        "200":
+          description: The summary.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/QueueSummary"
+        "503":
+          $ref: "#/components/responses/Unavailable"
   /api/v1/jobs/{id}:
     get:
       tags: [jobs]
@@ -377,7 +400,9 @@ paths:
       summary: A job with its full status history
       description: |
         The job record: its (pinned) definition, current status, the append-only status history,
-        its result once it ended and, for a JOB_GROUP, the ids of its child jobs in order.
+        its result once it ended and, for a JOB_GROUP, the ids of its child jobs in order. A QUEUED
+        job's record also says where it stands in the queue (`queue`: position, the jobs ahead, the
+        estimated start, why it waits), when the scheduler answers within a second.
       parameters:
         - $ref: "#/components/parameters/JobId"
       responses:
@@ -514,7 +539,7 @@ paths:
                 type: string
                 enum: ["true", "false"]
             Conveyor-Log-Attempt:
-              description: The attempt whose log this is (a re-queued job's new attempt starts a new log).
+              description: The attempt whose log this is (a re-queued or retried job's new attempt starts a new log).
               schema:
                 type: integer
           content:
@@ -547,7 +572,7 @@ paths:
           in that attempt's log. A single line longer than 64 KiB is
           sent in pieces cut at a UTF-8 character boundary; once the job is terminal, a last
           unterminated line is sent as it is.
-        - `attempt`: the job was re-queued and a new attempt writes a new log; the stream goes on
+        - `attempt`: the job was re-queued or retried and a new attempt writes a new log; the stream goes on
           from the start of it. Its data is `{"attempt": n}`.
         - `end`: sent once the job is terminal and its log has been read to the end. Its `id` is the
           final `<attempt>:<offset>` and its data is the final status as a `JobStatusUpdate` JSON object
@@ -740,6 +765,8 @@ paths:
             application/problem+json:
               schema:
                 $ref: "#/components/schemas/Problem"
+        "429":
+          $ref: "#/components/responses/QueueQuota"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -1504,6 +1531,19 @@ components:
                 reason: must be between 0 and 100
               - field: notification.email[0]
                 reason: not a valid e-mail address
+    QueueQuota:
+      description: |
+        The job's owner already has `quotas.maxQueuedPerOwner` jobs waiting (PENDING or QUEUED); nothing
+        was written. Submit again when some have started.
+      content:
+        application/problem+json:
+          schema:
+            $ref: "#/components/schemas/Problem"
+          example:
+            type: about:blank
+            title: Too Many Requests
+            status: 429
+            detail: owner ann has 2 jobs waiting; the most this deployment allows is 2 (quotas.maxQueuedPerOwner)
     InternalError:
       description: Internal error; details only in the service log.
       content:
@@ -1567,10 +1607,12 @@ components:
         | FINISHING | SUCCEEDED, FAILED, CANCELLED |
         | SUCCEEDED, FAILED, CANCELLED | (none) |
 
-        SUBMITTED and RUNNING may go back to QUEUED: the scheduler re-queues the work of a worker that
-        went silent; the next attempt gets a higher attempt number, so reports of the stale attempt
-        are refused. A submitted job's history starts VALIDATED, QUEUED; a JOB_GROUP's continues at
-        once with SUBMITTED, RUNNING.
+        SUBMITTED and RUNNING may go back to QUEUED: metadata re-queues an attempt whose worker stopped
+        renewing its lease, and RUNNING goes back to QUEUED when a failed attempt is retried (`retry`);
+        the next attempt gets a higher attempt number, so reports of the stale attempt are refused. A submitted job's history starts VALIDATED, QUEUED; a JOB_GROUP's continues at
+        once with SUBMITTED, RUNNING; a job with `dependsOn` starts VALIDATED, PENDING while jobs it
+        depends on have not ended (QUEUED once they have; CANCELLED at once, or later, when one it
+        needs to succeed did not).
       enum: [PREPARING, VALIDATED, PENDING, QUEUED, SUBMITTED, RUNNING, FINISHING, SUCCEEDED, FAILED, CANCELLED]
     TerminalJobStatus:
       type: string
@@ -1793,6 +1835,10 @@ components:
           description: Higher runs first (default 50); equal priorities run in submission order.
         resources:
           $ref: "#/components/schemas/ResourceRequirements"
+        retry:
+          $ref: "#/components/schemas/RetryPolicy"
+        dependsOn:
+          $ref: "#/components/schemas/Dependencies"
         notification:
           $ref: "#/components/schemas/NotificationSettings"
         labels:
@@ -2020,21 +2066,129 @@ components:
             $ref: "#/components/schemas/JobDefinition"
     ResourceRequirements:
       type: object
-      description: Resources a job asks for; the scheduler gives each job one slot of a worker.
+      description: |
+        Resources a job asks for. The scheduler starts it only on a worker with that much free (a slot,
+        and the cpus, memory and gpus the worker announces); what is left out takes the job type's
+        defaults (`scheduler.types.<TYPE>.*`, else `scheduler.defaults.*`: 1 cpu, 256 MB, 0 gpus). Only
+        `maxRunSeconds` is enforced while the job runs. See docs/scheduling.md.
       additionalProperties: false
       properties:
         cpus:
           type: integer
           minimum: 1
-          description: At most `limits.maxCpus` (default 64). Validated, not used by the scheduler yet.
+          description: At most `limits.maxCpus` (default 64). Used to place the job, not enforced.
         memoryMB:
           type: integer
           minimum: 1
-          description: At most `limits.maxMemoryMB` (default 262144). Validated, not used by the scheduler yet.
+          description: At most `limits.maxMemoryMB` (default 262144). Used to place the job, not enforced.
+        gpus:
+          type: integer
+          minimum: 0
+          description: At most `limits.maxGpus` (default 16). Used to place the job, not enforced.
         maxRunSeconds:
           type: integer
           minimum: 1
-          description: At most `limits.maxRunSeconds` (default 604800). The job is killed and FAILED when it runs longer.
+          description: |
+            At most `limits.maxRunSeconds` (default 604800). The job is killed and its attempt fails
+            (`TIMEOUT`) when it runs longer. The scheduler also takes it as the job's run time for
+            reservations and backfill.
+    RetryPolicy:
+      type: object
+      description: |
+        When a failed attempt is tried again (without a policy: never). A failure whose kind is in `retryOn`
+        puts the job back in QUEUED, to start after its backoff, while the attempt number is below
+        `maxAttempts`; then the job fails. The wait after attempt n is
+        `min(backoffSeconds × backoffMultiplier^(n-1), maxBackoffSeconds)`, ±20 % at random. A JOB_GROUP
+        takes no policy (422); give its jobs one.
+      required: [maxAttempts]
+      additionalProperties: false
+      properties:
+        maxAttempts:
+          type: integer
+          minimum: 1
+          maximum: 20
+          description: Attempts in all, the first included (1 is no retry).
+        backoffSeconds:
+          type: number
+          minimum: 0
+          maximum: 86400
+          description: The wait before the second attempt (default 10).
+        backoffMultiplier:
+          type: number
+          minimum: 1
+          maximum: 10
+          description: Each later wait is this many times the one before (default 2).
+        maxBackoffSeconds:
+          type: number
+          minimum: 0
+          maximum: 86400
+          description: The longest wait (default 600).
+        retryOn:
+          type: array
+          description: |
+            The failure kinds that are retried (default SIGNAL, TIMEOUT, OUT_OF_MEMORY). CANCELLED and
+            WORKER_LOST are refused (422): a cancelled job is never retried, and an attempt whose worker
+            was lost is re-queued by metadata whatever the policy says, failing the job at the
+            `metadata.maxWorkerLost`-th loss (default 3).
+          items:
+            $ref: "#/components/schemas/FailureKind"
+        memoryFactor:
+          type: number
+          minimum: 1
+          maximum: 8
+          description: |
+            After OUT_OF_MEMORY, the next attempt asks for this many times the memory (only when
+            `resources.memoryMB` is given; at most `limits.maxMemoryMB`).
+        runTimeFactor:
+          type: number
+          minimum: 1
+          maximum: 8
+          description: |
+            After TIMEOUT, the next attempt gets this many times `maxRunSeconds` (only when
+            `resources.maxRunSeconds` is given; at most `limits.maxRunSeconds`).
+    FailureKind:
+      type: string
+      description: |
+        Why an attempt did not succeed: EXIT_CODE (the model exited with a code other than 0), SIGNAL
+        (killed by a signal it did not expect), TIMEOUT (ran past `maxRunSeconds`), OUT_OF_MEMORY (used
+        more memory than its limit; no worker reports it today), WORKER_LOST (its worker stopped renewing
+        the attempt's lease; such an attempt is always re-queued, up to metadata.maxWorkerLost times, and
+        cannot be named in `retryOn`), CANCELLED (the job was cancelled), ERROR (the worker could not run it).
+      enum: [EXIT_CODE, SIGNAL, TIMEOUT, OUT_OF_MEMORY, WORKER_LOST, CANCELLED, ERROR]
+    AttemptFailure:
+      type: object
+      description: How an attempt failed.
+      required: [kind]
+      additionalProperties: false
+      properties:
+        kind:
+          $ref: "#/components/schemas/FailureKind"
+        exitCode:
+          type: integer
+          description: With EXIT_CODE.
+        signal:
+          type: integer
+          description: With SIGNAL.
+    AttemptSummary:
+      type: object
+      description: An attempt that ended without succeeding and was retried or re-queued.
+      required: [attempt, failure, message, endedAt]
+      additionalProperties: false
+      properties:
+        attempt:
+          type: integer
+        failure:
+          $ref: "#/components/schemas/AttemptFailure"
+        message:
+          type: string
+          description: The attempt's outcome message, or why it was re-queued.
+        workerId:
+          type: string
+        endedAt:
+          $ref: "#/components/schemas/DateTime"
+        logFile:
+          description: Its log, when the worker reported one (not for a lost worker).
+          $ref: "#/components/schemas/TagSelector"
     NotificationSettings:
       type: object
       description: Who gets an e-mail when the job ends, and for which outcomes.
@@ -2131,6 +2285,14 @@ components:
           description: The log reached the deployment's size cap and was cut (a marker line says so).
         resourceUsage:
           $ref: "#/components/schemas/ResourceUsage"
+        failure:
+          description: Why the last attempt did not succeed (FAILED and CANCELLED jobs).
+          $ref: "#/components/schemas/AttemptFailure"
+        earlierAttempts:
+          type: array
+          description: The attempts before the last that did not succeed (retried, or re-queued after a lost worker), oldest first.
+          items:
+            $ref: "#/components/schemas/AttemptSummary"
     JobRecord:
       type: object
       description: |
@@ -2184,6 +2346,129 @@ components:
           description: The jobs of a JOB_GROUP, in order (not filled in by listings).
           items:
             $ref: "#/components/schemas/Uuid"
+        queue:
+          description: |
+            Only in `GET /api/v1/jobs/{id}` of a QUEUED job, and only when the scheduler answered
+            within a second: where the job stands.
+          $ref: "#/components/schemas/QueuePosition"
+    Dependencies:
+      type: object
+      description: |
+        The jobs this job waits for (it is PENDING until they have ended). With `condition`
+        SUCCEEDED (the default) the job is CANCELLED, naming the dependency, when one of them FAILED
+        or was CANCELLED, and that cancels the jobs that depend on it in turn; with ENDED it runs
+        whatever they ended as. Each id must name an existing job (else 422 naming
+        `dependsOn.jobIds[i]`); a JOB_GROUP and the jobs inside one cannot have dependencies.
+      required: [jobIds]
+      additionalProperties: false
+      properties:
+        jobIds:
+          type: array
+          minItems: 1
+          maxItems: 100
+          uniqueItems: true
+          items:
+            $ref: "#/components/schemas/Uuid"
+        condition:
+          type: string
+          enum: [SUCCEEDED, ENDED]
+    QueuePosition:
+      type: object
+      description: Where a queued job stands, from the active scheduler.
+      required: [position, ahead, effectivePriority]
+      properties:
+        position:
+          type: integer
+          minimum: 1
+          description: 1 for the job that starts next among those competing for the same workers.
+        ahead:
+          type: object
+          description: The queued jobs that start before it.
+          required: [total, byOwner, byType, first]
+          properties:
+            total:
+              type: integer
+            byOwner:
+              type: object
+              additionalProperties:
+                type: integer
+            byType:
+              type: object
+              additionalProperties:
+                type: integer
+            first:
+              type: array
+              description: The first (at most 10) of them, in the order they start.
+              items:
+                $ref: "#/components/schemas/Uuid"
+        estimatedStartAt:
+          description: |
+            When it should start: the jobs ahead are placed, in order, on the workers that take it as
+            the running jobs end, each taking the run time observed of the same model (else of the
+            same job type, else its time limit). Absent when no worker takes the job.
+          $ref: "#/components/schemas/DateTime"
+        estimateBasis:
+          type: string
+          description: How the estimate was made, in words.
+        waitingReason:
+          type: string
+          description: Why it cannot start on any worker that exists (it asks for more than any has, or no worker takes its type).
+        notBefore:
+          description: A retry's backoff ends then.
+          $ref: "#/components/schemas/DateTime"
+        effectivePriority:
+          type: number
+          description: Its priority plus what it gained by waiting (scheduler.agingPerHour).
+    QueueSummary:
+      type: object
+      description: Queued and running jobs per job type and owner, and the live workers' capacity with what is in use.
+      required: [types, owners, workers, capacity, inUse, at]
+      properties:
+        types:
+          type: object
+          additionalProperties:
+            type: object
+            required: [queued, running]
+            properties:
+              queued:
+                type: integer
+              running:
+                type: integer
+        owners:
+          type: object
+          additionalProperties:
+            type: object
+            required: [queued, running, recentCpuSeconds]
+            properties:
+              queued:
+                type: integer
+              running:
+                type: integer
+              recentCpuSeconds:
+                type: number
+                description: Recent usage (fading with scheduler.fairShareHalfLifeSeconds); the owner with less goes first among equal priorities.
+        workers:
+          type: integer
+          description: Live workers (heard from lately, not draining).
+        capacity:
+          $ref: "#/components/schemas/ResourceTotals"
+        inUse:
+          $ref: "#/components/schemas/ResourceTotals"
+        at:
+          $ref: "#/components/schemas/DateTime"
+    ResourceTotals:
+      type: object
+      description: Cpus, memory and gpus of the workers that announce them; slots of all.
+      required: [cpus, memoryMB, gpus, slots]
+      properties:
+        cpus:
+          type: integer
+        memoryMB:
+          type: integer
+        gpus:
+          type: integer
+        slots:
+          type: integer
     JobCounts:
       type: object
       description: How many jobs match the filters, in total and by status (statuses without jobs are left out).

@@ -58,9 +58,9 @@ enum JobLifecycle {
             jobId: jobId, jobType: definition.jobType, status: last.status,
             previousStatus: record.updates[record.updates.count - 2].status, message: last.message, owner: record.owner,
             priority: record.priority, attempt: 0, submittedAt: now, occurredAt: now,
-            notification: last.status.isTerminal ? definition.notification : nil, topLevel: parent == nil,
+            notification: last.status.isTerminal ? definition.notification : nil,
             resources: last.status == .queued ? definition.resources : nil,
-            failure: last.status.isTerminal ? AttemptFailure(kind: .cancelled) : nil)
+            failure: last.status.isTerminal ? AttemptFailure(kind: .cancelled) : nil, modelId: definition.modelObjectId)
         return NewJob(record: record, groupPosition: position, event: event, childrenToStart: children)
     }
 
@@ -226,6 +226,7 @@ enum JobLifecycle {
         }
         var history = state.attempts
         history.workerLost += 1
+        history.notBefore = nil  // a re-queue after a lost worker waits for no backoff
         let failure = AttemptFailure(kind: .workerLost)
         history.earlierAttempts.append(AttemptSummary(attempt: attempt, failure: failure, message: reason, workerId: state.workerId, endedAt: now))
         if history.workerLost >= maxWorkerLost {
@@ -330,9 +331,9 @@ enum JobLifecycle {
             message: change.steps.last?.message ?? state.statusMessage, owner: state.owner, priority: state.priority,
             attempt: attempt, submittedAt: state.submittedAt, occurredAt: now,
             notification: terminal ? state.notification : nil, startedAt: terminal ? state.startedAt : nil,
-            exitCode: exitCode, logTail: terminal ? logTail : nil, topLevel: state.parentJobId == nil,
+            exitCode: exitCode, logTail: terminal ? logTail : nil,
             resources: status == .queued ? state.attempts.resources ?? state.resources : nil,
-            notBefore: status == .queued ? state.attempts.notBefore : nil, failure: terminal ? failure : nil)
+            notBefore: status == .queued ? state.attempts.notBefore : nil, failure: terminal ? failure : nil, modelId: state.modelId)
     }
 }
 
@@ -363,6 +364,8 @@ struct JobState: Sendable, Hashable {
     var leaseUntil: Date? = nil
     /// The jobs it waits for (its definition's `dependsOn`).
     var dependsOn: Dependencies? = nil
+    /// The object it runs (``JobDefinition/modelObjectId``).
+    var modelId: UUID? = nil
     var result: JobResult?
     /// How many entries its status history has.
     var historyLength: Int

@@ -58,7 +58,9 @@ enum JobRepository {
     static let stateColumns = """
         j.job_id, j.job_type, j.status, j.status_message, j.attempt, j.worker_id, j.owner, j.priority, j.submitted_at,
         j.started_at, j.parent_job_id, j.group_position, j.definition->'notification' AS notification,
-        j.definition->'resources' AS resources, j.definition->'retry' AS retry, j.definition->'dependsOn' AS depends_on, j.attempt_history, j.lease_until, j.result,
+        j.definition->'resources' AS resources, j.definition->'retry' AS retry, j.definition->'dependsOn' AS depends_on,
+        COALESCE(j.definition->'runModel'->'model'->>'objectId', j.definition->'runFlow'->'flow'->>'objectId',
+                 j.definition->'importData'->'model'->>'objectId', j.definition->'exportData'->'model'->>'objectId') AS model_id, j.attempt_history, j.lease_until, j.result,
         (SELECT max(u.seq) FROM job_updates u WHERE u.job_id = j.job_id) AS history_length
         """
 
@@ -78,6 +80,7 @@ enum JobRepository {
                 ?? AttemptHistory(),
             leaseUntil: row.dateIfPresent("lease_until"),
             dependsOn: try row.stringIfPresent("depends_on").map { try ConveyorJSON.decode(Dependencies.self, from: Data($0.utf8)) },
+            modelId: row.uuidIfPresent("model_id"),
             result: try row.stringIfPresent("result").map { try ConveyorJSON.decode(JobResult.self, from: Data($0.utf8)) },
             historyLength: row.intIfPresent("history_length") ?? 0)
     }

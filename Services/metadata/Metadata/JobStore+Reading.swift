@@ -147,7 +147,9 @@ extension JobStore {
             """
             SELECT job_id, job_type, owner, priority, status, status_message, attempt, worker_id, submitted_at,
                    COALESCE(attempt_history->'resources', definition->'resources') AS resources,
-                   attempt_history->>'notBefore' AS not_before
+                   attempt_history->>'notBefore' AS not_before,
+                   COALESCE(definition->'runModel'->'model'->>'objectId', definition->'runFlow'->'flow'->>'objectId',
+                            definition->'importData'->'model'->>'objectId', definition->'exportData'->'model'->>'objectId') AS model_id
             FROM jobs WHERE status IN ('PENDING', 'QUEUED', 'SUBMITTED', 'RUNNING')
               AND ($1::uuid IS NULL OR job_id > $1::uuid)
             ORDER BY job_id LIMIT $2
@@ -168,7 +170,7 @@ extension JobStore {
                         message: try row.string("status_message"), owner: try row.string("owner"),
                         priority: try row.int("priority"), attempt: try row.int("attempt"),
                         submittedAt: try row.date("submitted_at"), occurredAt: Date(), resources: resources,
-                        notBefore: row.stringIfPresent("not_before").flatMap(Timestamp.parse)))
+                        notBefore: row.stringIfPresent("not_before").flatMap(Timestamp.parse), modelId: row.uuidIfPresent("model_id")))
             } else {
                 running.append(
                     ActiveAssignment(

@@ -20,7 +20,7 @@ struct JobStore: Sendable {
     /// The most jobs one owner may have waiting (PENDING or QUEUED); a submission past it is refused
     /// (`quotas.maxQueuedPerOwner`; nil: no limit).
     var maxQueuedPerOwner: Int? = nil
-    /// How often a job's worker may be lost before the job fails (`metadata.maxWorkerLost`).
+    /// The loss of its worker that fails a job (`metadata.maxWorkerLost`, 3: the third loss fails it).
     var maxWorkerLost = 3
     /// Takes the events of a committed transaction (with their outbox rows) to publish them.
     let publish: @Sendable ([OutboxEntry]) -> Void

@@ -89,6 +89,7 @@ public actor SchedulerService: Service {
     private func scheduleWhileActive() async {
         let jobEvents = consumer.consume(queue: Topology.schedulerEventsQueue, prefetch: 1000)
         let heartbeats = consumer.consume(queue: Topology.schedulerHeartbeatsQueue, prefetch: 100)
+        let questions = consumer.consume(queue: Topology.schedulerRPCQueue, prefetch: 50)
         let (signals, signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let (failures, failure) = AsyncStream.makeStream(of: (SchedulingState.Decision, any Error).self)
         dispatchSignal = signal
@@ -99,6 +100,9 @@ public actor SchedulerService: Service {
             }
             group.addTask {
                 for await delivery in heartbeats.cancelOnGracefulShutdown() { await self.handleHeartbeat(delivery) }
+            }
+            group.addTask {
+                for await delivery in questions.cancelOnGracefulShutdown() { await self.answer(delivery) }
             }
             // Dispatches are decided once for all that happened since the last time: under load, the
             // events of a moment become one decision and one message per worker.
@@ -127,6 +131,7 @@ public actor SchedulerService: Service {
                 }
                 jobEvents.cancel()
                 heartbeats.cancel()
+                questions.cancel()
                 signal.finish()
                 failure.finish()
             }
@@ -248,6 +253,47 @@ public actor SchedulerService: Service {
         // Metadata is asked about these on the next tick, never inside the heartbeat loop.
         notTakenUp.append(contentsOf: abandoned)
         requestDispatch()
+    }
+
+    /// Answers a question about the queue (``SchedulerCall``) from the current state.
+    private func answer(_ delivery: AMQPDelivery) {
+        guard let replyTo = delivery.replyTo else {
+            consumer.nack(delivery, requeue: false)
+            return
+        }
+        let now = Date()
+        let reply: Data
+        switch EnvelopeHeader.type(of: delivery.body) {
+        case GetQueuePositions.messageType:
+            reply = Self.reply(Result { () throws -> QueuePositions in
+                let question = try Envelope<GetQueuePositions>.decode(delivery.body).payload
+                var positions: [String: QueuePosition] = [:]
+                for jobId in question.jobIds.prefix(GetQueuePositions.maxJobs) {
+                    if let position = state.position(of: jobId, now: now) { positions[jobId.uuidString.lowercased()] = position }
+                }
+                return QueuePositions(positions: positions)
+            })
+        case GetQueueSummary.messageType:
+            reply = Self.reply(Result { state.summary(now: now) })
+        default:
+            reply = Self.reply(Result<JSONValue, any Error>.failure(RPCFailure(code: .invalid, message: "unknown question to the scheduler")))
+        }
+        publisher.publish(
+            OutgoingMessage(
+                exchange: "", routingKey: replyTo, body: reply, persistent: false, correlationId: delivery.correlationId,
+                type: "metadata.reply")
+        ) { _ in }
+        consumer.ack(delivery)
+    }
+
+    private static func reply<T: Codable & Sendable>(_ result: Result<T, any Error>) -> Data {
+        let reply: RPCReply<T>
+        switch result {
+        case .success(let value): reply = RPCReply(result: value)
+        case .failure(let error as RPCFailure): reply = RPCReply(error: error)
+        case .failure(let error): reply = RPCReply(error: RPCFailure(code: .invalid, message: "\(error)"))
+        }
+        return (try? Envelope(reply).encoded()) ?? Data()
     }
 
     /// Dispatches a live worker does not list (past the grace period), waiting to be checked.

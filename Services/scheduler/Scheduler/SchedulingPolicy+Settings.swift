@@ -4,7 +4,8 @@ import ServiceKit
 extension SchedulingPolicy {
     /// The policy from configuration (docs/scheduling.md): `scheduler.agingPerHour` (10),
     /// `scheduler.fairShareHalfLifeSeconds` (3600), `scheduler.ownerMaxRunning` (0: no limit),
-    /// `scheduler.backfillDepth` (1000); the defaults of a job that does not say
+    /// `scheduler.backfillDepth` (1000), `scheduler.unschedulableGraceSeconds` (30),
+    /// `scheduler.quietWorkerSeconds` (10); the defaults of a job that does not say
     /// `scheduler.defaults.cpus` (1), `.memoryMB` (256), `.gpus` (0), `.expectedRunSeconds` (3600),
     /// each overridden per type by `scheduler.types.<TYPE>.<same>`; and per type
     /// `scheduler.types.<TYPE>.maxRunning` and `.maxWorkers` (0: no limit).
@@ -32,6 +33,8 @@ extension SchedulingPolicy {
             agingPerHour: Double(settings.int("scheduler.agingPerHour", default: 10)),
             fairShareHalfLifeSeconds: Double(settings.int("scheduler.fairShareHalfLifeSeconds", default: 3600)), defaults: defaults,
             fallback: fallback, typeLimits: limits, ownerMaxRunning: positive("scheduler.ownerMaxRunning"),
-            backfillDepth: settings.int("scheduler.backfillDepth", default: 1000))
+            backfillDepth: settings.int("scheduler.backfillDepth", default: 1000),
+            unschedulableGraceSeconds: Double(settings.int("scheduler.unschedulableGraceSeconds", default: 30)),
+            quietWorkerSeconds: Double(settings.int("scheduler.quietWorkerSeconds", default: 10)))
     }
 }

@@ -36,6 +36,8 @@ public struct SchedulingState: Sendable {
         var resources: ResourceRequirements?
         /// A retry waits out its backoff: not dispatched before this time (seconds since 1970).
         var notBefore: Double? = nil
+        /// The model (or flow) it runs, by which run times are learned.
+        var modelId: UUID? = nil
     }
 
     /// A retry waiting for its backoff to pass, ordered by when it may start (soonest first).
@@ -96,6 +98,7 @@ public struct SchedulingState: Sendable {
         public var submittedAt: Date
         public var owner: String
         public var resources: ResourceRequirements?
+        var modelId: UUID? = nil
         /// What it takes on the worker.
         var request: ResourceAmount
         /// When it is expected to end at the latest (seconds since 1970).
@@ -115,26 +118,28 @@ public struct SchedulingState: Sendable {
     public let policy: SchedulingPolicy
     /// How long a dispatched attempt may stay unconfirmed by the worker's heartbeats.
     let claimGrace: TimeInterval
-    private let startedAt: Date
+    let startedAt: Date
 
     private var queues: [GroupKey: Heap<Ranked>] = [:]
     /// Queued retries still in their backoff; they join their group's heap when it has passed.
     private var delayed = Heap<Delayed>()
     /// Queued jobs by id; heap entries whose id is missing here (or has another attempt) are stale.
-    private var queued: [UUID: QueuedJob] = [:]
-    private var workers: [String: Worker] = [:]
+    private(set) var queued: [UUID: QueuedJob] = [:]
+    private(set) var workers: [String: Worker] = [:]
     private(set) var assignments: [UUID: Assignment] = [:]
     /// What the assignments take on each worker.
-    private var used: [String: ResourceAmount] = [:]
-    private var runningByType: [JobType: Int] = [:]
+    private(set) var used: [String: ResourceAmount] = [:]
+    private(set) var runningByType: [JobType: Int] = [:]
     /// Per job type, how many of its attempts each worker runs.
     private var workersByType: [JobType: [String: Int]] = [:]
-    private var runningByOwner: [String: Int] = [:]
-    private var fairShare: FairShare
+    private(set) var runningByOwner: [String: Int] = [:]
+    private(set) var fairShare: FairShare
     /// Why a queued job cannot start on any worker that exists (it waits); set by decisions.
     private var jobReasons: [UUID: String] = [:]
     /// Why no job of a type can start: no worker takes the type.
     private var typeReasons: [JobType: String] = [:]
+    /// How long jobs ran, per model and per job type (for estimates of when queued jobs start).
+    private(set) var runTimes = RunTimes()
 
     public init(policy: SchedulingPolicy = SchedulingPolicy(), claimGrace: TimeInterval = 10, startedAt: Date = .distantPast) {
         self.policy = policy
@@ -167,7 +172,8 @@ public struct SchedulingState: Sendable {
         insert(
             QueuedJob(
                 jobId: event.jobId, jobType: event.jobType, priority: event.priority, submittedAt: event.submittedAt.timeIntervalSince1970,
-                attempt: event.attempt, owner: event.owner, resources: event.resources, notBefore: event.notBefore?.timeIntervalSince1970))
+                attempt: event.attempt, owner: event.owner, resources: event.resources, notBefore: event.notBefore?.timeIntervalSince1970,
+                modelId: event.modelId))
     }
 
     /// A job reached a terminal status: it frees what it took and leaves the queue. With the
@@ -175,6 +181,7 @@ public struct SchedulingState: Sendable {
     public mutating func finished(_ jobId: UUID, event: JobEvent? = nil) {
         if let event, let started = event.startedAt {
             let ran = max(0, event.occurredAt.timeIntervalSince(started))
+            if event.status == .succeeded { runTimes.record(ran, type: event.jobType, model: event.modelId) }
             let assignment = assignments[jobId]
             let cpus = Double(assignment?.request.cpus ?? policy.request(event.resources, type: event.jobType).cpus)
             fairShare.charge(event.owner, cpuSeconds: cpus * ran - (assignment?.charged ?? 0), now: event.occurredAt.timeIntervalSince1970)
@@ -254,7 +261,7 @@ public struct SchedulingState: Sendable {
             QueuedJob(
                 jobId: assignment.jobId, jobType: assignment.jobType, priority: assignment.priority,
                 submittedAt: assignment.submittedAt.timeIntervalSince1970, attempt: assignment.attempt, owner: assignment.owner,
-                resources: assignment.resources))
+                resources: assignment.resources, modelId: assignment.modelId))
     }
 
     /// Workers silent for longer than `timeout` are dropped; their attempts are returned to be re-queued.
@@ -471,8 +478,8 @@ public struct SchedulingState: Sendable {
         addAssignment(
             Assignment(
                 jobId: job.jobId, jobType: job.jobType, attempt: job.attempt + 1, workerId: workerId, since: now, priority: job.priority,
-                submittedAt: Date(timeIntervalSince1970: job.submittedAt), owner: job.owner, resources: job.resources, request: request,
-                expectedEnd: now.timeIntervalSince1970 + duration, charged: charge))
+                submittedAt: Date(timeIntervalSince1970: job.submittedAt), owner: job.owner, resources: job.resources, modelId: job.modelId,
+                request: request, expectedEnd: now.timeIntervalSince1970 + duration, charged: charge))
     }
 
     private mutating func addAssignment(_ assignment: Assignment) {

@@ -56,6 +56,10 @@ public struct JobDefinition: Sendable, Codable, Hashable {
     public var effectivePriority: Int { priority ?? Self.defaultPriority }
     /// The owner recorded with the job.
     public var effectiveOwner: String { owner ?? "anonymous" }
+    /// The object the job runs (its model, or its flow), by which run times are learned.
+    public var modelObjectId: UUID? {
+        runModel?.model.objectId ?? runFlow?.flow.objectId ?? importData?.model?.objectId ?? exportData?.model?.objectId
+    }
 }
 
 /// Resources a job asks for: the scheduler starts it only on a worker with that much free (what is

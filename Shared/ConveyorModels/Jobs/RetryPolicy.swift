@@ -17,8 +17,9 @@ public enum FailureKind: String, Sendable, Codable, CaseIterable, Hashable {
     /// The worker could not run it (an input, a model or storage it needed was not usable).
     case error = "ERROR"
 
-    /// What a job's attempt is retried for when its policy does not say.
-    public static let retriedByDefault: [FailureKind] = [.signal, .timeout, .outOfMemory, .workerLost]
+    /// What a job's attempt is retried for when its policy does not say. (An attempt whose worker
+    /// was lost is always re-queued, up to `metadata.maxWorkerLost` times, whatever the policy.)
+    public static let retriedByDefault: [FailureKind] = [.signal, .timeout, .outOfMemory]
 
     /// In words, for messages and e-mails.
     public var phrase: String {
@@ -86,7 +87,8 @@ public struct RetryPolicy: Sendable, Codable, Hashable {
     public var backoffSeconds: Double?
     public var backoffMultiplier: Double?
     public var maxBackoffSeconds: Double?
-    /// Which failures are retried (default: SIGNAL, TIMEOUT, OUT_OF_MEMORY, WORKER_LOST).
+    /// Which failures are retried (default: SIGNAL, TIMEOUT, OUT_OF_MEMORY; a lost worker's attempt
+    /// is re-queued whatever the policy says, up to `metadata.maxWorkerLost` times).
     public var retryOn: [FailureKind]?
     /// After OUT_OF_MEMORY, the next attempt asks for this many times the memory (e.g. 2).
     public var memoryFactor: Double?
@@ -137,6 +139,10 @@ public struct RetryPolicy: Sendable, Codable, Hashable {
         }
         if let kinds = retryOn, kinds.contains(.cancelled) {
             problems.append(FieldProblem(field: prefix + "retryOn", reason: "a cancelled job is never retried"))
+        }
+        if let kinds = retryOn, kinds.contains(.workerLost) {
+            problems.append(
+                FieldProblem(field: prefix + "retryOn", reason: "a lost worker's attempt is always re-queued (up to the deployment's metadata.maxWorkerLost); leave WORKER_LOST out"))
         }
         for (name, value) in [("memoryFactor", memoryFactor), ("runTimeFactor", runTimeFactor)] {
             if let value, !(1...8).contains(value) {

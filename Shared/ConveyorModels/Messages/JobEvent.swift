@@ -31,13 +31,16 @@ public struct JobEvent: MessagePayload, Hashable {
     public var notBefore: Date?
     /// Set on `failed` and `cancelled` events: why the last attempt did not succeed.
     public var failure: AttemptFailure?
+    /// The object the job runs (its model or flow), when it has one: the scheduler learns run times
+    /// by it, to estimate when queued jobs start.
+    public var modelId: UUID?
 
     public init(
         jobId: UUID, jobType: JobType, status: JobStatus, previousStatus: JobStatus?, message: String,
         owner: String, priority: Int, attempt: Int, submittedAt: Date, occurredAt: Date,
         notification: NotificationSettings? = nil, startedAt: Date? = nil, exitCode: Int? = nil,
         logTail: String? = nil, topLevel: Bool = true, resources: ResourceRequirements? = nil, notBefore: Date? = nil,
-        failure: AttemptFailure? = nil
+        failure: AttemptFailure? = nil, modelId: UUID? = nil
     ) {
         self.jobId = jobId
         self.jobType = jobType
@@ -57,6 +60,7 @@ public struct JobEvent: MessagePayload, Hashable {
         self.resources = resources
         self.notBefore = notBefore
         self.failure = failure
+        self.modelId = modelId
     }
 
     public var routingKey: String { Topology.eventKey(status: status, type: jobType) }

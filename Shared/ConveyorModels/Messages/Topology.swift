@@ -16,6 +16,8 @@ public enum Topology {
     public static let schedulerEventsQueue = "scheduler.events"
     /// An exclusive queue whose holder is the one active scheduler.
     public static let schedulerLockQueue = "scheduler.lock"
+    /// Questions to the active scheduler (queue position, summary): ``SchedulerCall``.
+    public static let schedulerRPCQueue = "scheduler.rpc"
     /// Worker heartbeats into the scheduler.
     public static let schedulerHeartbeatsQueue = "scheduler.heartbeats"
     /// Terminal job events that ask for an e-mail, in batches metadata sends straight to the notifier.

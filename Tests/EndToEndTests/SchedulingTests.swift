@@ -1,0 +1,147 @@
+import ConveyorModels
+import Foundation
+import TestSupport
+import Testing
+
+/// The scheduler's policy through the running platform: dependencies, retries, queue positions and
+/// estimates, a queue quota, jobs that fit no worker, and a job whose worker is lost again and again.
+@Suite("Scheduling", .serialized)
+struct SchedulingTests {
+    static func noop() async throws -> String {
+        try await Platform.importModel(path: "noop-model", entryPoint: "run.sh", language: "shell")
+    }
+
+    static func failing() async throws -> String {
+        try await Platform.importModel(path: "failing-model", entryPoint: "fail.sh", language: "shell")
+    }
+
+    static func date(_ value: Any?) -> Date? { (value as? String).flatMap(Timestamp.parse) }
+
+    @Test("a dependency chain: the jobs after a failure are CANCELLED naming it, with their e-mails; a success releases the next")
+    func dependencyChain() async throws {
+        let (noop, failing) = (try await Self.noop(), try await Self.failing())
+        let first = try await Platform.submit(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(failing)"}}}"#)
+        let second = try await Platform.submit(
+            #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(noop)"}},"dependsOn":{"jobIds":["\#(first)"]},"notification":{"email":["deps@example.com"]}}"#)
+        let third = try await Platform.submit(
+            #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(noop)"}},"dependsOn":{"jobIds":["\#(second)"]}}"#)
+        let anyway = try await Platform.submit(
+            #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(noop)"}},"dependsOn":{"jobIds":["\#(first)"],"condition":"ENDED"}}"#)
+        #expect(try await Platform.job(third)["status"] as? String == "PENDING")
+
+        #expect(try await Platform.waitForEnd(first)["status"] as? String == "FAILED")
+        let (cancelled, next) = (try await Platform.waitForEnd(second), try await Platform.waitForEnd(third))
+        #expect(cancelled["status"] as? String == "CANCELLED" && (cancelled["statusMessage"] as? String ?? "").contains(first.lowercased()))
+        #expect(next["status"] as? String == "CANCELLED" && (next["statusMessage"] as? String ?? "").contains(second.lowercased()))
+        #expect(try await Platform.waitForEnd(anyway)["status"] as? String == "SUCCEEDED")
+        #expect(try await Platform.waitForMail(forJob: second).contains("CANCELLED"), "one e-mail for the cancelled job")
+
+        let ok = try await Platform.submit(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(noop)"}}}"#)
+        let after = try await Platform.submit(
+            #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(noop)"}},"dependsOn":{"jobIds":["\#(ok)"]}}"#)
+        #expect(try await Platform.waitForEnd(after)["status"] as? String == "SUCCEEDED")
+        let unknown = try await Platform.request(
+            "POST", "/api/v1/jobs", body: Data(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(noop)"}},"dependsOn":{"jobIds":["\#(UUID())"]}}"#.utf8))
+        #expect(unknown.status == 422 && unknown.text.contains("dependsOn.jobIds[0]"))
+    }
+
+    @Test("a retry with backoff: the failed attempt is kept, the next starts after the backoff, the last failure ends the job")
+    func retry() async throws {
+        let failing = try await Self.failing()
+        let id = try await Platform.submit(
+            #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(failing)"},"parameters":{"code":7}},"retry":{"maxAttempts":2,"backoffSeconds":2,"retryOn":["EXIT_CODE"]},"notification":{"email":["retry@example.com"]}}"#)
+        let job = try await Platform.waitForEnd(id, timeout: .seconds(60))
+        #expect(job["status"] as? String == "FAILED" && job["attempt"] as? Int == 2)
+        let updates = job["updates"] as? [[String: Any]] ?? []
+        let retried = try #require(updates.first { ($0["message"] as? String ?? "").hasPrefix("attempt 1 failed (exit code 7)") })
+        let secondStart = try #require(updates.last { $0["status"] as? String == "RUNNING" })
+        let waited = try #require(Self.date(secondStart["at"])).timeIntervalSince(try #require(Self.date(retried["at"])))
+        #expect(waited >= 2 * 0.8, "the backoff (2 s, ±20 %) passed before attempt 2: \(waited) s")
+        let result = try #require(job["result"] as? [String: Any])
+        #expect((result["failure"] as? [String: Any])?["kind"] as? String == "EXIT_CODE")
+        #expect(((result["earlierAttempts"] as? [[String: Any]])?.first?["failure"] as? [String: Any])?["exitCode"] as? Int == 7)
+        let mail = try await Platform.waitForMail(forJob: id)
+        #expect(mail.contains("Reason:    exit code 7") && mail.contains("Attempts:  2"))
+    }
+
+    @Test("a queued job says where it stands and when it should start; the queue summary counts it")
+    func queuePosition() async throws {
+        let noop = try await Self.noop()
+        func job(_ sleep: Double) -> String { #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(noop)"},"parameters":{"sleep":\#(sleep)}},"owner":"queue-test"}"# }
+        // One runner slot (make test). A first run teaches the scheduler how long this model takes.
+        _ = try await Platform.waitForEnd(try await Platform.submit(job(1)))
+        let ids = [try await Platform.submit(job(1)), try await Platform.submit(job(1)), try await Platform.submit(job(1))]
+        try await Platform.waitFor(ids[0], status: "RUNNING")
+        let record = try await Platform.job(ids[2])
+        let queue = try #require(record["queue"] as? [String: Any], "a queued job's record says where it stands: \(record)")
+        #expect(queue["position"] as? Int == 2)
+        #expect((queue["ahead"] as? [String: Any])?["first"] as? [String] == [ids[1].uppercased()])
+        let asked = Date()
+        let estimate = try #require(Self.date(queue["estimatedStartAt"]))
+        let summary = try await Platform.request("GET", "/api/v1/queue")
+        #expect(summary.status == 200)
+        let owners = summary.json["owners"] as? [String: [String: Any]] ?? [:]
+        #expect(owners["queue-test"]?["queued"] as? Int == 2 && owners["queue-test"]?["running"] as? Int == 1)
+        #expect(((summary.json["capacity"] as? [String: Any])?["slots"] as? Int ?? 0) >= 1)
+
+        let started = try #require(Self.date(try await Platform.waitForEnd(ids[2])["startedAt"]))
+        // Two jobs of about a second each are ahead of it (one running): it should start in about 2 s.
+        let error = abs(started.timeIntervalSince(estimate))
+        #expect(error <= max(0.5, 0.25 * started.timeIntervalSince(asked)), "estimated \(estimate), started \(started)")
+    }
+
+    @Test("a job that fits no worker waits, saying why; a quota refuses an owner's jobs past it with 429")
+    func unschedulableAndQuota() async throws {
+        let noop = try await Self.noop()
+        let huge = #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(noop)"}},"resources":{"cpus":64},"owner":"greedy"}"#
+        let waiting = try await Platform.submit(huge)
+        try await Task.sleep(for: .seconds(1))
+        let record = try await Platform.job(waiting)
+        #expect(record["status"] as? String == "QUEUED")
+        let reason = (record["queue"] as? [String: Any])?["waitingReason"] as? String ?? ""
+        #expect(reason.contains("64 cpus"), "the reason names what no worker has: \(reason)")
+
+        // Metadata with a quota of 2 waiting jobs per owner.
+        setenv("QUOTAS_MAX_QUEUED_PER_OWNER", "2", 1)
+        defer { unsetenv("QUOTAS_MAX_QUEUED_PER_OWNER") }
+        #expect(await Platform.services(["restart", "metadata"]) == 0)
+        let second = try await Platform.submit(huge)
+        let refused = try await Platform.request("POST", "/api/v1/jobs", body: Data(huge.utf8))
+        #expect(refused.status == 429 && refused.text.contains("owner greedy has 2 jobs waiting"))
+        let other = try await Platform.request("POST", "/api/v1/jobs", body: Data(huge.replacingOccurrences(of: "greedy", with: "modest").utf8))
+        #expect(other.status == 201, "another owner is not held up")
+        for id in [waiting, second, other.json["jobId"] as? String ?? ""] {
+            _ = try await Platform.request("POST", "/api/v1/jobs/\(id)/cancel")
+        }
+        unsetenv("QUOTAS_MAX_QUEUED_PER_OWNER")
+        #expect(await Platform.services(["restart", "metadata"]) == 0)
+    }
+
+    @Test("a job whose worker is lost three times fails with reason worker lost")
+    func lostWorkerCap() async throws {
+        let noop = try await Self.noop()
+        let id = try await Platform.submit(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(noop)"},"parameters":{"sleep":30}}}"#)
+        let pidFile = ScriptRunner.repositoryRoot.appendingPathComponent(".conveyor/run/runner.pid").path
+        for loss in 1...3 {
+            try await Platform.waitFor(id, status: "RUNNING", timeout: .seconds(60))
+            #expect(try await Platform.job(id)["attempt"] as? Int == loss)
+            #expect(await ScriptRunner.run(["/bin/bash", "-c", "kill -9 $(cat '\(pidFile)')"]) == 0)
+            #expect(await Platform.services(["start", "runner"]) == 0)
+            if loss < 3 {
+                // Its lease (6 s under make test) expires and metadata puts it back in the queue.
+                let deadline = ContinuousClock.now + .seconds(30)
+                while ContinuousClock.now < deadline, try await Platform.job(id)["attempt"] as? Int == loss,
+                    try await Platform.job(id)["status"] as? String != "QUEUED"
+                {
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+            }
+        }
+        let job = try await Platform.waitForEnd(id, timeout: .seconds(60))
+        #expect(job["status"] as? String == "FAILED")
+        #expect((job["statusMessage"] as? String ?? "").hasPrefix("worker lost 3 times"))
+        let result = job["result"] as? [String: Any]
+        #expect((result?["failure"] as? [String: Any])?["kind"] as? String == "WORKER_LOST")
+        #expect((result?["earlierAttempts"] as? [[String: Any]])?.count == 2)
+    }
+}
