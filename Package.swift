@@ -96,7 +96,7 @@ var targets: [Target] = [
     .executableTarget(
         name: "ConveyorBench",
         dependencies: [
-            "ConveyorModels", "AMQPClient", "PostgresClient", "TestSupport",
+            "ConveyorModels", "AMQPClient", "PostgresClient", "TestSupport", "Scheduler",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ],

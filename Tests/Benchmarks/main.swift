@@ -17,7 +17,7 @@
 //    through the HTTP API (see SearchBench.swift).
 // Last, one line `RESULT key=value ...` with the figures ../shared/peers/compare.sh carries over.
 //
-// Usage: conveyor-bench [--jobs N] [--sequential M] [--concurrency C] [--reads S] [--search-objects K] [--scale N] (0 skips a part)
+// Usage: conveyor-bench [--jobs N] [--sequential M] [--concurrency C] [--reads S] [--search-objects K] [--scale N] [--scheduler-jobs N --scheduler-workers W] [--failover N] (0 skips a part)
 // Environment: CONVEYOR_GATEWAY_URL (http://127.0.0.1:8080), CONVEYOR_TEST_AMQP_URL or AMQP_URL,
 // CONVEYOR_TEST_POSTGRES_URL or POSTGRES_URL (for seeding the search benchmark), CONVEYOR_STATE
 // (for the services' pid files, default .conveyor).
@@ -31,6 +31,8 @@ import Synchronization
 import TestSupport
 
 
+nonisolated(unsafe) var schedulerFigures: [(String, String)] = []
+
 struct Options {
     var jobs = 2000
     var sequential = 200
@@ -38,12 +40,15 @@ struct Options {
     var searchObjects = 100_000
     var readSeconds = 30
     var scaleJobs = 0
+    var schedulerJobs = 0
+    var schedulerWorkers = 1000
+    var failoverJobs = 0
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
         while let flag = iterator.next() {
             guard let value = iterator.next().flatMap(Int.init), value >= 0 else {
-                fatalError("usage: conveyor-bench [--jobs N] [--sequential M] [--concurrency C] [--reads S] [--search-objects K] [--scale N] (bad value for \(flag))")
+                fatalError("usage: conveyor-bench [--jobs N] [--sequential M] [--concurrency C] [--reads S] [--search-objects K] [--scale N] [--scheduler-jobs N] [--scheduler-workers W] [--failover N] (bad value for \(flag))")
             }
             switch flag {
             case "--jobs": jobs = value
@@ -52,6 +57,9 @@ struct Options {
             case "--search-objects": searchObjects = value
             case "--reads": readSeconds = value
             case "--scale": scaleJobs = value
+            case "--scheduler-jobs": schedulerJobs = value
+            case "--scheduler-workers": schedulerWorkers = max(1, value)
+            case "--failover": failoverJobs = value
             default: fatalError("unknown option \(flag)")
             }
         }
@@ -59,6 +67,18 @@ struct Options {
 }
 
 let environment = ProcessInfo.processInfo.environment
+// The scheduler's core at scale needs no services: it runs alone and first.
+let schedulerOptions = Options(CommandLine.arguments)
+if schedulerOptions.schedulerJobs > 0 {
+    let figures = SchedulerBench.run(jobs: schedulerOptions.schedulerJobs, workers: schedulerOptions.schedulerWorkers)
+    if schedulerOptions.jobs == 0, schedulerOptions.sequential == 0, schedulerOptions.readSeconds == 0, schedulerOptions.searchObjects == 0,
+        schedulerOptions.scaleJobs == 0
+    {
+        print("RESULT config=conveyor " + figures.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
+        exit(0)
+    }
+    schedulerFigures = figures
+}
 let gateway = environment["CONVEYOR_GATEWAY_URL"] ?? "http://127.0.0.1:8080"
 let amqpURL = environment["CONVEYOR_TEST_AMQP_URL"] ?? environment["AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/"
 let options = Options(CommandLine.arguments)
@@ -273,6 +293,13 @@ if options.scaleJobs > 0 {
         },
         waitUntilEnded: { await completions.wait(for: $0) })
 }
+// The scheduler taking over a backlog.
+if options.failoverJobs > 0 {
+    result += try await FailoverBench.run(
+        queued: options.failoverJobs, postgresURL: postgresURL, stateFolder: pidFolder,
+        submit: { UUID(uuidString: try await post($0))! }, status: { try await getJob($0.uuidString).status.rawValue },
+        model: model.uuidString)
+}
 listener.cancel()
 await events.close()
 try? FileManager.default.removeItem(atPath: repository)
@@ -283,6 +310,7 @@ if options.searchObjects > 0 {
 }
 await http.shutdown()
 
+result += schedulerFigures
 if !result.isEmpty {
     print("RESULT config=conveyor " + result.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
 }

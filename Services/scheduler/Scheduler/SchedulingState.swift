@@ -23,21 +23,61 @@ import HeapModule
 /// It never performs I/O; ``SchedulerService`` feeds it events and heartbeats and carries out what
 /// it decides (dispatches and re-queues). That keeps every rule unit-testable.
 public struct SchedulingState: Sendable {
-    /// A job waiting to start.
+    /// A job waiting to start. Kept small (a million of them must fit in a few hundred MB): the
+    /// optional parts are packed into fixed-size fields, with accessors in their usual form.
     struct QueuedJob: Sendable {
         var jobId: UUID
-        var jobType: JobType
-        var priority: Int
         /// Seconds since 1970.
         var submittedAt: Double
-        /// The attempt metadata last recorded; the next dispatch uses `attempt + 1`.
-        var attempt: Int
         var owner: String
-        var resources: ResourceRequirements?
+        /// The model (or flow) it runs (all zero: none).
+        private var model: UUID
+        /// A retry's backoff (NaN: none).
+        private var notBeforeValue: Double
+        /// `resources`, packed: each part 0 when absent (gpus: `UInt16.max`, since 0 gpus may be asked for).
+        private var cpus: UInt16
+        private var gpus: UInt16
+        private var memoryMB: UInt32
+        private var maxRunSeconds: UInt32
+        private var attemptValue: UInt32
+        private var priorityValue: UInt8
+        var jobType: JobType
+
+        init(
+            jobId: UUID, jobType: JobType, priority: Int, submittedAt: Double, attempt: Int, owner: String, resources: ResourceRequirements?,
+            notBefore: Double? = nil, modelId: UUID? = nil
+        ) {
+            self.jobId = jobId
+            self.jobType = jobType
+            self.submittedAt = submittedAt
+            self.owner = owner
+            model = modelId ?? Self.none
+            notBeforeValue = notBefore ?? .nan
+            cpus = UInt16(clamping: resources?.cpus ?? 0)
+            gpus = resources?.gpus.map { UInt16(clamping: $0) } ?? .max
+            memoryMB = UInt32(clamping: resources?.memoryMB ?? 0)
+            maxRunSeconds = UInt32(clamping: resources?.maxRunSeconds ?? 0)
+            attemptValue = UInt32(clamping: attempt)
+            priorityValue = UInt8(clamping: priority)
+        }
+
+        private static let none = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+
+        var priority: Int { Int(priorityValue) }
+        /// The attempt metadata last recorded; the next dispatch uses `attempt + 1`.
+        var attempt: Int { Int(attemptValue) }
+        var modelId: UUID? { model == Self.none ? nil : model }
         /// A retry waits out its backoff: not dispatched before this time (seconds since 1970).
-        var notBefore: Double? = nil
-        /// The model (or flow) it runs, by which run times are learned.
-        var modelId: UUID? = nil
+        var notBefore: Double? {
+            get { notBeforeValue.isNaN ? nil : notBeforeValue }
+            set { notBeforeValue = newValue ?? .nan }
+        }
+        var resources: ResourceRequirements? {
+            guard cpus != 0 || gpus != .max || memoryMB != 0 || maxRunSeconds != 0 else { return nil }
+            return ResourceRequirements(
+                cpus: cpus == 0 ? nil : Int(cpus), memoryMB: memoryMB == 0 ? nil : Int(memoryMB), gpus: gpus == .max ? nil : Int(gpus),
+                maxRunSeconds: maxRunSeconds == 0 ? nil : Int(maxRunSeconds))
+        }
     }
 
     /// A retry waiting for its backoff to pass, ordered by when it may start (soonest first).
@@ -296,14 +336,27 @@ public struct SchedulingState: Sendable {
 
     /// Decides which queued jobs start now (see the rules above). Each decision takes what the job
     /// asks for on its worker until the job ends, is re-queued or the dispatch is undone.
+    ///
+    /// The cost is per job dispatched or passed over, not per job queued: the groups' heads are kept
+    /// in a heap (re-ranked lazily: during a decision an owner's usage only grows), a job type with no
+    /// free slot left is out at once, a job that fits nowhere is known by an upper bound of what is
+    /// free, and only workers with a free slot are looked at.
     public mutating func nextDispatches(now: Date) -> [Decision] {
         let time = now.timeIntervalSince1970
         releaseDelayed(now: time)
         var round = DispatchRound()
         var decisions: [Decision] = []
-        var groups = queues.keys.filter { !(queues[$0]?.isEmpty ?? true) }
-        while true {
-            guard let (key, job) = bestHead(&groups, round: round, now: time) else { break }
+        var heads = Heap<Head>()
+        for key in Array(queues.keys) {
+            if let job = peekValid(key) { heads.insert(head(key, job, now: time)) }
+        }
+        while let top = heads.popMin() {
+            guard let job = peekValid(top.key) else { continue }
+            guard job.jobId == top.jobId, fairShare.rank(top.key.owner) == top.usage else {
+                heads.insert(head(top.key, job, now: time))  // ranked before its group or its owner changed
+                continue
+            }
+            if round.blockedTypes.contains(job.jobType) || round.blockedOwners.contains(job.owner) { continue }
             if let limit = policy.typeLimits[job.jobType]?.maxRunning, runningByType[job.jobType, default: 0] >= limit {
                 round.blockedTypes.insert(job.jobType)
                 continue
@@ -312,23 +365,25 @@ public struct SchedulingState: Sendable {
                 round.blockedOwners.insert(job.owner)
                 continue
             }
-            let eligible = round.eligible[job.jobType] ?? eligibleWorkers(for: job.jobType, now: now)
-            round.eligible[job.jobType] = eligible
-            guard !eligible.isEmpty else {
+            if round.pools[job.jobType] == nil { round.open(job.jobType, eligibleWorkers(for: job.jobType, now: now), in: self) }
+            guard round.freeSlots[job.jobType, default: 0] > 0 else {
                 round.blockedTypes.insert(job.jobType)
-                if now.timeIntervalSince(startedAt) > policy.unschedulableGraceSeconds, !workers.values.contains(where: { $0.jobTypes.contains(job.jobType) }) {
+                if round.pools[job.jobType]?.isEmpty ?? true, now.timeIntervalSince(startedAt) > policy.unschedulableGraceSeconds,
+                    !workers.values.contains(where: { $0.jobTypes.contains(job.jobType) })
+                {
                     typeReasons[job.jobType] = "no worker takes \(job.jobType.rawValue) jobs"
                 }
                 continue
             }
             let request = policy.request(job.resources, type: job.jobType)
             let duration = policy.expectedRunSeconds(job.resources, type: job.jobType)
-            if let worker = bestFit(request, duration: duration, among: eligible, round: &round, now: time) {
-                take(key, job)
+            take(top.key, job)
+            if let next = peekValid(top.key) { heads.insert(head(top.key, next, now: time)) }
+            if let worker = round.bestFit(request, type: job.jobType, duration: duration, now: time) {
                 if let limit = policy.typeLimits[job.jobType]?.maxWorkers, workersByType[job.jobType]?[worker] == nil,
                     (workersByType[job.jobType]?.count ?? 0) + 1 >= limit
                 {
-                    round.eligible[job.jobType] = nil  // the type now runs on as many workers as it may
+                    round.close(job.jobType)  // the type now runs on as many workers as it may: look again
                 }
                 dispatch(job, to: worker, request: request, duration: duration, now: now)
                 decisions.append(Decision(jobId: job.jobId, jobType: job.jobType, attempt: job.attempt + 1, workerId: worker))
@@ -336,18 +391,12 @@ public struct SchedulingState: Sendable {
             }
             // It does not fit anywhere now: it waits (with a reason when no worker could ever take it),
             // the first such job reserves the worker that frees up soonest, and later jobs may backfill.
-            take(key, job)
-            round.skipped.append((key, job))
-            let largest = eligible.map { workers[$0]!.capacity }
-            if !largest.contains(where: { request.fits(in: $0) }) {
-                let best = largest.max { $0.cpus + $0.memoryMB / 1024 < $1.cpus + $1.memoryMB / 1024 } ?? .zero
-                jobReasons[job.jobId] =
-                    "it asks for \(request.shortfall(in: best)) and no \(job.jobType.rawValue) worker has that much"
+            round.skipped.append((top.key, job))
+            if let largest = round.largestCapacity(job.jobType), !request.fits(in: largest) {
+                jobReasons[job.jobId] = "it asks for \(request.shortfall(in: largest)) and no \(job.jobType.rawValue) worker has that much"
             } else {
                 jobReasons[job.jobId] = nil
-                if round.reservation == nil {
-                    round.reservation = reserve(request, for: job.jobId, among: eligible, now: time)
-                }
+                if round.reservation == nil { round.reservation = reserve(request, for: job.jobId, type: job.jobType, round: round, now: time) }
             }
             if round.skipped.count > policy.backfillDepth { break }
         }
@@ -355,15 +404,133 @@ public struct SchedulingState: Sendable {
         return decisions
     }
 
-    /// What one decision tracks: job types and owners at their limits, the jobs passed over, and the
-    /// reservation of the first job that did not fit.
+    /// A group's head, ranked: the highest effective priority (whole points), then the owner with the
+    /// least recent usage, then the earliest submission; the smallest is decided on first.
+    struct Head: Comparable {
+        var band: Double
+        var usage: Double
+        var submittedAt: Double
+        var jobId: UUID
+        var key: GroupKey
+
+        static func < (lhs: Head, rhs: Head) -> Bool {
+            if lhs.band != rhs.band { return lhs.band > rhs.band }
+            if lhs.usage != rhs.usage { return lhs.usage < rhs.usage }
+            if lhs.submittedAt != rhs.submittedAt { return lhs.submittedAt < rhs.submittedAt }
+            return lhs.jobId.uuidString < rhs.jobId.uuidString
+        }
+
+        static func == (lhs: Head, rhs: Head) -> Bool { lhs.jobId == rhs.jobId && lhs.band == rhs.band && lhs.usage == rhs.usage }
+    }
+
+    private func head(_ key: GroupKey, _ job: QueuedJob, now: Double) -> Head {
+        Head(
+            band: policy.effectivePriority(priority: job.priority, submittedAt: job.submittedAt, now: now).rounded(.down),
+            usage: fairShare.rank(key.owner), submittedAt: job.submittedAt, jobId: job.jobId, key: key)
+    }
+
+    /// What one decision tracks: what each eligible worker has free, job types and owners at their
+    /// limits, the jobs passed over, and the reservation of the first job that did not fit.
     struct DispatchRound {
-        /// The workers each job type may go to (workers do not change during a decision).
-        var eligible: [JobType: [String]] = [:]
+        struct Slot {
+            var id: String
+            var capacity: ResourceAmount
+            var free: ResourceAmount
+            var jobTypes: Set<JobType>
+        }
+
+        /// The workers looked at in this decision, and for each job type the ones it may go to that
+        /// had a free slot when last looked at.
+        var slots: [Slot] = []
+        var slotIndex: [String: Int] = [:]
+        var pools: [JobType: [Int]] = [:]
+        var freeSlots: [JobType: Int] = [:]
+        /// Per job type, no eligible worker has more free than this in any part (an upper bound).
+        var mostFree: [JobType: ResourceAmount] = [:]
         var blockedTypes: Set<JobType> = []
         var blockedOwners: Set<String> = []
         var skipped: [(GroupKey, QueuedJob)] = []
         var reservation: Reservation?
+
+        /// Looks at the workers a job type may go to now.
+        mutating func open(_ type: JobType, _ eligible: [String], in state: SchedulingState) {
+            var pool: [Int] = []
+            for id in eligible {
+                guard let worker = state.workers[id] else { continue }
+                let index: Int
+                if let known = slotIndex[id] {
+                    index = known
+                } else {
+                    index = slots.count
+                    slots.append(Slot(id: id, capacity: worker.capacity, free: worker.capacity - (state.used[id] ?? .zero), jobTypes: worker.jobTypes))
+                    slotIndex[id] = index
+                }
+                pool.append(index)
+            }
+            pools[type] = pool
+            refresh(type)
+        }
+
+        /// Forgets a job type's workers, so the next job of the type looks at them again.
+        mutating func close(_ type: JobType) {
+            pools[type] = nil
+        }
+
+        /// Recomputes a job type's free slots and upper bound, dropping the workers no job fits on any
+        /// more (no free slot, cpu or memory: every job asks for at least one of each).
+        mutating func refresh(_ type: JobType) {
+            guard var pool = pools[type] else { return }
+            pool.removeAll { slots[$0].free.slots <= 0 || slots[$0].free.cpus <= 0 || slots[$0].free.memoryMB <= 0 }
+            pools[type] = pool
+            freeSlots[type] = pool.reduce(0) { $0 + slots[$1].free.slots }
+            var most = ResourceAmount.zero
+            for index in pool {
+                let free = slots[index].free
+                most = ResourceAmount(
+                    cpus: max(most.cpus, free.cpus), memoryMB: max(most.memoryMB, free.memoryMB), gpus: max(most.gpus, free.gpus),
+                    slots: max(most.slots, free.slots))
+            }
+            mostFree[type] = most
+        }
+
+        /// The largest capacity among a job type's eligible workers (for a job's waiting reason).
+        func largestCapacity(_ type: JobType) -> ResourceAmount? {
+            pools[type].flatMap { pool in
+                pool.map { slots[$0].capacity }.max { $0.cpus + $0.memoryMB / 1024 < $1.cpus + $1.memoryMB / 1024 }
+            }
+        }
+
+        /// The worker a job fits best now (its largest share of what the worker has left), respecting
+        /// the reservation: on the reserved worker a job must end before the reservation starts or take
+        /// only what the reserved job will not need (then that is no longer spare). Takes what the job
+        /// asks for from the chosen worker.
+        mutating func bestFit(_ request: ResourceAmount, type: JobType, duration: Double, now: Double) -> String? {
+            guard let most = mostFree[type], request.fits(in: most), let pool = pools[type] else { return nil }
+            var best: (index: Int, share: Double)?
+            for index in pool {
+                let slot = slots[index]
+                guard request.fits(in: slot.free) else { continue }
+                if let reservation, reservation.workerId == slot.id, now + duration > reservation.at, !request.fits(in: reservation.spare) {
+                    continue
+                }
+                let share = request.dominantShare(of: slot.free)
+                if best == nil || share > best!.share || (share == best!.share && slot.id < slots[best!.index].id) { best = (index, share) }
+            }
+            guard let chosen = best?.index else {
+                refresh(type)  // the bound was loose: tighten it
+                return nil
+            }
+            slots[chosen].free -= request
+            if let reservation, reservation.workerId == slots[chosen].id, now + duration > reservation.at {
+                self.reservation!.spare -= request
+            }
+            let full = slots[chosen].free.slots <= 0 || slots[chosen].free.cpus <= 0 || slots[chosen].free.memoryMB <= 0
+            for other in slots[chosen].jobTypes where pools[other] != nil {
+                freeSlots[other, default: 0] -= 1
+                if full { refresh(other) }
+            }
+            return slots[chosen].id
+        }
     }
 
     /// A worker held for a job that does not fit yet: from `at` on, it needs `request` of it;
@@ -374,38 +541,6 @@ public struct SchedulingState: Sendable {
         var workerId: String
         var at: Double
         var spare: ResourceAmount
-    }
-
-    /// The queued job to decide on next: of every group's head, the highest effective priority
-    /// (whole points), then the owner with the least recent usage, then the earliest submission.
-    private mutating func bestHead(_ groups: inout [GroupKey], round: DispatchRound, now: Double) -> (GroupKey, QueuedJob)? {
-        var best: (key: GroupKey, job: QueuedJob, band: Double, usage: Double)?
-        var index = 0
-        while index < groups.count {
-            let key = groups[index]
-            guard let job = peekValid(key) else {
-                groups.swapAt(index, groups.count - 1)
-                groups.removeLast()
-                continue
-            }
-            index += 1
-            if round.blockedTypes.contains(key.type) || round.blockedOwners.contains(key.owner) { continue }
-            let band = policy.effectivePriority(priority: job.priority, submittedAt: job.submittedAt, now: now).rounded(.down)
-            let usage = fairShare.rank(key.owner)
-            if let current = best {
-                if band != current.band {
-                    if band < current.band { continue }
-                } else if usage != current.usage {
-                    if usage > current.usage { continue }
-                } else if job.submittedAt != current.job.submittedAt {
-                    if job.submittedAt > current.job.submittedAt { continue }
-                } else if job.jobId.uuidString >= current.job.jobId.uuidString {
-                    continue
-                }
-            }
-            best = (key, job, band, usage)
-        }
-        return best.map { ($0.key, $0.job) }
     }
 
     /// Live workers that take the type, are not draining and were heard from lately (a worker silent
@@ -421,43 +556,30 @@ public struct SchedulingState: Sendable {
         return serving
     }
 
-    /// The worker a job fits best now (its largest share of what the worker has left), respecting
-    /// the reservation: on the reserved worker a job must end before the reservation starts or take
-    /// only what the reserved job will not need (then that is no longer spare).
-    private func bestFit(
-        _ request: ResourceAmount, duration: Double, among eligible: [String], round: inout DispatchRound, now: Double
-    ) -> String? {
-        var best: (id: String, share: Double)?
-        for id in eligible {
-            guard let worker = workers[id] else { continue }
-            let free = worker.capacity - used[id, default: .zero]
-            guard request.fits(in: free) else { continue }
-            if let reservation = round.reservation, reservation.workerId == id, now + duration > reservation.at,
-                !request.fits(in: reservation.spare)
-            {
-                continue
-            }
-            let share = request.dominantShare(of: free)
-            if best == nil || share > best!.share || (share == best!.share && id < best!.id) { best = (id, share) }
-        }
-        if let chosen = best?.id, let reservation = round.reservation, reservation.workerId == chosen, now + duration > reservation.at {
-            round.reservation!.spare -= request
-        }
-        return best?.id
-    }
-
-    /// The worker where `request` can start soonest, by the expected ends of what runs there.
-    private func reserve(_ request: ResourceAmount, for jobId: UUID, among eligible: [String], now: Double) -> Reservation? {
-        var best: Reservation?
+    /// The worker where `request` can start soonest, by the expected ends of what runs there (among
+    /// the job type's eligible workers, full ones included).
+    private func reserve(_ request: ResourceAmount, for jobId: UUID, type: JobType, round: DispatchRound, now: Double) -> Reservation? {
+        let eligible = eligibleWorkers(for: type, now: Date(timeIntervalSince1970: now))
+        var candidates: [String: (capacity: ResourceAmount, free: ResourceAmount)] = [:]
         for id in eligible {
             guard let worker = workers[id], request.fits(in: worker.capacity) else { continue }
-            var free = worker.capacity - used[id, default: .zero]
+            let free = round.slotIndex[id].map { round.slots[$0].free } ?? worker.capacity - (used[id] ?? .zero)
+            candidates[id] = (worker.capacity, free)
+        }
+        guard !candidates.isEmpty else { return nil }
+        var ends: [String: [Assignment]] = [:]
+        for assignment in assignments.values where candidates[assignment.workerId] != nil {
+            ends[assignment.workerId, default: []].append(assignment)
+        }
+        var best: Reservation?
+        for (id, candidate) in candidates {
+            var free = candidate.free
             var at = now
-            let ends = assignments.values.filter { $0.workerId == id }.sorted { $0.expectedEnd < $1.expectedEnd }
+            let running = (ends[id] ?? []).sorted { $0.expectedEnd < $1.expectedEnd }
             var next = 0
-            while !request.fits(in: free), next < ends.count {
-                free += ends[next].request
-                at = max(at, ends[next].expectedEnd)
+            while !request.fits(in: free), next < running.count {
+                free += running[next].request
+                at = max(at, running[next].expectedEnd)
                 next += 1
             }
             guard request.fits(in: free) else { continue }
