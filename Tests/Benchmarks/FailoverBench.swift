@@ -5,7 +5,7 @@ import PostgresClient
 import TestSupport
 
 /// The scheduler taking over a big backlog: `count` QUEUED jobs are added in the store's format
-/// (copies of a queued job that no worker can take: it asks for more cpus than any has), the
+/// (copies of a queued job that no worker can take: it asks for a gpu, and none has one), the
 /// scheduler is stopped, a small job is submitted, and the scheduler started again: the time from
 /// its start to the small job's dispatch (it rebuilds its state page by page and dispatches after
 /// the first page), and the scheduler's resident memory once it has read every page.
@@ -19,8 +19,8 @@ enum FailoverBench {
         let pool = PostgresPool(configuration: PostgresConfiguration(url: postgresURL, poolSize: 1), logger: logger)
         defer { Task { await pool.close() } }
 
-        // A job that stays QUEUED (no worker has 64 cpus) is the template of the backlog.
-        let template = try await submit(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"}},"resources":{"cpus":64},"owner":"backlog"}"#)
+        // A job that stays QUEUED (no worker has a gpu) is the template of the backlog.
+        let template = try await submit(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"}},"resources":{"gpus":1},"owner":"backlog"}"#)
         while try await status(template) != "QUEUED" { try await Task.sleep(for: .milliseconds(50)) }
         print("failover: adding \(count) QUEUED jobs (copies of \(template.uuidString.lowercased()))")
         let started = ContinuousClock.now
@@ -53,6 +53,9 @@ enum FailoverBench {
             String(
                 format: "failover: with %d jobs queued, the first dispatch %.2f s after the scheduler started; every page read within %.0f s; scheduler resident %.0f MB",
                 count, firstDispatch, rebuild, Double(resident) / 1024))
+        // The backlog goes again (the scheduler forgets it when restarted).
+        try await remove(count, template: template, pool: pool)
+        guard await ScriptRunner.script("deploy/local/services.sh", ["restart", "scheduler"]) == 0 else { fatalError("could not restart the scheduler") }
         return [("failover_first_dispatch_s", String(format: "%.2f", firstDispatch)), ("scheduler_rss_mb", String(format: "%.0f", Double(resident) / 1024))]
     }
 
@@ -79,7 +82,7 @@ enum FailoverBench {
             try await pool.withTransaction { connection in
                 let copies = """
                     copies AS (
-                        SELECT md5('conveyor-backlog-' || i)::uuid AS job_id, make_interval(secs => 7200 + i * 0.001) AS back
+                        SELECT md5($1::text || i)::uuid AS job_id, make_interval(secs => 7200 + i * 0.001) AS back
                         FROM generate_series($2::int, $3::int) i
                     )
                     """
@@ -119,6 +122,18 @@ enum FailoverBench {
                     """, [template, low, high])
             }
             print("failover: \(high) of \(count) added")
+        }
+    }
+
+    /// Deletes the copies `seed` added (and the template), so that a development database is left as it was.
+    static func remove(_ count: Int, template: UUID, pool: PostgresPool) async throws {
+        try await pool.withTransaction { connection in
+            let ids = "SELECT md5($1::text || i)::uuid FROM generate_series(1, $2::int) i UNION ALL SELECT $1::uuid"
+            _ = try await connection.query("DELETE FROM tag_attrs WHERE tag_key IN (SELECT tag_key FROM object_tags WHERE object_id IN (\(ids)))", [template, count])
+            _ = try await connection.query("DELETE FROM object_tags WHERE object_id IN (\(ids))", [template, count])
+            _ = try await connection.query("DELETE FROM objects WHERE job_id IN (\(ids))", [template, count])
+            _ = try await connection.query("DELETE FROM job_updates WHERE job_id IN (\(ids))", [template, count])
+            _ = try await connection.query("DELETE FROM jobs WHERE job_id IN (\(ids))", [template, count])
         }
     }
 }

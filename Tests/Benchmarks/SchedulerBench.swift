@@ -68,14 +68,21 @@ enum SchedulerBench {
             running += decisions.map(\.jobId)
         }
         func micros(_ duration: Duration, _ jobs: Int) -> Double { seconds(duration) * 1e6 / Double(max(1, jobs)) }
+        // Where a queued job stands (what GET /api/v1/jobs/{id} of a queued job asks): one pass over the queue.
+        var probes = Array(state.queuedJobIds.prefix(5))
+        probes.shuffle(using: &generator)
+        timed = clock.now
+        for jobId in probes { _ = state.position(of: jobId, now: now) }
+        let positionMs = seconds(clock.now - timed) * 1000 / Double(max(1, probes.count))
         print(
             String(
-                format: "scheduler core: %d queued jobs, %d workers: enqueued in %.1f s; state %.0f MB resident; the first decision filled %d slots in %.1f ms (%.1f us a dispatch); 20 rounds refilled %d slots, %.1f us a dispatch",
+                format: "scheduler core: %d queued jobs, %d workers: enqueued in %.1f s; state %.0f MB resident; the first decision filled %d slots in %.1f ms (%.1f us a dispatch); 20 rounds refilled %d slots, %.1f us a dispatch; a queued job's position in %.1f ms",
                 count, workerCount, seconds(enqueued), Double(resident) / 1024, filled, seconds(fill) * 1000, micros(fill, filled), dispatched,
-                micros(steady, dispatched)))
+                micros(steady, dispatched), positionMs))
         return [
             ("scheduler_us_per_dispatch", String(format: "%.1f", micros(steady, dispatched))),
             ("scheduler_fill_us_per_dispatch", String(format: "%.1f", micros(fill, filled))),
+            ("scheduler_position_ms", String(format: "%.1f", positionMs)),
             ("scheduler_state_mb", String(format: "%.0f", Double(resident) / 1024)),
         ]
     }

@@ -146,6 +146,30 @@ struct SchedulingPolicyTests {
         #expect(state.queuedCount == 1, "the huge job still waits")
     }
 
+    @Test("any number of jobs that fit no worker hold up nothing, even a busy worker's; a larger worker takes them")
+    func unfittableBacklog() throws {
+        var state = SchedulingState(policy: SchedulingPolicy(agingPerHour: 0))
+        state.heartbeat(worker("small", slots: 2, cpus: 4), now: start)
+        let huge = (0..<100).map { job(90, at: Double($0), cpus: 16) }  // far more than the backfill depth
+        for event in huge { state.enqueue(event) }
+        let busy = job(80, at: 200, cpus: 4)
+        state.enqueue(busy)
+        #expect(state.nextDispatches(now: start).map(\.jobId) == [busy.jobId])
+        // The worker is now full; a job that fits it once free waits without a reason, behind no huge job.
+        let small = job(10, at: 300, cpus: 2)
+        state.enqueue(small)
+        #expect(state.nextDispatches(now: start).isEmpty)
+        #expect(state.waitingReason(small.jobId) == nil, "it fits the busy worker")
+        #expect(state.waitingReason(huge[99].jobId)?.contains("16 cpus (at most 4)") == true)
+        #expect(try #require(state.position(of: small.jobId, now: start)).position == 1, "jobs that fit no worker are not ahead")
+        state.finished(busy.jobId)
+        #expect(state.nextDispatches(now: start).map(\.jobId) == [small.jobId])
+        // A worker with 16 cpus joins: the huge jobs run there, highest first.
+        state.heartbeat(worker("large", slots: 1, cpus: 16), now: start)
+        #expect(state.nextDispatches(now: start).map(\.jobId) == [huge[0].jobId])
+        #expect(state.queuedCount == 99)
+    }
+
     @Test("reservation and backfill: a small job starts before a reserved big one only if it ends in time")
     func backfill() {
         var state = SchedulingState()
@@ -345,5 +369,27 @@ struct SchedulingPolicyTests {
 
         let summary = state.summary(now: now)
         #expect(summary.workers == 1 && summary.capacity.slots == 2 && summary.types["RUN_MODEL"] != nil)
+    }
+
+    @Test("a position counts only jobs still queued: not one cancelled, started elsewhere or replaced by its next attempt")
+    func positionSkipsStaleEntries() throws {
+        var state = SchedulingState(policy: SchedulingPolicy(agingPerHour: 0))
+        let jobs = (0..<5).map { job(50, at: Double($0), owner: $0 % 2 == 0 ? "a" : "b") }
+        for event in jobs { state.enqueue(event) }
+        state.heartbeat(worker("w", slots: 1), now: start)
+        let target = jobs[4]
+        #expect(state.position(of: target.jobId, now: start)?.position == 5)
+        state.finished(jobs[0].jobId)  // cancelled while queued
+        state.recordRunning(jobId: jobs[1].jobId, jobType: .runModel, attempt: 1, workerId: "w", now: start)  // started (seen by metadata)
+        var again = jobs[2]
+        again.attempt = 1  // re-queued with its next attempt: one entry stale, one current
+        state.enqueue(again)
+        let position = try #require(state.position(of: target.jobId, now: start))
+        #expect(position.position == 3 && position.ahead.total == 2, "\(position)")
+        #expect(Set(position.ahead.first) == [jobs[2].jobId, jobs[3].jobId])
+        #expect(position.ahead.byOwner == ["a": 1, "b": 1])
+        // And the stale entries give way when decisions pass them.
+        let decisions = state.nextDispatches(now: start.addingTimeInterval(1))
+        #expect(decisions.isEmpty, "the one slot is taken")
     }
 }

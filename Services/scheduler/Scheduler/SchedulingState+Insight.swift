@@ -27,24 +27,15 @@ struct RunTimes: Sendable {
 /// What the scheduler can tell about its queue: where a queued job stands, when it is expected to
 /// start, and a summary of queued and running work with the workers' capacity.
 extension SchedulingState {
-    /// Whether `a` starts before `b` by the policy order (effective priority in whole points, then
-    /// the owner with the least recent usage, then the earlier submission).
-    func startsBefore(_ a: QueuedJob, _ b: QueuedJob, now: Double) -> Bool {
-        let bandA = policy.effectivePriority(priority: a.priority, submittedAt: a.submittedAt, now: now).rounded(.down)
-        let bandB = policy.effectivePriority(priority: b.priority, submittedAt: b.submittedAt, now: now).rounded(.down)
-        if bandA != bandB { return bandA > bandB }
-        let usageA = fairShare.rank(a.owner)
-        let usageB = fairShare.rank(b.owner)
-        if usageA != usageB { return usageA < usageB }
-        if a.submittedAt != b.submittedAt { return a.submittedAt < b.submittedAt }
-        return a.jobId.uuidString < b.jobId.uuidString
-    }
-
     /// The jobs simulated one by one for an estimate; the rest ahead count by the average.
     static let simulatedAhead = 2_000
 
     /// Where a queued job stands: how many jobs that compete for the same workers start before it,
     /// which, and when it is expected to start. Nil when the job is not queued here.
+    ///
+    /// One pass over the queue's heaps, group by group (a group's owner is ranked once; its jobs are
+    /// looked up only when it holds stale entries), keeping only the `simulatedAhead` earliest jobs
+    /// ahead in a bounded heap. Jobs still in a retry's backoff wait outside the heaps and are not ahead.
     public func position(of jobId: UUID, now: Date) -> QueuePosition? {
         guard let job = queued[jobId] else { return nil }
         let time = now.timeIntervalSince1970
@@ -53,38 +44,48 @@ extension SchedulingState {
         // The job types that share a worker with this one compete with it.
         var competing: Set<JobType> = [job.jobType]
         for worker in serving { competing.formUnion(worker.jobTypes) }
-        var ahead: [QueuedJob] = []
+        let mine = head(GroupKey(type: job.jobType, owner: job.owner), job, now: time)
+        var first = Heap<Head>()  // the earliest ahead; its max is the latest of them
         var byOwner: [String: Int] = [:]
         var byType: [String: Int] = [:]
-        for other in queued.values where other.jobId != jobId && competing.contains(other.jobType) {
-            if let notBefore = other.notBefore, notBefore > time { continue }  // still in its backoff
-            guard startsBefore(other, job, now: time) else { continue }
-            ahead.append(other)
-            byOwner[other.owner, default: 0] += 1
-            byType[other.jobType.rawValue, default: 0] += 1
+        var total = 0
+        for (key, heap) in queues where competing.contains(key.type) {
+            let usage = fairShare.rank(key.owner)
+            let stale = staleEntries[key] != nil
+            var count = 0
+            for entry in heap.unordered where entry.jobId != jobId {
+                if stale {
+                    guard let other = queued[entry.jobId], other.attempt == entry.attempt else { continue }
+                }
+                let band = policy.effectivePriority(priority: entry.priority, submittedAt: entry.submittedAt, now: time).rounded(.down)
+                if band < mine.band { continue }
+                if band == mine.band, usage >= mine.usage {
+                    if usage > mine.usage || entry.submittedAt > mine.submittedAt { continue }
+                    if entry.submittedAt == mine.submittedAt, entry.jobId.uuidString >= jobId.uuidString { continue }
+                }
+                count += 1
+                let place = Head(band: band, usage: usage, submittedAt: entry.submittedAt, jobId: entry.jobId, key: key)
+                if first.count < Self.simulatedAhead {
+                    first.insert(place)
+                } else if place < first.max! {
+                    _ = first.replaceMax(with: place)
+                }
+            }
+            guard count > 0 else { continue }
+            total += count
+            byOwner[key.owner, default: 0] += count
+            byType[key.type.rawValue, default: 0] += count
         }
-        let total = ahead.count
-        let first = Self.earliest(ahead, count: Self.simulatedAhead) { startsBefore($0, $1, now: time) }
-        let estimate = serving.isEmpty ? nil : estimateStart(of: job, after: first, aheadTotal: total, on: serving, now: time)
+        var earliest: [QueuedJob] = []
+        earliest.reserveCapacity(first.count)
+        while let place = first.popMin() { earliest.append(queued[place.jobId]!) }
+        let estimate = serving.isEmpty ? nil : estimateStart(of: job, after: earliest, aheadTotal: total, on: serving, now: time)
         return QueuePosition(
             position: total + 1,
-            ahead: QueueAhead(total: total, byOwner: byOwner, byType: byType, first: first.prefix(10).map(\.jobId)),
+            ahead: QueueAhead(total: total, byOwner: byOwner, byType: byType, first: earliest.prefix(10).map(\.jobId)),
             estimatedStartAt: estimate.map { Date(timeIntervalSince1970: max(time, job.notBefore ?? 0, $0.at)) }, estimateBasis: estimate?.basis,
             waitingReason: waitingReason(jobId), notBefore: job.notBefore.map { Date(timeIntervalSince1970: $0) },
             effectivePriority: policy.effectivePriority(priority: job.priority, submittedAt: job.submittedAt, now: time))
-    }
-
-    /// The first `count` of `jobs` in order, sorted.
-    static func earliest(_ jobs: [QueuedJob], count: Int, by before: (QueuedJob, QueuedJob) -> Bool) -> [QueuedJob] {
-        guard jobs.count > count else { return jobs.sorted(by: before) }
-        // A bounded selection: keep the `count` earliest seen so far, the latest of them last.
-        var kept = Array(jobs.prefix(count)).sorted(by: before)
-        for job in jobs.dropFirst(count) where before(job, kept[kept.count - 1]) {
-            let index = kept.firstIndex { before(job, $0) } ?? kept.count - 1
-            kept.insert(job, at: index)
-            kept.removeLast()
-        }
-        return kept
     }
 
     /// When `job` is expected to start on `workers`: the jobs ahead are placed one by one, each on the

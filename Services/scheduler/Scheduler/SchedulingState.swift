@@ -101,7 +101,19 @@ public struct SchedulingState: Sendable {
         var rank: Double
         var submittedAt: Double
         var jobId: UUID
-        var attempt: Int
+        private var attemptValue: UInt32
+        private var priorityValue: UInt8
+
+        init(rank: Double, job: QueuedJob) {
+            self.rank = rank
+            submittedAt = job.submittedAt
+            jobId = job.jobId
+            attemptValue = UInt32(clamping: job.attempt)
+            priorityValue = UInt8(clamping: job.priority)
+        }
+
+        var attempt: Int { Int(attemptValue) }
+        var priority: Int { Int(priorityValue) }
 
         static func < (lhs: Ranked, rhs: Ranked) -> Bool {
             // A max-heap: the "largest" entry runs next.
@@ -160,7 +172,13 @@ public struct SchedulingState: Sendable {
     let claimGrace: TimeInterval
     let startedAt: Date
 
-    private var queues: [GroupKey: Heap<Ranked>] = [:]
+    private(set) var queues: [GroupKey: Heap<Ranked>] = [:]
+    /// Per group, how many of its heap entries are stale (their job ended, started or was re-queued
+    /// while queued); a group with none can be read without looking its jobs up.
+    private(set) var staleEntries: [GroupKey: Int] = [:]
+    /// Per job type, queued jobs that no worker that exists could run: out of the heaps (they hold up
+    /// nothing) until a worker that could take more joins (see ``heartbeat(_:now:)``).
+    private var parked: [JobType: Set<UUID>] = [:]
     /// Queued retries still in their backoff; they join their group's heap when it has passed.
     private var delayed = Heap<Delayed>()
     /// Queued jobs by id; heap entries whose id is missing here (or has another attempt) are stale.
@@ -189,6 +207,8 @@ public struct SchedulingState: Sendable {
     }
 
     public var queuedCount: Int { queued.count }
+    /// The ids of the queued jobs, in no particular order.
+    public var queuedJobIds: some Collection<UUID> { queued.keys }
 
     /// Why a queued job cannot start on any worker that exists, if that is so.
     public func waitingReason(_ jobId: UUID) -> String? {
@@ -227,7 +247,7 @@ public struct SchedulingState: Sendable {
             fairShare.charge(event.owner, cpuSeconds: cpus * ran - (assignment?.charged ?? 0), now: event.occurredAt.timeIntervalSince1970)
         }
         removeAssignment(jobId)
-        queued[jobId] = nil
+        forget(jobId)
         jobReasons[jobId] = nil
         if ended.insert(jobId).inserted {
             endedOrder.append(jobId)
@@ -248,7 +268,7 @@ public struct SchedulingState: Sendable {
         resources: ResourceRequirements? = nil
     ) {
         if let existing = assignments[jobId], existing.attempt > attempt { return }
-        queued[jobId] = nil
+        forget(jobId)
         jobReasons[jobId] = nil
         addAssignment(
             Assignment(
@@ -265,9 +285,21 @@ public struct SchedulingState: Sendable {
     @discardableResult
     public mutating func heartbeat(_ heartbeat: Heartbeat, now: Date) -> [Assignment] {
         if !heartbeat.draining { for type in heartbeat.jobTypes { typeReasons[type] = nil } }
-        workers[heartbeat.workerId] = Worker(
+        let previous = workers[heartbeat.workerId]
+        let worker = Worker(
             id: heartbeat.workerId, jobTypes: Set(heartbeat.jobTypes), capacity: ResourceAmount(heartbeat.capacity, slots: heartbeat.slots),
             draining: heartbeat.draining, lastSeen: now, acceptsBatches: heartbeat.acceptsBatches ?? false)
+        workers[heartbeat.workerId] = worker
+        // A worker that can take more than before (new, larger, more types, back from draining or
+        // silence): the jobs that fitted no worker are looked at again.
+        if !worker.draining, !parked.isEmpty,
+            previous.map({ old in
+                old.draining || old.capacity != worker.capacity || !worker.jobTypes.isSubset(of: old.jobTypes)
+                    || !old.isHeard(now: now, quiet: policy.quietWorkerSeconds)
+            }) ?? true
+        {
+            for type in worker.jobTypes { unpark(type) }
+        }
         let running = Dictionary(heartbeat.running.map { ($0.jobId, $0.attempt) }, uniquingKeysWith: max)
         for job in heartbeat.running where assignments[job.jobId] == nil && !ended.contains(job.jobId) {
             if let waiting = queued[job.jobId], waiting.attempt >= job.attempt { continue }
@@ -365,7 +397,10 @@ public struct SchedulingState: Sendable {
                 round.blockedOwners.insert(job.owner)
                 continue
             }
-            if round.pools[job.jobType] == nil { round.open(job.jobType, eligibleWorkers(for: job.jobType, now: now), in: self) }
+            if round.pools[job.jobType] == nil {
+                round.open(job.jobType, eligibleWorkers(for: job.jobType, now: now), in: self)
+                if round.capacities[job.jobType] == nil { round.capacities[job.jobType] = servingCapacities(job.jobType, now: now) }
+            }
             guard round.freeSlots[job.jobType, default: 0] > 0 else {
                 round.blockedTypes.insert(job.jobType)
                 if round.pools[job.jobType]?.isEmpty ?? true, now.timeIntervalSince(startedAt) > policy.unschedulableGraceSeconds,
@@ -389,15 +424,19 @@ public struct SchedulingState: Sendable {
                 decisions.append(Decision(jobId: job.jobId, jobType: job.jobType, attempt: job.attempt + 1, workerId: worker))
                 continue
             }
-            // It does not fit anywhere now: it waits (with a reason when no worker could ever take it),
-            // the first such job reserves the worker that frees up soonest, and later jobs may backfill.
-            round.skipped.append((top.key, job))
-            if let largest = round.largestCapacity(job.jobType), !request.fits(in: largest) {
+            // No worker that exists could ever take it: it waits aside, with the reason, until a
+            // worker that takes its type joins or changes (it holds up nothing meanwhile).
+            if !round.fitsSomeWorker(request, type: job.jobType) {
+                let largest = round.largestCapacity(job.jobType) ?? .zero
                 jobReasons[job.jobId] = "it asks for \(request.shortfall(in: largest)) and no \(job.jobType.rawValue) worker has that much"
-            } else {
-                jobReasons[job.jobId] = nil
-                if round.reservation == nil { round.reservation = reserve(request, for: job.jobId, type: job.jobType, round: round, now: time) }
+                park(job)
+                continue
             }
+            // It does not fit anywhere now: it waits; the first such job reserves the worker that
+            // frees up soonest, and later jobs may backfill.
+            round.skipped.append((top.key, job))
+            jobReasons[job.jobId] = nil
+            if round.reservation == nil { round.reservation = reserve(request, for: job.jobId, type: job.jobType, round: round, now: time) }
             if round.skipped.count > policy.backfillDepth { break }
         }
         for (key, job) in round.skipped { insert(job, into: key) }
@@ -423,7 +462,7 @@ public struct SchedulingState: Sendable {
         static func == (lhs: Head, rhs: Head) -> Bool { lhs.jobId == rhs.jobId && lhs.band == rhs.band && lhs.usage == rhs.usage }
     }
 
-    private func head(_ key: GroupKey, _ job: QueuedJob, now: Double) -> Head {
+    func head(_ key: GroupKey, _ job: QueuedJob, now: Double) -> Head {
         Head(
             band: policy.effectivePriority(priority: job.priority, submittedAt: job.submittedAt, now: now).rounded(.down),
             usage: fairShare.rank(key.owner), submittedAt: job.submittedAt, jobId: job.jobId, key: key)
@@ -451,6 +490,18 @@ public struct SchedulingState: Sendable {
         var blockedOwners: Set<String> = []
         var skipped: [(GroupKey, QueuedJob)] = []
         var reservation: Reservation?
+        /// Per job type, the distinct capacities of the live workers that take it (busy ones included).
+        var capacities: [JobType: Set<ResourceAmount>] = [:]
+
+        /// Whether some worker that takes `type` could ever run a job asking for `request`.
+        func fitsSomeWorker(_ request: ResourceAmount, type: JobType) -> Bool {
+            capacities[type]?.contains { request.fits(in: $0) } ?? false
+        }
+
+        /// The largest of those capacities (for the reason a job fits none).
+        func largestCapacity(_ type: JobType) -> ResourceAmount? {
+            capacities[type]?.max { $0.cpus + $0.memoryMB / 1024 + $0.gpus * 64 < $1.cpus + $1.memoryMB / 1024 + $1.gpus * 64 }
+        }
 
         /// Looks at the workers a job type may go to now.
         mutating func open(_ type: JobType, _ eligible: [String], in state: SchedulingState) {
@@ -491,13 +542,6 @@ public struct SchedulingState: Sendable {
                     slots: max(most.slots, free.slots))
             }
             mostFree[type] = most
-        }
-
-        /// The largest capacity among a job type's eligible workers (for a job's waiting reason).
-        func largestCapacity(_ type: JobType) -> ResourceAmount? {
-            pools[type].flatMap { pool in
-                pool.map { slots[$0].capacity }.max { $0.cpus + $0.memoryMB / 1024 < $1.cpus + $1.memoryMB / 1024 }
-            }
         }
 
         /// The worker a job fits best now (its largest share of what the worker has left), respecting
@@ -546,6 +590,15 @@ public struct SchedulingState: Sendable {
     /// Live workers that take the type, are not draining and were heard from lately (a worker silent
     /// for longer may be gone: it gets nothing until it is heard again or expires); when the type may
     /// run on only so many workers and runs on that many, those.
+    /// The distinct capacities of the live workers that take `type`, busy or not.
+    private func servingCapacities(_ type: JobType, now: Date) -> Set<ResourceAmount> {
+        var capacities: Set<ResourceAmount> = []
+        for worker in workers.values where !worker.draining && worker.jobTypes.contains(type) && worker.isHeard(now: now, quiet: policy.quietWorkerSeconds) {
+            capacities.insert(worker.capacity)
+        }
+        return capacities
+    }
+
     private func eligibleWorkers(for type: JobType, now: Date) -> [String] {
         let serving = workers.values.filter {
             !$0.draining && $0.jobTypes.contains(type) && $0.isHeard(now: now, quiet: policy.quietWorkerSeconds)
@@ -624,7 +677,31 @@ public struct SchedulingState: Sendable {
         if runningByOwner[assignment.owner] == 0 { runningByOwner[assignment.owner] = nil }
     }
 
+    /// Removes a queued job whose heap entry stays behind (it ended, started elsewhere or is replaced
+    /// by a newer attempt): its group counts one stale entry more.
+    private mutating func forget(_ jobId: UUID) {
+        guard let job = queued.removeValue(forKey: jobId), job.notBefore == nil else { return }
+        if parked[job.jobType]?.remove(jobId) != nil { return }  // it had no heap entry
+        staleEntries[GroupKey(type: job.jobType, owner: job.owner), default: 0] += 1
+    }
+
+    /// Sets aside a job (taken from its heap) that no worker that exists could run.
+    private mutating func park(_ job: QueuedJob) {
+        queued[job.jobId] = job
+        parked[job.jobType, default: []].insert(job.jobId)
+    }
+
+    /// Puts a job type's set-aside jobs back in their heaps.
+    private mutating func unpark(_ type: JobType) {
+        guard let ids = parked.removeValue(forKey: type) else { return }
+        for id in ids {
+            guard let job = queued[id] else { continue }
+            insert(job, into: GroupKey(type: job.jobType, owner: job.owner))
+        }
+    }
+
     private mutating func insert(_ job: QueuedJob) {
+        forget(job.jobId)
         queued[job.jobId] = job
         if let notBefore = job.notBefore {
             delayed.insert(Delayed(notBefore: notBefore, jobId: job.jobId, attempt: job.attempt))
@@ -649,14 +726,19 @@ public struct SchedulingState: Sendable {
     private mutating func insert(_ job: QueuedJob, into key: GroupKey) {
         queued[job.jobId] = job
         let rank = policy.agingPerHour > 0 ? Double(job.priority) * 3600 / policy.agingPerHour - job.submittedAt : Double(job.priority)
-        queues[key, default: Heap()].insert(Ranked(rank: rank, submittedAt: job.submittedAt, jobId: job.jobId, attempt: job.attempt))
+        queues[key, default: Heap()].insert(Ranked(rank: rank, job: job))
     }
 
     /// Removes the group's head (the job `peekValid` returned) from the queue.
     private mutating func take(_ key: GroupKey, _ job: QueuedJob) {
         _ = queues[key]?.popMax()
         queued[job.jobId] = nil
-        if queues[key]?.isEmpty == true { queues[key] = nil }
+        if queues[key]?.isEmpty == true { removeGroup(key) }
+    }
+
+    private mutating func removeGroup(_ key: GroupKey) {
+        queues[key] = nil
+        staleEntries[key] = nil
     }
 
     /// The next valid job of a group, discarding stale heap entries.
@@ -666,8 +748,9 @@ public struct SchedulingState: Sendable {
                 return current
             }
             _ = queues[key]!.popMax()
+            if let stale = staleEntries[key] { staleEntries[key] = stale > 1 ? stale - 1 : nil }
         }
-        queues[key] = nil
+        removeGroup(key)
         return nil
     }
 }
