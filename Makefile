@@ -12,7 +12,7 @@ INFRA    := deploy/local/infra.sh
 SERVICES := deploy/local/services.sh
 STATE    ?= $(or $(CONVEYOR_STATE),$(CURDIR)/.conveyor)
 
-.PHONY: help install build infra-up infra-down up down status demo test bench bench-scale clean openapi
+.PHONY: help install build infra-up infra-down up down status demo test bench bench-scale bench-scheduler clean openapi
 
 help: ## Show this help
 	@echo "Conveyor targets:"
@@ -52,6 +52,9 @@ bench: ## Release build + services + conveyor-bench (BENCH_JOBS=2000, BENCH_ARGS
 
 bench-scale: ## Submit latency and job-list paging on a fresh database, then with SCALE_JOBS (1,000,000) finished jobs added
 	@bash deploy/local/bench-scale.sh
+
+bench-scheduler: ## Scheduler decisions with 1,000,000 queued jobs and 1,000 workers, then a failover onto 1,000,000 queued jobs
+	@bash deploy/local/bench-scheduler.sh
 
 clean: ## Stop everything and delete the .conveyor state
 	@bash $(SERVICES) stop

@@ -30,6 +30,7 @@ enum FailoverBench {
 
         guard await ScriptRunner.script("deploy/local/services.sh", ["stop", "scheduler"]) == 0 else { fatalError("could not stop the scheduler") }
         let probe = try await submit(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"}},"owner":"probe"}"#)
+        let logStart = logSize()
         let restart = ContinuousClock.now
         guard await ScriptRunner.script("deploy/local/services.sh", ["start", "scheduler"]) == 0 else { fatalError("could not start the scheduler") }
         while !["SUBMITTED", "RUNNING", "SUCCEEDED"].contains(try await status(probe)) {
@@ -43,7 +44,7 @@ enum FailoverBench {
         var resident = 0
         while ContinuousClock.now < deadline {
             resident = residentKB(pid: pid)
-            if try await rebuilt(pool) { break }
+            if rebuilt(since: logStart) { break }
             try await Task.sleep(for: .seconds(1))
         }
         try await Task.sleep(for: .seconds(2))
@@ -59,11 +60,20 @@ enum FailoverBench {
         return [("failover_first_dispatch_s", String(format: "%.2f", firstDispatch)), ("scheduler_rss_mb", String(format: "%.0f", Double(resident) / 1024))]
     }
 
-    /// Whether the scheduler has read every page: it logs `queue rebuilt` with the pages when done.
-    static func rebuilt(_ pool: PostgresPool) async throws -> Bool {
-        let log = ScriptRunner.repositoryRoot.appendingPathComponent(".conveyor/logs/scheduler.log").path
-        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").suffix(50).contains { $0.contains("queue rebuilt") && $0.contains("pages=") }
+    static let schedulerLog = ScriptRunner.repositoryRoot.appendingPathComponent(".conveyor/logs/scheduler.log").path
+
+    static func logSize() -> UInt64 {
+        ((try? FileManager.default.attributesOfItem(atPath: schedulerLog))?[.size] as? NSNumber)?.uint64Value ?? 0
+    }
+
+    /// Whether the scheduler started after `offset` in its log has read every page: it logs
+    /// `queue rebuilt` with the pages when done.
+    static func rebuilt(since offset: UInt64) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: schedulerLog) else { return false }
+        defer { try? handle.close() }
+        try? handle.seek(toOffset: offset)
+        let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        return text.split(separator: "\n").contains { $0.contains("queue rebuilt") && $0.contains("pages=") }
     }
 
     static func residentKB(pid: String) -> Int {

@@ -244,5 +244,12 @@ enum MetadataSchema {
                     PRIMARY KEY (depends_on, job_id)
                 );
                 """),
+        PostgresMigration(
+            version: 9, name: "the re-runs of a job",
+            sql: """
+                -- Deleting a job checks that no re-run refers to it (jobs_rerun_of_fkey): without an
+                -- index each such check read the whole table.
+                CREATE INDEX jobs_rerun_of ON jobs (rerun_of) WHERE rerun_of IS NOT NULL;
+                """),
     ]
 }

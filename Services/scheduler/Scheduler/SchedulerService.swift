@@ -174,7 +174,12 @@ public actor SchedulerService: Service {
             pages += 1
             requestDispatch()
         }
-        if pages > 1 { logger.info("queue rebuilt", metadata: ["pages": "\(pages)", "queued": "\(state.queuedCount)", "running": "\(state.runningCount)"]) }
+        guard pages > 1 else { return }
+        // The pages' decoding left freed memory in the allocator's arenas: give it back to the system.
+        #if os(Linux)
+        _ = releaseFreedMemory(0)
+        #endif
+        logger.info("queue rebuilt", metadata: ["pages": "\(pages)", "queued": "\(state.queuedCount)", "running": "\(state.runningCount)"])
     }
 
     private func activePage(after: UUID?) async throws -> ActiveJobs {
@@ -427,3 +432,9 @@ public actor SchedulerService: Service {
         }
     }
 }
+
+#if os(Linux)
+/// glibc's `malloc_trim` (not in the Glibc module's headers): returns the allocator's free memory to the system.
+@_silgen_name("malloc_trim")
+private func releaseFreedMemory(_ pad: Int) -> Int32
+#endif

@@ -42,6 +42,8 @@ public struct SchedulingState: Sendable {
         private var attemptValue: UInt32
         private var priorityValue: UInt8
         var jobType: JobType
+        /// Set aside: it fits no worker that exists (it has no heap entry).
+        var isParked = false
 
         init(
             jobId: UUID, jobType: JobType, priority: Int, submittedAt: Double, attempt: Int, owner: String, resources: ResourceRequirements?,
@@ -178,7 +180,8 @@ public struct SchedulingState: Sendable {
     private(set) var staleEntries: [GroupKey: Int] = [:]
     /// Per job type, queued jobs that no worker that exists could run: out of the heaps (they hold up
     /// nothing) until a worker that could take more joins (see ``heartbeat(_:now:)``).
-    private var parked: [JobType: Set<UUID>] = [:]
+    /// (Each is marked `isParked`; an id whose job is gone or no longer marked is skipped.)
+    private var parked: [JobType: [UUID]] = [:]
     /// Queued retries still in their backoff; they join their group's heap when it has passed.
     private var delayed = Heap<Delayed>()
     /// Queued jobs by id; heap entries whose id is missing here (or has another attempt) are stale.
@@ -193,7 +196,8 @@ public struct SchedulingState: Sendable {
     private(set) var runningByOwner: [String: Int] = [:]
     private(set) var fairShare: FairShare
     /// Why a queued job cannot start on any worker that exists (it waits); set by decisions.
-    private var jobReasons: [UUID: String] = [:]
+    /// Per job type, why the set-aside jobs wait, by what they ask for (few distinct requests).
+    private var unfitReasons: [JobType: [ResourceAmount: String]] = [:]
     /// Why no job of a type can start: no worker takes the type.
     private var typeReasons: [JobType: String] = [:]
     /// How long jobs ran, per model and per job type (for estimates of when queued jobs start).
@@ -213,7 +217,9 @@ public struct SchedulingState: Sendable {
     /// Why a queued job cannot start on any worker that exists, if that is so.
     public func waitingReason(_ jobId: UUID) -> String? {
         guard let job = queued[jobId] else { return nil }
-        return typeReasons[job.jobType] ?? jobReasons[jobId]
+        if let reason = typeReasons[job.jobType] { return reason }
+        guard job.isParked else { return nil }
+        return unfitReasons[job.jobType]?[policy.request(job.resources, type: job.jobType)]
     }
     public var runningCount: Int { assignments.count }
 
@@ -248,7 +254,6 @@ public struct SchedulingState: Sendable {
         }
         removeAssignment(jobId)
         forget(jobId)
-        jobReasons[jobId] = nil
         if ended.insert(jobId).inserted {
             endedOrder.append(jobId)
             if endedOrder.count > Self.endedMemory { ended.remove(endedOrder.removeFirst()) }
@@ -269,7 +274,6 @@ public struct SchedulingState: Sendable {
     ) {
         if let existing = assignments[jobId], existing.attempt > attempt { return }
         forget(jobId)
-        jobReasons[jobId] = nil
         addAssignment(
             Assignment(
                 jobId: jobId, jobType: jobType, attempt: attempt, workerId: workerId, since: now, priority: priority,
@@ -428,14 +432,13 @@ public struct SchedulingState: Sendable {
             // worker that takes its type joins or changes (it holds up nothing meanwhile).
             if !round.fitsSomeWorker(request, type: job.jobType) {
                 let largest = round.largestCapacity(job.jobType) ?? .zero
-                jobReasons[job.jobId] = "it asks for \(request.shortfall(in: largest)) and no \(job.jobType.rawValue) worker has that much"
+                unfitReasons[job.jobType, default: [:]][request] = "it asks for \(request.shortfall(in: largest)) and no \(job.jobType.rawValue) worker has that much"
                 park(job)
                 continue
             }
             // It does not fit anywhere now: it waits; the first such job reserves the worker that
             // frees up soonest, and later jobs may backfill.
             round.skipped.append((top.key, job))
-            jobReasons[job.jobId] = nil
             if round.reservation == nil { round.reservation = reserve(request, for: job.jobId, type: job.jobType, round: round, now: time) }
             if round.skipped.count > policy.backfillDepth { break }
         }
@@ -647,7 +650,6 @@ public struct SchedulingState: Sendable {
 
     private mutating func dispatch(_ job: QueuedJob, to workerId: String, request: ResourceAmount, duration: Double, now: Date) {
         queued[job.jobId] = nil
-        jobReasons[job.jobId] = nil
         let charge = Double(request.cpus) * duration
         fairShare.charge(job.owner, cpuSeconds: charge, now: now.timeIntervalSince1970)
         addAssignment(
@@ -681,21 +683,25 @@ public struct SchedulingState: Sendable {
     /// by a newer attempt): its group counts one stale entry more.
     private mutating func forget(_ jobId: UUID) {
         guard let job = queued.removeValue(forKey: jobId), job.notBefore == nil else { return }
-        if parked[job.jobType]?.remove(jobId) != nil { return }  // it had no heap entry
+        if job.isParked { return }  // it had no heap entry
         staleEntries[GroupKey(type: job.jobType, owner: job.owner), default: 0] += 1
     }
 
     /// Sets aside a job (taken from its heap) that no worker that exists could run.
     private mutating func park(_ job: QueuedJob) {
+        var job = job
+        job.isParked = true
         queued[job.jobId] = job
-        parked[job.jobType, default: []].insert(job.jobId)
+        parked[job.jobType, default: []].append(job.jobId)
     }
 
     /// Puts a job type's set-aside jobs back in their heaps.
     private mutating func unpark(_ type: JobType) {
+        unfitReasons[type] = nil
         guard let ids = parked.removeValue(forKey: type) else { return }
         for id in ids {
-            guard let job = queued[id] else { continue }
+            guard var job = queued[id], job.isParked else { continue }
+            job.isParked = false
             insert(job, into: GroupKey(type: job.jobType, owner: job.owner))
         }
     }
