@@ -40,6 +40,8 @@ async def main(listen_port: int, host: str, port: int) -> None:
         await asyncio.gather(pipe(client_reader, server_writer), pipe(server_reader, client_writer))
 
     loop = asyncio.get_running_loop()
+    # A parent may have started it with these signals blocked (they would never arrive).
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM})
     loop.add_signal_handler(signal.SIGUSR1, open_.clear)
     loop.add_signal_handler(signal.SIGUSR2, open_.set)
     stop = asyncio.Event()
