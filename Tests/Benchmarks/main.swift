@@ -72,7 +72,7 @@ let schedulerOptions = Options(CommandLine.arguments)
 if schedulerOptions.schedulerJobs > 0 {
     let figures = SchedulerBench.run(jobs: schedulerOptions.schedulerJobs, workers: schedulerOptions.schedulerWorkers)
     if schedulerOptions.jobs == 0, schedulerOptions.sequential == 0, schedulerOptions.readSeconds == 0, schedulerOptions.searchObjects == 0,
-        schedulerOptions.scaleJobs == 0
+        schedulerOptions.scaleJobs == 0, schedulerOptions.failoverJobs == 0
     {
         print("RESULT config=conveyor " + figures.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
         exit(0)

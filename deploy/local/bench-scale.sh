@@ -14,11 +14,7 @@ run_begin bench-scale
 run_infra_up
 run_release_build
 
-PG="postgres://conveyor@127.0.0.1:${CONVEYOR_PG_PORT:-5433}"
-step "a fresh database: conveyor_scale"
-bash "$CONVEYOR_REPO_ROOT/deploy/local/services.sh" stop >/dev/null
-psql "$PG/postgres" -qX -v ON_ERROR_STOP=1 -c 'DROP DATABASE IF EXISTS conveyor_scale' -c 'CREATE DATABASE conveyor_scale'
-export POSTGRES_URL="$PG/conveyor_scale" CONVEYOR_TEST_POSTGRES_URL="$PG/conveyor_scale"
+run_fresh_database conveyor_scale
 run_services_start
 
 step "running conveyor-bench --scale ${SCALE_JOBS:-1000000}"

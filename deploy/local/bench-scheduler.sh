@@ -17,11 +17,7 @@ run_begin bench-scheduler
 run_infra_up
 run_release_build
 
-PG="postgres://conveyor@127.0.0.1:${CONVEYOR_PG_PORT:-5433}"
-step "a fresh database: conveyor_scheduler"
-bash "$CONVEYOR_REPO_ROOT/deploy/local/services.sh" stop >/dev/null
-psql "$PG/postgres" -qX -v ON_ERROR_STOP=1 -c 'DROP DATABASE IF EXISTS conveyor_scheduler' -c 'CREATE DATABASE conveyor_scheduler'
-export POSTGRES_URL="$PG/conveyor_scheduler" CONVEYOR_TEST_POSTGRES_URL="$PG/conveyor_scheduler"
+run_fresh_database conveyor_scheduler
 run_services_start
 
 step "running conveyor-bench --scheduler-jobs ${SCHEDULER_JOBS:-1000000} --scheduler-workers ${SCHEDULER_WORKERS:-1000} --failover ${FAILOVER_JOBS:-1000000}"

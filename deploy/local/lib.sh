@@ -129,6 +129,16 @@ run_infra_up() {
 
 # run_services_start: (re)starts the seven services from $CONVEYOR_BIN_DIR. Services started
 # earlier (e.g. by `make up`) may run other binaries or settings, so they are restarted.
+# run_fresh_database NAME: stops the services, drops and creates the database NAME, and points
+# POSTGRES_URL and CONVEYOR_TEST_POSTGRES_URL at it (the benchmarks that seed millions of rows).
+run_fresh_database() {
+    local pg="postgres://conveyor@127.0.0.1:${CONVEYOR_PG_PORT:-5433}"
+    step "a fresh database: $1"
+    bash "$CONVEYOR_REPO_ROOT/deploy/local/services.sh" stop >/dev/null
+    psql "$pg/postgres" -qX -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1"
+    export POSTGRES_URL="$pg/$1" CONVEYOR_TEST_POSTGRES_URL="$pg/$1"
+}
+
 run_services_start() {
     step "starting services from $CONVEYOR_BIN_DIR (RUNNER_SLOTS=${RUNNER_SLOTS:-from config})"
     bash "$CONVEYOR_REPO_ROOT/deploy/local/services.sh" stop >/dev/null
