@@ -431,8 +431,8 @@ public struct SchedulingState: Sendable {
             // No worker that exists could ever take it: it waits aside, with the reason, until a
             // worker that takes its type joins or changes (it holds up nothing meanwhile).
             if !round.fitsSomeWorker(request, type: job.jobType) {
-                let largest = round.largestCapacity(job.jobType) ?? .zero
-                unfitReasons[job.jobType, default: [:]][request] = "it asks for \(request.shortfall(in: largest)) and no \(job.jobType.rawValue) worker has that much"
+                let closest = round.closestCapacity(to: request, type: job.jobType) ?? .zero
+                unfitReasons[job.jobType, default: [:]][request] = "it asks for \(request.shortfall(in: closest)) and no \(job.jobType.rawValue) worker has that much"
                 park(job)
                 continue
             }
@@ -501,9 +501,9 @@ public struct SchedulingState: Sendable {
             capacities[type]?.contains { request.fits(in: $0) } ?? false
         }
 
-        /// The largest of those capacities (for the reason a job fits none).
-        func largestCapacity(_ type: JobType) -> ResourceAmount? {
-            capacities[type]?.max { $0.cpus + $0.memoryMB / 1024 + $0.gpus * 64 < $1.cpus + $1.memoryMB / 1024 + $1.gpus * 64 }
+        /// Of those capacities, the one `request` comes closest to fitting (for the reason it fits none).
+        func closestCapacity(to request: ResourceAmount, type: JobType) -> ResourceAmount? {
+            capacities[type]?.min { request.dominantShare(of: $0) < request.dominantShare(of: $1) }
         }
 
         /// Looks at the workers a job type may go to now.
@@ -708,8 +708,8 @@ public struct SchedulingState: Sendable {
 
     private mutating func insert(_ job: QueuedJob) {
         forget(job.jobId)
-        queued[job.jobId] = job
         if let notBefore = job.notBefore {
+            queued[job.jobId] = job
             delayed.insert(Delayed(notBefore: notBefore, jobId: job.jobId, attempt: job.attempt))
         } else {
             insert(job, into: GroupKey(type: job.jobType, owner: job.owner))
