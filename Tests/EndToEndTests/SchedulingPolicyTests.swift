@@ -26,6 +26,25 @@ struct SchedulingPolicyEndToEndTests {
         return runs.sorted { $0.start < $1.start }
     }
 
+    /// Stops a worker service, then waits until the active scheduler no longer counts it live (it
+    /// heard the worker drain, or stopped hearing it): until then it may still dispatch to it. First
+    /// it waits until the scheduler counts exactly the three workers of `make test` (a scheduler just
+    /// restarted hears them within a heartbeat; one stopped earlier drops out once quiet).
+    static func stopWorker(_ service: String) async throws {
+        func liveWorkers() async throws -> Int { try await Platform.request("GET", "/api/v1/queue").json["workers"] as? Int ?? -1 }
+        func wait(until count: Int) async throws -> Bool {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline {
+                if try await liveWorkers() == count { return true }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            return false
+        }
+        if !(try await wait(until: 3)) { Issue.record("the scheduler does not count the three workers of make test") }
+        #expect(await Platform.services(["stop", service]) == 0)
+        if !(try await wait(until: 2)) { Issue.record("the scheduler still counts \(service) live after it stopped") }
+    }
+
     /// Restarts a service with these settings (environment overrides); with none, as `make test` started it.
     static func restart(_ service: String, with settings: [String: String]) async {
         let saved = settings.keys.map { name in (name, getenv(name).map { String(cString: $0) }) }
@@ -49,7 +68,7 @@ struct SchedulingPolicyEndToEndTests {
             #"{"jobType":"IMPORT_MODEL","priority":\#(priority),"importModel":{"repository":"\#(Platform.modelRepository)","path":"noop-model","entryPoint":"run.sh","language":"shell","version":"v1.0"}}"#
         }
         // The importer takes IMPORT_MODEL and IMPORT_DATA; it is stopped while the jobs queue.
-        #expect(await Platform.services(["stop", "importer"]) == 0)
+        try await Self.stopWorker("importer")
         var lowData: [String] = []
         var lowModels: [String] = []
         for _ in 0..<3 { lowData.append(try await Platform.submit(importData(10))) }
@@ -69,7 +88,7 @@ struct SchedulingPolicyEndToEndTests {
         func job(_ memoryMB: Int) -> String {
             #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(noop)"},"parameters":{"sleep":1}},"resources":{"memoryMB":\#(memoryMB),"cpus":1}}"#
         }
-        #expect(await Platform.services(["stop", "runner"]) == 0)
+        try await Self.stopWorker("runner")
         var large: [String] = []
         var small: [String] = []
         for _ in 0..<3 { large.append(try await Platform.submit(job(600))) }
@@ -93,7 +112,7 @@ struct SchedulingPolicyEndToEndTests {
     @Test("fair share: two owners with 150 equal jobs each, the first queued all at once, share the first 200 runs within 10 %")
     func fairShareBetweenOwners() async throws {
         let noop = try await Platform.importModel(path: "noop-model", entryPoint: "run.sh", language: "shell")
-        #expect(await Platform.services(["stop", "runner"]) == 0)
+        try await Self.stopWorker("runner")
         var owners: [String: String] = [:]
         for owner in ["first-owner", "second-owner"] {
             for _ in 0..<150 {
@@ -145,7 +164,7 @@ struct SchedulingPolicyEndToEndTests {
              amqp.host ?? "127.0.0.1", "\(amqp.port ?? 5672)"], environment: [:])
         defer { proxy.terminate() }
         // The runner of `make test` is stopped; a second runner talks to RabbitMQ through the proxy.
-        #expect(await Platform.services(["stop", "runner"]) == 0)
+        try await Self.stopWorker("runner")
         let binaries = Platform.environment["CONVEYOR_BIN_DIR"] ?? Platform.repositoryRoot.appendingPathComponent(".build/debug").path
         try await Task.sleep(for: .milliseconds(500))
         let cutOff = try Self.launch(

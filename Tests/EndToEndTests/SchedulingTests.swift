@@ -45,6 +45,57 @@ struct SchedulingTests {
         #expect(unknown.status == 422 && unknown.text.contains("dependsOn.jobIds[0]"))
     }
 
+    @Test("a chain re-run: a dry run says what would run; then only the failed job and what it held up run again, what succeeded is kept")
+    func rerunChain() async throws {
+        let noop = try await Self.noop()
+        let flaky = try await Platform.importModel(path: "flaky-model", entryPoint: "flaky.sh", language: "shell")
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("conveyor-flaky-\(UUID().uuidString)").path
+        FileManager.default.createFile(atPath: marker, contents: Data())
+        defer { try? FileManager.default.removeItem(atPath: marker) }
+        func noopAfter(_ id: String, _ condition: String = "SUCCEEDED") -> String {
+            #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(noop)"}},"dependsOn":{"jobIds":["\#(id)"],"condition":"\#(condition)"}}"#
+        }
+        let first = try await Platform.submit(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(noop)"}}}"#)
+        let flakyJob = try await Platform.submit(
+            #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(flaky)"},"parameters":{"failWhile":"\#(marker)"}},"dependsOn":{"jobIds":["\#(first)"]}}"#)
+        let heldUp = try await Platform.submit(noopAfter(flakyJob))
+        let anyway = try await Platform.submit(noopAfter(flakyJob, "ENDED"))
+        #expect(try await Platform.waitForEnd(flakyJob)["status"] as? String == "FAILED")
+        #expect(try await Platform.waitForEnd(heldUp)["status"] as? String == "CANCELLED")
+        #expect(try await Platform.waitForEnd(anyway)["status"] as? String == "SUCCEEDED")
+        func ids(_ value: Any?) -> [String] { (value as? [Any] ?? []).compactMap { ($0 as? String)?.lowercased() } }
+        func steps(_ plan: [String: Any]) -> [[String: Any]] { plan["jobs"] as? [[String: Any]] ?? [] }
+
+        let newest = try await Platform.request("GET", "/api/v1/jobs?limit=1")
+        let dry = try await Platform.request("POST", "/api/v1/jobs/\(flakyJob)/rerun-chain?dryRun=true")
+        #expect(dry.status == 200 && dry.json["dryRun"] as? Bool == true, "\(dry.text)")
+        #expect(steps(dry.json).compactMap { ($0["rerunOf"] as? String)?.lowercased() } == [flakyJob.lowercased(), heldUp.lowercased()])
+        #expect(steps(dry.json).allSatisfy { $0["jobId"] == nil }, "a dry run makes no job")
+        #expect(ids(steps(dry.json).last?["dependsOn"]) == [flakyJob.lowercased()], "named by the job it re-runs")
+        #expect(ids(dry.json["reused"]) == [anyway.lowercased()], "what succeeded after it is kept")
+        let stillNewest = try await Platform.request("GET", "/api/v1/jobs?limit=1")
+        #expect(
+            (newest.json["jobs"] as? [[String: Any]])?.first?["jobId"] as? String == (stillNewest.json["jobs"] as? [[String: Any]])?.first?["jobId"] as? String,
+            "nothing written")
+
+        try FileManager.default.removeItem(atPath: marker)  // the failure was transient
+        let run = try await Platform.request("POST", "/api/v1/jobs/\(flakyJob)/rerun-chain")
+        #expect(run.status == 201, "\(run.text)")
+        let newIds = steps(run.json).compactMap { $0["jobId"] as? String }
+        try #require(newIds.count == 2)
+        #expect(ids(steps(run.json)[0]["dependsOn"]) == [first.lowercased()], "the job that succeeded before it is depended on as it is")
+        #expect(ids(steps(run.json)[1]["dependsOn"]) == [newIds[0].lowercased()], "the job it held up now waits for its re-run")
+        let rerunFlaky = try await Platform.waitForEnd(newIds[0])
+        #expect(rerunFlaky["status"] as? String == "SUCCEEDED" && (rerunFlaky["rerunOf"] as? String)?.lowercased() == flakyJob.lowercased())
+        #expect(try await Platform.waitForEnd(newIds[1])["status"] as? String == "SUCCEEDED")
+        #expect(try await Platform.job(anyway)["status"] as? String == "SUCCEEDED")
+
+        let running = try await Platform.submit(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(noop)"},"parameters":{"sleep":5}}}"#)
+        let refused = try await Platform.request("POST", "/api/v1/jobs/\(running)/rerun-chain")
+        #expect(refused.status == 409, "a job that has not ended is not re-run: \(refused.text)")
+        _ = try await Platform.request("POST", "/api/v1/jobs/\(running)/cancel")
+    }
+
     @Test("a retry with backoff: the failed attempt is kept, the next starts after the backoff, the last failure ends the job")
     func retry() async throws {
         let failing = try await Self.failing()

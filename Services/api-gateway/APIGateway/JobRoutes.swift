@@ -24,6 +24,7 @@ struct JobRoutes: Sendable {
         jobs.get(":id/log/stream", use: LogStream(metadata: metadata).follow)
         jobs.post(":id/cancel", use: cancel)
         jobs.post(":id/rerun", use: rerun)
+        jobs.post(":id/rerun-chain", use: rerunChain)
     }
 
     private func definition(_ request: Request) async throws -> JobDefinition {
@@ -117,6 +118,17 @@ struct JobRoutes: Sendable {
         var response = try RouteSupport.json(job, status: .created)
         response.headers[.location] = "/api/v1/jobs/\(job.jobId.uuidString.lowercased())"
         return response
+    }
+
+    /// `POST /api/v1/jobs/{id}/rerun-chain?dryRun=`: re-runs a finished job and the jobs after it in
+    /// its dependency chain that did not succeed (201 with the plan and the new ids); with
+    /// `dryRun=true`, only says what would run (200).
+    @Sendable func rerunChain(request: Request, context: BasicRequestContext) async throws -> Response {
+        var query = QueryReader(request)
+        let dryRun = query.bool("dryRun") ?? false
+        try query.check()
+        let plan = try await metadata.call(RerunChain(jobId: try RouteSupport.uuid(context), dryRun: dryRun))
+        return try RouteSupport.json(plan, status: dryRun ? .ok : .created)
     }
 
     /// `GET /api/v1/jobs`: filters `status`, `jobType` (comma-separated), `owner`, `label=name:value`

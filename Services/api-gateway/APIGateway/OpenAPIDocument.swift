@@ -773,6 +773,59 @@ paths:
           $ref: "#/components/responses/Unavailable"
         "504":
           $ref: "#/components/responses/Timeout"
+  /api/v1/jobs/{id}/rerun-chain:
+    post:
+      tags: [jobs]
+      operationId: rerunJobChain
+      summary: Re-run a finished job and what it held up in its dependency chain
+      description: |
+        Re-runs only what is needed after a job of a dependency chain did not succeed: the job itself
+        and, following `dependsOn` from it, every job that ended without succeeding (FAILED, or
+        CANCELLED because what it waited for failed), each with its recorded (pinned) definition. A new
+        job depends on the new jobs in place of the ones they re-run, and on the others as before; the
+        jobs after it that SUCCEEDED are kept with their outputs (`reused`) and the chain is not followed
+        past them; jobs that have not ended are left as they are (`active`). Everything is submitted in
+        one transaction. With `dryRun=true` nothing is written and the answer says what would run (the
+        steps have no `jobId`, and their `dependsOn` names the jobs they re-run). No request body is read.
+      parameters:
+        - $ref: "#/components/parameters/JobId"
+        - name: dryRun
+          in: query
+          required: false
+          description: "`true`: only say what would run."
+          schema:
+            type: boolean
+      responses:
+        "200":
+          description: The plan of a dry run; nothing was written.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/RerunChainPlan"
+        "201":
+          description: The jobs submitted, in an order where each comes after the jobs it depends on.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/RerunChainPlan"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "409":
+          description: The job has not ended yet, or it is part of a JOB_GROUP.
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "429":
+          $ref: "#/components/responses/QueueQuota"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
   /api/v1/objects:
     post:
       tags: [objects]
@@ -2293,6 +2346,42 @@ components:
           description: The attempts before the last that did not succeed (retried, or re-queued after a lost worker), oldest first.
           items:
             $ref: "#/components/schemas/AttemptSummary"
+    RerunChainPlan:
+      type: object
+      required: [dryRun, jobs, reused, active]
+      properties:
+        dryRun:
+          type: boolean
+        jobs:
+          type: array
+          description: What runs again, each job after the jobs it depends on.
+          items:
+            type: object
+            required: [rerunOf, jobType, previousStatus]
+            properties:
+              rerunOf:
+                $ref: "#/components/schemas/UUID"
+              jobType:
+                type: string
+              previousStatus:
+                type: string
+                description: How the job run again ended.
+              jobId:
+                $ref: "#/components/schemas/UUID"
+              dependsOn:
+                type: array
+                items:
+                  $ref: "#/components/schemas/UUID"
+        reused:
+          type: array
+          description: Jobs of the chain that succeeded, kept with their outputs.
+          items:
+            $ref: "#/components/schemas/UUID"
+        active:
+          type: array
+          description: Jobs of the chain that have not ended (or belong to a group), left as they are.
+          items:
+            $ref: "#/components/schemas/UUID"
     JobRecord:
       type: object
       description: |

@@ -238,11 +238,11 @@ extension JobStore {
     /// record as it reads after the commit.
     @discardableResult
     func insertJob(
-        _ definition: JobDefinition, now: Date, rerunOf: UUID? = nil, parent: UUID? = nil, position: Int? = nil,
-        dependencies: [UUID: JobStatus] = [:], into writes: inout JobWrites
+        _ definition: JobDefinition, jobId: UUID = UUID.timeOrdered(), now: Date, rerunOf: UUID? = nil, parent: UUID? = nil,
+        position: Int? = nil, dependencies: [UUID: JobStatus] = [:], into writes: inout JobWrites
     ) -> JobRecord {
         let job = JobLifecycle.submit(
-            definition, jobId: UUID.timeOrdered(), now: now, rerunOf: rerunOf, parent: parent, position: position, dependencies: dependencies)
+            definition, jobId: jobId, now: now, rerunOf: rerunOf, parent: parent, position: position, dependencies: dependencies)
         writes.insert(job)
         var record = job.record
         if definition.jobType == .jobGroup {

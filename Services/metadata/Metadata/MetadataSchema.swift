@@ -251,5 +251,12 @@ enum MetadataSchema {
                 -- index each such check read the whole table.
                 CREATE INDEX jobs_rerun_of ON jobs (rerun_of) WHERE rerun_of IS NOT NULL;
                 """),
+        PostgresMigration(
+            version: 10, name: "the jobs that depend on a job, whatever their state",
+            sql: """
+                -- A chain re-run follows dependsOn from a job to the jobs that named it, also after
+                -- their job_dependencies rows were deleted (they are, once a dependency is settled).
+                CREATE INDEX jobs_depends_on ON jobs USING gin ((definition -> 'dependsOn' -> 'jobIds')) WHERE definition ? 'dependsOn';
+                """),
     ]
 }

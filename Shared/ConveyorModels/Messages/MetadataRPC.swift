@@ -116,6 +116,59 @@ public struct RerunJob: MetadataCall {
     }
 }
 
+/// `metadata.job.rerunChain`: re-runs a finished job and, after it, the jobs of its dependency chain
+/// that did not succeed (FAILED or CANCELLED), each new job depending on the new jobs in place of
+/// the old; the jobs after it that succeeded are kept, with their outputs, and not run again. With
+/// `dryRun` nothing is written: the answer says what would run.
+public struct RerunChain: MetadataCall {
+    public typealias Result = RerunChainPlan
+    public static let messageType = "metadata.job.rerunChain"
+    public var jobId: UUID
+    public var dryRun: Bool
+    public init(jobId: UUID, dryRun: Bool = false) {
+        self.jobId = jobId
+        self.dryRun = dryRun
+    }
+}
+
+/// What a chain re-run runs (or, in a dry run, would run), in an order where every job comes after
+/// the jobs it depends on.
+public struct RerunChainPlan: Codable, Sendable, Hashable {
+    public struct Step: Codable, Sendable, Hashable {
+        /// The job run again.
+        public var rerunOf: UUID
+        public var jobType: JobType
+        /// How the job run again ended.
+        public var previousStatus: JobStatus
+        /// The new job (none in a dry run).
+        public var jobId: UUID?
+        /// The jobs the new job depends on: the new jobs of this plan in place of the ones they re-run.
+        public var dependsOn: [UUID]?
+
+        public init(rerunOf: UUID, jobType: JobType, previousStatus: JobStatus, jobId: UUID? = nil, dependsOn: [UUID]? = nil) {
+            self.rerunOf = rerunOf
+            self.jobType = jobType
+            self.previousStatus = previousStatus
+            self.jobId = jobId
+            self.dependsOn = dependsOn
+        }
+    }
+
+    public var dryRun: Bool
+    public var jobs: [Step]
+    /// Jobs of the chain that succeeded: kept with their outputs, not run again (nor what follows them).
+    public var reused: [UUID]
+    /// Jobs of the chain that have not ended: left as they are.
+    public var active: [UUID]
+
+    public init(dryRun: Bool, jobs: [Step], reused: [UUID], active: [UUID]) {
+        self.dryRun = dryRun
+        self.jobs = jobs
+        self.reused = reused
+        self.active = active
+    }
+}
+
 /// `metadata.job.list`: jobs filtered and sorted, paged with an opaque cursor.
 public struct ListJobs: MetadataCall {
     public typealias Result = JobPage
