@@ -8,13 +8,7 @@ extension JobStore {
     /// - Throws: ``MetadataError`` `notFound`; `conflict` while the job has not ended or when it is
     ///   part of a group; `quota` when the new jobs would put an owner past `quotas.maxQueuedPerOwner`.
     func rerunChain(_ request: RerunChain) async throws -> RerunChainPlan {
-        let first = try await job(request.jobId)
-        guard first.status.isTerminal else {
-            throw MetadataError.conflict("job \(request.jobId.lowercased) is \(first.status.rawValue); only a finished job can be re-run")
-        }
-        guard first.parentJobId == nil else {
-            throw MetadataError.conflict("job \(request.jobId.lowercased) is part of group \(first.parentJobId!.lowercased); re-run the group")
-        }
+        let first = try await jobToRerun(request.jobId)
 
         // The chain, level by level: the jobs that depend on the jobs run again so far.
         var rerun: [JobRecord] = [first]

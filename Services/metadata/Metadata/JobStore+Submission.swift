@@ -179,16 +179,23 @@ extension JobStore {
     /// Submits a finished job again with its recorded definition: the same pinned object and tag versions.
     /// - Throws: ``MetadataError`` `notFound`, or `conflict` while the job has not ended.
     func rerun(_ request: RerunJob) async throws -> JobRecord {
-        let original = try await job(request.jobId)
-        guard original.status.isTerminal else {
-            throw MetadataError.conflict("job \(request.jobId.lowercased) is \(original.status.rawValue); only a finished job can be re-run")
-        }
-        guard original.parentJobId == nil else {
-            throw MetadataError.conflict("job \(request.jobId.lowercased) is part of group \(original.parentJobId!.lowercased); re-run the group")
-        }
+        let original = try await jobToRerun(request.jobId)
         var definition = original.definition
         definition.idempotencyKey = request.idempotencyKey
         return try await submit(definition.clearingOutputs(), rerunOf: original.jobId)
+    }
+
+    /// A job that may be run again: it has ended and is not part of a group.
+    /// - Throws: ``MetadataError`` `notFound`, or `conflict` naming why not.
+    func jobToRerun(_ jobId: UUID) async throws -> JobRecord {
+        let original = try await job(jobId)
+        guard original.status.isTerminal else {
+            throw MetadataError.conflict("job \(jobId.lowercased) is \(original.status.rawValue); only a finished job can be re-run")
+        }
+        guard original.parentJobId == nil else {
+            throw MetadataError.conflict("job \(jobId.lowercased) is part of group \(original.parentJobId!.lowercased); re-run the group")
+        }
+        return original
     }
 
     func jobId(forIdempotencyKey key: String) async throws -> UUID? {
