@@ -58,4 +58,39 @@ struct JobReferenceCheckTests {
             "runModel.model.objectId: is a DATA object, expected MODEL",
         ])
     }
+
+    @Test("outputs kept from an earlier flow run name a model node and give every output the flow uses, as DATA with content")
+    func flowReuse() async throws {
+        let flow = ObjectRecord(
+            objectType: .flow, objectId: UUID(), objectVersion: 1,
+            definition: .flow(FlowDefinition(
+                nodes: [
+                    "raw": FlowNode(nodeType: .input), "first": FlowNode(nodeType: .model, inputs: ["customers"], outputs: ["summary"]),
+                    "second": FlowNode(nodeType: .model, inputs: ["customers"], outputs: ["summary"]), "report": FlowNode(nodeType: .output),
+                ],
+                edges: [
+                    FlowEdge(source: FlowSocket(node: "raw"), target: FlowSocket(node: "first", socket: "customers")),
+                    FlowEdge(source: FlowSocket(node: "first", socket: "summary"), target: FlowSocket(node: "second", socket: "customers")),
+                    FlowEdge(source: FlowSocket(node: "second", socket: "summary"), target: FlowSocket(node: "report")),
+                ])),
+            attributes: [:], storagePath: nil, createdAt: Date(), jobId: nil)
+        let catalogue = [model.objectId: model, data.objectId: data, flow.objectId: flow]
+        func run(_ reuse: [String: [String: TagSelector]]) async throws -> Result<JobDefinition, ValidationFailure> {
+            let job = JobDefinition(jobType: .runFlow, runFlow: RunFlowJob(
+                flow: TagSelector(objectId: flow.objectId), models: ["first": TagSelector(objectId: model.objectId), "second": TagSelector(objectId: model.objectId)],
+                parameters: ["rows": .integer(1), "day": .string("2026-11-21")], inputs: ["raw": TagSelector(objectId: data.objectId)], reuse: reuse))
+            return try await JobReferenceCheck.pin(job) { selector in catalogue[selector.objectId] }
+        }
+        let kept = try await run(["first": ["summary": TagSelector(objectId: data.objectId)]]).get()
+        #expect(kept.runFlow?.reuse?["first"]?["summary"]?.objectVersion == 1, "pinned")
+        guard case .failure(let failure) = try await run(["report": [:], "second": ["other": TagSelector(objectId: model.objectId)]]) else {
+            Issue.record("accepted")
+            return
+        }
+        #expect(Set(failure.problems.map(\.description)) == [
+            "runFlow.reuse.report: the flow has no model node 'report'",
+            "runFlow.reuse.second: output 'summary' of node 'second' is used by the flow and not given",
+            "runFlow.reuse.second.other.objectId: is a MODEL object, expected DATA",
+        ])
+    }
 }

@@ -96,6 +96,106 @@ struct SchedulingTests {
         _ = try await Platform.request("POST", "/api/v1/jobs/\(running)/cancel")
     }
 
+    @Test("a chain re-run of a flow keeps the nodes that finished; of a group, the jobs that succeeded")
+    func rerunKeepsFinishedStages() async throws {
+        let (noop, upper) = (try await Self.noop(), try await Platform.importModel(path: "upper-model", entryPoint: "upper.py", language: "python"))
+        let flaky = try await Platform.importModel(path: "flaky-model", entryPoint: "flaky.sh", language: "shell")
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("conveyor-flaky-\(UUID().uuidString)").path
+        FileManager.default.createFile(atPath: marker, contents: Data())
+        defer { try? FileManager.default.removeItem(atPath: marker) }
+        func steps(_ plan: [String: Any]) -> [[String: Any]] { plan["jobs"] as? [[String: Any]] ?? [] }
+
+        // A flow: shout (upper case) feeds the report and a check that fails while the marker exists.
+        let upload = try await Platform.request("POST", "/api/v1/data", body: Data("keep me\n".utf8), headers: ["Content-Type": "text/plain"])
+        try #require(upload.status == 201, "\(upload.text)")
+        let input = (upload.json["objectId"] as? String ?? "").lowercased()
+        let flow = try await Platform.request(
+            "POST", "/api/v1/objects",
+            body: Data(#"{"definition":{"objectType":"FLOW","flow":{"nodes":{"raw":{"nodeType":"INPUT_NODE"},"shout":{"nodeType":"MODEL_NODE","inputs":["source"],"outputs":["result"]},"check":{"nodeType":"MODEL_NODE","inputs":["source"]},"report":{"nodeType":"OUTPUT_NODE"}},"edges":[{"source":{"node":"raw"},"target":{"node":"shout","socket":"source"}},{"source":{"node":"shout","socket":"result"},"target":{"node":"check","socket":"source"}},{"source":{"node":"shout","socket":"result"},"target":{"node":"report"}}]}}}"#.utf8))
+        try #require(flow.status == 201, "\(flow.text)")
+        let flowId = (flow.json["objectId"] as? String ?? "").lowercased()
+        let failedFlow = try await Platform.submit(
+            #"{"jobType":"RUN_FLOW","runFlow":{"flow":{"objectId":"\#(flowId)"},"models":{"shout":{"objectId":"\#(upper)"},"check":{"objectId":"\#(flaky)"}},"parameters":{"failWhile":"\#(marker)"},"inputs":{"raw":{"objectId":"\#(input)"}}}}"#)
+        let failed = try await Platform.waitForEnd(failedFlow)
+        #expect(failed["status"] as? String == "FAILED" && (failed["statusMessage"] as? String ?? "").contains("flow node 'check' failed"))
+        let kept = ((failed["result"] as? [String: Any])?["outputs"] as? [String: Any])?["shout.result"] as? [String: Any]
+        #expect(kept != nil, "the failed flow kept the output of the node that finished: \(failed["result"] ?? "")")
+
+        let dryFlow = try await Platform.request("POST", "/api/v1/jobs/\(failedFlow)/rerun-chain?dryRun=true")
+        #expect(dryFlow.status == 200 && steps(dryFlow.json).first?["keptNodes"] as? [String] == ["shout"], "\(dryFlow.text)")
+        try FileManager.default.removeItem(atPath: marker)
+        let flowRun = try await Platform.request("POST", "/api/v1/jobs/\(failedFlow)/rerun-chain")
+        let flowAgain = try #require(steps(flowRun.json).first?["jobId"] as? String, "\(flowRun.text)")
+        let ranAgain = try await Platform.waitForEnd(flowAgain)
+        try #require(ranAgain["status"] as? String == "SUCCEEDED", "\(ranAgain["statusMessage"] ?? "")")
+        let log = try await Platform.request("GET", "/api/v1/jobs/\(flowAgain)/log")
+        #expect(log.text.contains("flow node 'shout' kept from an earlier run") && !log.text.contains("flow node 'shout'\n"), "\(log.text)")
+        let report = try #require(((ranAgain["result"] as? [String: Any])?["outputs"] as? [String: Any])?["report"] as? [String: Any])
+        let content = try await Platform.request("GET", "/api/v1/objects/\((report["objectId"] as? String ?? "").lowercased())/content")
+        #expect(content.text == "KEEP ME\n", "the kept output fed the flow's output")
+
+        // A sequential group whose second job fails: the first is kept, the second and third run.
+        FileManager.default.createFile(atPath: marker, contents: Data())
+        let noopJob = #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(noop)"}}}"#
+        let flakyJob = #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(flaky)"},"parameters":{"failWhile":"\#(marker)"}}}"#
+        let group = try await Platform.submit(#"{"jobType":"JOB_GROUP","jobGroup":{"groupType":"SEQUENTIAL","jobs":[\#(noopJob),\#(flakyJob),\#(noopJob)]}}"#)
+        let failedGroup = try await Platform.waitForEnd(group)
+        #expect(failedGroup["status"] as? String == "FAILED")
+        let firstChildren = (failedGroup["childJobIds"] as? [String] ?? []).map { $0.lowercased() }
+        try #require(firstChildren.count == 2, "the third job never started: \(firstChildren)")
+        try FileManager.default.removeItem(atPath: marker)
+        let groupRun = try await Platform.request("POST", "/api/v1/jobs/\(group)/rerun-chain")
+        let step = try #require(steps(groupRun.json).first, "\(groupRun.text)")
+        #expect((step["keptJobs"] as? [String])?.map { $0.lowercased() } == [firstChildren[0]])
+        let groupAgain = try await Platform.waitForEnd(try #require(step["jobId"] as? String))
+        #expect(groupAgain["status"] as? String == "SUCCEEDED", "\(groupAgain["statusMessage"] ?? "")")
+        let children = groupAgain["childJobIds"] as? [String] ?? []
+        try #require(children.count == 3)
+        let keptChild = try await Platform.job(children[0])
+        #expect(keptChild["status"] as? String == "SUCCEEDED" && (keptChild["rerunOf"] as? String)?.lowercased() == firstChildren[0])
+        #expect((keptChild["statusMessage"] as? String ?? "").hasPrefix("kept the result of job"))
+        #expect(Platform.statuses(keptChild) == ["VALIDATED", "SUCCEEDED"], "the kept job never ran again")
+        #expect(Platform.statuses(try await Platform.job(children[1])).contains("RUNNING"), "the failed job ran again")
+    }
+
+    @Test("a re-run downstream of a newer input version: a dry run names the jobs that read an older version; they run again on the latest")
+    func rerunDownstream() async throws {
+        let upper = try await Platform.importModel(path: "upper-model", entryPoint: "upper.py", language: "python")
+        func steps(_ plan: [String: Any]) -> [[String: Any]] { plan["jobs"] as? [[String: Any]] ?? [] }
+        func run(_ input: String) -> String { #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(upper)"},"inputs":{"source":{"objectId":"\#(input)"}}}}"# }
+        func output(_ job: [String: Any]) async throws -> String {
+            let selector = ((job["result"] as? [String: Any])?["outputs"] as? [String: Any])?["result"] as? [String: Any]
+            return try await Platform.request("GET", "/api/v1/objects/\((selector?["objectId"] as? String ?? "").lowercased())/content").text
+        }
+        let first = try await Platform.request("POST", "/api/v1/data", body: Data("first\n".utf8), headers: ["Content-Type": "text/plain"])
+        try #require(first.status == 201, "\(first.text)")
+        let input = (first.json["objectId"] as? String ?? "").lowercased()
+        let old = try await Platform.submit(run(input))
+        #expect(try await output(try await Platform.waitForEnd(old)) == "FIRST\n")
+        let second = try await Platform.request(
+            "POST", "/api/v1/data?objectId=\(input)&priorVersion=1", body: Data("second\n".utf8), headers: ["Content-Type": "text/plain"])
+        try #require(second.status == 201, "\(second.text)")
+        let fresh = try await Platform.submit(run(input))
+        #expect(try await Platform.waitForEnd(fresh)["status"] as? String == "SUCCEEDED")
+
+        let dry = try await Platform.request("POST", "/api/v1/objects/\(input)/rerun-downstream?dryRun=true")
+        #expect(dry.status == 200 && dry.json["objectVersion"] as? Int == 2, "\(dry.text)")
+        #expect(steps(dry.json).map { ($0["rerunOf"] as? String ?? "").lowercased() } == [old.lowercased()], "only the job that read version 1")
+        #expect(steps(dry.json).first?["readVersions"] as? [String: Int] == ["runModel.inputs.source": 1])
+        #expect((dry.json["reused"] as? [String])?.map { $0.lowercased() } == [fresh.lowercased()], "the job that read version 2 is kept")
+        #expect(steps(dry.json).first?["jobId"] == nil, "a dry run makes no job")
+
+        let ran = try await Platform.request("POST", "/api/v1/objects/\(input)/rerun-downstream")
+        #expect(ran.status == 201, "\(ran.text)")
+        let again = try await Platform.waitForEnd(try #require(steps(ran.json).first?["jobId"] as? String))
+        #expect(again["status"] as? String == "SUCCEEDED" && (again["rerunOf"] as? String)?.lowercased() == old.lowercased())
+        #expect(try await output(again) == "SECOND\n", "the re-run read the latest version")
+        let nothingLeft = try await Platform.request("POST", "/api/v1/objects/\(input)/rerun-downstream?dryRun=true")
+        #expect(steps(nothingLeft.json).isEmpty, "every line of jobs has read the latest: \(nothingLeft.text)")
+        let unknown = try await Platform.request("POST", "/api/v1/objects/\(UUID())/rerun-downstream?dryRun=true")
+        #expect(unknown.status == 404, "\(unknown.text)")
+    }
+
     @Test("a retry with backoff: the failed attempt is kept, the next starts after the backoff, the last failure ends the job")
     func retry() async throws {
         let failing = try await Self.failing()

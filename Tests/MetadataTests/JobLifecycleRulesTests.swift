@@ -54,6 +54,26 @@ struct JobLifecycleRulesTests {
         }
     }
 
+    @Test("a group run again starts only the jobs it does not keep; a kept job enters SUCCEEDED with the earlier result, without e-mail")
+    func submitGroupKeeping() {
+        let child = JobDefinition(jobType: .runModel, runModel: RunModelJob(model: TagSelector(objectId: UUID())))
+        for (type, starting) in [(JobGroupJob.GroupType.sequential, [2]), (.parallel, [2, 3])] {
+            let group = JobDefinition(jobType: .jobGroup, jobGroup: JobGroupJob(groupType: type, jobs: [child, child, child, child]), owner: "bob")
+            let job = JobLifecycle.submit(group, jobId: UUID(), now: now, keptPositions: [0, 1])
+            #expect(job.childrenToStart.map(\.position) == starting)
+            #expect(job.record.statusMessage.hasSuffix("; 2 kept from the earlier run"))
+        }
+        let result = JobResult(status: .succeeded, exitCode: 0, objects: [TagSelector(objectId: UUID())], logBytes: 3)
+        let earlier = JobRecord(
+            jobId: UUID(), jobType: .runModel, owner: "bob", priority: 50, definition: child, status: .succeeded, statusMessage: "ok",
+            attempt: 1, workerId: "w", submittedAt: submitted, startedAt: submitted, finishedAt: submitted, updates: [], result: result)
+        let (group, id) = (UUID(), UUID())
+        let kept = JobLifecycle.kept(earlier, jobId: id, now: now, parent: group, position: 1)
+        #expect(kept.record.jobId == id && kept.record.parentJobId == group && kept.groupPosition == 1 && kept.record.rerunOf == earlier.jobId)
+        #expect(kept.record.updates.map(\.status) == [.validated, .succeeded] && kept.record.result == result && kept.record.finishedAt == now)
+        #expect(kept.event.routingKey == "job.succeeded.run_model" && kept.event.notification == nil && !kept.event.topLevel)
+    }
+
     // MARK: Claims
 
     @Test("a claim moves QUEUED through SUBMITTED to RUNNING, fenced by the attempt")

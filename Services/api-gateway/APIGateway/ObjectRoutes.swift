@@ -20,6 +20,7 @@ struct ObjectRoutes: Sendable {
         objects.get(":id/versions/:version/tags", use: tagVersions)
         objects.post(":id/tags", use: updateTag)
         objects.get(":id/content", use: content)
+        objects.post(":id/rerun-downstream", use: rerunDownstream)
         router.post("api/v1/files", use: upload)
         router.post("api/v1/data", use: uploadData)
         router.post("api/v1/search", use: search)
@@ -29,6 +30,17 @@ struct ObjectRoutes: Sendable {
     @Sendable func create(request: Request, context: BasicRequestContext) async throws -> Response {
         let body = try await RouteSupport.decode(CreateObjectRequest.self, request, limit: maxBodyBytes, shape: CreateObjectRequest.shape)
         return try created(try await metadata.call(CreateObject(definition: body.definition, attrs: body.attrs)))
+    }
+
+    /// `POST /api/v1/objects/{id}/rerun-downstream?dryRun=`: re-runs the finished jobs that read an
+    /// older version of the object, on its latest version (201 with the plan and the new ids); with
+    /// `dryRun=true`, only says what would run (200).
+    @Sendable func rerunDownstream(request: Request, context: BasicRequestContext) async throws -> Response {
+        var query = QueryReader(request)
+        let dryRun = query.bool("dryRun") ?? false
+        try query.check()
+        let plan = try await metadata.call(RerunDownstream(objectId: try RouteSupport.uuid(context), dryRun: dryRun))
+        return try RouteSupport.json(plan, status: dryRun ? .ok : .created)
     }
 
     /// `POST /api/v1/objects/{id}/versions?priorVersion=N`: the next version of an object; with

@@ -784,7 +784,9 @@ paths:
         CANCELLED because what it waited for failed), each with its recorded (pinned) definition. A new
         job depends on the new jobs in place of the ones they re-run, and on the others as before; the
         jobs after it that SUCCEEDED are kept with their outputs (`reused`) and the chain is not followed
-        past them; jobs that have not ended are left as they are (`active`). Everything is submitted in
+        past them; jobs that have not ended are left as they are (`active`). Within a job run again,
+        a RUN_FLOW that failed part way keeps the nodes that finished (`keptNodes`) and a JOB_GROUP
+        keeps its jobs that succeeded (`keptJobs`): only the failed stages run. Everything is submitted in
         one transaction. With `dryRun=true` nothing is written and the answer says what would run (the
         steps have no `jobId`, and their `dependsOn` names the jobs they re-run). No request body is read.
       parameters:
@@ -1119,6 +1121,57 @@ paths:
           $ref: "#/components/responses/ContentTooLarge"
         "422":
           $ref: "#/components/responses/Unprocessable"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+  /api/v1/objects/{id}/rerun-downstream:
+    post:
+      tags: [objects]
+      operationId: rerunDownstream
+      summary: Re-run the jobs that read an older version of an object, on its latest version
+      description: |
+        Finds the jobs whose inputs (of `runModel`, `runFlow`, `importData` or `exportData`) name the
+        object (GIN index `jobs_inputs`), top-level jobs only and the newest of each line of re-runs.
+        Each that has ended and read a version older than the latest runs again with its recorded,
+        pinned definition, that input now pinned to the latest version (`readVersions` says what it
+        read; a flow runs whole; outputs cleared, no idempotency key), checked again as a submission
+        is (a job whose models no longer accept the new version makes the whole request 422, naming
+        the job). Jobs that already read the latest are kept (`reused`); jobs not ended are left
+        (`active`). Everything is submitted in one transaction. With `dryRun=true` nothing is written
+        and the answer says what would run. Jobs that read the outputs of the jobs run again are not
+        followed (their inputs stay pinned to the versions they read). No request body is read.
+      parameters:
+        - $ref: "#/components/parameters/ObjectId"
+        - name: dryRun
+          in: query
+          required: false
+          description: "`true`: only say what would run."
+          schema:
+            type: boolean
+      responses:
+        "200":
+          description: The plan of a dry run; nothing was written.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/RerunChainPlan"
+        "201":
+          description: The jobs submitted.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/RerunChainPlan"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "422":
+          $ref: "#/components/responses/Unprocessable"
+        "429":
+          $ref: "#/components/responses/QueueQuota"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -2016,6 +2069,16 @@ components:
           $ref: "#/components/schemas/SelectorMap"
         outputAttrs:
           $ref: "#/components/schemas/TagUpdateList"
+        reuse:
+          type: object
+          description: |
+            MODEL_NODE name to its outputs (output name to a DATA object) from an earlier run of this
+            flow: the node does not run again and its outputs are these. Every output of the node
+            that the flow uses must be given. A chain re-run of a flow that failed part way sets it
+            from the failed job's result (its `node.output` outputs), so only the nodes that did not
+            finish run again.
+          additionalProperties:
+            $ref: "#/components/schemas/SelectorMap"
     StorageLocation:
       type: object
       description: A place in a named external storage.
@@ -2323,7 +2386,9 @@ components:
           items:
             $ref: "#/components/schemas/TagSelector"
         outputs:
-          description: Output name to the object version written for it.
+          description: |
+            Output name to the object version written for it. A RUN_FLOW that failed also lists the
+            outputs of the model nodes that finished, as `node.output` (a chain re-run keeps them).
           $ref: "#/components/schemas/SelectorMap"
         logFile:
           description: |
@@ -2372,6 +2437,21 @@ components:
                 type: array
                 items:
                   $ref: "#/components/schemas/UUID"
+              keptNodes:
+                type: array
+                description: A RUN_FLOW that failed part way - the model nodes that finished, kept with their outputs (`runFlow.reuse` of the new job); the others run.
+                items:
+                  type: string
+              readVersions:
+                type: object
+                description: A re-run downstream of a newer version - each input that read the object (its JSON path, `runModel.inputs.source`) to the version it read; the new job reads `objectVersion`.
+                additionalProperties:
+                  type: integer
+              keptJobs:
+                type: array
+                description: A JOB_GROUP that did not succeed - its jobs that succeeded, kept with their results (the new group holds a SUCCEEDED job in their place, `rerunOf` the kept one, that never runs); the others run.
+                items:
+                  $ref: "#/components/schemas/UUID"
         reused:
           type: array
           description: Jobs of the chain that succeeded, kept with their outputs.
@@ -2382,6 +2462,9 @@ components:
           description: Jobs of the chain that have not ended (or belong to a group), left as they are.
           items:
             $ref: "#/components/schemas/UUID"
+        objectVersion:
+          type: integer
+          description: A re-run downstream of a newer version - the object's latest version, which the new jobs read.
     JobRecord:
       type: object
       description: |

@@ -15,9 +15,11 @@ enum JobLifecycle {
     /// the first of its jobs (sequential) or all of them (parallel) to start at once; a job with
     /// dependencies waits in PENDING for those that have not ended (`dependencies`: the status of each
     /// job it depends on now), or is CANCELLED at once when one it needs to succeed did not.
+    /// A group run again may keep the jobs of its earlier run that succeeded (`keptPositions`): they
+    /// do not start again (``kept(_:jobId:now:parent:position:)`` records them).
     static func submit(
         _ definition: JobDefinition, jobId: UUID, now: Date, rerunOf: UUID? = nil, parent: UUID? = nil, position: Int? = nil,
-        dependencies: [UUID: JobStatus] = [:]
+        dependencies: [UUID: JobStatus] = [:], keptPositions: Set<Int> = []
     ) -> NewJob {
         let validated = JobStatusUpdate(status: .validated, message: "job definition validated", at: now)
         var record = JobRecord(
@@ -27,15 +29,17 @@ enum JobLifecycle {
             rerunOf: rerunOf, parentJobId: parent)
         var children: [ChildToStart] = []
         if let group = definition.jobGroup {
-            let message = "running \(group.jobs.count) jobs \(group.groupType == .sequential ? "one after another" : "at once")"
+            var message = "running \(group.jobs.count) jobs \(group.groupType == .sequential ? "one after another" : "at once")"
+            if !keptPositions.isEmpty { message += "; \(keptPositions.count) kept from the earlier run" }
             record.updates += [
                 JobStatusUpdate(status: .queued, message: "group accepted", at: now),
                 JobStatusUpdate(status: .submitted, message: "child jobs submitted", at: now),
                 JobStatusUpdate(status: .running, message: message, at: now),
             ]
             record.startedAt = now
-            let starting = group.groupType == .sequential ? Array(group.jobs.prefix(1)) : group.jobs
-            children = starting.enumerated().map { ChildToStart(definition: $1.inheriting(from: definition), position: $0) }
+            let open = group.jobs.indices.filter { !keptPositions.contains($0) }
+            let starting = group.groupType == .sequential ? Array(open.prefix(1)) : open
+            children = starting.map { ChildToStart(definition: group.jobs[$0].inheriting(from: definition), position: $0) }
         } else if let needs = definition.dependsOn {
             switch readiness(needs, dependencies) {
             case .ready(let message):
@@ -62,6 +66,24 @@ enum JobLifecycle {
             resources: last.status == .queued ? definition.resources : nil,
             failure: last.status.isTerminal ? AttemptFailure(kind: .cancelled) : nil, modelId: definition.modelObjectId)
         return NewJob(record: record, groupPosition: position, event: event, childrenToStart: children)
+    }
+
+    /// A job of a group run again that keeps what the same job of the earlier run did: it is
+    /// recorded SUCCEEDED at once with that job's result (its outputs are used as they are).
+    static func kept(_ earlier: JobRecord, jobId: UUID, now: Date, parent: UUID, position: Int) -> NewJob {
+        let message = "kept the result of job \(earlier.jobId.lowercased) (it succeeded in the earlier run of the group)"
+        let updates = [
+            JobStatusUpdate(status: .validated, message: "job definition validated", at: now),
+            JobStatusUpdate(status: .succeeded, message: message, at: now),
+        ]
+        let record = JobRecord(
+            jobId: jobId, jobType: earlier.jobType, owner: earlier.owner, priority: earlier.priority, definition: earlier.definition,
+            status: .succeeded, statusMessage: message, attempt: 0, workerId: nil, submittedAt: now, startedAt: earlier.startedAt,
+            finishedAt: now, updates: updates, result: earlier.result, rerunOf: earlier.jobId, parentJobId: parent)
+        let event = JobEvent(
+            jobId: jobId, jobType: earlier.jobType, status: .succeeded, previousStatus: .validated, message: message, owner: earlier.owner,
+            priority: earlier.priority, attempt: 0, submittedAt: now, occurredAt: now, topLevel: false, modelId: earlier.definition.modelObjectId)
+        return NewJob(record: record, groupPosition: position, event: event, childrenToStart: [])
     }
 
     // MARK: Dependencies

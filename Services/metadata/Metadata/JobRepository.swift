@@ -223,9 +223,10 @@ struct JobWrites: Sendable {
         return try PostgresStatement(
             """
             INSERT INTO jobs (job_id, job_type, owner, priority, definition, status, status_message, idempotency_key,
-                              submitted_at, started_at, labels, rerun_of, parent_job_id, group_position)
+                              submitted_at, started_at, labels, rerun_of, parent_job_id, group_position, finished_at, result)
             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::text[], $7::text[],
-                                 $8::text[], $9::timestamptz[], $10::timestamptz[], $11::jsonb[], $12::uuid[], $13::uuid[], $14::int[])
+                                 $8::text[], $9::timestamptz[], $10::timestamptz[], $11::jsonb[], $12::uuid[], $13::uuid[], $14::int[],
+                                 $15::timestamptz[], $16::jsonb[])
             """,
             [
                 PostgresArray.literal(values: records.map(\.jobId)), PostgresArray.literal(records.map(\.jobType.rawValue)),
@@ -236,7 +237,9 @@ struct JobWrites: Sendable {
                 PostgresArray.literal(values: records.map(\.submittedAt)), PostgresArray.literal(values: records.map(\.startedAt)),
                 PostgresArray.literal(try records.map { String(decoding: try ConveyorJSON.encode($0.definition.labels ?? [:]), as: UTF8.self) }),
                 PostgresArray.literal(values: records.map(\.rerunOf)), PostgresArray.literal(values: records.map(\.parentJobId)),
-                PostgresArray.literal(values: newJobs.map(\.groupPosition)),
+                PostgresArray.literal(values: newJobs.map(\.groupPosition)), PostgresArray.literal(values: records.map(\.finishedAt)),
+                // A job that ends as it enters (blocked by a dependency, or kept by a group run again) has its result at once.
+                PostgresArray.literal(try records.map { try $0.result.map { String(decoding: try ConveyorJSON.encode($0), as: UTF8.self) } }),
             ])
     }
 

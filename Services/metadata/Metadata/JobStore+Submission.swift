@@ -242,20 +242,28 @@ extension JobStore {
     }
 
     /// Adds a job (and, for a group, the jobs that start now, recursively) to `writes`; returns its
-    /// record as it reads after the commit.
+    /// record as it reads after the commit. A group run again keeps the jobs of `keeping` (position →
+    /// the job of the earlier run that succeeded there).
     @discardableResult
     func insertJob(
         _ definition: JobDefinition, jobId: UUID = UUID.timeOrdered(), now: Date, rerunOf: UUID? = nil, parent: UUID? = nil,
-        position: Int? = nil, dependencies: [UUID: JobStatus] = [:], into writes: inout JobWrites
+        position: Int? = nil, dependencies: [UUID: JobStatus] = [:], keeping: [Int: JobRecord] = [:], into writes: inout JobWrites
     ) -> JobRecord {
         let job = JobLifecycle.submit(
-            definition, jobId: jobId, now: now, rerunOf: rerunOf, parent: parent, position: position, dependencies: dependencies)
+            definition, jobId: jobId, now: now, rerunOf: rerunOf, parent: parent, position: position, dependencies: dependencies,
+            keptPositions: Set(keeping.keys))
         writes.insert(job)
         var record = job.record
         if definition.jobType == .jobGroup {
-            record.childJobIds = job.childrenToStart.map { child in
-                insertJob(child.definition, now: now, parent: job.record.jobId, position: child.position, into: &writes).jobId
+            var children: [(position: Int, jobId: UUID)] = keeping.sorted(by: { $0.key < $1.key }).map { position, earlier in
+                let kept = JobLifecycle.kept(earlier, jobId: UUID.timeOrdered(), now: now, parent: jobId, position: position)
+                writes.insert(kept)
+                return (position, kept.record.jobId)
             }
+            for child in job.childrenToStart {
+                children.append((child.position, insertJob(child.definition, now: now, parent: jobId, position: child.position, into: &writes).jobId))
+            }
+            record.childJobIds = children.sorted { $0.position < $1.position }.map(\.jobId)
         }
         return record
     }

@@ -258,5 +258,12 @@ enum MetadataSchema {
                 -- their job_dependencies rows were deleted (they are, once a dependency is settled).
                 CREATE INDEX jobs_depends_on ON jobs USING gin ((definition -> 'dependsOn' -> 'jobIds')) WHERE definition ? 'dependsOn';
                 """),
+        PostgresMigration(
+            version: 11, name: "the jobs that read an object",
+            sql: """
+                -- A re-run downstream of a newer version finds the jobs whose inputs (of any section)
+                -- name an object (JobStore.inputsExpression must read exactly the same).
+                CREATE INDEX jobs_inputs ON jobs USING gin ((jsonb_path_query_array(definition, '$.*.inputs.*.objectId')));
+                """),
     ]
 }

@@ -123,6 +123,7 @@ final class RPCServer: Service, Sendable {
         case ValidateJob.messageType: return await respond(ValidateJob.self, body) { try await self.store.validate($0.definition) }
         case RerunJob.messageType: return await respond(RerunJob.self, body) { try await self.store.rerun($0) }
         case RerunChain.messageType: return await respond(RerunChain.self, body) { try await self.store.rerunChain($0) }
+        case RerunDownstream.messageType: return await respond(RerunDownstream.self, body) { try await self.store.rerunDownstream($0) }
         case GetObject.messageType: return await respondJSON(GetObject.self, body) { try await objects.objectJSON($0.selector) }
         case CreateObject.messageType: return await respond(CreateObject.self, body) { try await objects.create($0) }
         case UpdateTag.messageType: return await respond(UpdateTag.self, body) { try await objects.updateTag($0) }

@@ -22,14 +22,36 @@ enum RerunChainRules {
 
     /// The definition of a job run again: its recorded (pinned) definition, with the outputs the
     /// platform filled in cleared, no idempotency key, and the jobs it depends on that are run again
-    /// replaced by their new jobs.
-    static func definition(_ original: JobDefinition, newIds: [UUID: UUID]) -> JobDefinition {
-        var definition = original.clearingOutputs()
+    /// replaced by their new jobs. A flow keeps the nodes that finished before it failed
+    /// (``keptFlowNodes(_:)``).
+    static func definition(_ original: JobRecord, newIds: [UUID: UUID]) -> JobDefinition {
+        var definition = original.definition.clearingOutputs()
+        if definition.runFlow != nil {
+            let kept = keptFlowNodes(original)
+            definition.runFlow?.reuse = kept.isEmpty ? nil : kept
+        }
         definition.idempotencyKey = nil
         if var needs = definition.dependsOn {
             needs.jobIds = needs.jobIds.map { newIds[$0] ?? $0 }
             definition.dependsOn = needs
         }
         return definition
+    }
+
+    /// The flow nodes a re-run of a flow that did not succeed keeps: those it kept itself, and those
+    /// whose outputs its failed attempt stored (`node.socket` outputs in its result).
+    static func keptFlowNodes(_ original: JobRecord) -> [String: [String: TagSelector]] {
+        guard original.status != .succeeded, let flow = original.definition.runFlow else { return [:] }
+        var kept = flow.reuse ?? [:]
+        for (node, outputs) in RunFlowJob.nodeOutputs(in: original.result?.outputs ?? [:]) { kept[node] = outputs }
+        return kept
+    }
+
+    /// The jobs of a group that did not succeed that its re-run keeps (position → the job): those
+    /// that succeeded. Every job runs again when all of them succeeded (a group cancelled at its end).
+    static func keptGroupJobs(_ children: [JobRecord]) -> [Int: JobRecord] {
+        var kept: [Int: JobRecord] = [:]
+        for (position, child) in children.enumerated() where child.status == .succeeded { kept[position] = child }
+        return kept.count == children.count ? [:] : kept
     }
 }

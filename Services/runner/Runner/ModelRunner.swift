@@ -77,8 +77,15 @@ public struct ModelRunner: JobExecutor {
         var produced: [FlowSocket: String] = [:]
         for (name, path) in flowInputs { produced[FlowSocket(node: name)] = path }
         var usage = ResourceUsage(wallSeconds: 0, cpuUserSeconds: 0, cpuSystemSeconds: 0, maxResidentKB: 0)
+        // The outputs of the nodes that ran in this attempt, kept if a later node fails.
+        var finished = FlowCheckpoint(flow: flow)
         for name in order {
             guard let node = flow.nodes[name], node.nodeType == .model else { continue }
+            if let kept = request.reuse?[name] {
+                for (socket, path) in try await inputPaths(kept, job: job) { produced[FlowSocket(node: name, socket: socket)] = path }
+                await log.line("flow node '\(name)' kept from an earlier run")
+                continue
+            }
             guard let selector = request.models[name] else { throw JobFailure("flow node '\(name)' has no model") }
             let model = try await job.metadata(selector)
             var inputs: [String: String] = [:]
@@ -95,7 +102,8 @@ public struct ModelRunner: JobExecutor {
             let remaining = deadline.map { $0 - ContinuousClock.now }
             if let remaining, remaining <= .zero {
                 return JobOutcome(
-                    status: .failed, message: "the flow exceeded its time limit before node '\(name)'", exitCode: nil, objects: [], logBytes: 0,
+                    status: .failed, message: "the flow exceeded its time limit before node '\(name)'", exitCode: nil,
+                    objects: await keep(finished, job: job, flowObject: flowObject, log: log), logBytes: 0,
                     resourceUsage: usage, failure: AttemptFailure(kind: .timeout))
             }
             let run = try await process.run(model, for: job, parameters: parameters, inputs: inputs, in: folder + "/" + name, timeout: remaining, log: log)
@@ -103,9 +111,11 @@ public struct ModelRunner: JobExecutor {
             guard run.termination == .exited(0) else {
                 return JobOutcome(
                     status: .failed, message: "flow node '\(name)' failed: \(run.termination.failureMessage)",
-                    exitCode: run.termination.exitCode, objects: [], logBytes: 0, resourceUsage: usage, failure: run.termination.attemptFailure)
+                    exitCode: run.termination.exitCode, objects: await keep(finished, job: job, flowObject: flowObject, log: log),
+                    logBytes: 0, resourceUsage: usage, failure: run.termination.attemptFailure)
             }
             for (socket, path) in run.outputs { produced[FlowSocket(node: name, socket: socket)] = path }
+            finished.record(node: name, outputs: run.outputs)
         }
         var outputs: [String: String] = [:]
         var taken: Set<String> = []
@@ -132,6 +142,22 @@ public struct ModelRunner: JobExecutor {
         return JobOutcome(
             status: .succeeded, message: "flow ran \(order.count) nodes; \(objects.count) output(s)", exitCode: 0,
             objects: objects, logBytes: 0, resourceUsage: usage)
+    }
+
+    /// Stores the outputs of the nodes that finished before the flow failed, so that a chain re-run
+    /// can keep them (`runFlow.reuse`); a flow that cannot store them still reports its failure.
+    private func keep(_ finished: FlowCheckpoint, job: ClaimedJob, flowObject: ObjectRecord, log: JobLogWriter) async -> [NewObject] {
+        guard !finished.outputs.isEmpty else { return [] }
+        do {
+            let objects = try process.store(
+                finished.outputs, job: job,
+                producedBy: "flow \(flowObject.objectId.uuidString.lowercased()) v\(flowObject.objectVersion)", attrs: nil, priorOutputs: nil)
+            await log.line("kept the outputs of \(finished.nodes.count) finished node(s) for a re-run: \(finished.nodes.sorted().joined(separator: ", "))")
+            return objects
+        } catch {
+            await log.line("could not keep the outputs of the finished nodes: \(error)")
+            return []
+        }
     }
 
     /// The files of the job's DATA inputs.

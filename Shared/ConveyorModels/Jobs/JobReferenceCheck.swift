@@ -119,6 +119,27 @@ public struct JobReferenceCheck {
         try await selectors(&job.inputs, field + ".inputs", .data)
         let outputNodes = Set(flow.nodes.filter { $0.value.nodeType == .output }.keys)
         try await priorOutputs(&job.priorOutputs, declared: outputNodes, field + ".priorOutputs")
+        try await reuse(&job.reuse, flow: flow, field + ".reuse")
+    }
+
+    /// Outputs kept from an earlier run: each names a model node and gives every socket the flow
+    /// takes from it, as DATA with content.
+    private mutating func reuse(_ reuse: inout [String: [String: TagSelector]]?, flow: FlowDefinition, _ field: String) async throws {
+        guard var kept = reuse else { return }
+        for name in kept.keys.sorted() {
+            guard flow.nodes[name]?.nodeType == .model else {
+                problems.append(FieldProblem(field: "\(field).\(name)", reason: "the flow has no model node '\(name)'"))
+                continue
+            }
+            let used = Set(flow.edges.filter { $0.source.node == name }.compactMap(\.source.socket))
+            for socket in used.sorted() where kept[name]?[socket] == nil {
+                problems.append(FieldProblem(field: "\(field).\(name)", reason: "output '\(socket)' of node '\(name)' is used by the flow and not given"))
+            }
+            var outputs: [String: TagSelector]? = kept[name]
+            try await selectors(&outputs, "\(field).\(name)", .data)
+            kept[name] = outputs
+        }
+        reuse = kept
     }
 
     /// Resolves and pins one selector; records a problem and returns nil when it cannot be used.

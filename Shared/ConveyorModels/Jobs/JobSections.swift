@@ -76,12 +76,17 @@ public struct RunFlowJob: Sendable, Codable, Hashable {
     public var outputs: [String: TagSelector]?
     public var priorOutputs: [String: TagSelector]?
     public var outputAttrs: [TagUpdate]?
+    /// Model node name → its outputs (socket → DATA object) from an earlier run of this flow: the
+    /// node does not run again and its outputs are these. Set by a chain re-run of a flow that
+    /// failed part way (the nodes that finished are kept); every socket the flow uses must be given.
+    public var reuse: [String: [String: TagSelector]]?
 
     public init(
         flow: TagSelector, models: [String: TagSelector], parameters: [String: Value]? = nil,
         inputs: [String: TagSelector]? = nil, outputs: [String: TagSelector]? = nil,
-        priorOutputs: [String: TagSelector]? = nil, outputAttrs: [TagUpdate]? = nil
+        priorOutputs: [String: TagSelector]? = nil, outputAttrs: [TagUpdate]? = nil, reuse: [String: [String: TagSelector]]? = nil
     ) {
+        self.reuse = reuse
         self.flow = flow
         self.models = models
         self.parameters = parameters
@@ -191,4 +196,20 @@ public struct JobGroupJob: Sendable, Codable, Hashable {
 
     public static let maxJobs = 100
     public static let maxDepth = 4
+}
+
+extension RunFlowJob {
+    /// The name a failed flow's result gives the output of a node that finished (`result.outputs`).
+    public static func nodeOutputName(node: String, socket: String) -> String { node + "." + socket }
+
+    /// The node outputs a failed flow's result lists (`node.socket` names; node names hold no dot),
+    /// as `reuse` takes them.
+    public static func nodeOutputs(in outputs: [String: TagSelector]) -> [String: [String: TagSelector]] {
+        var byNode: [String: [String: TagSelector]] = [:]
+        for (name, selector) in outputs {
+            guard let dot = name.firstIndex(of: ".") else { continue }
+            byNode[String(name[..<dot]), default: [:]][String(name[name.index(after: dot)...])] = selector
+        }
+        return byNode
+    }
 }

@@ -144,6 +144,10 @@ public struct JobValidator: Sendable {
             selectors(flow.priorOutputs, "runFlow.priorOutputs", .data)
             platformSet(flow.outputs, "runFlow.outputs")
             attrs(flow.outputAttrs, "runFlow.outputAttrs")
+            for (node, outputs) in (flow.reuse ?? [:]).sorted(by: { $0.key < $1.key }) {
+                check(!outputs.isEmpty, "runFlow.reuse.\(node)", "must name the node's outputs")
+                selectors(outputs, "runFlow.reuse.\(node)", .data)
+            }
         }
         if let importData = job.importData {
             selector(importData.model, "importData.model", .model)

@@ -144,24 +144,43 @@ public struct RerunChainPlan: Codable, Sendable, Hashable {
         public var jobId: UUID?
         /// The jobs the new job depends on: the new jobs of this plan in place of the ones they re-run.
         public var dependsOn: [UUID]?
+        /// A RUN_FLOW: the model nodes that finished before it failed, kept with their outputs
+        /// (`runFlow.reuse` of the new job); the other nodes run.
+        public var keptNodes: [String]?
+        /// A JOB_GROUP: the jobs of the group that succeeded, kept with their results (their
+        /// positions in the group run again hold SUCCEEDED jobs that say so); the others run.
+        public var keptJobs: [UUID]?
+        /// A re-run downstream of a newer version: each input that read the object (its JSON path,
+        /// `runModel.inputs.source`) → the version it read; the new job reads the plan's `objectVersion`.
+        public var readVersions: [String: Int]?
 
-        public init(rerunOf: UUID, jobType: JobType, previousStatus: JobStatus, jobId: UUID? = nil, dependsOn: [UUID]? = nil) {
+        public init(
+            rerunOf: UUID, jobType: JobType, previousStatus: JobStatus, jobId: UUID? = nil, dependsOn: [UUID]? = nil,
+            keptNodes: [String]? = nil, keptJobs: [UUID]? = nil, readVersions: [String: Int]? = nil
+        ) {
+            self.readVersions = readVersions
             self.rerunOf = rerunOf
             self.jobType = jobType
             self.previousStatus = previousStatus
             self.jobId = jobId
             self.dependsOn = dependsOn
+            self.keptNodes = keptNodes
+            self.keptJobs = keptJobs
         }
     }
 
     public var dryRun: Bool
     public var jobs: [Step]
-    /// Jobs of the chain that succeeded: kept with their outputs, not run again (nor what follows them).
+    /// Jobs of the chain that succeeded: kept with their outputs, not run again (nor what follows them);
+    /// in a re-run downstream of a newer version, the jobs that already read the latest.
     public var reused: [UUID]
     /// Jobs of the chain that have not ended: left as they are.
     public var active: [UUID]
+    /// A re-run downstream of a newer version: the object's latest version, which the new jobs read.
+    public var objectVersion: Int?
 
-    public init(dryRun: Bool, jobs: [Step], reused: [UUID], active: [UUID]) {
+    public init(dryRun: Bool, jobs: [Step], reused: [UUID], active: [UUID], objectVersion: Int? = nil) {
+        self.objectVersion = objectVersion
         self.dryRun = dryRun
         self.jobs = jobs
         self.reused = reused
@@ -415,4 +434,18 @@ public struct GetObject: MetadataCall {
     public static let messageType = "metadata.object.get"
     public var selector: TagSelector
     public init(selector: TagSelector) { self.selector = selector }
+}
+
+/// `metadata.object.rerunDownstream`: re-run the jobs that read an older version of an object, on
+/// its latest version (answered with a ``RerunChainPlan``: `reused` lists the jobs that already read
+/// the latest, `active` those that have not ended).
+public struct RerunDownstream: MetadataCall {
+    public typealias Result = RerunChainPlan
+    public static let messageType = "metadata.object.rerunDownstream"
+    public var objectId: UUID
+    public var dryRun: Bool
+    public init(objectId: UUID, dryRun: Bool = false) {
+        self.objectId = objectId
+        self.dryRun = dryRun
+    }
 }
