@@ -43,6 +43,9 @@ var targets: [Target] = [
         providers: [.apt(["libcurl4-openssl-dev"])]),
     // Linux system interfaces Glibc's Swift module leaves out (epoll, eventfd).
     .systemLibrary(name: "CLinux", path: "Shared/CLinux"),
+    // Starts a model's process contained: in its control groups, with its limits and user, from
+    // its first instruction (vfork and raw system calls; posix_spawn cannot join a v1 cgroup).
+    .target(name: "CChildSpawn", path: "Shared/CChildSpawn"),
 
     .target(
         name: "ConveyorModels", dependencies: ["CivilCalendar"], path: "Shared/ConveyorModels", swiftSettings: swiftSettings),
@@ -64,7 +67,7 @@ var targets: [Target] = [
         ],
         path: "Shared/ServiceKit", swiftSettings: swiftSettings),
     .target(
-        name: "WorkerKit", dependencies: ["ConveyorModels", "AMQPClient", "ServiceKit", "CLinux", log, lifecycle],
+        name: "WorkerKit", dependencies: ["ConveyorModels", "AMQPClient", "ServiceKit", "CLinux", "CChildSpawn", log, lifecycle],
         path: "Shared/WorkerKit", swiftSettings: swiftSettings),
 
     .testTarget(
@@ -89,6 +92,9 @@ var targets: [Target] = [
     .testTarget(
         name: "ServiceKitTests", dependencies: ["ServiceKit"],
         path: "Tests/ServiceKitTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "WorkerKitTests", dependencies: ["WorkerKit", "ConveyorModels"],
+        path: "Tests/WorkerKitTests", swiftSettings: swiftSettings),
     .testTarget(
         name: "EndToEndTests", dependencies: ["ConveyorModels", "AMQPClient", "TestSupport"],
         path: "Tests/EndToEndTests", swiftSettings: swiftSettings),

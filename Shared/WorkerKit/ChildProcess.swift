@@ -1,3 +1,4 @@
+import CChildSpawn
 import ConveyorModels
 import Foundation
 import Synchronization
@@ -5,24 +6,56 @@ import Synchronization
 import Glibc
 #endif
 
-/// A child process in its own process group, with stdout and stderr merged into one ordered stream.
+/// A child process in its own process group, with stdout and stderr merged into one ordered stream,
+/// optionally confined (``Confinement``: a control group it joins before it starts, rlimits, a user).
 ///
 /// Its output and its end are watched by the worker's one ``ChildSupervisor`` thread, never on
-/// Swift's cooperative pool. When the process ends, or its time is up, the whole group is killed so
-/// no grandchild lingers.
+/// Swift's cooperative pool. When the process ends, the whole group (and control group) is killed
+/// so no grandchild lingers; when its time is up it gets SIGTERM, and SIGKILL after a grace period.
 public enum ChildProcess {
     /// How a child process ended.
     public enum Termination: Sendable, Equatable, CustomStringConvertible {
         case exited(Int32)
         case signalled(Int32)
         case timedOut(Duration)
+        /// The kernel killed a process of its control group at the group's memory limit.
+        case outOfMemory(limitBytes: Int?)
 
         public var description: String {
             switch self {
             case .exited(let code): "exited with code \(code)"
             case .signalled(let signal): "killed by signal \(signal)"
             case .timedOut(let limit): "exceeded its time limit of \(limit) and was killed"
+            case .outOfMemory(let limit): "ran out of memory\(limit.map { " (limit \($0 / 1_048_576) MB)" } ?? "") and was killed"
             }
+        }
+    }
+
+    /// What confines a child: the control group it joins before it starts (its memory, CPU and
+    /// process limits; killed as a whole; its usage and OOM kills read), rlimits, the user it runs
+    /// as, and the grace between SIGTERM and SIGKILL at its time limit.
+    public struct Confinement: Sendable {
+        public var cgroup: AttemptCgroup?
+        public var rlimits: [AttemptLimits.ResourceLimit]
+        public var credentials: (uid: UInt32, gid: UInt32)?
+        public var killGrace: Duration
+
+        public init(
+            cgroup: AttemptCgroup? = nil, rlimits: [AttemptLimits.ResourceLimit] = [], credentials: (uid: UInt32, gid: UInt32)? = nil,
+            killGrace: Duration = .seconds(10)
+        ) {
+            self.cgroup = cgroup
+            self.rlimits = rlimits
+            self.credentials = credentials
+            self.killGrace = killGrace
+        }
+
+        public static let none = Confinement()
+
+        /// Sends `signal` to the process group and every process of the control group.
+        func signalAll(_ pid: pid_t, _ signal: Int32) {
+            kill(-pid, signal)
+            cgroup?.signalAll(signal)
         }
     }
 
@@ -42,9 +75,10 @@ public enum ChildProcess {
 
     /// Like ``run(_:workingDirectory:environment:timeout:output:)``, also answering what the process
     /// (with the children it waited for) used: wall time, CPU time and peak resident memory.
+    /// With a control group, the usage is the whole group's (every process, peak memory of them all).
     public static func runMeasured(
         _ arguments: [String], workingDirectory: String, environment: [String: String], timeout: Duration? = nil,
-        output: @escaping @Sendable (Data) async -> Void
+        confinement: Confinement = .none, output: @escaping @Sendable (Data) async -> Void
     ) async throws -> (termination: Termination, usage: ResourceUsage) {
         let started = ContinuousClock.now
         let startedAt = Date()
@@ -57,7 +91,7 @@ public enum ChildProcess {
         _ = fcntl(readFD, F_SETFL, fcntl(readFD, F_GETFL) | O_NONBLOCK)
         let pid: pid_t
         do {
-            pid = try spawn(arguments, workingDirectory: workingDirectory, environment: environment, outputFD: writeFD)
+            pid = try spawn(arguments, workingDirectory: workingDirectory, environment: environment, outputFD: writeFD, confinement: confinement)
         } catch {
             close(readFD)
             close(writeFD)
@@ -72,12 +106,14 @@ public enum ChildProcess {
         async let handedOn: Void = { for await chunk in chunks { await output(chunk) } }()
         let (status, measured) = try await withTaskCancellationHandler {
             try await withThrowingTaskGroup(of: (Int32, rusage)?.self) { group in
-                group.addTask { try await end(of: pid, outputFD: readFD, chunks: chunkSink) }
+                group.addTask { try await end(of: pid, outputFD: readFD, chunks: chunkSink, cgroup: confinement.cgroup) }
                 if let timeout {
                     group.addTask {
                         guard (try? await Task.sleep(for: timeout)) != nil else { return nil }
                         timedOut.fire()
-                        kill(-pid, SIGKILL)
+                        confinement.signalAll(pid, SIGTERM)
+                        guard (try? await Task.sleep(for: confinement.killGrace)) != nil else { return nil }
+                        confinement.signalAll(pid, SIGKILL)
                         return nil
                     }
                 }
@@ -90,29 +126,43 @@ public enum ChildProcess {
                 throw JobFailure("process \(pid) was not watched to its end")
             }
         } onCancel: {
-            kill(-pid, SIGKILL)
+            confinement.signalAll(pid, SIGKILL)
         }
         // Every piece of output is handed on before the run counts as ended.
         await handedOn
         let signal = status & 0x7f
+        let oomKilled = (confinement.cgroup?.outOfMemoryKills ?? 0) > 0
+        // A time limit counts first (its SIGKILL may also end a process at the memory limit); then
+        // an OOM kill in the group, even when the leader survived it and exited with an error.
         let termination: Termination =
-            timedOut.fired ? .timedOut(timeout ?? .zero) : signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal)
+            timedOut.fired
+            ? .timedOut(timeout ?? .zero)
+            : oomKilled && status != 0 ? .outOfMemory(limitBytes: confinement.cgroup?.memoryBytes)
+            : signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal)
         let elapsed = ContinuousClock.now - started
         func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
-        let usage = ResourceUsage(
+        var usage = ResourceUsage(
             wallSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
             cpuUserSeconds: seconds(measured.ru_utime), cpuSystemSeconds: seconds(measured.ru_stime),
             maxResidentKB: Int(measured.ru_maxrss), startedAt: startedAt, endedAt: Date())
+        if let cgroup = confinement.cgroup {
+            let group = cgroup.usage()
+            usage.maxResidentKB = group.peakBytes.map { $0 / 1024 } ?? usage.maxResidentKB
+            usage.cpuUserSeconds = group.userSeconds ?? usage.cpuUserSeconds
+            usage.cpuSystemSeconds = group.systemSeconds ?? usage.cpuSystemSeconds
+        }
         return (termination, usage)
     }
 
     /// Waits until the supervisor saw the process end and its output close; the output goes to `chunks`.
-    private static func end(of pid: pid_t, outputFD: Int32, chunks: AsyncStream<Data>.Continuation) async throws -> (Int32, rusage) {
+    private static func end(
+        of pid: pid_t, outputFD: Int32, chunks: AsyncStream<Data>.Continuation, cgroup: AttemptCgroup?
+    ) async throws -> (Int32, rusage) {
         try await withCheckedThrowingContinuation { ended in
             do {
                 try ChildSupervisor.shared.watch(
                     ChildSupervisor.Watch(
-                        pid: pid, outputFD: outputFD, output: { chunks.yield($0) },
+                        pid: pid, outputFD: outputFD, cgroup: cgroup, output: { chunks.yield($0) },
                         finished: { status, usage in
                             chunks.finish()
                             ended.resume(returning: (status, usage))
@@ -133,67 +183,61 @@ public enum ChildProcess {
     }
 
     private static func spawn(
-        _ arguments: [String], workingDirectory: String, environment: [String: String], outputFD: Int32
+        _ arguments: [String], workingDirectory: String, environment: [String: String], outputFD: Int32, confinement: Confinement
     ) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outputFD, 1)
-        posix_spawn_file_actions_adddup2(&actions, outputFD, 2)
-        guard let addChdir = addChdirFunction, addChdir(&actions, workingDirectory) == 0 else {
-            throw JobFailure("cannot set the working directory of a child process")
-        }
-        // The child gets stdin, stdout and stderr only: none of the worker's sockets (its health
-        // port, broker connections) may live on in a model's processes.
-        guard let addCloseFrom = addCloseFromFunction, addCloseFrom(&actions, 3) == 0 else {
-            throw JobFailure("cannot close inherited file descriptors of a child process")
-        }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
+        let executable = try resolve(arguments[0])
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let procs = (confinement.cgroup?.procsFiles ?? []).map { UnsafePointer(strdup($0)) }
         defer {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
+            procs.forEach { free(UnsafeMutablePointer(mutating: $0)) }
         }
+        let limits = confinement.rlimits.map { conveyor_rlimit(resource: $0.resource, soft: $0.value, hard: $0.value) }
         var pid: pid_t = 0
-        let status = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
+        var failedStep: UnsafePointer<CChar>? = nil
+        let status = executable.withCString { executablePath in
+            workingDirectory.withCString { directory in
+                argv.withUnsafeBufferPointer { argvBuffer in
+                    envp.withUnsafeBufferPointer { envpBuffer in
+                        procs.withUnsafeBufferPointer { procsBuffer in
+                            limits.withUnsafeBufferPointer { limitsBuffer in
+                                var request = conveyor_spawn_request(
+                                    executable: executablePath, argv: argvBuffer.baseAddress, envp: envpBuffer.baseAddress,
+                                    working_directory: directory, output_fd: outputFD, cgroup_procs: procsBuffer.baseAddress,
+                                    cgroup_procs_count: Int32(procs.count), rlimits: limitsBuffer.baseAddress, rlimit_count: Int32(limits.count),
+                                    set_credentials: confinement.credentials == nil ? 0 : 1, uid: confinement.credentials?.uid ?? 0,
+                                    gid: confinement.credentials?.gid ?? 0)
+                                return conveyor_spawn(&request, &pid, &failedStep)
+                            }
+                        }
+                    }
+                }
+            }
+        }
         guard status == 0 else {
-            throw JobFailure("cannot start \(arguments[0]): \(String(cString: strerror(status)))")
+            let step = failedStep.map { String(cString: $0) } ?? "spawn"
+            throw JobFailure("cannot start \(arguments[0]) (\(step)): \(String(cString: strerror(status)))")
         }
         return pid
     }
 
-    private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
-
-    /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+), hidden from Swift behind `_GNU_SOURCE`.
-    private static let addChdirFunction: AddChdir? = {
-        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addchdir_np") else {
-            return nil
+    /// The program to run: a name without '/' is looked up on the worker's PATH (as `execvp` does);
+    /// a path with one is used as it is (relative ones from the child's working directory).
+    static func resolve(_ program: String) throws -> String {
+        if program.contains("/") { return program }
+        if let known = resolved.withLock({ $0[program] }) { return known }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for folder in path.split(separator: ":") where !folder.isEmpty {
+            let candidate = folder + "/" + program
+            if access(candidate, X_OK) == 0 {
+                resolved.withLock { $0[program] = candidate }
+                return candidate
+            }
         }
-        return unsafeBitCast(symbol, to: AddChdir.self)
-    }()
+        throw JobFailure("cannot start \(program): not found on PATH (\(path))")
+    }
 
-    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), also hidden behind `_GNU_SOURCE`.
-    private static let addCloseFromFunction: AddCloseFrom? = {
-        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addclosefrom_np") else {
-            return nil
-        }
-        return unsafeBitCast(symbol, to: AddCloseFrom.self)
-    }()
+    private static let resolved = Mutex<[String: String]>([:])
 }

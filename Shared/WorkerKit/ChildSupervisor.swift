@@ -19,6 +19,9 @@ final class ChildSupervisor: @unchecked Sendable {
     struct Watch: Sendable {
         var pid: pid_t
         var outputFD: Int32
+        /// The child's control group: killed whole when the child exits (a process that left the
+        /// process group, with `setsid`, cannot keep the output open or run on).
+        var cgroup: AttemptCgroup? = nil
         /// Called on the supervisor's thread with each piece of output, in order.
         var output: @Sendable (Data) -> Void
         /// Called once, after the output ended and the process was reaped (its whole process group is
@@ -123,6 +126,7 @@ final class ChildSupervisor: @unchecked Sendable {
                     child.status = (status, usage)
                     // The leader is gone: end the rest of its group so the output pipe closes.
                     kill(-child.watch.pid, SIGKILL)
+                    child.watch.cgroup?.killAll()
                     remove(descriptor)
                     finishIfDone(child)
                 }

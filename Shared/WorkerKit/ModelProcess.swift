@@ -15,10 +15,13 @@ public struct ModelProcess: Sendable {
     public let storage: InternalStorage
     /// The recycled run folders, whose intact model copies are used again; nil: always copy.
     let folders: RunFolders?
+    /// How runs given limits are contained (a control group per run); nil: only a process group.
+    let containment: Containment?
 
-    public init(storage: InternalStorage, folders: RunFolders? = nil) {
+    public init(storage: InternalStorage, folders: RunFolders? = nil, containment: Containment? = nil) {
         self.storage = storage
         self.folders = folders
+        self.containment = containment
     }
 
     /// What one run produced.
@@ -30,10 +33,12 @@ public struct ModelProcess: Sendable {
     }
 
     /// Runs `model` in `folder` (created unless it is there, empty; the caller removes or recycles it).
+    /// With `limits`, the run is contained (``Containment``): its processes share a control group
+    /// with the memory, CPU and process limits, are killed as a whole, and their usage is the group's.
     /// - Throws: ``JobFailure`` when the model is not runnable or misses a declared output.
     public func run(
         _ model: ObjectRecord, for job: ClaimedJob, parameters: [String: Value], inputs: [String: String], in folder: String,
-        environment extra: [String: String] = [:], timeout: Duration?, log: JobLogWriter
+        environment extra: [String: String] = [:], timeout: Duration?, limits: AttemptLimits? = nil, log: JobLogWriter
     ) async throws -> Run {
         guard model.objectType == .model, let snapshot = model.storagePath, let definition = model.definition.model else {
             throw JobFailure("object \(model.objectId) v\(model.objectVersion) is not a usable MODEL")
@@ -85,8 +90,16 @@ public struct ModelProcess: Sendable {
         for (name, path) in inputs { environment["CONVEYOR_INPUT_\(name.uppercased())"] = path }
         environment.merge(extra) { _, new in new }
         await log.line("running model \(model.objectId.uuidString.lowercased()) v\(model.objectVersion) (\(definition.language): \(definition.entryPoint))")
+        var confinement = ChildProcess.Confinement.none
+        if let limits, let containment {
+            let cgroup = try containment.cgroup(for: "\(job.jobId.uuidString.lowercased())-a\(job.attempt)", limits: limits)
+            confinement = ChildProcess.Confinement(
+                cgroup: cgroup, rlimits: limits.rlimits(withCgroup: cgroup != nil, separateUser: containment.credentials != nil),
+                credentials: containment.credentials, killGrace: containment.killGrace)
+        }
+        defer { confinement.cgroup?.remove() }
         let (termination, usage) = try await ChildProcess.runMeasured(
-            command, workingDirectory: modelDir, environment: environment, timeout: timeout
+            command, workingDirectory: modelDir, environment: environment, timeout: timeout, confinement: confinement
         ) { output in await log.write(output) }
         var outputs: [String: String] = [:]
         if termination == .exited(0) {
@@ -173,6 +186,7 @@ extension ChildProcess.Termination {
         case .exited(let code): AttemptFailure(kind: .exitCode, exitCode: Int(code))
         case .signalled(let signal): AttemptFailure(kind: .signal, signal: Int(signal))
         case .timedOut: AttemptFailure(kind: .timeout)
+        case .outOfMemory: AttemptFailure(kind: .outOfMemory)
         }
     }
 

@@ -13,12 +13,15 @@ public struct ModelRunner: JobExecutor {
     let process: ModelProcess
     let workRoot: String
     let folders: RunFolders
+    /// What each attempt may use (its control group's limits and its run-time limit).
+    let limitRules: AttemptLimitRules
 
-    public init(storage: InternalStorage, workRoot: String) {
+    public init(storage: InternalStorage, workRoot: String, containment: Containment, limitRules: AttemptLimitRules) {
         let folders = RunFolders()
-        self.process = ModelProcess(storage: storage, folders: folders)
+        self.process = ModelProcess(storage: storage, folders: folders, containment: containment)
         self.workRoot = workRoot
         self.folders = folders
+        self.limitRules = limitRules
     }
 
     /// Takes this runner's work folder and ends what dead runners on this host left running.
@@ -31,27 +34,30 @@ public struct ModelRunner: JobExecutor {
 
     public func execute(_ job: ClaimedJob, log: JobLogWriter) async throws -> JobOutcome {
         let path = workRoot + "/\(job.workerId)/\(job.jobId.uuidString.lowercased())-a\(job.attempt)"
-        let timeout = job.definition.resources?.maxRunSeconds.map { Duration.seconds($0) }
+        // Every attempt has a run-time limit: the job's, or the deployment's.
+        let limits = limitRules.limits(for: job.definition.jobType, resources: job.definition.resources)
+        let timeout = Duration.seconds(limits.maxRunSeconds)
         if let request = job.definition.runModel {
             let model = try await job.metadata(request.model)
             // A folder that ran this model before (its copy may still be intact).
             let folder = try folders.take(path, for: model.storagePath.map(process.storage.path))
             defer { folders.giveBack(folder) }
-            return try await runModel(request, model: model, job: job, folder: folder, timeout: timeout, log: log)
+            return try await runModel(request, model: model, job: job, folder: folder, timeout: timeout, limits: limits, log: log)
         }
         if let request = job.definition.runFlow {
             let folder = try folders.take(path)
             defer { folders.giveBack(folder) }
-            return try await runFlow(request, job: job, folder: folder, timeout: timeout, log: log)
+            return try await runFlow(request, job: job, folder: folder, timeout: timeout, limits: limits, log: log)
         }
         throw JobFailure("the job has neither a runModel nor a runFlow section")
     }
 
     private func runModel(
-        _ request: RunModelJob, model: ObjectRecord, job: ClaimedJob, folder: String, timeout: Duration?, log: JobLogWriter
+        _ request: RunModelJob, model: ObjectRecord, job: ClaimedJob, folder: String, timeout: Duration, limits: AttemptLimits, log: JobLogWriter
     ) async throws -> JobOutcome {
         let inputs = try await inputPaths(request.inputs ?? [:], job: job)
-        let run = try await process.run(model, for: job, parameters: request.parameters ?? [:], inputs: inputs, in: folder, timeout: timeout, log: log)
+        let run = try await process.run(
+            model, for: job, parameters: request.parameters ?? [:], inputs: inputs, in: folder, timeout: timeout, limits: limits, log: log)
         guard run.termination == .exited(0) else {
             return JobOutcome(
                 status: .failed, message: run.termination.failureMessage, exitCode: run.termination.exitCode, objects: [],
@@ -66,12 +72,14 @@ public struct ModelRunner: JobExecutor {
             logBytes: 0, resourceUsage: run.usage)
     }
 
-    private func runFlow(_ request: RunFlowJob, job: ClaimedJob, folder: String, timeout: Duration?, log: JobLogWriter) async throws -> JobOutcome {
+    private func runFlow(
+        _ request: RunFlowJob, job: ClaimedJob, folder: String, timeout: Duration, limits: AttemptLimits, log: JobLogWriter
+    ) async throws -> JobOutcome {
         let flowObject = try await job.metadata(request.flow)
         guard let flow = flowObject.definition.flow, let order = flow.topologicalOrder() else {
             throw JobFailure("object \(flowObject.objectId) v\(flowObject.objectVersion) is not a usable FLOW")
         }
-        let deadline = timeout.map { ContinuousClock.now + $0 }
+        let deadline = ContinuousClock.now + timeout
         let flowInputs = try await inputPaths(request.inputs ?? [:], job: job)
         // Where each socket's data is: INPUT nodes by name, model outputs as "node.socket".
         var produced: [FlowSocket: String] = [:]
@@ -99,14 +107,15 @@ public struct ModelRunner: JobExecutor {
             let declared = model.definition.model?.parameters.map { Set($0.keys) }
             let parameters = (request.parameters ?? [:]).filter { declared?.contains($0.key) ?? true }
             await log.line("flow node '\(name)'")
-            let remaining = deadline.map { $0 - ContinuousClock.now }
-            if let remaining, remaining <= .zero {
+            let remaining = deadline - ContinuousClock.now
+            if remaining <= .zero {
                 return JobOutcome(
                     status: .failed, message: "the flow exceeded its time limit before node '\(name)'", exitCode: nil,
                     objects: await keep(finished, job: job, flowObject: flowObject, log: log), logBytes: 0,
                     resourceUsage: usage, failure: AttemptFailure(kind: .timeout))
             }
-            let run = try await process.run(model, for: job, parameters: parameters, inputs: inputs, in: folder + "/" + name, timeout: remaining, log: log)
+            let run = try await process.run(
+                model, for: job, parameters: parameters, inputs: inputs, in: folder + "/" + name, timeout: remaining, limits: limits, log: log)
             usage.add(run.usage)
             guard run.termination == .exited(0) else {
                 return JobOutcome(

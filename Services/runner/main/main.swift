@@ -7,6 +7,8 @@ await ServiceMain.run("runner") { settings, logger in
         pool: "runner",
         executor: ModelRunner(
             storage: InternalStorage(root: settings.storageRoot),
-            workRoot: settings.absolute(settings.string("runner.workDir", default: ".conveyor/work"))),
+            workRoot: settings.absolute(settings.string("runner.workDir", default: ".conveyor/work")),
+            containment: try Containment.start(settings: settings, pool: "runner", logger: logger),
+            limitRules: AttemptLimitRules(settings: settings, pool: "runner")),
         settings: settings, defaultHealthPort: 8185, logger: logger)
 }

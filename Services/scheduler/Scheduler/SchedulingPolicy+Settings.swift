@@ -14,18 +14,10 @@ extension SchedulingPolicy {
             let value = settings.int(key, default: 0)
             return value > 0 ? value : nil
         }
-        let fallback = JobDefaults(
-            cpus: settings.int("scheduler.defaults.cpus", default: 1), memoryMB: settings.int("scheduler.defaults.memoryMB", default: 256),
-            gpus: settings.int("scheduler.defaults.gpus", default: 0),
-            expectedRunSeconds: settings.int("scheduler.defaults.expectedRunSeconds", default: 3600))
-        var defaults: [JobType: JobDefaults] = [:]
+        let (fallback, defaults) = settings.jobResourceDefaults()
         var limits: [JobType: TypeLimits] = [:]
         for type in JobType.allCases {
             let prefix = "scheduler.types.\(type.rawValue)."
-            defaults[type] = JobDefaults(
-                cpus: settings.int(prefix + "cpus", default: fallback.cpus), memoryMB: settings.int(prefix + "memoryMB", default: fallback.memoryMB),
-                gpus: settings.int(prefix + "gpus", default: fallback.gpus),
-                expectedRunSeconds: settings.int(prefix + "expectedRunSeconds", default: fallback.expectedRunSeconds))
             let limit = TypeLimits(maxRunning: positive(prefix + "maxRunning"), maxWorkers: positive(prefix + "maxWorkers"))
             if limit.maxRunning != nil || limit.maxWorkers != nil { limits[type] = limit }
         }

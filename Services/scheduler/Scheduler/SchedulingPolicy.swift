@@ -25,20 +25,8 @@ public struct SchedulingPolicy: Sendable, Hashable {
     /// heartbeat every few seconds; one that stopped may be gone).
     public var quietWorkerSeconds: Double
 
-    public struct JobDefaults: Sendable, Hashable {
-        public var cpus: Int
-        public var memoryMB: Int
-        public var gpus: Int
-        /// The run time assumed for a job that does not give `maxRunSeconds` (for reservations and backfill).
-        public var expectedRunSeconds: Int
-
-        public init(cpus: Int = 1, memoryMB: Int = 256, gpus: Int = 0, expectedRunSeconds: Int = 3600) {
-            self.cpus = cpus
-            self.memoryMB = memoryMB
-            self.gpus = gpus
-            self.expectedRunSeconds = expectedRunSeconds
-        }
-    }
+    /// What a job that does not say asks for (shared with the runner, which enforces it).
+    public typealias JobDefaults = JobResourceDefaults
 
     public struct TypeLimits: Sendable, Hashable {
         public var maxRunning: Int?

@@ -1,0 +1,151 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The control group of one attempt's processes: created with the attempt's limits, joined by the
+/// model's first process before it starts (``procsFiles``), killed as a whole, read for what the
+/// processes used and whether the kernel killed one for memory, then removed.
+public final class AttemptCgroup: Sendable {
+    public enum Version: Sendable { case v1, v2 }
+    public let version: Version
+    /// One folder per hierarchy (v1: memory first, then cpu, cpuacct and pids, those mounted
+    /// together once; v2: one).
+    public let folders: [String]
+    /// v1: controller → folder (v2: the one folder under "").
+    let byController: [String: String]
+    /// The memory limit it was given, for messages.
+    public let memoryBytes: Int?
+
+    /// The `cgroup.procs` files the child writes itself into.
+    public var procsFiles: [String] { folders.map { $0 + "/cgroup.procs" } }
+
+    /// Creates `name` under each base folder (v1: controller → base) and writes the limits.
+    /// - Throws: ``JobFailure`` naming the file that could not be written.
+    init(version: Version, bases: [String: String], name: String, limits: AttemptLimits) throws {
+        self.version = version
+        self.memoryBytes = limits.memoryBytes
+        var folders: [String: String] = [:]
+        for (controller, base) in bases {
+            let folder = base + "/" + name
+            if mkdir(folder, 0o755) != 0 && errno != EEXIST {
+                throw JobFailure("cannot create the control group \(folder): \(String(cString: strerror(errno)))")
+            }
+            folders[controller] = folder
+        }
+        // The memory hierarchy first: signals and usage read it.
+        var unique: [String] = []
+        for (_, folder) in folders.sorted(by: { ($0.key == "memory" ? "" : $0.key) < ($1.key == "memory" ? "" : $1.key) }) where !unique.contains(folder) {
+            unique.append(folder)
+        }
+        self.folders = unique
+        self.byController = folders
+        do {
+            switch version {
+            case .v1:
+                if let memory = folders["memory"], let bytes = limits.memoryBytes {
+                    try Self.write(String(bytes), to: memory + "/memory.limit_in_bytes")
+                    // Without swap accounting the file is missing: memory alone is limited.
+                    try? Self.write(String(bytes), to: memory + "/memory.memsw.limit_in_bytes")
+                }
+                if let cpu = folders["cpu"], let cpus = limits.cpus {
+                    try Self.write("100000", to: cpu + "/cpu.cfs_period_us")
+                    try Self.write(String(cpus * 100_000), to: cpu + "/cpu.cfs_quota_us")
+                }
+                if let pids = folders["pids"] { try Self.write(String(limits.maxProcesses), to: pids + "/pids.max") }
+            case .v2:
+                let folder = self.folders[0]
+                if let bytes = limits.memoryBytes {
+                    try Self.write(String(bytes), to: folder + "/memory.max")
+                    try? Self.write("0", to: folder + "/memory.swap.max")
+                }
+                if let cpus = limits.cpus { try Self.write("\(cpus * 100_000) 100000", to: folder + "/cpu.max") }
+                try Self.write(String(limits.maxProcesses), to: folder + "/pids.max")
+            }
+        } catch {
+            remove()
+            throw error
+        }
+    }
+
+    /// The processes in the group now.
+    public func processes() -> [pid_t] {
+        guard let text = try? String(contentsOfFile: folders[0] + "/cgroup.procs", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { pid_t($0) }
+    }
+
+    /// Sends `signal` to every process in the group.
+    public func signalAll(_ signal: Int32) {
+        if signal == SIGKILL, version == .v2, (try? Self.write("1", to: folders[0] + "/cgroup.kill")) != nil { return }
+        for pid in processes() { kill(pid, signal) }
+    }
+
+    /// Kills every process in the group, again until none is left (a process forking meanwhile is
+    /// caught by the next round; `pids.max` bounds how many there can be).
+    public func killAll() {
+        for _ in 0..<200 {
+            let left = processes()
+            if left.isEmpty { return }
+            if version == .v2, (try? Self.write("1", to: folders[0] + "/cgroup.kill")) != nil {
+            } else {
+                for pid in left { kill(pid, SIGKILL) }
+            }
+            usleep(1000)
+        }
+    }
+
+    /// How many processes the kernel killed because the group reached its memory limit.
+    public var outOfMemoryKills: Int {
+        let file = version == .v1 ? folders[0] + "/memory.oom_control" : folders[0] + "/memory.events"
+        return Self.counter("oom_kill", in: file) ?? 0
+    }
+
+    /// What the group's processes used together: peak memory and CPU time.
+    public func usage() -> (peakBytes: Int?, userSeconds: Double?, systemSeconds: Double?) {
+        switch version {
+        case .v1:
+            let cpuacct = byController["cpuacct"]
+            func nanoseconds(_ file: String) -> Double? { cpuacct.flatMap { Self.number(in: $0 + "/" + file) }.map { Double($0) / 1e9 } }
+            return (Self.number(in: folders[0] + "/memory.max_usage_in_bytes"), nanoseconds("cpuacct.usage_user"), nanoseconds("cpuacct.usage_sys"))
+        case .v2:
+            let stat = folders[0] + "/cpu.stat"
+            return (
+                Self.number(in: folders[0] + "/memory.peak"), Self.counter("user_usec", in: stat).map { Double($0) / 1e6 },
+                Self.counter("system_usec", in: stat).map { Double($0) / 1e6 }
+            )
+        }
+    }
+
+    /// Removes the group's folders (its processes must have ended; those just killed may take a
+    /// moment to leave).
+    public func remove() {
+        for folder in folders {
+            for _ in 0..<100 {
+                if rmdir(folder) == 0 || errno == ENOENT { break }
+                usleep(2000)
+            }
+        }
+    }
+
+    static func write(_ value: String, to file: String) throws {
+        let fd = open(file, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw JobFailure("cannot open \(file): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let written = value.withCString { Glibc.write(fd, $0, strlen($0)) }
+        guard written >= 0 else { throw JobFailure("cannot write \(value) to \(file): \(String(cString: strerror(errno)))") }
+    }
+
+    static func number(in file: String) -> Int? {
+        (try? String(contentsOfFile: file, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    /// The value of a `key value` line (memory.events, memory.oom_control, cpu.stat).
+    static func counter(_ key: String, in file: String) -> Int? {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, parts[0] == key { return Int(parts[1]) }
+        }
+        return nil
+    }
+}

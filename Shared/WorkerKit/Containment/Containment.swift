@@ -1,0 +1,168 @@
+import Foundation
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a worker contains the processes of its jobs, chosen once at start (`runner.containment`):
+///
+/// - `cgroup2`: the unified hierarchy delegates `memory` and `pids` (and `cpu`) to the worker's
+///   group; the worker moves itself into a leaf (`conveyor-supervisor`) and puts each attempt in a
+///   group of its own next to it (`conveyor-jobs/<attempt>`).
+/// - `cgroup1`: the v1 `memory` and `pids` hierarchies (and `cpu`, `cpuacct`) are writable; each
+///   attempt gets a group in each, under `conveyor/<pool>-<pid>/`.
+/// - `rlimits`: neither; each process gets rlimits (address space, CPU time, processes, file size)
+///   and the job is killed by its process group (a process that leaves the group escapes).
+///
+/// `auto` (the default) takes the first that works in that order.
+public final class Containment: Sendable {
+    public enum Mode: String, Sendable, CaseIterable {
+        case cgroup2
+        case cgroup1
+        case rlimits
+    }
+
+    public let mode: Mode
+    /// Where attempt groups are made: v1 controller → folder; v2: "" → folder.
+    let bases: [String: String]
+    /// Models run as this user (uid, gid), when one is configured.
+    public let credentials: (uid: UInt32, gid: UInt32)?
+    /// How long a process has between SIGTERM and SIGKILL at its time limit.
+    public let killGrace: Duration
+    private let counter = Counter()
+
+    init(mode: Mode, bases: [String: String], credentials: (uid: UInt32, gid: UInt32)? = nil, killGrace: Duration = .seconds(10)) {
+        self.mode = mode
+        self.bases = bases
+        self.credentials = credentials
+        self.killGrace = killGrace
+    }
+
+    /// No control groups: rlimits only (also what tools that start no models use).
+    public static func rlimitsOnly(killGrace: Duration = .seconds(10)) -> Containment {
+        Containment(mode: .rlimits, bases: [:], killGrace: killGrace)
+    }
+
+    /// Sets up containment for a worker of `pool`.
+    /// - Parameters:
+    ///   - requested: `auto`, or the mode that must be used.
+    ///   - runAs: a user name or uid models run as (nil: the worker's own user).
+    /// - Throws: ``JobFailure`` when the requested mode (or user) cannot be used, saying why.
+    public static func start(
+        requested: String, pool: String, runAs: String?, killGrace: Duration, layout: CgroupLayout = .current(), logger: Logger
+    ) throws -> Containment {
+        let credentials = try runAs.map(Self.user)
+        let wanted: [Mode]
+        if requested == "auto" {
+            wanted = Mode.allCases
+        } else if let mode = Mode(rawValue: requested) {
+            wanted = [mode]
+        } else {
+            throw JobFailure("runner.containment is '\(requested)'; use auto, \(Mode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var reasons: [String] = []
+        for mode in wanted {
+            do {
+                let bases: [String: String]
+                switch mode {
+                case .cgroup2: bases = try v2Bases(layout)
+                case .cgroup1: bases = try v1Bases(layout, pool: pool)
+                case .rlimits: bases = [:]
+                }
+                let containment = Containment(mode: mode, bases: bases, credentials: credentials, killGrace: killGrace)
+                logger.info(
+                    "containment: \(mode.rawValue)",
+                    metadata: [
+                        "groups": "\(bases.sorted { $0.key < $1.key }.map { $0.key.isEmpty ? $0.value : "\($0.key)=\($0.value)" })",
+                        "runAs": "\(credentials.map { "uid \($0.uid) gid \($0.gid)" } ?? "the runner's user")",
+                        "notUsed": "\(reasons)",
+                    ])
+                return containment
+            } catch {
+                reasons.append("\(mode.rawValue): \(error)")
+            }
+        }
+        throw JobFailure("no containment mode can be used: \(reasons.joined(separator: "; "))")
+    }
+
+    /// A group for one run of an attempt's model, with its limits; nil in `rlimits` mode.
+    /// - Throws: ``JobFailure`` when the group cannot be made.
+    public func cgroup(for name: String, limits: AttemptLimits) throws -> AttemptCgroup? {
+        switch mode {
+        case .rlimits: return nil
+        case .cgroup1, .cgroup2:
+            return try AttemptCgroup(
+                version: mode == .cgroup1 ? .v1 : .v2, bases: bases, name: "\(name)-\(counter.next())", limits: limits)
+        }
+    }
+
+    // MARK: Set-up
+
+    /// v2: the worker's group must offer `memory` and `pids`; the worker moves into a leaf so its
+    /// group may hand the controllers down (no process may sit in a group that does).
+    static func v2Bases(_ layout: CgroupLayout) throws -> [String: String] {
+        guard let own = layout.v2 else { throw JobFailure("no cgroup v2 hierarchy is mounted") }
+        let offered = Set(((try? String(contentsOfFile: own + "/cgroup.controllers", encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace).map(String.init))
+        guard offered.contains("memory"), offered.contains("pids") else {
+            throw JobFailure("the group \(own) is not delegated the memory and pids controllers (it offers: \(offered.sorted().joined(separator: " ")))")
+        }
+        let controllers = ["memory", "pids", "cpu"].filter(offered.contains).map { "+" + $0 }.joined(separator: " ")
+        let supervisor = own + "/conveyor-supervisor"
+        let jobs = own + "/conveyor-jobs"
+        for folder in [supervisor, jobs] where mkdir(folder, 0o755) != 0 && errno != EEXIST {
+            throw JobFailure("cannot create \(folder): \(String(cString: strerror(errno)))")
+        }
+        try AttemptCgroup.write("0", to: supervisor + "/cgroup.procs")
+        try AttemptCgroup.write(controllers, to: own + "/cgroup.subtree_control")
+        try AttemptCgroup.write(controllers, to: jobs + "/cgroup.subtree_control")
+        return ["": jobs]
+    }
+
+    /// v1: a folder per controller for this worker process, after removing what dead workers of
+    /// this host left (their processes killed first).
+    static func v1Bases(_ layout: CgroupLayout, pool: String) throws -> [String: String] {
+        var bases: [String: String] = [:]
+        for controller in CgroupLayout.v1Controllers {
+            guard let own = layout.v1[controller] else {
+                if controller == "memory" || controller == "pids" { throw JobFailure("the v1 \(controller) hierarchy is not mounted") }
+                continue
+            }
+            let parent = own + "/conveyor"
+            let base = parent + "/\(pool)-\(getpid())"
+            try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+            guard access(base + "/cgroup.procs", W_OK) == 0 else { throw JobFailure("\(base)/cgroup.procs is not writable") }
+            removeDeadWorkers(in: parent, pool: pool)
+            bases[controller] = base
+        }
+        return bases
+    }
+
+    /// Removes the groups of workers of `pool` on this host whose process is gone.
+    static func removeDeadWorkers(in parent: String, pool: String) {
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where entry.hasPrefix(pool + "-") {
+            guard let pid = pid_t(entry.dropFirst(pool.count + 1)), !WorkArea.isAlive(pid) else { continue }
+            let worker = parent + "/" + entry
+            for group in (try? FileManager.default.contentsOfDirectory(atPath: worker)) ?? [] {
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: worker + "/" + group, isDirectory: &isFolder), isFolder.boolValue else { continue }
+                let procs = (try? String(contentsOfFile: worker + "/" + group + "/cgroup.procs", encoding: .utf8)) ?? ""
+                for pid in procs.split(separator: "\n").compactMap({ pid_t($0) }) { kill(pid, SIGKILL) }
+                for _ in 0..<100 where rmdir(worker + "/" + group) != 0 && errno == EBUSY { usleep(2000) }
+            }
+            rmdir(worker)
+        }
+    }
+
+    /// A user name or numeric uid → its uid and primary gid.
+    static func user(_ name: String) throws -> (uid: UInt32, gid: UInt32) {
+        if let entry = getpwnam(name) { return (entry.pointee.pw_uid, entry.pointee.pw_gid) }
+        if let uid = UInt32(name), let entry = getpwuid(uid) { return (entry.pointee.pw_uid, entry.pointee.pw_gid) }
+        throw JobFailure("runner.runAs names no user of this host: '\(name)'")
+    }
+
+    private final class Counter: Sendable {
+        private let value = Mutex<Int>(0)
+        func next() -> Int { value.withLock { $0 += 1; return $0 } }
+    }
+}

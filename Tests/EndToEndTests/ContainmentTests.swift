@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+/// Hostile models through the running platform: each attempt's processes are contained (a control
+/// group with the job's memory, CPU and process limits, killed as a whole) and measured.
+@Suite("Containment", .serialized)
+struct ContainmentTests {
+    static func hostile() async throws -> String {
+        try await Platform.importModel(path: "hostile-model", entryPoint: "hostile.py", language: "python")
+    }
+
+    static func job(_ model: String, _ parameters: String, resources: String = #"{"memoryMB":256}"#) -> String {
+        #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"},"parameters":{\#(parameters)}},"resources":\#(resources)}"#
+    }
+
+    /// Processes of this host whose command line holds `marker`.
+    static func processes(carrying marker: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> Int32? in
+            guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
+            return String(decoding: data, as: UTF8.self).contains(marker) ? pid : nil
+        }
+    }
+
+    static func failure(_ job: [String: Any]) -> [String: Any] {
+        (job["result"] as? [String: Any])?["failure"] as? [String: Any] ?? [:]
+    }
+
+    static func log(_ id: String) async throws -> String {
+        try await Platform.request("GET", "/api/v1/jobs/\(id)/log").text
+    }
+
+    @Test("a memory hog ends FAILED, out of memory, within seconds; the runner and the next job are unharmed")
+    func memoryHog() async throws {
+        let model = try await Self.hostile()
+        let started = Date()
+        let id = try await Platform.submit(Self.job(model, #""behaviour":"hog""#))
+        let job = try await Platform.waitForEnd(id, timeout: .seconds(60))
+        #expect(job["status"] as? String == "FAILED")
+        #expect(Self.failure(job)["kind"] as? String == "OUT_OF_MEMORY", "\(job["result"] ?? "")")
+        #expect((job["statusMessage"] as? String ?? "").contains("ran out of memory (limit 256 MB)"), "\(job["statusMessage"] ?? "")")
+        #expect(Date().timeIntervalSince(started) < 30)
+        let next = try await Platform.waitForEnd(try await Platform.submit(Self.job(model, #""behaviour":"allocate","megabytes":10"#)))
+        #expect(next["status"] as? String == "SUCCEEDED", "the runner runs the next job")
+    }
+
+    @Test("the memory of a job is its processes' peak, within 10 % of what it allocated")
+    func usage() async throws {
+        let model = try await Self.hostile()
+        let id = try await Platform.submit(Self.job(model, #""behaviour":"allocate","megabytes":300"#, resources: #"{"memoryMB":1024}"#))
+        let job = try await Platform.waitForEnd(id, timeout: .seconds(60))
+        try #require(job["status"] as? String == "SUCCEEDED", "\(job["statusMessage"] ?? "")")
+        let usage = try #require((job["result"] as? [String: Any])?["resourceUsage"] as? [String: Any])
+        let peakMB = Double(usage["maxResidentKB"] as? Int ?? 0) / 1024
+        #expect(abs(peakMB - 300) <= 30, "peak \(peakMB) MB for 300 MB allocated")
+        #expect((usage["cpuUserSeconds"] as? Double ?? 0) + (usage["cpuSystemSeconds"] as? Double ?? 0) > 0)
+    }
+
+    @Test("a fork of 2,000 children is capped at the process limit and every child ends with the job")
+    func forkBomb() async throws {
+        let model = try await Self.hostile()
+        let marker = "fork-\(UUID().uuidString.prefix(8))"
+        // make test caps processes at 256 (RUNNER_MAX_PROCESSES); each child holds about 1 MB.
+        let id = try await Platform.submit(
+            Self.job(model, #""behaviour":"forks","children":2000,"marker":"\#(marker)""#, resources: #"{"memoryMB":512}"#))
+        let job = try await Platform.waitForEnd(id, timeout: .seconds(90))
+        let log = try await Self.log(id)
+        let line = log.split(separator: "\n").first { $0.hasPrefix("fork failed after") || $0.hasPrefix("started ") } ?? ""
+        #expect(line.hasPrefix("fork failed after"), "the process limit stopped it: \(line) (\(job["status"] ?? ""), \(job["statusMessage"] ?? ""))\n\(log.suffix(2000))")
+        let started = Int(line.split(separator: " ").dropFirst(3).first ?? "") ?? Int.max
+        #expect(started < 256, "fewer children than the limit (the model itself counts too)")
+        #expect(Self.processes(carrying: marker).isEmpty)
+    }
+
+    @Test("a model that ignores SIGTERM is killed after the grace period past its time limit")
+    func ignoresTerm() async throws {
+        let model = try await Self.hostile()
+        let started = Date()
+        let id = try await Platform.submit(Self.job(model, #""behaviour":"ignore-term""#, resources: #"{"memoryMB":256,"maxRunSeconds":2}"#))
+        let job = try await Platform.waitForEnd(id, timeout: .seconds(60))
+        #expect(job["status"] as? String == "FAILED" && Self.failure(job)["kind"] as? String == "TIMEOUT", "\(job["result"] ?? "")")
+        // 2 s, then 2 s of grace (make test), then the report.
+        #expect(Date().timeIntervalSince(started) < 20)
+    }
+
+    @Test("a child that leaves the process group with setsid and holds the output ends with the job, at its time limit or when the model exits")
+    func setsidEscape() async throws {
+        let model = try await Self.hostile()
+        let marker = "escape-\(UUID().uuidString.prefix(8))"
+        let started = Date()
+        let staying = try await Platform.submit(
+            Self.job(model, #""behaviour":"escape","marker":"\#(marker)""#, resources: #"{"memoryMB":256,"maxRunSeconds":3}"#))
+        let timedOut = try await Platform.waitForEnd(staying, timeout: .seconds(60))
+        #expect(timedOut["status"] as? String == "FAILED" && Self.failure(timedOut)["kind"] as? String == "TIMEOUT")
+        #expect(Date().timeIntervalSince(started) < 20, "ended at its time limit, not when the child would")
+        #expect(Self.processes(carrying: marker).isEmpty, "nothing left running")
+
+        let leaving = try await Platform.submit(Self.job(model, #""behaviour":"escape","leave":true,"marker":"\#(marker)""#))
+        let left = try await Platform.waitForEnd(leaving, timeout: .seconds(30))
+        #expect(left["status"] as? String == "SUCCEEDED", "the model itself exited 0")
+        #expect(Self.processes(carrying: marker).isEmpty, "the child it left was ended with it")
+    }
+}

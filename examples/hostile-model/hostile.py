@@ -1,0 +1,77 @@
+"""A model that misbehaves on purpose, to show what the runner contains (parameter `behaviour`):
+
+- `allocate`: fills `megabytes` MB of memory, holds it a second and exits 0 (usage is measured).
+- `hog`: allocates 50 MB at a time without end (ends when the memory limit kills it).
+- `forks`: starts `children` processes that sleep, and says how many it could start.
+- `ignore-term`: ignores SIGTERM and sleeps (only SIGKILL ends it).
+- `escape`: starts a child in a session of its own (setsid) that keeps the output open and
+  sleeps, then sleeps itself (`leave`: exits at once instead).
+- `print`: writes `megabytes` MB of output lines as fast as it can.
+
+Every process it starts carries `marker` in its command line, so a test can look for leftovers.
+"""
+import json
+import os
+import signal
+import sys
+import time
+
+params = json.load(open(os.environ["CONVEYOR_PARAMS"]))
+behaviour = params.get("behaviour", "allocate")
+marker = params.get("marker", "")
+megabytes = int(params.get("megabytes", 100))
+
+
+def sleeper(seconds):
+    """Replaces this process with a sleep whose command line carries the marker."""
+    os.execvp("python3", ["python3", "-c", "import time; time.sleep(%d)" % seconds, marker])
+
+
+if behaviour == "allocate":
+    block = bytearray(megabytes * 1024 * 1024)
+    for offset in range(0, len(block), 4096):
+        block[offset] = 1
+    print("allocated %d MB" % megabytes, flush=True)
+    time.sleep(1)
+elif behaviour == "hog":
+    blocks = []
+    while True:
+        block = bytearray(50 * 1024 * 1024)
+        for offset in range(0, len(block), 4096):
+            block[offset] = 1
+        blocks.append(block)
+        print("holding %d MB" % (50 * len(blocks)), flush=True)
+elif behaviour == "forks":
+    wanted = int(params.get("children", 2000))
+    started = 0
+    for _ in range(wanted):
+        try:
+            pid = os.fork()
+        except OSError as error:
+            print("fork failed after %d children: %s" % (started, error), flush=True)
+            break
+        if pid == 0:
+            time.sleep(60)
+            os._exit(0)
+        started += 1
+    print("started %d of %d children" % (started, wanted), flush=True)
+elif behaviour == "ignore-term":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    print("ignoring SIGTERM", flush=True)
+    while True:
+        time.sleep(1)
+elif behaviour == "escape":
+    if os.fork() == 0:
+        os.setsid()
+        sleeper(300)
+    print("left a child in its own session holding the output", flush=True)
+    if not params.get("leave", False):
+        sleeper(300)
+elif behaviour == "print":
+    line = ("x" * 1023 + "\n").encode()
+    for _ in range(megabytes * 1024):
+        sys.stdout.buffer.write(line)
+    sys.stdout.flush()
+else:
+    print("unknown behaviour %r" % behaviour, file=sys.stderr)
+    sys.exit(2)
