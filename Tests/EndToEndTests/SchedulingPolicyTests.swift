@@ -170,7 +170,7 @@ struct SchedulingPolicyEndToEndTests {
         let cutOff = try Self.launch(
             [binaries + "/runner"],
             environment: ["AMQP_URL": "amqp://guest:guest@127.0.0.1:\(proxyPort)/", "RUNNER_HEALTH_PORT": "8195", "RUNNER_SLOTS": "1"])
-        defer { cutOff.terminate() }
+        defer { Self.stop(cutOff) }
         try await Self.waitHealthy(port: 8195)
 
         let id = try await Platform.submit(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(noop)"},"parameters":{"sleep":20}}}"#)
@@ -209,6 +209,15 @@ struct SchedulingPolicyEndToEndTests {
         #expect(after["status"] as? String == "SUCCEEDED" && after["attempt"] as? Int == 2 && after["finishedAt"] as? String == job["finishedAt"] as? String)
         let runs = (job["updates"] as? [[String: Any]] ?? []).filter { $0["status"] as? String == "RUNNING" }
         #expect(runs.count == 2, "two attempts started, one per worker")
+    }
+
+    /// Stops a launched process: SIGTERM, and SIGKILL when it has not ended 5 s later (a worker cut
+    /// off from the broker may not finish a graceful shutdown).
+    static func stop(_ process: Process) {
+        guard process.isRunning else { return }
+        process.terminate()
+        for _ in 0..<50 where process.isRunning { usleep(100_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     /// Starts a process in the repository root with the test environment plus `environment`.
