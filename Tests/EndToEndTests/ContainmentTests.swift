@@ -44,6 +44,19 @@ struct ContainmentTests {
         #expect(next["status"] as? String == "SUCCEEDED", "the runner runs the next job")
     }
 
+    @Test("a retry after running out of memory asks for more (memoryFactor) and succeeds")
+    func retryWithMoreMemory() async throws {
+        let model = try await Self.hostile()
+        let id = try await Platform.submit(
+            #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"},"parameters":{"behaviour":"allocate","megabytes":300}},"resources":{"memoryMB":256},"retry":{"maxAttempts":2,"backoffSeconds":1,"retryOn":["OUT_OF_MEMORY"],"memoryFactor":2}}"#)
+        let job = try await Platform.waitForEnd(id, timeout: .seconds(60))
+        #expect(job["status"] as? String == "SUCCEEDED" && job["attempt"] as? Int == 2, "\(job["statusMessage"] ?? "")")
+        let earlier = ((job["result"] as? [String: Any])?["earlierAttempts"] as? [[String: Any]])?.first
+        #expect((earlier?["failure"] as? [String: Any])?["kind"] as? String == "OUT_OF_MEMORY", "\(job["result"] ?? "")")
+        let updates = (job["updates"] as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }
+        #expect(updates.contains { $0.contains("512") }, "the retry asked for 512 MB: \(updates)")
+    }
+
     @Test("the memory of a job is its processes' peak, within 10 % of what it allocated")
     func usage() async throws {
         let model = try await Self.hostile()
