@@ -103,10 +103,16 @@ public enum ChildProcess {
         // in order. Cancelling the calling task kills the whole process group.
         let (chunks, chunkSink) = AsyncStream.makeStream(of: Data.self)
         let timedOut = TimeLimit()
-        async let handedOn: Void = { for await chunk in chunks { await output(chunk) } }()
+        let backlog = OutputBacklog()
+        async let handedOn: Void = {
+            for await chunk in chunks {
+                await output(chunk)
+                if backlog.taken(chunk.count) { ChildSupervisor.shared.resume(readFD) }
+            }
+        }()
         let (status, measured) = try await withTaskCancellationHandler {
             try await withThrowingTaskGroup(of: (Int32, rusage)?.self) { group in
-                group.addTask { try await end(of: pid, outputFD: readFD, chunks: chunkSink, cgroup: confinement.cgroup) }
+                group.addTask { try await end(of: pid, outputFD: readFD, chunks: chunkSink, backlog: backlog, cgroup: confinement.cgroup) }
                 if let timeout {
                     group.addTask {
                         guard (try? await Task.sleep(for: timeout)) != nil else { return nil }
@@ -156,13 +162,13 @@ public enum ChildProcess {
 
     /// Waits until the supervisor saw the process end and its output close; the output goes to `chunks`.
     private static func end(
-        of pid: pid_t, outputFD: Int32, chunks: AsyncStream<Data>.Continuation, cgroup: AttemptCgroup?
+        of pid: pid_t, outputFD: Int32, chunks: AsyncStream<Data>.Continuation, backlog: OutputBacklog, cgroup: AttemptCgroup?
     ) async throws -> (Int32, rusage) {
         try await withCheckedThrowingContinuation { ended in
             do {
                 try ChildSupervisor.shared.watch(
                     ChildSupervisor.Watch(
-                        pid: pid, outputFD: outputFD, cgroup: cgroup, output: { chunks.yield($0) },
+                        pid: pid, outputFD: outputFD, cgroup: cgroup, output: { chunks.yield($0) }, backlog: backlog,
                         finished: { status, usage in
                             chunks.finish()
                             ended.resume(returning: (status, usage))

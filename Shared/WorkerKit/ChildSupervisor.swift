@@ -24,6 +24,10 @@ final class ChildSupervisor: @unchecked Sendable {
         var cgroup: AttemptCgroup? = nil
         /// Called on the supervisor's thread with each piece of output, in order.
         var output: @Sendable (Data) -> Void
+        /// The output handed on and not consumed yet: past ``OutputBacklog/highWater`` the
+        /// supervisor stops reading the pipe (the child blocks on its writes) until the consumer
+        /// catches up.
+        var backlog = OutputBacklog()
         /// Called once, after the output ended and the process was reaped (its whole process group is
         /// killed when it exits, so no grandchild keeps the output open).
         var finished: @Sendable (_ status: Int32, _ usage: rusage) -> Void
@@ -45,6 +49,8 @@ final class ChildSupervisor: @unchecked Sendable {
     private let epollFD: Int32
     private let wakeFD: Int32
     private let incoming = Mutex<[(Watch, Int32)]>([])
+    /// Output pipes to read again (their backlog was consumed).
+    private let resumed = Mutex<[Int32]>([])
     /// By file descriptor (output pipe or pidfd); supervisor thread only.
     private var children: [Int32: Child] = [:]
 
@@ -68,6 +74,13 @@ final class ChildSupervisor: @unchecked Sendable {
         }
         _ = fcntl(pidFD, F_SETFD, FD_CLOEXEC)
         incoming.withLock { $0.append((watch, pidFD)) }
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
+    }
+
+    /// Reads `outputFD` again after its backlog fell (called by the consumer, any thread).
+    func resume(_ outputFD: Int32) {
+        resumed.withLock { $0.append(outputFD) }
         var one: UInt64 = 1
         _ = write(wakeFD, &one, 8)
     }
@@ -106,6 +119,10 @@ final class ChildSupervisor: @unchecked Sendable {
                         add(watch.outputFD)
                         add(pidFD)
                     }
+                    for outputFD in resumed.withLock({ list in defer { list = [] }; return list }) {
+                        // Still watched and paused (EEXIST when it was never taken off).
+                        if let child = children[outputFD], child.outputOpen { add(outputFD) }
+                    }
                     continue
                 }
                 guard let child = children[descriptor] else { continue }
@@ -113,6 +130,9 @@ final class ChildSupervisor: @unchecked Sendable {
                     let read = read(descriptor, &buffer, buffer.count)
                     if read > 0 {
                         child.watch.output(Data(buffer[0..<read]))
+                        if child.watch.backlog.added(read) {
+                            _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, descriptor, nil)
+                        }
                     } else if read == 0 || (errno != EINTR && errno != EAGAIN) {
                         child.outputOpen = false
                         remove(descriptor)
@@ -146,4 +166,30 @@ final class ChildSupervisor: @unchecked Sendable {
         guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "pidfd_open") else { return nil }
         return unsafeBitCast(symbol, to: PidfdOpen.self)
     }()
+}
+
+/// How much of a child's output was handed on and not consumed yet, shared by the supervisor
+/// thread (which adds and pauses) and the consumer (which takes and resumes).
+final class OutputBacklog: Sendable {
+    /// Past this the supervisor stops reading; below ``lowWater`` the consumer resumes it.
+    static let highWater = 1 << 20
+    static let lowWater = 256 << 10
+    private let bytes = Atomic<Int>(0)
+    private let paused = Atomic<Bool>(false)
+
+    /// The supervisor handed on `count` bytes; true when it must stop reading.
+    func added(_ count: Int) -> Bool {
+        guard bytes.add(count, ordering: .sequentiallyConsistent).newValue > Self.highWater else { return false }
+        paused.store(true, ordering: .sequentiallyConsistent)
+        // The consumer may have caught up meanwhile: then it resumes (or reading goes on).
+        if bytes.load(ordering: .sequentiallyConsistent) > Self.highWater { return true }
+        paused.store(false, ordering: .sequentiallyConsistent)
+        return false
+    }
+
+    /// The consumer took `count` bytes; true when it must ask the supervisor to read again.
+    func taken(_ count: Int) -> Bool {
+        let left = bytes.subtract(count, ordering: .sequentiallyConsistent).newValue
+        return left < Self.lowWater && paused.exchange(false, ordering: .sequentiallyConsistent)
+    }
 }

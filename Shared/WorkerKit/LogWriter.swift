@@ -9,30 +9,50 @@ import Foundation
 /// that returns means everything written before it was confirmed by the broker. What is left when
 /// the attempt ends travels in its finished report (``takeRest()``): a short job sends no log
 /// report at all.
+///
+/// The log is cut at `cap` bytes (``LogCap``): what comes after is counted and dropped, and one
+/// marker line says so, so a model that prints without end costs the worker neither memory nor
+/// messages.
 public actor JobLogWriter {
     private let jobId: UUID
     private let attempt: Int
     private let workerId: String
     private let reports: ReportSender
+    private let cap: Int
     private var buffer = Data()
     private var offset = 0
+    /// Bytes written in all (also those dropped past the cap).
+    private var written = 0
+    /// Whether the log reached the cap (the marker is in it; later bytes are dropped).
+    public private(set) var truncated = false
     private var flushing = false
     private var flushWaiters: [CheckedContinuation<Void, Never>] = []
     static let chunkSize = 32 * 1024
 
-    public init(jobId: UUID, attempt: Int, workerId: String, reports: ReportSender) {
+    public init(jobId: UUID, attempt: Int, workerId: String, reports: ReportSender, cap: Int = 8 * 1024 * 1024) {
         self.jobId = jobId
         self.attempt = attempt
         self.workerId = workerId
         self.reports = reports
+        self.cap = cap
     }
 
-    /// The bytes written so far.
-    public var size: Int { offset + buffer.count }
+    /// The bytes written so far (also those dropped past the cap).
+    public var size: Int { written }
 
     /// Appends bytes to the log; a full chunk is sent at once, the rest by ``flushPeriodically()``.
     public func write(_ data: Data) async {
-        buffer.append(data)
+        written += data.count
+        if truncated { return }
+        let room = cap - (offset + buffer.count)
+        if data.count <= room {
+            buffer.append(data)
+        } else {
+            // Cut at the cap, with the marker there, as metadata would cut it.
+            buffer.append(data.prefix(max(0, room)))
+            buffer.append(LogCap.marker(cap: cap))
+            truncated = true
+        }
         if buffer.count >= Self.chunkSize {
             await flush()
         }

@@ -39,12 +39,15 @@ public actor WorkerRuntime: Service {
     private var pendingCancels: [UUID: Int] = [:]
     private let objects = ObjectCache()
     private var draining = false
+    /// The most of an attempt's log that leaves this host (`metadata.logCapBytes`, as metadata keeps).
+    private let logCapBytes: Int
 
     /// Builds a worker's services around an executor.
     ///
     /// Reads `amqp.*`, `<pool>.slots` (default 2), `<pool>.cpus`, `<pool>.memoryMB` and `<pool>.gpus`
     /// (default: what the host has, see ``HostCapacity``), `worker.heartbeatSeconds` (default 3),
-    /// `worker.leaseSeconds` (default 30) and `<pool>.health.port`.
+    /// `worker.leaseSeconds` (default 30), `metadata.logCapBytes` (8 MiB: the log is cut here, before
+    /// it leaves the host) and `<pool>.health.port`.
     public static func build(
         pool: String, executor: any JobExecutor, settings: ConveyorSettings, defaultHealthPort: Int, logger: Logger
     ) throws -> [any Service] {
@@ -63,7 +66,8 @@ public actor WorkerRuntime: Service {
                 cpus: settings.int("\(pool).cpus", default: HostCapacity.cpus), memoryMB: settings.int("\(pool).memoryMB", default: HostCapacity.memoryMB),
                 gpus: settings.int("\(pool).gpus", default: HostCapacity.gpus)),
             heartbeatInterval: .seconds(settings.int("worker.heartbeatSeconds", default: 3)),
-            leaseSeconds: max(3, settings.int("worker.leaseSeconds", default: 30)), consumer: consumer,
+            leaseSeconds: max(3, settings.int("worker.leaseSeconds", default: 30)),
+            logCapBytes: max(1024, settings.int("metadata.logCapBytes", default: 8 * 1024 * 1024)), consumer: consumer,
             publisher: publisher, reports: reports, metadata: metadata, logger: logger)
         let health = HealthServer.make(
             service: pool, settings: settings, defaultPort: defaultHealthPort,
@@ -75,10 +79,11 @@ public actor WorkerRuntime: Service {
 
     init(
         workerId: String, executor: any JobExecutor, slots: Int, capacity: WorkerCapacity, heartbeatInterval: Duration,
-        leaseSeconds: Int = 30, consumer: AMQPConnection, publisher: AMQPConnection, reports: ReportSender, metadata: MetadataClient,
-        logger: Logger
+        leaseSeconds: Int = 30, logCapBytes: Int = 8 * 1024 * 1024, consumer: AMQPConnection, publisher: AMQPConnection,
+        reports: ReportSender, metadata: MetadataClient, logger: Logger
     ) {
         self.leaseSeconds = leaseSeconds
+        self.logCapBytes = logCapBytes
         self.workerId = workerId
         self.executor = executor
         self.slots = slots
@@ -300,7 +305,7 @@ public actor WorkerRuntime: Service {
                     try await metadata.callRetrying(GetObject(selector: selector), patience: .seconds(300))
                 }
             })
-        let log = JobLogWriter(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, reports: reports)
+        let log = JobLogWriter(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, reports: reports, cap: logCapBytes)
         // A task of its own, so that a cancellation can stop exactly this attempt.
         let execution = Task { [executor] in try await executor.execute(job, log: log) }
         executions[dispatch.jobId] = (dispatch.attempt, execution)

@@ -85,6 +85,39 @@ struct ContainmentTests {
         #expect(Self.processes(carrying: marker).isEmpty)
     }
 
+    /// The resident memory of a running service, in MB (its pid file in .conveyor/run).
+    static func residentMB(of service: String) throws -> Double {
+        let pidFile = Platform.repositoryRoot.appendingPathComponent(".conveyor/run/\(service).pid").path
+        let pid = try #require(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) as String?)
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
+        return Double(line.split(separator: " ").dropFirst().first ?? "0").map { $0 / 1024 } ?? 0
+    }
+
+    @Test("a model printing 1 GB keeps a log cut at the cap with one marker, and the runner's memory stays flat")
+    func printsWithoutEnd() async throws {
+        let model = try await Self.hostile()
+        _ = try await Platform.waitForEnd(try await Platform.submit(Self.job(model, #""behaviour":"print","megabytes":1"#)))
+        let before = try Self.residentMB(of: "runner")
+        let id = try await Platform.submit(Self.job(model, #""behaviour":"print","megabytes":1024"#))
+        var peak = before
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, !["SUCCEEDED", "FAILED"].contains(try await Platform.job(id)["status"] as? String ?? "") {
+            peak = max(peak, try Self.residentMB(of: "runner"))
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let job = try await Platform.waitForEnd(id)
+        #expect(job["status"] as? String == "SUCCEEDED", "\(job["statusMessage"] ?? "")")
+        let result = try #require(job["result"] as? [String: Any])
+        let logBytes = result["logBytes"] as? Int ?? 0
+        #expect(logBytes >= 1 << 30 && logBytes < (1 << 30) + 1024, "every byte counted (and the runner's line): \(logBytes)")
+        #expect(result["logTruncated"] as? Bool == true)
+        let log = try await Self.log(id)
+        #expect(log.utf8.count < 9 * 1024 * 1024, "the log kept is the cap (8 MiB) and the marker: \(log.utf8.count) bytes")
+        #expect(log.components(separatedBy: "[conveyor] log truncated").count == 2, "one marker")
+        #expect(peak - before < 100, "the runner grew \(peak - before) MB (from \(before) MB)")
+    }
+
     @Test("a model that ignores SIGTERM is killed after the grace period past its time limit")
     func ignoresTerm() async throws {
         let model = try await Self.hostile()
