@@ -62,7 +62,14 @@ int conveyor_spawn(const conveyor_spawn_request *request, pid_t *pid_out, const 
         sigset_t none;
         sigemptyset(&none);
         syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, _NSIG / 8);
-        execve(request->executable, request->argv, request->envp);
+        // As execvp does: a candidate that is missing or not runnable by this user is skipped.
+        int first_error = 0;
+        for (int index = 0; index < request->executable_count; index++) {
+            execve(request->executables[index], request->argv, request->envp);
+            if (errno != ENOENT && errno != ENOTDIR && errno != EACCES) break;
+            if (first_error == 0 || (errno == EACCES && first_error != EACCES)) first_error = errno;
+        }
+        if (first_error != 0 && (errno == ENOENT || errno == ENOTDIR || errno == EACCES)) errno = first_error;
         FAIL("execve");
 #undef FAIL
     }

@@ -20,6 +20,8 @@ public enum ChildProcess {
         case timedOut(Duration)
         /// The kernel killed a process of its control group at the group's memory limit.
         case outOfMemory(limitBytes: Int?)
+        /// Its work folder outgrew the disk quota and it was killed.
+        case diskLimit(limitBytes: Int)
 
         public var description: String {
             switch self {
@@ -27,7 +29,19 @@ public enum ChildProcess {
             case .signalled(let signal): "killed by signal \(signal)"
             case .timedOut(let limit): "exceeded its time limit of \(limit) and was killed"
             case .outOfMemory(let limit): "ran out of memory\(limit.map { " (limit \($0 / 1_048_576) MB)" } ?? "") and was killed"
+            case .diskLimit(let limit): "outgrew its disk quota of \(limit / 1_048_576) MB and was killed"
             }
+        }
+    }
+
+    /// A check made every `interval` while a child runs.
+    public struct Watchdog: Sendable {
+        public var interval: Duration
+        public var check: @Sendable () async -> Termination?
+
+        public init(interval: Duration, check: @escaping @Sendable () async -> Termination?) {
+            self.interval = interval
+            self.check = check
         }
     }
 
@@ -51,6 +65,10 @@ public enum ChildProcess {
         }
 
         public static let none = Confinement()
+
+        /// Looked at every `interval` while the child runs (usage samples, the disk quota): a
+        /// termination it answers ends the child at once (SIGKILL to all) and is how it ended.
+        public var watchdog: Watchdog?
 
         /// Sends `signal` to the process group and every process of the control group.
         func signalAll(_ pid: pid_t, _ signal: Int32) {
@@ -102,7 +120,7 @@ public enum ChildProcess {
         // The supervisor thread reads the output and reaps the process; a task hands the output on,
         // in order. Cancelling the calling task kills the whole process group.
         let (chunks, chunkSink) = AsyncStream.makeStream(of: Data.self)
-        let timedOut = TimeLimit()
+        let forced = ForcedEnd()
         let backlog = OutputBacklog()
         async let handedOn: Void = {
             for await chunk in chunks {
@@ -113,10 +131,22 @@ public enum ChildProcess {
         let (status, measured) = try await withTaskCancellationHandler {
             try await withThrowingTaskGroup(of: (Int32, rusage)?.self) { group in
                 group.addTask { try await end(of: pid, outputFD: readFD, chunks: chunkSink, backlog: backlog, cgroup: confinement.cgroup) }
+                if let watchdog = confinement.watchdog {
+                    group.addTask {
+                        while (try? await Task.sleep(for: watchdog.interval)) != nil {
+                            if let stop = await watchdog.check() {
+                                forced.set(stop)
+                                confinement.signalAll(pid, SIGKILL)
+                                return nil
+                            }
+                        }
+                        return nil
+                    }
+                }
                 if let timeout {
                     group.addTask {
                         guard (try? await Task.sleep(for: timeout)) != nil else { return nil }
-                        timedOut.fire()
+                        forced.set(.timedOut(timeout))
                         confinement.signalAll(pid, SIGTERM)
                         guard (try? await Task.sleep(for: confinement.killGrace)) != nil else { return nil }
                         confinement.signalAll(pid, SIGKILL)
@@ -138,13 +168,17 @@ public enum ChildProcess {
         await handedOn
         let signal = status & 0x7f
         let oomKilled = (confinement.cgroup?.outOfMemoryKills ?? 0) > 0
-        // A time limit counts first (its SIGKILL may also end a process at the memory limit); then
-        // an OOM kill in the group, even when the leader survived it and exited with an error.
-        let termination: Termination =
-            timedOut.fired
-            ? .timedOut(timeout ?? .zero)
-            : oomKilled && status != 0 ? .outOfMemory(limitBytes: confinement.cgroup?.memoryBytes)
-            : signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal)
+        // An end the worker forced counts first (a time limit's SIGKILL may also end a process at
+        // the memory limit); then an OOM kill in the group, even when the leader survived it and
+        // exited with an error.
+        let termination: Termination
+        if let forced = forced.termination {
+            termination = forced
+        } else if oomKilled && status != 0 {
+            termination = .outOfMemory(limitBytes: confinement.cgroup?.memoryBytes)
+        } else {
+            termination = signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal)
+        }
         let elapsed = ContinuousClock.now - started
         func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
         var usage = ResourceUsage(
@@ -181,17 +215,17 @@ public enum ChildProcess {
         }
     }
 
-    /// Whether a run's time limit was reached.
-    private final class TimeLimit: Sendable {
-        private let reached = Atomic<Bool>(false)
-        func fire() { reached.store(true, ordering: .relaxed) }
-        var fired: Bool { reached.load(ordering: .relaxed) }
+    /// How a run was ended by the worker (its time limit, or a watchdog), the first of them.
+    private final class ForcedEnd: Sendable {
+        private let value = Mutex<Termination?>(nil)
+        func set(_ termination: Termination) { value.withLock { if $0 == nil { $0 = termination } } }
+        var termination: Termination? { value.withLock { $0 } }
     }
 
     private static func spawn(
         _ arguments: [String], workingDirectory: String, environment: [String: String], outputFD: Int32, confinement: Confinement
     ) throws -> pid_t {
-        let executable = try resolve(arguments[0])
+        let executables = try candidates(arguments[0]).map { UnsafePointer(strdup($0)) }
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         let procs = (confinement.cgroup?.procsFiles ?? []).map { UnsafePointer(strdup($0)) }
@@ -199,18 +233,20 @@ public enum ChildProcess {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
             procs.forEach { free(UnsafeMutablePointer(mutating: $0)) }
+            executables.forEach { free(UnsafeMutablePointer(mutating: $0)) }
         }
         let limits = confinement.rlimits.map { conveyor_rlimit(resource: $0.resource, soft: $0.value, hard: $0.value) }
         var pid: pid_t = 0
         var failedStep: UnsafePointer<CChar>? = nil
-        let status = executable.withCString { executablePath in
+        let status = executables.withUnsafeBufferPointer { executablesBuffer in
             workingDirectory.withCString { directory in
                 argv.withUnsafeBufferPointer { argvBuffer in
                     envp.withUnsafeBufferPointer { envpBuffer in
                         procs.withUnsafeBufferPointer { procsBuffer in
                             limits.withUnsafeBufferPointer { limitsBuffer in
                                 var request = conveyor_spawn_request(
-                                    executable: executablePath, argv: argvBuffer.baseAddress, envp: envpBuffer.baseAddress,
+                                    executables: executablesBuffer.baseAddress, executable_count: Int32(executables.count),
+                                    argv: argvBuffer.baseAddress, envp: envpBuffer.baseAddress,
                                     working_directory: directory, output_fd: outputFD, cgroup_procs: procsBuffer.baseAddress,
                                     cgroup_procs_count: Int32(procs.count), rlimits: limitsBuffer.baseAddress, rlimit_count: Int32(limits.count),
                                     set_credentials: confinement.credentials == nil ? 0 : 1, uid: confinement.credentials?.uid ?? 0,
@@ -229,21 +265,18 @@ public enum ChildProcess {
         return pid
     }
 
-    /// The program to run: a name without '/' is looked up on the worker's PATH (as `execvp` does);
-    /// a path with one is used as it is (relative ones from the child's working directory).
-    static func resolve(_ program: String) throws -> String {
-        if program.contains("/") { return program }
+    /// The paths to try for a program: a name without '/' in each folder of the worker's PATH that
+    /// has it (the child skips those its user may not run, as `execvp` does); a path with a '/' as
+    /// it is (relative ones from the child's working directory).
+    static func candidates(_ program: String) throws -> [String] {
+        if program.contains("/") { return [program] }
         if let known = resolved.withLock({ $0[program] }) { return known }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for folder in path.split(separator: ":") where !folder.isEmpty {
-            let candidate = folder + "/" + program
-            if access(candidate, X_OK) == 0 {
-                resolved.withLock { $0[program] = candidate }
-                return candidate
-            }
-        }
-        throw JobFailure("cannot start \(program): not found on PATH (\(path))")
+        let found = path.split(separator: ":").filter { !$0.isEmpty }.map { $0 + "/" + program }.filter { access($0, F_OK) == 0 }
+        guard !found.isEmpty else { throw JobFailure("cannot start \(program): not found on PATH (\(path))") }
+        resolved.withLock { $0[program] = found }
+        return found
     }
 
-    private static let resolved = Mutex<[String: String]>([:])
+    private static let resolved = Mutex<[String: [String]]>([:])
 }

@@ -47,6 +47,30 @@ enum FileTree {
         }
     }
 
+    /// Gives `path` and everything under it (links themselves, not what they point to) to `uid`:`gid`.
+    static func changeOwner(of path: String, uid: UInt32, gid: UInt32) throws {
+        guard lchown(path, uid, gid) == 0 else { throw failure("cannot change the owner of", path) }
+        for (name, kind) in try entries(path) {
+            let entry = path + "/" + name
+            if kind == .folder {
+                try changeOwner(of: entry, uid: uid, gid: gid)
+            } else if lchown(entry, uid, gid) != 0 {
+                throw failure("cannot change the owner of", entry)
+            }
+        }
+    }
+
+    /// The disk space the tree at `path` takes (allocated blocks; links not followed).
+    static func diskBytes(of path: String) -> Int {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return 0 }
+        var total = Int(status.st_blocks) * 512
+        if status.st_mode & S_IFMT == S_IFDIR, let entries = try? entries(path) {
+            for (name, _) in entries { total += diskBytes(of: path + "/" + name) }
+        }
+        return total
+    }
+
     /// The regular files directly in `path`, by name.
     static func files(in path: String) throws -> [String] {
         try entries(path).filter { $0.kind == .file }.map(\.name)

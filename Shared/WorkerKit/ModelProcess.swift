@@ -16,7 +16,7 @@ public struct ModelProcess: Sendable {
     /// The recycled run folders, whose intact model copies are used again; nil: always copy.
     let folders: RunFolders?
     /// How runs given limits are contained (a control group per run); nil: only a process group.
-    let containment: Containment?
+    public let containment: Containment?
 
     public init(storage: InternalStorage, folders: RunFolders? = nil, containment: Containment? = nil) {
         self.storage = storage
@@ -91,16 +91,43 @@ public struct ModelProcess: Sendable {
         environment.merge(extra) { _, new in new }
         await log.line("running model \(model.objectId.uuidString.lowercased()) v\(model.objectVersion) (\(definition.language): \(definition.entryPoint))")
         var confinement = ChildProcess.Confinement.none
+        var sampler: UsageSampler?
+        var user: UInt32?
+        defer { if let user { containment?.modelUsers?.giveBack(user) } }
         if let limits, let containment {
+            // A user of its own: the run's folder is its alone.
+            if let users = containment.modelUsers {
+                let id = try users.take()
+                user = id
+                try FileTree.changeOwner(of: folder, uid: id, gid: id)
+                guard chmod(folder, 0o700) == 0 else { throw JobFailure("cannot close \(folder) to other users") }
+            }
             let cgroup = try containment.cgroup(for: "\(job.jobId.uuidString.lowercased())-a\(job.attempt)", limits: limits)
             confinement = ChildProcess.Confinement(
-                cgroup: cgroup, rlimits: limits.rlimits(withCgroup: cgroup != nil, separateUser: containment.credentials != nil),
-                credentials: containment.credentials, killGrace: containment.killGrace)
+                cgroup: cgroup, rlimits: limits.rlimits(withCgroup: cgroup != nil, separateUser: user != nil),
+                credentials: user.map { (uid: $0, gid: $0) }, killGrace: containment.killGrace)
+            // Usage sampled while it runs; the disk quota checked with each sample.
+            let running = UsageSampler(cgroup: cgroup, folder: folder)
+            sampler = running
+            confinement.watchdog = ChildProcess.Watchdog(interval: containment.sampleInterval) {
+                let disk = running.sample()
+                guard let quota = limits.diskBytes, disk > quota else { return nil }
+                return .diskLimit(limitBytes: quota)
+            }
         }
         defer { confinement.cgroup?.remove() }
-        let (termination, usage) = try await ChildProcess.runMeasured(
+        var (termination, usage) = try await ChildProcess.runMeasured(
             command, workingDirectory: modelDir, environment: environment, timeout: timeout, confinement: confinement
         ) { output in await log.write(output) }
+        if let limits, let sampler {
+            let disk = max(sampler.peakDiskBytes, FileTree.diskBytes(of: folder))
+            // A model that outgrew its quota between two samples ends the same way.
+            if let quota = limits.diskBytes, disk > quota, termination == .exited(0) { termination = .diskLimit(limitBytes: quota) }
+            usage.samples = sampler.samples.isEmpty ? nil : sampler.samples
+            usage.peakDiskBytes = disk
+            usage.diskLimitBytes = limits.diskBytes
+            usage.memoryLimitMB = limits.memoryBytes.map { $0 / 1_048_576 }
+        }
         var outputs: [String: String] = [:]
         if termination == .exited(0) {
             outputs = try await collectOutputs(in: outputDir, declared: definition.outputs, log: log)
@@ -187,6 +214,7 @@ extension ChildProcess.Termination {
         case .signalled(let signal): AttemptFailure(kind: .signal, signal: Int(signal))
         case .timedOut: AttemptFailure(kind: .timeout)
         case .outOfMemory: AttemptFailure(kind: .outOfMemory)
+        case .diskLimit: AttemptFailure(kind: .diskLimit)
         }
     }
 

@@ -57,16 +57,38 @@ struct ContainmentTests {
         #expect(updates.contains { $0.contains("512") }, "the retry asked for 512 MB: \(updates)")
     }
 
-    @Test("the memory of a job is its processes' peak, within 10 % of what it allocated")
+    @Test("the memory of a job is its processes' peak, within 10 % of what it allocated; samples while it ran; the e-mail states peak against limit")
     func usage() async throws {
         let model = try await Self.hostile()
-        let id = try await Platform.submit(Self.job(model, #""behaviour":"allocate","megabytes":300"#, resources: #"{"memoryMB":1024}"#))
+        let id = try await Platform.submit(
+            #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"},"parameters":{"behaviour":"allocate","megabytes":300,"seconds":3}},"resources":{"memoryMB":1024},"notification":{"email":["usage@example.com"]}}"#)
         let job = try await Platform.waitForEnd(id, timeout: .seconds(60))
         try #require(job["status"] as? String == "SUCCEEDED", "\(job["statusMessage"] ?? "")")
-        let usage = try #require((job["result"] as? [String: Any])?["resourceUsage"] as? [String: Any])
+        let answer = try await Platform.request("GET", "/api/v1/jobs/\(id)/usage")
+        #expect(answer.status == 200, "\(answer.text)")
+        let usage = try #require(answer.json["usage"] as? [String: Any], "\(answer.text)")
         let peakMB = Double(usage["maxResidentKB"] as? Int ?? 0) / 1024
         #expect(abs(peakMB - 300) <= 30, "peak \(peakMB) MB for 300 MB allocated")
         #expect((usage["cpuUserSeconds"] as? Double ?? 0) + (usage["cpuSystemSeconds"] as? Double ?? 0) > 0)
+        #expect(usage["memoryLimitMB"] as? Int == 1024 && (answer.json["requested"] as? [String: Any])?["memoryMB"] as? Int == 1024)
+        // make test samples every second (RUNNER_USAGE_SAMPLE_SECONDS=1).
+        let samples = usage["samples"] as? [[String: Any]] ?? []
+        #expect(samples.count >= 2, "\(samples)")
+        #expect(samples.contains { ($0["memoryBytes"] as? Int ?? 0) > 250 << 20 }, "a sample saw the memory held: \(samples)")
+        let mail = try await Platform.waitForMail(forJob: id)
+        #expect(mail.contains("Memory:    3") && mail.contains("MB peak of 1024 MB"), "\(mail)")
+        let unknown = try await Platform.request("GET", "/api/v1/jobs/\(UUID())/usage")
+        #expect(unknown.status == 404)
+    }
+
+    @Test("a job whose work folder outgrows its disk quota ends FAILED with DISK_LIMIT")
+    func diskQuota() async throws {
+        let model = try await Self.hostile()
+        // make test gives each attempt 64 MB of disk (RUNNER_DISK_MB=64).
+        let id = try await Platform.submit(Self.job(model, #""behaviour":"fill","megabytes":160"#))
+        let job = try await Platform.waitForEnd(id, timeout: .seconds(60))
+        #expect(job["status"] as? String == "FAILED" && Self.failure(job)["kind"] as? String == "DISK_LIMIT", "\(job["result"] ?? "")")
+        #expect((job["statusMessage"] as? String ?? "").contains("outgrew its disk quota of 64 MB"), "\(job["statusMessage"] ?? "")")
     }
 
     @Test("a fork of 2,000 children is capped at the process limit and every child ends with the job")
@@ -116,6 +138,45 @@ struct ContainmentTests {
         #expect(log.utf8.count < 9 * 1024 * 1024, "the log kept is the cap (8 MiB) and the marker: \(log.utf8.count) bytes")
         #expect(log.components(separatedBy: "[conveyor] log truncated").count == 2, "one marker")
         #expect(peak - before < 100, "the runner grew \(peak - before) MB (from \(before) MB)")
+    }
+
+    @Test("models run as users of their own: one reads its own input, not another running job's input nor the internal storage")
+    func isolation() async throws {
+        let model = try await Self.hostile()
+        let upload = try await Platform.request("POST", "/api/v1/data", body: Data("secret\n".utf8), headers: ["Content-Type": "text/plain"])
+        try #require(upload.status == 201, "\(upload.text)")
+        let input = (upload.json["objectId"] as? String ?? "").lowercased()
+        let stored = Platform.repositoryRoot.appendingPathComponent(".conveyor/storage/" + (upload.json["storagePath"] as? String ?? "")).path
+        #expect(FileManager.default.fileExists(atPath: stored), "the stored object: \(stored)")
+        // Two slots, so that the reader runs while the holder holds its copy of the input.
+        await SchedulingPolicyEndToEndTests.restart("runner", with: ["RUNNER_SLOTS": "2", "RUNNER_CPUS": "2"])
+        let holder = try await Platform.submit(
+            #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"},"parameters":{"behaviour":"hold","seconds":20},"inputs":{"data":{"objectId":"\#(input)"}}}}"#)
+        try await Platform.waitFor(holder, status: "RUNNING")
+        let work = Platform.repositoryRoot.appendingPathComponent(".conveyor/work").path
+        var copy: String?
+        for _ in 0..<50 where copy == nil {
+            for worker in (try? FileManager.default.contentsOfDirectory(atPath: work)) ?? [] {
+                let folder = "\(work)/\(worker)/\(holder.lowercased())-a1/inputs/data"
+                if let file = try? FileManager.default.contentsOfDirectory(atPath: folder).first { copy = folder + "/" + file }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let holderCopy = try #require(copy, "the holder's copy of its input")
+        func read(_ path: String) async throws -> String {
+            let id = try await Platform.submit(
+                #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"},"parameters":{"behaviour":"read","path":"\#(path)"},"inputs":{"data":{"objectId":"\#(input)"}}}}"#)
+            let job = try await Platform.waitForEnd(id, timeout: .seconds(30))
+            #expect(job["status"] as? String == "SUCCEEDED", "\(job["statusMessage"] ?? "")")
+            return try await Self.log(id)
+        }
+        let another = try await read(holderCopy)
+        #expect(another.contains("read my input: 7 bytes"), "\(another)")
+        #expect(another.contains("cannot read \(holderCopy): Permission denied"), "\(another)")
+        let storage = try await read(stored)
+        #expect(storage.contains("cannot read \(stored): Permission denied"), "\(storage)")
+        _ = try await Platform.request("POST", "/api/v1/jobs/\(holder)/cancel")
+        await SchedulingPolicyEndToEndTests.restart("runner", with: [:])
     }
 
     @Test("a model that ignores SIGTERM is killed after the grace period past its time limit")

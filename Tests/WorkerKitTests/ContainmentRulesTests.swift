@@ -38,15 +38,15 @@ struct ContainmentRulesTests {
     func limits() {
         let rules = AttemptLimitRules(
             fallback: JobResourceDefaults(cpus: 1, memoryMB: 256), byType: [.runFlow: JobResourceDefaults(cpus: 2, memoryMB: 1024)],
-            maxProcesses: 300, maxRunSeconds: 3600, maxFileBytes: 1 << 30)
-        #expect(rules.limits(for: .runModel, resources: nil) == AttemptLimits(memoryBytes: 256 << 20, cpus: 1, maxProcesses: 300, maxRunSeconds: 3600, maxFileBytes: 1 << 30))
-        #expect(rules.limits(for: .runFlow, resources: ResourceRequirements(maxRunSeconds: 5)) == AttemptLimits(memoryBytes: 1024 << 20, cpus: 2, maxProcesses: 300, maxRunSeconds: 5, maxFileBytes: 1 << 30))
+            maxProcesses: 300, maxRunSeconds: 3600, diskBytes: 1 << 30)
+        #expect(rules.limits(for: .runModel, resources: nil) == AttemptLimits(memoryBytes: 256 << 20, cpus: 1, maxProcesses: 300, maxRunSeconds: 3600, diskBytes: 1 << 30))
+        #expect(rules.limits(for: .runFlow, resources: ResourceRequirements(maxRunSeconds: 5)) == AttemptLimits(memoryBytes: 1024 << 20, cpus: 2, maxProcesses: 300, maxRunSeconds: 5, diskBytes: 1 << 30))
         #expect(rules.limits(for: .runModel, resources: ResourceRequirements(cpus: 4, memoryMB: 100)).memoryBytes == 100 << 20)
     }
 
     @Test("rlimits: no core files and the file cap always; without a control group also address space, CPU time, and processes of a separate user")
     func rlimits() {
-        let limits = AttemptLimits(memoryBytes: 256 << 20, cpus: 2, maxProcesses: 64, maxRunSeconds: 10, maxFileBytes: 4096)
+        let limits = AttemptLimits(memoryBytes: 256 << 20, cpus: 2, maxProcesses: 64, maxRunSeconds: 10, diskBytes: 4096)
         let contained = limits.rlimits(withCgroup: true, separateUser: true)
         #expect(contained.map(\.value) == [0, 4096])
         let floor = limits.rlimits(withCgroup: false, separateUser: false)
@@ -96,5 +96,22 @@ struct ContainmentRulesTests {
         #expect(group.procsFiles.first == memory + "/job/cgroup.procs" && group.procsFiles.count == 3, "the memory hierarchy first")
         try Data("oom_kill_disable 0\nunder_oom 0\noom_kill 2\n".utf8).write(to: URL(fileURLWithPath: memory + "/job/memory.oom_control"))
         #expect(group.outOfMemoryKills == 2)
+    }
+
+    @Test("usage samples: the folder's disk each time; at most 720, a long run keeps every other sample, then every fourth")
+    func samples() throws {
+        let folder = try fakeGroup([])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try Data(count: 64 * 1024).write(to: URL(fileURLWithPath: folder + "/job/data.bin"))
+        let sampler = UsageSampler(cgroup: nil, folder: folder)
+        #expect(sampler.sample() >= 64 * 1024)
+        for _ in 1..<720 { sampler.sample() }
+        #expect(sampler.samples.count == 360, "halved when full")
+        for _ in 0..<718 { sampler.sample() }
+        #expect(sampler.samples.count == 360 + 359, "then every other sample is taken")
+        sampler.sample()
+        sampler.sample()
+        #expect(sampler.samples.count == 360, "halved again")
+        #expect(sampler.peakDiskBytes >= 64 * 1024)
     }
 }

@@ -25,6 +25,11 @@ export WORKER_LEASE_SECONDS=6
 export RUNNER_MEMORY_MB=2048
 export RUNNER_KILL_GRACE_SECONDS=2
 export RUNNER_MAX_PROCESSES=256
+# Models run as users of their own (uids without accounts; test.sh runs as root, as CI does).
+export RUNNER_RUN_AS_UIDS=61000-61015
+# A small disk quota per attempt, and usage sampled every second.
+export RUNNER_DISK_MB=64
+export RUNNER_USAGE_SAMPLE_SECONDS=1
 
 AMQP_PORT="${CONVEYOR_AMQP_PORT:-5672}"
 PG_PORT="${CONVEYOR_PG_PORT:-5433}"

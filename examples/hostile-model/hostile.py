@@ -1,12 +1,16 @@
 """A model that misbehaves on purpose, to show what the runner contains (parameter `behaviour`):
 
-- `allocate`: fills `megabytes` MB of memory, holds it a second and exits 0 (usage is measured).
+- `allocate`: fills `megabytes` MB of memory, holds it `seconds` (default 1) and exits 0 (usage is
+  measured).
 - `hog`: allocates 50 MB at a time without end (ends when the memory limit kills it).
 - `forks`: starts `children` processes that sleep, and says how many it could start.
 - `ignore-term`: ignores SIGTERM and sleeps (only SIGKILL ends it).
 - `escape`: starts a child in a session of its own (setsid) that keeps the output open and
   sleeps, then sleeps itself (`leave`: exits at once instead).
 - `print`: writes `megabytes` MB of output lines as fast as it can.
+- `fill`: writes `megabytes` MB to files in its folder, 8 MB at a time, a little at a time.
+- `hold`: sleeps `seconds` (with its input `data`, if given, in its folder meanwhile).
+- `read`: reads its own input `data`, then tries to read the file `path`, and says what it could.
 
 Every process it starts carries `marker` in its command line, so a test can look for leftovers.
 """
@@ -32,7 +36,7 @@ if behaviour == "allocate":
     for offset in range(0, len(block), 4096):
         block[offset] = 1
     print("allocated %d MB" % megabytes, flush=True)
-    time.sleep(1)
+    time.sleep(int(params.get("seconds", 1)))
 elif behaviour == "hog":
     blocks = []
     while True:
@@ -72,6 +76,23 @@ elif behaviour == "print":
     for _ in range(megabytes * 1024):
         sys.stdout.buffer.write(line)
     sys.stdout.flush()
+elif behaviour == "fill":
+    chunk = b"x" * (8 * 1024 * 1024)
+    for index in range(max(1, megabytes // 8)):
+        with open("fill-%d.bin" % index, "wb") as out:
+            out.write(chunk)
+        print("wrote %d MB" % (8 * (index + 1)), flush=True)
+        time.sleep(0.2)
+elif behaviour == "hold":
+    time.sleep(int(params.get("seconds", 1)))
+elif behaviour == "read":
+    own = os.environ.get("CONVEYOR_INPUT_DATA")
+    if own:
+        print("read my input: %d bytes" % len(open(own, "rb").read()), flush=True)
+    try:
+        print("read %s: %d bytes" % (params["path"], len(open(params["path"], "rb").read())), flush=True)
+    except OSError as error:
+        print("cannot read %s: %s" % (params["path"], error.strerror), flush=True)
 else:
     print("unknown behaviour %r" % behaviour, file=sys.stderr)
     sys.exit(2)

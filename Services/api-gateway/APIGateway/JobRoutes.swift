@@ -20,6 +20,7 @@ struct JobRoutes: Sendable {
         jobs.get(":id", use: get)
         jobs.get(":id/status", use: status)
         jobs.get(":id/result", use: result)
+        jobs.get(":id/usage", use: usage)
         jobs.get(":id/log", use: log)
         jobs.get(":id/log/stream", use: LogStream(metadata: metadata).follow)
         jobs.post(":id/cancel", use: cancel)
@@ -87,6 +88,14 @@ struct JobRoutes: Sendable {
             throw Problem(.conflict, "job \(job.jobId.uuidString.lowercased()) is \(job.status.rawValue); it has no result yet")
         }
         return try RouteSupport.json(result)
+    }
+
+    /// `GET /api/v1/jobs/{id}/usage`: what the job asked for and what its last attempt used (peak
+    /// memory and CPU of all its processes, disk, and the samples taken while it ran); `usage` is
+    /// absent until an attempt has ended.
+    @Sendable func usage(request: Request, context: BasicRequestContext) async throws -> Response {
+        let job = try ConveyorJSON.decode(JobRecord.self, from: try await record(try RouteSupport.uuid(context)))
+        return try RouteSupport.json(JobUsage(job))
     }
 
     /// `POST /api/v1/jobs/{id}/cancel`: ends the job as CANCELLED (409 when it already ended).

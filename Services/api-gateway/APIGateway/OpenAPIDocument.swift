@@ -459,6 +459,35 @@ paths:
           $ref: "#/components/responses/Unavailable"
         "504":
           $ref: "#/components/responses/Timeout"
+  /api/v1/jobs/{id}/usage:
+    get:
+      tags: [jobs]
+      operationId: getJobUsage
+      summary: What a job asked for and what its last attempt used
+      description: |
+        The job's requested resources and its last attempt's usage, measured by the runner from the
+        attempt's control group: peak memory and CPU time of all its processes, the memory limit, the
+        most disk its work folder took and the quota, and the samples taken every few seconds while
+        it ran (see docs/containment.md). `usage` is absent until an attempt has ended.
+      parameters:
+        - $ref: "#/components/parameters/JobId"
+      responses:
+        "200":
+          description: The usage.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/JobUsage"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
   /api/v1/jobs/{id}/result:
     get:
       tags: [jobs]
@@ -2266,11 +2295,12 @@ components:
       type: string
       description: |
         Why an attempt did not succeed: EXIT_CODE (the model exited with a code other than 0), SIGNAL
-        (killed by a signal it did not expect), TIMEOUT (ran past `maxRunSeconds`), OUT_OF_MEMORY (used
-        more memory than its limit; no worker reports it today), WORKER_LOST (its worker stopped renewing
+        (killed by a signal it did not expect), TIMEOUT (ran past `maxRunSeconds`), OUT_OF_MEMORY (the
+        kernel killed a process of its control group at the memory limit), DISK_LIMIT (its work folder
+        outgrew the runner's disk quota), WORKER_LOST (its worker stopped renewing
         the attempt's lease; such an attempt is always re-queued, up to metadata.maxWorkerLost times, and
         cannot be named in `retryOn`), CANCELLED (the job was cancelled), ERROR (the worker could not run it).
-      enum: [EXIT_CODE, SIGNAL, TIMEOUT, OUT_OF_MEMORY, WORKER_LOST, CANCELLED, ERROR]
+      enum: [EXIT_CODE, SIGNAL, TIMEOUT, OUT_OF_MEMORY, DISK_LIMIT, WORKER_LOST, CANCELLED, ERROR]
     AttemptFailure:
       type: object
       description: How an attempt failed.
@@ -2359,7 +2389,9 @@ components:
           type: number
         maxResidentKB:
           type: integer
-          description: The peak resident memory of the model's processes.
+          description: |
+            The peak memory of all the job's processes together (its control group's, page cache
+            included), or, without a control group, of the model process and the children it waited for.
         startedAt:
           type: string
           format: date-time
@@ -2368,6 +2400,56 @@ components:
           type: string
           format: date-time
           description: When the (last) model process ended, on the worker's clock.
+        memoryLimitMB:
+          type: integer
+          description: The memory limit the attempt ran with.
+        peakDiskBytes:
+          type: integer
+          description: The most disk the attempt's work folder took.
+        diskLimitBytes:
+          type: integer
+          description: The disk quota of the work folder (`runner.diskMB`).
+        samples:
+          type: array
+          description: |
+            What the processes used while they ran, every `runner.usageSampleSeconds` (5 s); at most
+            720 (a longer run keeps every other sample, and so on). A run shorter than one interval has none.
+          items:
+            $ref: "#/components/schemas/UsageSample"
+    UsageSample:
+      type: object
+      required: [seconds]
+      additionalProperties: false
+      properties:
+        seconds:
+          type: number
+          description: Seconds since the run started.
+        memoryBytes:
+          type: integer
+          description: The memory of all its processes then.
+        cpuSeconds:
+          type: number
+          description: The CPU time of all its processes so far.
+        diskBytes:
+          type: integer
+          description: The disk its work folder took then.
+    JobUsage:
+      type: object
+      required: [jobId, status, attempt]
+      additionalProperties: false
+      properties:
+        jobId:
+          $ref: "#/components/schemas/UUID"
+        status:
+          $ref: "#/components/schemas/JobStatus"
+        attempt:
+          type: integer
+        requested:
+          description: What the job asked for (its definition's `resources`; absent when it asked for nothing).
+          $ref: "#/components/schemas/ResourceRequirements"
+        usage:
+          description: What its last attempt used; absent until an attempt has ended.
+          $ref: "#/components/schemas/ResourceUsage"
     JobResult:
       type: object
       description: The result record of a finished job.

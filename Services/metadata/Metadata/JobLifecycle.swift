@@ -217,6 +217,9 @@ enum JobLifecycle {
         change.event = event(
             for: change, state, attempt: finished.attempt, now: now, exitCode: outcome.exitCode, logTail: finished.log.tail,
             failure: failure)
+        // The e-mail states the peak memory against the limit.
+        change.event?.peakMemoryMB = outcome.resourceUsage?.maxResidentKB.map { ($0 + 1023) / 1024 }
+        change.event?.memoryLimitMB = outcome.resourceUsage?.memoryLimitMB
         return JobDecision(.done, change: change, groupToNotify: state.parentJobId)
     }
 

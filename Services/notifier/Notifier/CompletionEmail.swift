@@ -13,13 +13,15 @@ public enum CompletionEmail {
         let exit = event.exitCode.map { "\nExit code: \($0)" } ?? ""
         let reason = event.failure.map { "\nReason:    \($0)" } ?? ""
         let attempts = event.attempt > 1 ? "\nAttempts:  \(event.attempt)" : ""
+        let memory = Self.memory(event)
+        let memoryLine = memory.map { "\nMemory:    \($0)" } ?? ""
         let text = """
             Your Conveyor job finished.
 
             Job:       \(id)
             Type:      \(event.jobType.rawValue)
             Status:    \(event.status.rawValue)
-            Message:   \(event.message)\(exit)\(reason)\(attempts)
+            Message:   \(event.message)\(exit)\(reason)\(attempts)\(memoryLine)
             Owner:     \(event.owner)
             Submitted: \(Timestamp.format(event.submittedAt))
             Finished:  \(Timestamp.format(event.occurredAt))
@@ -39,6 +41,7 @@ public enum CompletionEmail {
             \(event.exitCode.map { "<tr><th align=\"left\">Exit code</th><td>\($0)</td></tr>" } ?? "")
             \(event.failure.map { "<tr><th align=\"left\">Reason</th><td>\(escape($0.description))</td></tr>" } ?? "")
             \(event.attempt > 1 ? "<tr><th align=\"left\">Attempts</th><td>\(event.attempt)</td></tr>" : "")
+            \(memory.map { "<tr><th align=\"left\">Memory</th><td>\(escape($0))</td></tr>" } ?? "")
             <tr><th align="left">Owner</th><td>\(escape(event.owner))</td></tr>
             <tr><th align="left">Submitted</th><td>\(Timestamp.format(event.submittedAt))</td></tr>
             <tr><th align="left">Finished</th><td>\(Timestamp.format(event.occurredAt))</td></tr>
@@ -53,6 +56,13 @@ public enum CompletionEmail {
             subject: "[Conveyor] \(event.jobType.rawValue) job \(id.prefix(8)) \(event.status.rawValue)",
             textBody: text, htmlBody: html, messageID: messageID(for: event, domain: String(from.domain)),
             date: Date(), headers: [("X-Conveyor-Job-Id", id), ("X-Conveyor-Status", event.status.rawValue)])
+    }
+
+    /// The peak memory against the limit: `312 MB peak of 1024 MB (30 %)`, or the peak alone.
+    static func memory(_ event: JobEvent) -> String? {
+        guard let peak = event.peakMemoryMB else { return nil }
+        guard let limit = event.memoryLimitMB, limit > 0 else { return "\(peak) MB peak" }
+        return "\(peak) MB peak of \(limit) MB (\(Int((Double(peak) / Double(limit) * 100).rounded())) %)"
     }
 
     /// One Message-ID per job, so even a repeated delivery is recognisable as the same message.

@@ -24,9 +24,16 @@ public struct ModelRunner: JobExecutor {
         self.limitRules = limitRules
     }
 
-    /// Takes this runner's work folder and ends what dead runners on this host left running.
+    /// Takes this runner's work folder and ends what dead runners on this host left running. When
+    /// models run as users of their own, the internal storage is closed to them (0700) and the work
+    /// folders only let them through to their own run's folder (0711).
     public func prepare(workerId: String) async throws {
         let area = try WorkArea(root: workRoot, workerId: workerId)
+        if process.containment?.modelUsers != nil {
+            for (path, mode) in [(process.storage.root, 0o700), (workRoot, 0o711), (area.folder, 0o711)] where chmod(path, mode_t(mode)) != 0 {
+                throw JobFailure("cannot set the permissions of \(path) to \(String(mode, radix: 8)): \(String(cString: strerror(errno)))")
+            }
+        }
         for folder in area.cleanUpAfterDeadWorkers() {
             Logger(label: "runner").warning("ended the processes a dead runner left and removed its folder", metadata: ["folder": "\(folder)"])
         }
@@ -189,8 +196,20 @@ extension ChildProcess.Termination {
 }
 
 extension ResourceUsage {
-    /// Adds another run's usage (wall and CPU time add up; memory is the peak; the first start and the last end).
+    /// Adds another run's usage (wall and CPU time add up; memory and disk are the peaks; the first
+    /// start and the last end; the other run's samples follow, their times counted from this run's start).
     mutating func add(_ other: ResourceUsage) {
+        if let more = other.samples {
+            let offset = wallSeconds
+            samples = ((samples ?? []) + more.map { sample in
+                var shifted = sample
+                shifted.seconds += offset
+                return shifted
+            }).suffix(UsageSample.maxSamples).map { $0 }
+        }
+        memoryLimitMB = other.memoryLimitMB ?? memoryLimitMB
+        diskLimitBytes = other.diskLimitBytes ?? diskLimitBytes
+        peakDiskBytes = [peakDiskBytes, other.peakDiskBytes].compactMap { $0 }.max()
         wallSeconds += other.wallSeconds
         cpuUserSeconds = (cpuUserSeconds ?? 0) + (other.cpuUserSeconds ?? 0)
         cpuSystemSeconds = (cpuSystemSeconds ?? 0) + (other.cpuSystemSeconds ?? 0)

@@ -15,8 +15,10 @@ extern const int conveyor_rlimit_nproc;
 
 /// How to start one contained child process.
 typedef struct {
-    /// The program: a path with a '/', relative paths read from `working_directory`.
-    const char *executable;
+    /// The program: paths tried in order (a name looked up on PATH gives one per PATH folder); the
+    /// first that can be run as the child's user runs. Relative paths read from `working_directory`.
+    const char *const *executables;
+    int executable_count;
     char *const *argv;
     char *const *envp;
     const char *working_directory;

@@ -117,11 +117,24 @@ public struct ResourceUsage: Sendable, Codable, Hashable {
     /// When the (first) model process started and the (last) one ended, on the worker's clock.
     public var startedAt: Date?
     public var endedAt: Date?
+    /// The memory limit the attempt ran with (its control group's), in MB.
+    public var memoryLimitMB: Int?
+    /// The most disk its work folder took, in bytes, and the quota it ran with.
+    public var peakDiskBytes: Int?
+    public var diskLimitBytes: Int?
+    /// What the attempt's processes used while they ran, sampled every few seconds (at most
+    /// ``UsageSample/maxSamples``: a longer run keeps every other sample, and so on).
+    public var samples: [UsageSample]?
 
     public init(
         wallSeconds: Double, cpuUserSeconds: Double? = nil, cpuSystemSeconds: Double? = nil, maxResidentKB: Int? = nil,
-        startedAt: Date? = nil, endedAt: Date? = nil
+        startedAt: Date? = nil, endedAt: Date? = nil, memoryLimitMB: Int? = nil, peakDiskBytes: Int? = nil, diskLimitBytes: Int? = nil,
+        samples: [UsageSample]? = nil
     ) {
+        self.memoryLimitMB = memoryLimitMB
+        self.peakDiskBytes = peakDiskBytes
+        self.diskLimitBytes = diskLimitBytes
+        self.samples = samples
         self.wallSeconds = wallSeconds
         self.cpuUserSeconds = cpuUserSeconds
         self.cpuSystemSeconds = cpuSystemSeconds
@@ -153,5 +166,50 @@ public struct JobPage: Sendable, Codable, Hashable {
         self.jobs = jobs
         self.nextCursor = nextCursor
         self.counts = counts
+    }
+}
+
+/// One sample of what an attempt's processes used, taken while they ran.
+public struct UsageSample: Sendable, Codable, Hashable {
+    /// Seconds since the run started.
+    public var seconds: Double
+    /// The memory of all its processes now (their control group's).
+    public var memoryBytes: Int?
+    /// The CPU time of all its processes so far.
+    public var cpuSeconds: Double?
+    /// The disk its work folder takes now.
+    public var diskBytes: Int?
+
+    public init(seconds: Double, memoryBytes: Int? = nil, cpuSeconds: Double? = nil, diskBytes: Int? = nil) {
+        self.seconds = seconds
+        self.memoryBytes = memoryBytes
+        self.cpuSeconds = cpuSeconds
+        self.diskBytes = diskBytes
+    }
+
+    /// The most samples a result keeps.
+    public static let maxSamples = 720
+}
+
+/// `GET /api/v1/jobs/{id}/usage`: what a job asked for and what its last attempt used.
+public struct JobUsage: Sendable, Codable, Hashable {
+    public var jobId: UUID
+    public var status: JobStatus
+    public var attempt: Int
+    /// What the job asked for (its definition's `resources`).
+    public var requested: ResourceRequirements?
+    /// What the last attempt used, with its samples; none before an attempt ended.
+    public var usage: ResourceUsage?
+
+    public init(jobId: UUID, status: JobStatus, attempt: Int, requested: ResourceRequirements?, usage: ResourceUsage?) {
+        self.jobId = jobId
+        self.status = status
+        self.attempt = attempt
+        self.requested = requested
+        self.usage = usage
+    }
+
+    public init(_ job: JobRecord) {
+        self.init(jobId: job.jobId, status: job.status, attempt: job.attempt, requested: job.definition.resources, usage: job.result?.resourceUsage)
     }
 }

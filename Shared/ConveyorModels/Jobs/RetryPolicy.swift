@@ -10,6 +10,8 @@ public enum FailureKind: String, Sendable, Codable, CaseIterable, Hashable {
     case timeout = "TIMEOUT"
     /// The model used more memory than its limit and was killed.
     case outOfMemory = "OUT_OF_MEMORY"
+    /// The attempt's work folder outgrew its disk quota and the model was killed.
+    case diskLimit = "DISK_LIMIT"
     /// The worker stopped answering (or lost its lease) while it ran the attempt.
     case workerLost = "WORKER_LOST"
     /// The job was cancelled.
@@ -28,6 +30,7 @@ public enum FailureKind: String, Sendable, Codable, CaseIterable, Hashable {
         case .signal: "killed by a signal"
         case .timeout: "time limit"
         case .outOfMemory: "out of memory"
+        case .diskLimit: "disk limit"
         case .workerLost: "worker lost"
         case .cancelled: "cancelled"
         case .error: "could not run"

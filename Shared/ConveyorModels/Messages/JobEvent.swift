@@ -31,6 +31,9 @@ public struct JobEvent: MessagePayload, Hashable {
     public var notBefore: Date?
     /// Set on `failed` and `cancelled` events: why the last attempt did not succeed.
     public var failure: AttemptFailure?
+    /// Set on terminal events of a job a worker measured: its peak memory and its limit, in MB.
+    public var peakMemoryMB: Int?
+    public var memoryLimitMB: Int?
     /// The object the job runs (its model or flow), when it has one: the scheduler learns run times
     /// by it, to estimate when queued jobs start.
     public var modelId: UUID?

@@ -116,6 +116,17 @@ public final class AttemptCgroup: Sendable {
         }
     }
 
+    /// What the group's processes use now: memory, and CPU time so far.
+    public func current() -> (memoryBytes: Int?, cpuSeconds: Double?) {
+        switch version {
+        case .v1:
+            let cpu = byController["cpuacct"].flatMap { Self.number(in: $0 + "/cpuacct.usage") }.map { Double($0) / 1e9 }
+            return (Self.number(in: folders[0] + "/memory.usage_in_bytes"), cpu)
+        case .v2:
+            return (Self.number(in: folders[0] + "/memory.current"), Self.counter("usage_usec", in: folders[0] + "/cpu.stat").map { Double($0) / 1e6 })
+        }
+    }
+
     /// Removes the group's folders (its processes must have ended; those just killed may take a
     /// moment to leave).
     public func remove() {

@@ -26,17 +26,23 @@ public final class Containment: Sendable {
     public let mode: Mode
     /// Where attempt groups are made: v1 controller → folder; v2: "" → folder.
     let bases: [String: String]
-    /// Models run as this user (uid, gid), when one is configured.
-    public let credentials: (uid: UInt32, gid: UInt32)?
+    /// The user ids models run as, one per run (nil: the worker's own user).
+    public let modelUsers: ModelUsers?
     /// How long a process has between SIGTERM and SIGKILL at its time limit.
     public let killGrace: Duration
+    /// How often a running attempt's usage is sampled (and its disk quota checked).
+    public let sampleInterval: Duration
     private let counter = Counter()
 
-    init(mode: Mode, bases: [String: String], credentials: (uid: UInt32, gid: UInt32)? = nil, killGrace: Duration = .seconds(10)) {
+    init(
+        mode: Mode, bases: [String: String], modelUsers: ModelUsers? = nil, killGrace: Duration = .seconds(10),
+        sampleInterval: Duration = .seconds(5)
+    ) {
         self.mode = mode
         self.bases = bases
-        self.credentials = credentials
+        self.modelUsers = modelUsers
         self.killGrace = killGrace
+        self.sampleInterval = sampleInterval
     }
 
     /// No control groups: rlimits only (also what tools that start no models use).
@@ -47,12 +53,12 @@ public final class Containment: Sendable {
     /// Sets up containment for a worker of `pool`.
     /// - Parameters:
     ///   - requested: `auto`, or the mode that must be used.
-    ///   - runAs: a user name or uid models run as (nil: the worker's own user).
-    /// - Throws: ``JobFailure`` when the requested mode (or user) cannot be used, saying why.
+    ///   - modelUsers: the user ids models run as (nil: the worker's own user).
+    /// - Throws: ``JobFailure`` when the requested mode cannot be used, saying why.
     public static func start(
-        requested: String, pool: String, runAs: String?, killGrace: Duration, layout: CgroupLayout = .current(), logger: Logger
+        requested: String, pool: String, modelUsers: ModelUsers?, killGrace: Duration, sampleInterval: Duration = .seconds(5),
+        layout: CgroupLayout = .current(), logger: Logger
     ) throws -> Containment {
-        let credentials = try runAs.map(Self.user)
         let wanted: [Mode]
         if requested == "auto" {
             wanted = Mode.allCases
@@ -70,12 +76,13 @@ public final class Containment: Sendable {
                 case .cgroup1: bases = try v1Bases(layout, pool: pool)
                 case .rlimits: bases = [:]
                 }
-                let containment = Containment(mode: mode, bases: bases, credentials: credentials, killGrace: killGrace)
+                let containment = Containment(
+                    mode: mode, bases: bases, modelUsers: modelUsers, killGrace: killGrace, sampleInterval: sampleInterval)
                 logger.info(
                     "containment: \(mode.rawValue)",
                     metadata: [
                         "groups": "\(bases.sorted { $0.key < $1.key }.map { $0.key.isEmpty ? $0.value : "\($0.key)=\($0.value)" })",
-                        "runAs": "\(credentials.map { "uid \($0.uid) gid \($0.gid)" } ?? "the runner's user")",
+                        "runAs": "\(modelUsers.map { "uids \($0.ids.lowerBound)-\($0.ids.upperBound)" } ?? "the runner's user")",
                         "notUsed": "\(reasons)",
                     ])
                 return containment
@@ -152,13 +159,6 @@ public final class Containment: Sendable {
             }
             rmdir(worker)
         }
-    }
-
-    /// A user name or numeric uid → its uid and primary gid.
-    static func user(_ name: String) throws -> (uid: UInt32, gid: UInt32) {
-        if let entry = getpwnam(name) { return (entry.pointee.pw_uid, entry.pointee.pw_gid) }
-        if let uid = UInt32(name), let entry = getpwuid(uid) { return (entry.pointee.pw_uid, entry.pointee.pw_gid) }
-        throw JobFailure("runner.runAs names no user of this host: '\(name)'")
     }
 
     private final class Counter: Sendable {
