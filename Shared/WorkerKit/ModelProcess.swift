@@ -115,7 +115,7 @@ public struct ModelProcess: Sendable {
                 return .diskLimit(limitBytes: quota)
             }
         }
-        defer { confinement.cgroup?.remove() }
+        defer { if let cgroup = confinement.cgroup { containment?.release(cgroup) } }
         var (termination, usage) = try await ChildProcess.runMeasured(
             command, workingDirectory: modelDir, environment: environment, timeout: timeout, confinement: confinement
         ) { output in await log.write(output) }

@@ -84,7 +84,7 @@ struct ContainmentRulesTests {
 
     @Test("a v1 attempt group writes the memory (and swap) limit, the CFS quota and pids.max in each hierarchy")
     func v1Group() throws {
-        let memory = try fakeGroup(["memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "cgroup.procs", "memory.oom_control"])
+        let memory = try fakeGroup(["memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.max_usage_in_bytes", "cgroup.procs", "memory.oom_control"])
         let cpu = try fakeGroup(["cpu.cfs_period_us", "cpu.cfs_quota_us", "cgroup.procs"])
         let pids = try fakeGroup(["pids.max", "cgroup.procs"])
         defer { for base in [memory, cpu, pids] { try? FileManager.default.removeItem(atPath: base) } }

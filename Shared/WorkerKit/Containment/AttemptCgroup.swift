@@ -1,11 +1,15 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The control group of one attempt's processes: created with the attempt's limits, joined by the
-/// model's first process before it starts (``procsFiles``), killed as a whole, read for what the
-/// processes used and whether the kernel killed one for memory, then removed.
+/// The control group of one attempt's processes: given the attempt's limits, joined by the model's
+/// first process before it starts (``procsFiles``), killed as a whole, read for what the processes
+/// used and whether the kernel killed one for memory. A v1 group is used again by later attempts
+/// (``Containment`` keeps the idle ones): creating and removing a memory group costs a run about
+/// 6 ms, waiting on the kernel, so each use starts from ``apply(_:)`` instead, which sets the limits,
+/// empties the group's memory charges and resets what it counts.
 public final class AttemptCgroup: Sendable {
     public enum Version: Sendable { case v1, v2 }
     public let version: Version
@@ -14,17 +18,30 @@ public final class AttemptCgroup: Sendable {
     public let folders: [String]
     /// v1: controller → folder (v2: the one folder under "").
     let byController: [String: String]
-    /// The memory limit it was given, for messages.
-    public let memoryBytes: Int?
+    /// What the current use started from: the limit, and the counters that cannot be reset.
+    private let use = Mutex<(memoryBytes: Int?, oomKills: Int, cpuMicroseconds: (usage: Int, user: Int, system: Int))>((nil, 0, (0, 0, 0)))
+
+    /// The memory limit of the current use, for messages.
+    public var memoryBytes: Int? { use.withLock { $0.memoryBytes } }
 
     /// The `cgroup.procs` files the child writes itself into.
     public var procsFiles: [String] { folders.map { $0 + "/cgroup.procs" } }
 
-    /// Creates `name` under each base folder (v1: controller → base) and writes the limits.
+    /// Creates `name` under each base folder (v1: controller → base) and applies the limits.
     /// - Throws: ``JobFailure`` naming the file that could not be written.
-    init(version: Version, bases: [String: String], name: String, limits: AttemptLimits) throws {
+    convenience init(version: Version, bases: [String: String], name: String, limits: AttemptLimits) throws {
+        try self.init(version: version, bases: bases, name: name)
+        do {
+            try apply(limits)
+        } catch {
+            remove()
+            throw error
+        }
+    }
+
+    /// Creates `name` under each base folder, with no limits yet.
+    init(version: Version, bases: [String: String], name: String) throws {
         self.version = version
-        self.memoryBytes = limits.memoryBytes
         var folders: [String: String] = [:]
         for (controller, base) in bases {
             let folder = base + "/" + name
@@ -40,32 +57,48 @@ public final class AttemptCgroup: Sendable {
         }
         self.folders = unique
         self.byController = folders
-        do {
-            switch version {
-            case .v1:
-                if let memory = folders["memory"], let bytes = limits.memoryBytes {
-                    try Self.write(String(bytes), to: memory + "/memory.limit_in_bytes")
-                    // Without swap accounting the file is missing: memory alone is limited.
-                    try? Self.write(String(bytes), to: memory + "/memory.memsw.limit_in_bytes")
+    }
+
+    /// Starts a use: the attempt's limits, the group's memory emptied and its counters reset (or,
+    /// where the kernel cannot reset them, remembered). The group must hold no process.
+    /// - Throws: ``JobFailure`` naming the file that could not be written.
+    public func apply(_ limits: AttemptLimits) throws {
+        switch version {
+        case .v1:
+            if let memory = byController["memory"] {
+                // What earlier uses left charged (page cache) goes, so the peak is this use's.
+                try? Self.write("0", to: memory + "/memory.force_empty")
+                let bytes = limits.memoryBytes.map(String.init) ?? "-1"
+                // The memory limit may not exceed memory+swap: raise that first when it would.
+                if (try? Self.write(bytes, to: memory + "/memory.limit_in_bytes")) == nil {
+                    try? Self.write(bytes, to: memory + "/memory.memsw.limit_in_bytes")
+                    try Self.write(bytes, to: memory + "/memory.limit_in_bytes")
                 }
-                if let cpu = folders["cpu"], let cpus = limits.cpus {
-                    try Self.write("100000", to: cpu + "/cpu.cfs_period_us")
-                    try Self.write(String(cpus * 100_000), to: cpu + "/cpu.cfs_quota_us")
-                }
-                if let pids = folders["pids"] { try Self.write(String(limits.maxProcesses), to: pids + "/pids.max") }
-            case .v2:
-                let folder = self.folders[0]
-                if let bytes = limits.memoryBytes {
-                    try Self.write(String(bytes), to: folder + "/memory.max")
-                    try? Self.write("0", to: folder + "/memory.swap.max")
-                }
-                if let cpus = limits.cpus { try Self.write("\(cpus * 100_000) 100000", to: folder + "/cpu.max") }
-                try Self.write(String(limits.maxProcesses), to: folder + "/pids.max")
+                // Without swap accounting the file is missing: memory alone is limited.
+                try? Self.write(bytes, to: memory + "/memory.memsw.limit_in_bytes")
+                try Self.write("0", to: memory + "/memory.max_usage_in_bytes")
             }
-        } catch {
-            remove()
-            throw error
+            if let cpu = byController["cpu"] {
+                try Self.write("100000", to: cpu + "/cpu.cfs_period_us")
+                try Self.write(limits.cpus.map { String($0 * 100_000) } ?? "-1", to: cpu + "/cpu.cfs_quota_us")
+            }
+            if let cpuacct = byController["cpuacct"] { try Self.write("0", to: cpuacct + "/cpuacct.usage") }
+            if let pids = byController["pids"] { try Self.write(String(limits.maxProcesses), to: pids + "/pids.max") }
+        case .v2:
+            let folder = folders[0]
+            try Self.write(limits.memoryBytes.map(String.init) ?? "max", to: folder + "/memory.max")
+            try? Self.write("0", to: folder + "/memory.swap.max")
+            try? Self.write("\(limits.cpus.map { String($0 * 100_000) } ?? "max") 100000", to: folder + "/cpu.max")
+            try Self.write(String(limits.maxProcesses), to: folder + "/pids.max")
         }
+        let stat = folders[0] + "/cpu.stat"
+        let oomFile = version == .v1 ? folders[0] + "/memory.oom_control" : folders[0] + "/memory.events"
+        let baseline = (
+            memoryBytes: limits.memoryBytes, oomKills: Self.counter("oom_kill", in: oomFile) ?? 0,
+            cpuMicroseconds: version == .v1
+                ? (usage: 0, user: 0, system: 0)
+                : (Self.counter("usage_usec", in: stat) ?? 0, Self.counter("user_usec", in: stat) ?? 0, Self.counter("system_usec", in: stat) ?? 0))
+        use.withLock { $0 = baseline }
     }
 
     /// The processes in the group now.
@@ -97,7 +130,7 @@ public final class AttemptCgroup: Sendable {
     /// How many processes the kernel killed because the group reached its memory limit.
     public var outOfMemoryKills: Int {
         let file = version == .v1 ? folders[0] + "/memory.oom_control" : folders[0] + "/memory.events"
-        return Self.counter("oom_kill", in: file) ?? 0
+        return (Self.counter("oom_kill", in: file) ?? 0) - use.withLock { $0.oomKills }
     }
 
     /// What the group's processes used together: peak memory and CPU time.
@@ -109,9 +142,10 @@ public final class AttemptCgroup: Sendable {
             return (Self.number(in: folders[0] + "/memory.max_usage_in_bytes"), nanoseconds("cpuacct.usage_user"), nanoseconds("cpuacct.usage_sys"))
         case .v2:
             let stat = folders[0] + "/cpu.stat"
+            let start = use.withLock { $0.cpuMicroseconds }
             return (
-                Self.number(in: folders[0] + "/memory.peak"), Self.counter("user_usec", in: stat).map { Double($0) / 1e6 },
-                Self.counter("system_usec", in: stat).map { Double($0) / 1e6 }
+                Self.number(in: folders[0] + "/memory.peak"), Self.counter("user_usec", in: stat).map { Double($0 - start.user) / 1e6 },
+                Self.counter("system_usec", in: stat).map { Double($0 - start.system) / 1e6 }
             )
         }
     }
@@ -123,7 +157,11 @@ public final class AttemptCgroup: Sendable {
             let cpu = byController["cpuacct"].flatMap { Self.number(in: $0 + "/cpuacct.usage") }.map { Double($0) / 1e9 }
             return (Self.number(in: folders[0] + "/memory.usage_in_bytes"), cpu)
         case .v2:
-            return (Self.number(in: folders[0] + "/memory.current"), Self.counter("usage_usec", in: folders[0] + "/cpu.stat").map { Double($0) / 1e6 })
+            let start = use.withLock { $0.cpuMicroseconds.usage }
+            return (
+                Self.number(in: folders[0] + "/memory.current"),
+                Self.counter("usage_usec", in: folders[0] + "/cpu.stat").map { Double($0 - start) / 1e6 }
+            )
         }
     }
 

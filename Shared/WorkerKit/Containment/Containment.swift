@@ -33,6 +33,8 @@ public final class Containment: Sendable {
     /// How often a running attempt's usage is sampled (and its disk quota checked).
     public let sampleInterval: Duration
     private let counter = Counter()
+    /// v1 groups no run uses now, ready for the next.
+    private let idle = Mutex<[AttemptCgroup]>([])
 
     init(
         mode: Mode, bases: [String: String], modelUsers: ModelUsers? = nil, killGrace: Duration = .seconds(10),
@@ -93,14 +95,37 @@ public final class Containment: Sendable {
         throw JobFailure("no containment mode can be used: \(reasons.joined(separator: "; "))")
     }
 
-    /// A group for one run of an attempt's model, with its limits; nil in `rlimits` mode.
+    /// A group for one run of an attempt's model, with its limits; nil in `rlimits` mode. In
+    /// `cgroup1` an idle group of an earlier run is used again (`slot-<n>`); give it back with
+    /// ``release(_:)``.
     /// - Throws: ``JobFailure`` when the group cannot be made.
     public func cgroup(for name: String, limits: AttemptLimits) throws -> AttemptCgroup? {
         switch mode {
-        case .rlimits: return nil
-        case .cgroup1, .cgroup2:
-            return try AttemptCgroup(
-                version: mode == .cgroup1 ? .v1 : .v2, bases: bases, name: "\(name)-\(counter.next())", limits: limits)
+        case .rlimits:
+            return nil
+        case .cgroup1:
+            if let group = idle.withLock({ $0.popLast() }) {
+                do {
+                    try group.apply(limits)
+                    return group
+                } catch {
+                    group.remove()
+                }
+            }
+            return try AttemptCgroup(version: .v1, bases: bases, name: "slot-\(counter.next())", limits: limits)
+        case .cgroup2:
+            return try AttemptCgroup(version: .v2, bases: bases, name: "\(name)-\(counter.next())", limits: limits)
+        }
+    }
+
+    /// Ends a run's use of its group: whatever is left in it is killed; a v1 group that is empty
+    /// then waits for the next run, any other is removed.
+    public func release(_ group: AttemptCgroup) {
+        group.killAll()
+        if mode == .cgroup1, group.processes().isEmpty {
+            idle.withLock { $0.append(group) }
+        } else {
+            group.remove()
         }
     }
 
