@@ -93,7 +93,7 @@ struct ContainmentRulesTests {
             limits: AttemptLimits(memoryBytes: 2 << 20, cpus: 3, maxProcesses: 40, maxRunSeconds: 9))
         #expect(read(memory, "memory.limit_in_bytes") == "2097152" && read(memory, "memory.memsw.limit_in_bytes") == "2097152")
         #expect(read(cpu, "cpu.cfs_period_us") == "100000" && read(cpu, "cpu.cfs_quota_us") == "300000" && read(pids, "pids.max") == "40")
-        #expect(group.procsFiles.first == memory + "/job/cgroup.procs" && group.procsFiles.count == 3, "the memory hierarchy first")
+        #expect(group.procsFiles.first == memory + "/job/tasks" && group.procsFiles.count == 3, "the memory hierarchy first, joined by its tasks file")
         try Data("oom_kill_disable 0\nunder_oom 0\noom_kill 2\n".utf8).write(to: URL(fileURLWithPath: memory + "/job/memory.oom_control"))
         #expect(group.outOfMemoryKills == 2)
     }

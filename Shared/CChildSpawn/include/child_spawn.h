@@ -24,8 +24,9 @@ typedef struct {
     const char *working_directory;
     /// Becomes the child's stdout and stderr; stdin is /dev/null; every other descriptor is closed.
     int output_fd;
-    /// The `cgroup.procs` files the child joins (writes "0" to) before the program starts, so the
-    /// program and everything it starts are in those control groups from their first instruction.
+    /// The files the child joins its control groups by (writes "0" to: v1 `tasks`, v2 `cgroup.procs`)
+    /// before the program starts, so the program and everything it starts are in those groups from
+    /// their first instruction.
     const char *const *cgroup_procs;
     int cgroup_procs_count;
     const conveyor_rlimit *rlimits;
