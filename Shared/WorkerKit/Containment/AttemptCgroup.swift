@@ -20,6 +20,8 @@ public final class AttemptCgroup: Sendable {
     let byController: [String: String]
     /// What the current use started from: the limit, and the counters that cannot be reset.
     private let use = Mutex<(memoryBytes: Int?, oomKills: Int, cpuMicroseconds: (usage: Int, user: Int, system: Int))>((nil, 0, (0, 0, 0)))
+    /// The limits written last (a use with the same ones writes none of them again).
+    private let written = Mutex<AttemptLimits?>(nil)
 
     /// The memory limit of the current use, for messages.
     public var memoryBytes: Int? { use.withLock { $0.memoryBytes } }
@@ -66,27 +68,32 @@ public final class AttemptCgroup: Sendable {
     /// where the kernel cannot reset them, remembered). The group must hold no process.
     /// - Throws: ``JobFailure`` naming the file that could not be written.
     public func apply(_ limits: AttemptLimits) throws {
+        let previous = written.withLock { $0 }
         switch version {
         case .v1:
             if let memory = byController["memory"] {
-                // What earlier uses left charged (page cache) goes, so the peak is this use's.
-                try? Self.write("0", to: memory + "/memory.force_empty")
-                let bytes = limits.memoryBytes.map(String.init) ?? "-1"
-                // The memory limit may not exceed memory+swap: raise that first when it would.
-                if (try? Self.write(bytes, to: memory + "/memory.limit_in_bytes")) == nil {
+                // What earlier uses left charged (page cache, beyond a little) goes, so the peak is this use's.
+                if (Self.number(in: memory + "/memory.usage_in_bytes") ?? 0) > 4 << 20 { try? Self.write("0", to: memory + "/memory.force_empty") }
+                if previous?.memoryBytes != limits.memoryBytes || previous == nil {
+                    let bytes = limits.memoryBytes.map(String.init) ?? "-1"
+                    // The memory limit may not exceed memory+swap: raise that first when it would.
+                    if (try? Self.write(bytes, to: memory + "/memory.limit_in_bytes")) == nil {
+                        try? Self.write(bytes, to: memory + "/memory.memsw.limit_in_bytes")
+                        try Self.write(bytes, to: memory + "/memory.limit_in_bytes")
+                    }
+                    // Without swap accounting the file is missing: memory alone is limited.
                     try? Self.write(bytes, to: memory + "/memory.memsw.limit_in_bytes")
-                    try Self.write(bytes, to: memory + "/memory.limit_in_bytes")
                 }
-                // Without swap accounting the file is missing: memory alone is limited.
-                try? Self.write(bytes, to: memory + "/memory.memsw.limit_in_bytes")
                 try Self.write("0", to: memory + "/memory.max_usage_in_bytes")
             }
-            if let cpu = byController["cpu"] {
-                try Self.write("100000", to: cpu + "/cpu.cfs_period_us")
+            if let cpu = byController["cpu"], previous?.cpus != limits.cpus || previous == nil {
+                if previous == nil { try Self.write("100000", to: cpu + "/cpu.cfs_period_us") }
                 try Self.write(limits.cpus.map { String($0 * 100_000) } ?? "-1", to: cpu + "/cpu.cfs_quota_us")
             }
             if let cpuacct = byController["cpuacct"] { try Self.write("0", to: cpuacct + "/cpuacct.usage") }
-            if let pids = byController["pids"] { try Self.write(String(limits.maxProcesses), to: pids + "/pids.max") }
+            if let pids = byController["pids"], previous?.maxProcesses != limits.maxProcesses {
+                try Self.write(String(limits.maxProcesses), to: pids + "/pids.max")
+            }
         case .v2:
             let folder = folders[0]
             try Self.write(limits.memoryBytes.map(String.init) ?? "max", to: folder + "/memory.max")
@@ -102,11 +109,12 @@ public final class AttemptCgroup: Sendable {
                 ? (usage: 0, user: 0, system: 0)
                 : (Self.counter("usage_usec", in: stat) ?? 0, Self.counter("user_usec", in: stat) ?? 0, Self.counter("system_usec", in: stat) ?? 0))
         use.withLock { $0 = baseline }
+        written.withLock { $0 = limits }
     }
 
     /// The processes in the group now.
     public func processes() -> [pid_t] {
-        guard let text = try? String(contentsOfFile: folders[0] + "/cgroup.procs", encoding: .utf8) else { return [] }
+        guard let text = Self.read(folders[0] + "/cgroup.procs") else { return [] }
         return text.split(separator: "\n").compactMap { pid_t($0) }
     }
 
@@ -187,13 +195,24 @@ public final class AttemptCgroup: Sendable {
         guard written >= 0 else { throw JobFailure("cannot write \(value) to \(file): \(String(cString: strerror(errno)))") }
     }
 
+    /// A control file's text (they are small: one read of at most 4 KiB, no Foundation on the way).
+    static func read(_ file: String) -> String? {
+        let fd = open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer in
+            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            return count < 0 ? nil : String(decoding: UnsafeBufferPointer(rebasing: buffer[..<count]), as: UTF8.self)
+        }
+    }
+
     static func number(in file: String) -> Int? {
-        (try? String(contentsOfFile: file, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        read(file).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
     /// The value of a `key value` line (memory.events, memory.oom_control, cpu.stat).
     static func counter(_ key: String, in file: String) -> Int? {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        guard let text = read(file) else { return nil }
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: " ")
             if parts.count == 2, parts[0] == key { return Int(parts[1]) }
