@@ -69,12 +69,14 @@ public struct ConveyorSettings: Sendable {
     }
 
     /// What jobs may ask for here: enabled job types, `limits.maxCpus`, `limits.maxMemoryMB`,
-    /// `limits.maxGpus`, `limits.maxRunSeconds`, and the external storages (`local`, at `export.root`).
+    /// `limits.maxGpus`, `limits.maxRunSeconds`, the external storages (`local`, at `export.root`)
+    /// and the execution profiles (``executionProfiles``).
     public var deploymentLimits: DeploymentLimits {
         DeploymentLimits(
             enabledTypes: enabledJobTypes, maxCpus: int("limits.maxCpus", default: 64),
             maxMemoryMB: int("limits.maxMemoryMB", default: 262_144), maxGpus: int("limits.maxGpus", default: 16),
-            maxRunSeconds: int("limits.maxRunSeconds", default: ResourceRequirements.maxRunSecondsLimit), storages: ["local"])
+            maxRunSeconds: int("limits.maxRunSeconds", default: ResourceRequirements.maxRunSecondsLimit), storages: ["local"],
+            profiles: executionProfiles)
     }
 
     /// The health endpoint's address for `service` (e.g. `metadata` → `metadata.health.port`).

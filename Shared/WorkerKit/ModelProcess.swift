@@ -33,12 +33,15 @@ public struct ModelProcess: Sendable {
     }
 
     /// Runs `model` in `folder` (created unless it is there, empty; the caller removes or recycles it).
+    /// With a `profile`, its environment variables are added (the platform's own win) and `python`
+    /// models run with its interpreter.
     /// With `limits`, the run is contained (``Containment``): its processes share a control group
     /// with the memory, CPU and process limits, are killed as a whole, and their usage is the group's.
     /// - Throws: ``JobFailure`` when the model is not runnable or misses a declared output.
     public func run(
         _ model: ObjectRecord, for job: ClaimedJob, parameters: [String: Value], inputs: [String: String], in folder: String,
-        environment extra: [String: String] = [:], timeout: Duration?, limits: AttemptLimits? = nil, log: JobLogWriter
+        environment extra: [String: String] = [:], timeout: Duration?, limits: AttemptLimits? = nil, profile: ExecutionProfile? = nil,
+        log: JobLogWriter
     ) async throws -> Run {
         guard model.objectType == .model, let snapshot = model.storagePath, let definition = model.definition.model else {
             throw JobFailure("object \(model.objectId) v\(model.objectVersion) is not a usable MODEL")
@@ -71,7 +74,7 @@ public struct ModelProcess: Sendable {
 
         let command: [String]
         switch definition.language {
-        case "python": command = ["python3", definition.entryPoint]
+        case "python": command = [profile?.python ?? "python3", definition.entryPoint]
         case "shell": command = ["/bin/sh", definition.entryPoint]
         default: command = ["./" + definition.entryPoint]
         }
@@ -89,6 +92,8 @@ public struct ModelProcess: Sendable {
         ]
         for (name, path) in inputs { environment["CONVEYOR_INPUT_\(name.uppercased())"] = path }
         environment.merge(extra) { _, new in new }
+        // The profile's variables, where the platform sets none of its own.
+        environment.merge(profile?.environment ?? [:]) { own, _ in own }
         await log.line("running model \(model.objectId.uuidString.lowercased()) v\(model.objectVersion) (\(definition.language): \(definition.entryPoint))")
         var confinement = ChildProcess.Confinement.none
         var sampler: UsageSampler?

@@ -120,3 +120,47 @@ struct JobValidatorTests {
         #expect(Set(found.map(\.field)) == ["resources.cpus", "resources.memoryMB", "resources.maxRunSeconds"])
     }
 }
+
+@Suite("Execution profiles")
+struct ExecutionProfileTests {
+    let lean = ExecutionProfile(
+        name: "lean", environment: ["A": "1"], defaults: ResourceRequirements(cpus: 1, memoryMB: 300),
+        limits: ResourceRequirements(cpus: 2, memoryMB: 512, maxRunSeconds: 600))
+
+    func problems(_ job: JobDefinition) -> [String] {
+        let validator = JobValidator(limits: DeploymentLimits(profiles: ["lean": lean]))
+        do {
+            try validator.validate(job)
+            return []
+        } catch let failure as ValidationFailure {
+            return failure.problems.map(\.description)
+        } catch {
+            return ["\(error)"]
+        }
+    }
+
+    @Test("a job names a known profile, asks for no more than it allows, and is a RUN_MODEL or RUN_FLOW")
+    func validation() {
+        let model = RunModelJob(model: TagSelector(objectId: UUID()))
+        #expect(problems(JobDefinition(jobType: .runModel, runModel: model, profile: "lean")).isEmpty)
+        #expect(problems(JobDefinition(jobType: .runModel, runModel: model, profile: "big")) == ["profile: no execution profile 'big' (this deployment has lean)"])
+        #expect(problems(JobDefinition(jobType: .runModel, runModel: model, resources: ResourceRequirements(cpus: 4, memoryMB: 1024, maxRunSeconds: 60), profile: "lean")) == [
+            "resources.cpus: profile 'lean' allows at most 2 cpus", "resources.memoryMB: profile 'lean' allows at most 512 MB",
+        ])
+        let importModel = ImportModelJob(language: "shell", repository: "r", version: "v", entryPoint: "run.sh")
+        #expect(problems(JobDefinition(jobType: .importModel, importModel: importModel, profile: "lean")) == [
+            "profile: execution profiles apply to RUN_MODEL and RUN_FLOW jobs, not IMPORT_MODEL"
+        ])
+    }
+
+    @Test("its defaults fill what a job does not ask for, also in a group's jobs; names are checked")
+    func defaults() {
+        let model = RunModelJob(model: TagSelector(objectId: UUID()))
+        let job = JobDefinition(jobType: .runModel, runModel: model, resources: ResourceRequirements(memoryMB: 100), profile: "lean")
+        #expect(job.fillingProfileDefaults(["lean": lean]).resources == ResourceRequirements(cpus: 1, memoryMB: 100))
+        let group = JobDefinition(jobType: .jobGroup, jobGroup: JobGroupJob(groupType: .parallel, jobs: [JobDefinition(jobType: .runModel, runModel: model, profile: "lean")]))
+        #expect(group.fillingProfileDefaults(["lean": lean]).jobGroup?.jobs[0].resources == ResourceRequirements(cpus: 1, memoryMB: 300))
+        #expect(JobDefinition(jobType: .runModel, runModel: model).fillingProfileDefaults(["lean": lean]).resources == nil)
+        #expect(ExecutionProfile.nameProblem("gpu-small") == nil && ExecutionProfile.nameProblem("Big") != nil && ExecutionProfile.nameProblem("") != nil)
+    }
+}

@@ -179,6 +179,32 @@ struct ContainmentTests {
         await SchedulingPolicyEndToEndTests.restart("runner", with: [:])
     }
 
+    @Test("an execution profile: its environment and interpreter reach the model, its defaults are filled in; unknown profiles and requests beyond it are refused")
+    func profile() async throws {
+        let model = try await Self.hostile()
+        // make test configures profile `lean` (PROFILES_*: an environment variable, /usr/bin/python3, 300 MB by default, 512 MB at most).
+        let id = try await Platform.submit(
+            #"{"jobType":"RUN_MODEL","profile":"lean","runModel":{"model":{"objectId":"\#(model)"},"parameters":{"behaviour":"env","variable":"CONVEYOR_PROFILE_CHECK"}}}"#)
+        let job = try await Platform.waitForEnd(id)
+        #expect(job["status"] as? String == "SUCCEEDED", "\(job["statusMessage"] ?? "")")
+        let log = try await Self.log(id)
+        #expect(log.contains("CONVEYOR_PROFILE_CHECK=lean-profile") && log.contains("interpreter /usr/bin/python3"), "\(log)")
+        #expect(((job["definition"] as? [String: Any])?["resources"] as? [String: Any])?["memoryMB"] as? Int == 300, "the profile's default")
+        let usage = try await Platform.request("GET", "/api/v1/jobs/\(id)/usage")
+        #expect((usage.json["usage"] as? [String: Any])?["memoryLimitMB"] as? Int == 300, "\(usage.text)")
+
+        func refused(_ body: String) async throws -> String {
+            let answer = try await Platform.request("POST", "/api/v1/jobs", body: Data(body.utf8))
+            #expect(answer.status == 422, "\(answer.text)")
+            return answer.text
+        }
+        let tooBig = try await refused(
+            #"{"jobType":"RUN_MODEL","profile":"lean","resources":{"memoryMB":1024},"runModel":{"model":{"objectId":"\#(model)"}}}"#)
+        #expect(tooBig.contains("resources.memoryMB") && tooBig.contains("profile 'lean' allows at most 512 MB"), "\(tooBig)")
+        let unknown = try await refused(#"{"jobType":"RUN_MODEL","profile":"huge","runModel":{"model":{"objectId":"\#(model)"}}}"#)
+        #expect(unknown.contains("no execution profile 'huge' (this deployment has lean)"), "\(unknown)")
+    }
+
     @Test("a model that ignores SIGTERM is killed after the grace period past its time limit")
     func ignoresTerm() async throws {
         let model = try await Self.hostile()

@@ -30,6 +30,12 @@ export RUNNER_RUN_AS_UIDS=61000-61015
 # A small disk quota per attempt, and usage sampled every second.
 export RUNNER_DISK_MB=64
 export RUNNER_USAGE_SAMPLE_SECONDS=1
+# An execution profile, read alike by metadata (validation, defaults) and the runner (environment).
+export PROFILES_NAMES=lean
+export PROFILES_LEAN_ENVIRONMENT="CONVEYOR_PROFILE_CHECK=lean-profile,OMP_NUM_THREADS=1"
+export PROFILES_LEAN_PYTHON=/usr/bin/python3
+export PROFILES_LEAN_MEMORY_MB=300
+export PROFILES_LEAN_LIMITS_MEMORY_MB=512
 
 AMQP_PORT="${CONVEYOR_AMQP_PORT:-5672}"
 PG_PORT="${CONVEYOR_PG_PORT:-5433}"

@@ -11,6 +11,7 @@
 - `fill`: writes `megabytes` MB to files in its folder, 8 MB at a time, a little at a time.
 - `hold`: sleeps `seconds` (with its input `data`, if given, in its folder meanwhile).
 - `read`: reads its own input `data`, then tries to read the file `path`, and says what it could.
+- `env`: prints the environment variable `variable` and the interpreter it runs on.
 
 Every process it starts carries `marker` in its command line, so a test can look for leftovers.
 """
@@ -93,6 +94,10 @@ elif behaviour == "read":
         print("read %s: %d bytes" % (params["path"], len(open(params["path"], "rb").read())), flush=True)
     except OSError as error:
         print("cannot read %s: %s" % (params["path"], error.strerror), flush=True)
+elif behaviour == "env":
+    name = params.get("variable", "")
+    print("%s=%s" % (name, os.environ.get(name, "(not set)")), flush=True)
+    print("interpreter %s" % sys.executable, flush=True)
 else:
     print("unknown behaviour %r" % behaviour, file=sys.stderr)
     sys.exit(2)

@@ -1994,6 +1994,13 @@ components:
           description: |
             1-200 printable characters; submitting again with the same key returns the first job.
             Only the top-level job of a group may have one.
+        profile:
+          type: string
+          description: |
+            An execution profile of the deployment (`profiles.names`; RUN_MODEL and RUN_FLOW only): its
+            environment variables and Python interpreter reach the models, its resource defaults fill
+            what `resources` leaves out (at submission), and `resources` may not exceed its limits
+            (422 naming the field). An unknown profile is refused (422). See docs/containment.md.
     ImportModelJob:
       type: object
       description: |

@@ -211,11 +211,13 @@ extension JobStore {
     }
 
     /// Resolves every object the job refers to and pins it to the exact version current now.
+    /// A job that names an execution profile gets the profile's resource defaults here, so that the
+    /// scheduler packs it by them and the runner enforces them.
     func pin(_ definition: JobDefinition, with resolver: ObjectResolver) async throws -> JobDefinition {
         let result = try await JobReferenceCheck.pin(definition) { selector in try await resolver.resolve(selector) }
         var problems = storageProblems(definition, at: "")
         switch result {
-        case .success(let pinned) where problems.isEmpty: return pinned
+        case .success(let pinned) where problems.isEmpty: return pinned.fillingProfileDefaults(validator.limits.profiles)
         case .success: break
         case .failure(let failure): problems = failure.problems + problems
         }

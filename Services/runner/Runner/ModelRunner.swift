@@ -15,13 +15,19 @@ public struct ModelRunner: JobExecutor {
     let folders: RunFolders
     /// What each attempt may use (its control group's limits and its run-time limit).
     let limitRules: AttemptLimitRules
+    /// The deployment's execution profiles, by name (a job names one in `profile`).
+    let profiles: [String: ExecutionProfile]
 
-    public init(storage: InternalStorage, workRoot: String, containment: Containment, limitRules: AttemptLimitRules) {
+    public init(
+        storage: InternalStorage, workRoot: String, containment: Containment, limitRules: AttemptLimitRules,
+        profiles: [String: ExecutionProfile] = [:]
+    ) {
         let folders = RunFolders()
         self.process = ModelProcess(storage: storage, folders: folders, containment: containment)
         self.workRoot = workRoot
         self.folders = folders
         self.limitRules = limitRules
+        self.profiles = profiles
     }
 
     /// Takes this runner's work folder and ends what dead runners on this host left running. When
@@ -44,27 +50,35 @@ public struct ModelRunner: JobExecutor {
         // Every attempt has a run-time limit: the job's, or the deployment's.
         let limits = limitRules.limits(for: job.definition.jobType, resources: job.definition.resources)
         let timeout = Duration.seconds(limits.maxRunSeconds)
+        var profile: ExecutionProfile?
+        if let name = job.definition.profile {
+            // Metadata accepted it: this runner's configuration must have it too.
+            guard let known = profiles[name] else { throw JobFailure("this runner has no execution profile '\(name)' (profiles.names)") }
+            profile = known
+        }
         if let request = job.definition.runModel {
             let model = try await job.metadata(request.model)
             // A folder that ran this model before (its copy may still be intact).
             let folder = try folders.take(path, for: model.storagePath.map(process.storage.path))
             defer { folders.giveBack(folder) }
-            return try await runModel(request, model: model, job: job, folder: folder, timeout: timeout, limits: limits, log: log)
+            return try await runModel(request, model: model, job: job, folder: folder, timeout: timeout, limits: limits, profile: profile, log: log)
         }
         if let request = job.definition.runFlow {
             let folder = try folders.take(path)
             defer { folders.giveBack(folder) }
-            return try await runFlow(request, job: job, folder: folder, timeout: timeout, limits: limits, log: log)
+            return try await runFlow(request, job: job, folder: folder, timeout: timeout, limits: limits, profile: profile, log: log)
         }
         throw JobFailure("the job has neither a runModel nor a runFlow section")
     }
 
     private func runModel(
-        _ request: RunModelJob, model: ObjectRecord, job: ClaimedJob, folder: String, timeout: Duration, limits: AttemptLimits, log: JobLogWriter
+        _ request: RunModelJob, model: ObjectRecord, job: ClaimedJob, folder: String, timeout: Duration, limits: AttemptLimits,
+        profile: ExecutionProfile?, log: JobLogWriter
     ) async throws -> JobOutcome {
         let inputs = try await inputPaths(request.inputs ?? [:], job: job)
         let run = try await process.run(
-            model, for: job, parameters: request.parameters ?? [:], inputs: inputs, in: folder, timeout: timeout, limits: limits, log: log)
+            model, for: job, parameters: request.parameters ?? [:], inputs: inputs, in: folder, timeout: timeout, limits: limits,
+            profile: profile, log: log)
         guard run.termination == .exited(0) else {
             return JobOutcome(
                 status: .failed, message: run.termination.failureMessage, exitCode: run.termination.exitCode, objects: [],
@@ -80,7 +94,8 @@ public struct ModelRunner: JobExecutor {
     }
 
     private func runFlow(
-        _ request: RunFlowJob, job: ClaimedJob, folder: String, timeout: Duration, limits: AttemptLimits, log: JobLogWriter
+        _ request: RunFlowJob, job: ClaimedJob, folder: String, timeout: Duration, limits: AttemptLimits, profile: ExecutionProfile?,
+        log: JobLogWriter
     ) async throws -> JobOutcome {
         let flowObject = try await job.metadata(request.flow)
         guard let flow = flowObject.definition.flow, let order = flow.topologicalOrder() else {
@@ -122,7 +137,8 @@ public struct ModelRunner: JobExecutor {
                     resourceUsage: usage, failure: AttemptFailure(kind: .timeout))
             }
             let run = try await process.run(
-                model, for: job, parameters: parameters, inputs: inputs, in: folder + "/" + name, timeout: remaining, limits: limits, log: log)
+                model, for: job, parameters: parameters, inputs: inputs, in: folder + "/" + name, timeout: remaining, limits: limits,
+                profile: profile, log: log)
             usage.add(run.usage)
             guard run.termination == .exited(0) else {
                 return JobOutcome(

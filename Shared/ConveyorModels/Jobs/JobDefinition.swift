@@ -24,14 +24,18 @@ public struct JobDefinition: Sendable, Codable, Hashable {
     public var owner: String?
     /// A client-chosen key: submitting again with the same key returns the first job.
     public var idempotencyKey: String?
+    /// The deployment's execution profile its models run with (``ExecutionProfile``): environment,
+    /// interpreter, resource defaults and limits. RUN_MODEL and RUN_FLOW only.
+    public var profile: String?
 
     public init(
         jobType: JobType, importModel: ImportModelJob? = nil, importData: ImportDataJob? = nil,
         exportData: ExportDataJob? = nil, runModel: RunModelJob? = nil, runFlow: RunFlowJob? = nil,
         jobGroup: JobGroupJob? = nil, priority: Int? = nil, resources: ResourceRequirements? = nil, retry: RetryPolicy? = nil,
         dependsOn: Dependencies? = nil, notification: NotificationSettings? = nil, labels: [String: String]? = nil,
-        owner: String? = nil, idempotencyKey: String? = nil
+        owner: String? = nil, idempotencyKey: String? = nil, profile: String? = nil
     ) {
+        self.profile = profile
         self.jobType = jobType
         self.importModel = importModel
         self.importData = importData

@@ -9,11 +9,15 @@ public struct DeploymentLimits: Sendable, Hashable, Codable {
     public var maxGpus: Int
     public var maxRunSeconds: Int
     public var storages: Set<String>
+    /// The execution profiles jobs may name, by name.
+    public var profiles: [String: ExecutionProfile]
 
     public init(
         enabledTypes: Set<JobType> = JobType.executable, maxCpus: Int = 64, maxMemoryMB: Int = 262_144, maxGpus: Int = 16,
-        maxRunSeconds: Int = ResourceRequirements.maxRunSecondsLimit, storages: Set<String> = ["local"]
+        maxRunSeconds: Int = ResourceRequirements.maxRunSecondsLimit, storages: Set<String> = ["local"],
+        profiles: [String: ExecutionProfile] = [:]
     ) {
+        self.profiles = profiles
         self.enabledTypes = enabledTypes
         self.maxCpus = maxCpus
         self.maxMemoryMB = maxMemoryMB
@@ -225,6 +229,19 @@ public struct JobValidator: Sendable {
             if let seconds = resources.maxRunSeconds {
                 check(seconds >= 1 && seconds <= limits.maxRunSeconds, "resources.maxRunSeconds", "must be between 1 and \(limits.maxRunSeconds)")
             }
+        }
+        if let name = job.profile {
+            if let profile = limits.profiles[name] {
+                for problem in profile.problems(job.resources, field: "resources") {
+                    problems.append(FieldProblem(field: path(problem.field), reason: problem.reason))
+                }
+            } else {
+                let known = limits.profiles.keys.sorted()
+                check(false, "profile", "no execution profile '\(name)' (this deployment has \(known.isEmpty ? "none" : known.joined(separator: ", ")))")
+            }
+            check(
+                [.runModel, .runFlow].contains(job.jobType), "profile",
+                "execution profiles apply to RUN_MODEL and RUN_FLOW jobs, not \(job.jobType.rawValue)")
         }
         if let retry = job.retry {
             problems += retry.problems(at: "retry.")

@@ -46,7 +46,7 @@ extension JobDefinition {
             "runFlow": .optional(.object([
                 "flow": .required(TagSelector.shape), "models": .required(selectors), "parameters": .optional(parameters),
                 "inputs": .optional(selectors), "outputs": .optional(selectors), "priorOutputs": .optional(selectors),
-                "outputAttrs": .optional(updates),
+                "outputAttrs": .optional(updates), "reuse": .optional(.map(selectors)),
             ])),
             "jobGroup": .optional(.object([
                 "groupType": .required(.enumeration(JobGroupJob.GroupType.self)),
@@ -70,6 +70,7 @@ extension JobDefinition {
             "labels": .optional(.map(.string)),
             "owner": .optional(.string),
             "idempotencyKey": .optional(.string),
+            "profile": .optional(.string),
         ])
     }()
 }
