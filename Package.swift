@@ -63,7 +63,7 @@ var targets: [Target] = [
         name: "ServiceKit",
         dependencies: [
             "AMQPClient", "ConveyorModels", log, lifecycle, hummingbird,
-            .product(name: "Configuration", package: "swift-configuration"),
+            .product(name: "Configuration", package: "swift-configuration"), .product(name: "Crypto", package: "swift-crypto"),
         ],
         path: "Shared/ServiceKit", swiftSettings: swiftSettings),
     .target(

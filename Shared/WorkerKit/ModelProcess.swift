@@ -17,11 +17,14 @@ public struct ModelProcess: Sendable {
     let folders: RunFolders?
     /// How runs given limits are contained (a control group per run); nil: only a process group.
     public let containment: Containment?
+    /// Where the Python environments of models with a `requirements.txt` are.
+    public let environments: PythonEnvironments?
 
-    public init(storage: InternalStorage, folders: RunFolders? = nil, containment: Containment? = nil) {
+    public init(storage: InternalStorage, folders: RunFolders? = nil, containment: Containment? = nil, environments: PythonEnvironments? = nil) {
         self.storage = storage
         self.folders = folders
         self.containment = containment
+        self.environments = environments
     }
 
     /// What one run produced.
@@ -74,7 +77,7 @@ public struct ModelProcess: Sendable {
 
         let command: [String]
         switch definition.language {
-        case "python": command = [profile?.python ?? "python3", definition.entryPoint]
+        case "python": command = [try interpreter(of: definition, profile: profile), definition.entryPoint]
         case "shell": command = ["/bin/sh", definition.entryPoint]
         default: command = ["./" + definition.entryPoint]
         }
@@ -138,6 +141,15 @@ public struct ModelProcess: Sendable {
             outputs = try await collectOutputs(in: outputDir, declared: definition.outputs, log: log)
         }
         return Run(termination: termination, usage: usage, outputs: outputs)
+    }
+
+    /// The interpreter of a python model: its own environment's, else the profile's, else `python3`.
+    func interpreter(of model: ModelDefinition, profile: ExecutionProfile?) throws -> String {
+        guard let key = model.environment else { return profile?.python ?? "python3" }
+        guard let environments, FileManager.default.fileExists(atPath: environments.interpreter(key)) else {
+            throw JobFailure("the model's Python environment \(key) is not on this host (environments.root \(environments?.root ?? "not set"))")
+        }
+        return environments.interpreter(key)
     }
 
     /// The worker's PATH, which models get too (read once: reading the environment is not free).

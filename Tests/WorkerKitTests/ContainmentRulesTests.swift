@@ -114,4 +114,14 @@ struct ContainmentRulesTests {
         #expect(sampler.samples.count == 360, "halved again")
         #expect(sampler.peakDiskBytes >= 64 * 1024)
     }
+
+    @Test("a Python environment's key is the same for the same requirements and interpreter, and differs otherwise")
+    func environmentKeys() {
+        let environments = PythonEnvironments(root: "/envs", python: "/usr/bin/python3", indexURL: "https://pypi.org/simple")
+        let key = environments.key(for: "six==1.16.0\n")
+        #expect(key.hasPrefix("py-") && key.count == 27 && key == environments.key(for: "six==1.16.0\n"))
+        #expect(key != environments.key(for: "six==1.15.0\n"))
+        #expect(key != PythonEnvironments(root: "/envs", python: "/usr/bin/python3.12", indexURL: "").key(for: "six==1.16.0\n"))
+        #expect(environments.interpreter(key) == "/envs/\(key)/bin/python")
+    }
 }

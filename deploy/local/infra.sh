@@ -40,8 +40,9 @@ MAIL_DIR="$STATE/mail"
 SMTP_PID="$RUN_DIR/smtp.pid"
 SMTP_LOG="$LOG_DIR/smtp.log"
 
+# python3-venv: the importer builds the environments of python models with a requirements.txt.
 PACKAGES=(rabbitmq-server amqp-tools librabbitmq-dev postgresql libpq-dev libcurl4-openssl-dev
-    python3-aiosmtpd pkg-config curl git)
+    python3-aiosmtpd python3-venv pkg-config curl git)
 
 # check_port NAME ACTUAL WANTED: our running daemon must listen where this invocation expects it.
 check_port() {

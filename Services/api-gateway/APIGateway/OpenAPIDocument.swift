@@ -2815,6 +2815,13 @@ components:
         commit:
           type: string
           description: The commit the snapshot was taken from.
+        environment:
+          type: string
+          description: |
+            A python model that ships `requirements.txt`: the key of the Python environment the
+            importer built for it from the package index (`py-` and a hash of the requirements and
+            the interpreter; shared by every model with the same ones). The runner runs the model with
+            its interpreter.
         parameters:
           type: object
           description: Parameter name to its declaration.

@@ -76,8 +76,8 @@ public struct ImportExecutor: JobExecutor {
     let models: ModelImporter
     let data: DataImporter
 
-    public init(storage: InternalStorage, externalRoot: String) {
-        self.models = ModelImporter(storage: storage)
+    public init(storage: InternalStorage, externalRoot: String, environments: PythonEnvironments) {
+        self.models = ModelImporter(storage: storage, environments: environments)
         self.data = DataImporter(storage: storage, externalRoot: externalRoot)
     }
 

@@ -9,11 +9,14 @@ import WorkerKit
 public struct ModelImporter: JobExecutor {
     public let jobTypes: [JobType] = [.importModel]
     let storage: InternalStorage
+    /// Where the environments of python models with a `requirements.txt` are built.
+    let environments: PythonEnvironments
     /// The environment git runs with (no prompts: a missing credential fails instead of hanging).
     let gitEnvironment: [String: String]
 
-    public init(storage: InternalStorage) {
+    public init(storage: InternalStorage, environments: PythonEnvironments) {
         self.storage = storage
+        self.environments = environments
         var environment = ProcessInfo.processInfo.environment
         environment["GIT_TERMINAL_PROMPT"] = "0"
         environment["GIT_ASKPASS"] = "/bin/false"
@@ -44,6 +47,12 @@ public struct ModelImporter: JobExecutor {
         try? FileManager.default.removeItem(atPath: source + "/.git")
         let declarations = try ModelManifest.read(from: source)
         await log.line(declarations.summary)
+        // A python model's requirements: its environment is built (or found) before it is registered,
+        // so a model that cannot be installed is never imported.
+        var environment: String?
+        if request.language == "python", let requirements = FileManager.default.contents(atPath: source + "/requirements.txt") {
+            environment = try await environments.prepare(requirements: String(decoding: requirements, as: UTF8.self), log: log)
+        }
 
         let relative = "models/\(job.jobId.uuidString.lowercased())-a\(job.attempt)"
         try storage.store(moving: source, to: relative)
@@ -59,7 +68,7 @@ public struct ModelImporter: JobExecutor {
         let definition = ModelDefinition(
             language: request.language, repository: request.repository, packageGroup: request.packageGroup,
             package: request.package, version: request.version, entryPoint: request.entryPoint, path: modelPath, commit: commit,
-            parameters: declarations.parameters, inputs: declarations.inputs, outputs: declarations.outputs)
+            parameters: declarations.parameters, inputs: declarations.inputs, outputs: declarations.outputs, environment: environment)
         return JobOutcome(
             status: .succeeded, message: "imported model at commit \(commit.prefix(12))", exitCode: nil,
             objects: [NewObject(objectType: .model, definition: .model(definition), attributes: attributes, storagePath: relative)],

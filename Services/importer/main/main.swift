@@ -4,6 +4,9 @@ import WorkerKit
 
 await ServiceMain.run("importer") { settings, logger in
     try WorkerRuntime.build(
-        pool: "importer", executor: ImportExecutor(storage: InternalStorage(root: settings.storageRoot), externalRoot: settings.exportRoot),
+        pool: "importer",
+        executor: ImportExecutor(
+            storage: InternalStorage(root: settings.storageRoot), externalRoot: settings.exportRoot,
+            environments: PythonEnvironments(settings: settings)),
         settings: settings, defaultHealthPort: 8183, logger: logger)
 }

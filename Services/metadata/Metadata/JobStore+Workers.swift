@@ -1,6 +1,7 @@
 import ConveyorModels
 import Foundation
 import PostgresClient
+import ServiceKit
 
 /// What workers and the scheduler change: claims, finished reports and log chunks, re-queues.
 extension JobStore {

@@ -1,6 +1,7 @@
 import ConveyorModels
 import Foundation
 import PostgresClient
+import ServiceKit
 
 /// Objects created directly through the API (no job): uploaded FILEs, DATA sets with their SCHEMA,
 /// FLOWs and SCHEMAs, each checked first so that nothing is written when anything is wrong.

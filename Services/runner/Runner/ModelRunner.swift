@@ -20,10 +20,10 @@ public struct ModelRunner: JobExecutor {
 
     public init(
         storage: InternalStorage, workRoot: String, containment: Containment, limitRules: AttemptLimitRules,
-        profiles: [String: ExecutionProfile] = [:]
+        profiles: [String: ExecutionProfile] = [:], environments: PythonEnvironments? = nil
     ) {
         let folders = RunFolders()
-        self.process = ModelProcess(storage: storage, folders: folders, containment: containment)
+        self.process = ModelProcess(storage: storage, folders: folders, containment: containment, environments: environments)
         self.workRoot = workRoot
         self.folders = folders
         self.limitRules = limitRules

@@ -9,6 +9,7 @@ await ServiceMain.run("runner") { settings, logger in
             storage: InternalStorage(root: settings.storageRoot),
             workRoot: settings.absolute(settings.string("runner.workDir", default: ".conveyor/work")),
             containment: try Containment.start(settings: settings, pool: "runner", logger: logger),
-            limitRules: AttemptLimitRules(settings: settings, pool: "runner"), profiles: settings.executionProfiles),
+            limitRules: AttemptLimitRules(settings: settings, pool: "runner"), profiles: settings.executionProfiles,
+            environments: PythonEnvironments(settings: settings)),
         settings: settings, defaultHealthPort: 8185, logger: logger)
 }

@@ -70,12 +70,16 @@ public struct ModelDefinition: Sendable, Codable, Hashable {
     public var parameters: [String: ModelParameter]?
     public var inputs: [String: ModelInputOutput]?
     public var outputs: [String: ModelInputOutput]?
+    /// A `python` model that ships `requirements.txt`: the key of the Python environment the importer
+    /// built for it (``PythonEnvironments``); the runner runs the model with its interpreter.
+    public var environment: String?
 
     public init(
         language: String, repository: String, packageGroup: String? = nil, package: String? = nil, version: String,
         entryPoint: String, path: String? = nil, commit: String? = nil, parameters: [String: ModelParameter]? = nil,
-        inputs: [String: ModelInputOutput]? = nil, outputs: [String: ModelInputOutput]? = nil
+        inputs: [String: ModelInputOutput]? = nil, outputs: [String: ModelInputOutput]? = nil, environment: String? = nil
     ) {
+        self.environment = environment
         self.language = language
         self.repository = repository
         self.packageGroup = packageGroup

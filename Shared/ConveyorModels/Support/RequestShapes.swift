@@ -90,7 +90,7 @@ extension ObjectDefinition {
             "model": .optional(.object([
                 "language": .required(.string), "repository": .required(.string), "packageGroup": .optional(.string),
                 "package": .optional(.string), "version": .required(.string), "entryPoint": .required(.string),
-                "path": .optional(.string), "commit": .optional(.string),
+                "path": .optional(.string), "commit": .optional(.string), "environment": .optional(.string),
                 "parameters": .optional(.map(.object([
                     "paramType": .required(.enumeration(BasicType.self)), "label": .optional(.string),
                     "defaultValue": .optional(.value),

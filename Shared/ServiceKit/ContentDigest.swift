@@ -1,10 +1,11 @@
 import Crypto
 import Foundation
 
-/// The digest recorded for stored content (uploaded files, complete logs).
-enum ContentDigest {
+/// The digest recorded for stored content (uploaded files, complete logs) and the key of content-
+/// addressed things (Python environments).
+public enum ContentDigest {
     /// Lowercase hex SHA-256.
-    static func sha256(_ data: Data) -> String {
+    public static func sha256(_ data: Data) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var hex: [UInt8] = []
         hex.reserveCapacity(64)
