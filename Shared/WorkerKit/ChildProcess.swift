@@ -185,11 +185,14 @@ public enum ChildProcess {
             wallSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
             cpuUserSeconds: seconds(measured.ru_utime), cpuSystemSeconds: seconds(measured.ru_stime),
             maxResidentKB: Int(measured.ru_maxrss), startedAt: startedAt, endedAt: Date())
+        usage.ioReadBytes = Int(measured.ru_inblock) * 512
+        usage.ioWriteBytes = Int(measured.ru_oublock) * 512
         if let cgroup = confinement.cgroup {
             let group = cgroup.usage()
             usage.maxResidentKB = group.peakBytes.map { $0 / 1024 } ?? usage.maxResidentKB
             usage.cpuUserSeconds = group.userSeconds ?? usage.cpuUserSeconds
             usage.cpuSystemSeconds = group.systemSeconds ?? usage.cpuSystemSeconds
+            if let io = cgroup.ioBytes() { (usage.ioReadBytes, usage.ioWriteBytes) = (io.read, io.write) }
         }
         return (termination, usage)
     }

@@ -89,6 +89,9 @@ struct ContainmentTests {
         let job = try await Platform.waitForEnd(id, timeout: .seconds(60))
         #expect(job["status"] as? String == "FAILED" && Self.failure(job)["kind"] as? String == "DISK_LIMIT", "\(job["result"] ?? "")")
         #expect((job["statusMessage"] as? String ?? "").contains("outgrew its disk quota of 64 MB"), "\(job["statusMessage"] ?? "")")
+        let usage = try await Platform.request("GET", "/api/v1/jobs/\(id)/usage").json["usage"] as? [String: Any] ?? [:]
+        #expect((usage["ioWriteBytes"] as? Int ?? 0) >= 64 << 20, "the bytes it wrote are counted: \(usage)")
+        #expect((usage["peakDiskBytes"] as? Int ?? 0) > 64 << 20 && usage["diskLimitBytes"] as? Int == 64 << 20, "\(usage)")
     }
 
     @Test("a fork of 2,000 children is capped at the process limit and every child ends with the job")

@@ -2410,6 +2410,14 @@ components:
         memoryLimitMB:
           type: integer
           description: The memory limit the attempt ran with.
+        ioReadBytes:
+          type: integer
+          description: |
+            Bytes its processes read from block devices (cgroup v2: the group's `io.stat`; otherwise
+            the block operations of the model process and the children it waited for).
+        ioWriteBytes:
+          type: integer
+          description: Bytes its processes wrote (as `ioReadBytes`).
         peakDiskBytes:
           type: integer
           description: The most disk the attempt's work folder took.

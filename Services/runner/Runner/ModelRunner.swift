@@ -226,6 +226,8 @@ extension ResourceUsage {
         memoryLimitMB = other.memoryLimitMB ?? memoryLimitMB
         diskLimitBytes = other.diskLimitBytes ?? diskLimitBytes
         peakDiskBytes = [peakDiskBytes, other.peakDiskBytes].compactMap { $0 }.max()
+        if let read = other.ioReadBytes { ioReadBytes = (ioReadBytes ?? 0) + read }
+        if let write = other.ioWriteBytes { ioWriteBytes = (ioWriteBytes ?? 0) + write }
         wallSeconds += other.wallSeconds
         cpuUserSeconds = (cpuUserSeconds ?? 0) + (other.cpuUserSeconds ?? 0)
         cpuSystemSeconds = (cpuSystemSeconds ?? 0) + (other.cpuSystemSeconds ?? 0)

@@ -119,6 +119,10 @@ public struct ResourceUsage: Sendable, Codable, Hashable {
     public var endedAt: Date?
     /// The memory limit the attempt ran with (its control group's), in MB.
     public var memoryLimitMB: Int?
+    /// Bytes its processes read from and wrote to block devices (cgroup v2: the group's `io.stat`;
+    /// otherwise the block operations of the model process and the children it waited for).
+    public var ioReadBytes: Int?
+    public var ioWriteBytes: Int?
     /// The most disk its work folder took, in bytes, and the quota it ran with.
     public var peakDiskBytes: Int?
     public var diskLimitBytes: Int?

@@ -19,7 +19,8 @@ public final class AttemptCgroup: Sendable {
     /// v1: controller → folder (v2: the one folder under "").
     let byController: [String: String]
     /// What the current use started from: the limit, and the counters that cannot be reset.
-    private let use = Mutex<(memoryBytes: Int?, oomKills: Int, cpuMicroseconds: (usage: Int, user: Int, system: Int))>((nil, 0, (0, 0, 0)))
+    private let use = Mutex<(memoryBytes: Int?, oomKills: Int, cpuMicroseconds: (usage: Int, user: Int, system: Int), io: (read: Int, write: Int))>(
+        (nil, 0, (0, 0, 0), (0, 0)))
     /// The limits written last (a use with the same ones writes none of them again).
     private let written = Mutex<AttemptLimits?>(nil)
 
@@ -103,12 +104,13 @@ public final class AttemptCgroup: Sendable {
         }
         let stat = folders[0] + "/cpu.stat"
         let oomFile = version == .v1 ? folders[0] + "/memory.oom_control" : folders[0] + "/memory.events"
-        let baseline = (
-            memoryBytes: limits.memoryBytes, oomKills: Self.counter("oom_kill", in: oomFile) ?? 0,
-            cpuMicroseconds: version == .v1
-                ? (usage: 0, user: 0, system: 0)
-                : (Self.counter("usage_usec", in: stat) ?? 0, Self.counter("user_usec", in: stat) ?? 0, Self.counter("system_usec", in: stat) ?? 0))
-        use.withLock { $0 = baseline }
+        let cpu = version == .v1
+            ? (usage: 0, user: 0, system: 0)
+            : (usage: Self.counter("usage_usec", in: stat) ?? 0, user: Self.counter("user_usec", in: stat) ?? 0, system: Self.counter("system_usec", in: stat) ?? 0)
+        let oomKills = Self.counter("oom_kill", in: oomFile) ?? 0
+        use.withLock { $0 = (limits.memoryBytes, oomKills, cpu, (0, 0)) }
+        // v2 counts I/O from the group's start: remember where it stands.
+        if let io = ioBytes() { use.withLock { $0.io = io } }
         written.withLock { $0 = limits }
     }
 
@@ -159,6 +161,19 @@ public final class AttemptCgroup: Sendable {
                 Self.counter("system_usec", in: stat).map { Double($0 - start.system) / 1e6 }
             )
         }
+    }
+
+    /// Bytes the group's processes read and wrote on block devices since this use began (v2 `io.stat`,
+    /// summed over devices; nil in v1, whose blkio controller does not see buffered writes).
+    public func ioBytes() -> (read: Int, write: Int)? {
+        guard version == .v2, let text = Self.read(folders[0] + "/io.stat") else { return nil }
+        var (read, write) = (0, 0)
+        for field in text.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+            if field.hasPrefix("rbytes="), let value = Int(field.dropFirst(7)) { read += value }
+            if field.hasPrefix("wbytes="), let value = Int(field.dropFirst(7)) { write += value }
+        }
+        let start = use.withLock { $0.io }
+        return (read - start.read, write - start.write)
     }
 
     /// What the group's processes use now: memory, and CPU time so far.
