@@ -133,11 +133,8 @@ struct JobRoutes: Sendable {
     /// its dependency chain that did not succeed (201 with the plan and the new ids); with
     /// `dryRun=true`, only says what would run (200).
     @Sendable func rerunChain(request: Request, context: BasicRequestContext) async throws -> Response {
-        var query = QueryReader(request)
-        let dryRun = query.bool("dryRun") ?? false
-        try query.check()
-        let plan = try await metadata.call(RerunChain(jobId: try RouteSupport.uuid(context), dryRun: dryRun))
-        return try RouteSupport.json(plan, status: dryRun ? .ok : .created)
+        let jobId = try RouteSupport.uuid(context)
+        return try await RouteSupport.rerunPlan(request) { dryRun in try await metadata.call(RerunChain(jobId: jobId, dryRun: dryRun)) }
     }
 
     /// `GET /api/v1/jobs`: filters `status`, `jobType` (comma-separated), `owner`, `label=name:value`

@@ -36,11 +36,8 @@ struct ObjectRoutes: Sendable {
     /// older version of the object, on its latest version (201 with the plan and the new ids); with
     /// `dryRun=true`, only says what would run (200).
     @Sendable func rerunDownstream(request: Request, context: BasicRequestContext) async throws -> Response {
-        var query = QueryReader(request)
-        let dryRun = query.bool("dryRun") ?? false
-        try query.check()
-        let plan = try await metadata.call(RerunDownstream(objectId: try RouteSupport.uuid(context), dryRun: dryRun))
-        return try RouteSupport.json(plan, status: dryRun ? .ok : .created)
+        let objectId = try RouteSupport.uuid(context)
+        return try await RouteSupport.rerunPlan(request) { dryRun in try await metadata.call(RerunDownstream(objectId: objectId, dryRun: dryRun)) }
     }
 
     /// `POST /api/v1/objects/{id}/versions?priorVersion=N`: the next version of an object; with

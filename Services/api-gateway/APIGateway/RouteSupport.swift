@@ -4,6 +4,15 @@ import Hummingbird
 
 /// What every route needs: JSON responses, path and query parameters read with clear problems.
 enum RouteSupport {
+    /// A re-run that may be a dry run (`?dryRun=true`): 200 with the plan of a dry run, 201 with
+    /// the jobs submitted otherwise.
+    static func rerunPlan(_ request: Request, _ call: (Bool) async throws -> RerunChainPlan) async throws -> Response {
+        var query = QueryReader(request)
+        let dryRun = query.bool("dryRun") ?? false
+        try query.check()
+        return try json(try await call(dryRun), status: dryRun ? .ok : .created)
+    }
+
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         Response(
             status: status, headers: [.contentType: "application/json"],

@@ -12,8 +12,12 @@ public struct DataExporter: JobExecutor {
     let process: ModelProcess
     let exportRoot: String
 
-    public init(storage: InternalStorage, exportRoot: String) {
-        self.process = ModelProcess(storage: storage)
+    /// What an attempt's model may use (as the runner's, see ``AttemptLimitRules``).
+    let limitRules: AttemptLimitRules?
+
+    public init(storage: InternalStorage, exportRoot: String, containment: Containment? = nil, limitRules: AttemptLimitRules? = nil) {
+        self.process = ModelProcess(storage: storage, containment: containment)
+        self.limitRules = limitRules
         self.exportRoot = exportRoot
     }
 
@@ -38,9 +42,10 @@ public struct DataExporter: JobExecutor {
             defer { try? FileManager.default.removeItem(atPath: folder) }
             var environment = ["CONVEYOR_STORAGE_LOCAL": exportRoot]
             for (name, destination) in destinations { environment["CONVEYOR_EXPORT_\(name.uppercased())"] = destination }
+            let limits = limitRules?.limits(for: job.definition.jobType, resources: job.definition.resources)
             let run = try await process.run(
                 try await job.metadata(modelSelector), for: job, parameters: request.parameters ?? [:], inputs: sources, in: folder,
-                environment: environment, timeout: job.definition.resources?.maxRunSeconds.map { .seconds($0) }, log: log)
+                environment: environment, timeout: limits.map { .seconds($0.maxRunSeconds) }, limits: limits, log: log)
             guard run.termination == .exited(0) else {
                 return JobOutcome(
                     status: .failed, message: "export \(run.termination.failureMessage)", exitCode: nil, objects: [], logBytes: 0,

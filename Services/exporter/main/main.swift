@@ -5,6 +5,9 @@ import WorkerKit
 await ServiceMain.run("exporter") { settings, logger in
     try WorkerRuntime.build(
         pool: "exporter",
-        executor: DataExporter(storage: InternalStorage(root: settings.storageRoot), exportRoot: settings.exportRoot),
+        executor: DataExporter(
+            storage: InternalStorage(root: settings.storageRoot), exportRoot: settings.exportRoot,
+            containment: try Containment.start(settings: settings, pool: "exporter", logger: logger),
+            limitRules: AttemptLimitRules(settings: settings, pool: "exporter")),
         settings: settings, defaultHealthPort: 8184, logger: logger)
 }

@@ -10,8 +10,12 @@ public struct DataImporter: Sendable {
     let process: ModelProcess
     let externalRoot: String
 
-    public init(storage: InternalStorage, externalRoot: String) {
-        self.process = ModelProcess(storage: storage)
+    /// What an attempt's model may use (as the runner's, see ``AttemptLimitRules``).
+    let limitRules: AttemptLimitRules?
+
+    public init(storage: InternalStorage, externalRoot: String, containment: Containment? = nil, limitRules: AttemptLimitRules? = nil) {
+        self.process = ModelProcess(storage: storage, containment: containment)
+        self.limitRules = limitRules
         self.externalRoot = externalRoot
     }
 
@@ -43,9 +47,10 @@ public struct DataImporter: Sendable {
             for (name, selector) in request.inputs ?? [:] {
                 inputs[name] = try await job.metadata(selector).storagePath.map(process.storage.path)
             }
+            let limits = limitRules?.limits(for: job.definition.jobType, resources: job.definition.resources)
             let run = try await process.run(
                 model, for: job, parameters: request.parameters ?? [:], inputs: inputs, in: folder + "/run", environment: environment,
-                timeout: job.definition.resources?.maxRunSeconds.map { .seconds($0) }, log: log)
+                timeout: limits.map { .seconds($0.maxRunSeconds) }, limits: limits, log: log)
             usage = run.usage
             guard run.termination == .exited(0) else {
                 return JobOutcome(
@@ -76,9 +81,12 @@ public struct ImportExecutor: JobExecutor {
     let models: ModelImporter
     let data: DataImporter
 
-    public init(storage: InternalStorage, externalRoot: String, environments: PythonEnvironments) {
+    public init(
+        storage: InternalStorage, externalRoot: String, environments: PythonEnvironments, containment: Containment? = nil,
+        limitRules: AttemptLimitRules? = nil
+    ) {
         self.models = ModelImporter(storage: storage, environments: environments)
-        self.data = DataImporter(storage: storage, externalRoot: externalRoot)
+        self.data = DataImporter(storage: storage, externalRoot: externalRoot, containment: containment, limitRules: limitRules)
     }
 
     public func execute(_ job: ClaimedJob, log: JobLogWriter) async throws -> JobOutcome {

@@ -7,6 +7,8 @@ await ServiceMain.run("importer") { settings, logger in
         pool: "importer",
         executor: ImportExecutor(
             storage: InternalStorage(root: settings.storageRoot), externalRoot: settings.exportRoot,
-            environments: PythonEnvironments(settings: settings)),
+            environments: PythonEnvironments(settings: settings),
+            containment: try Containment.start(settings: settings, pool: "importer", logger: logger),
+            limitRules: AttemptLimitRules(settings: settings, pool: "importer")),
         settings: settings, defaultHealthPort: 8183, logger: logger)
 }
