@@ -32,9 +32,14 @@ int conveyor_spawn(const conveyor_spawn_request *request, pid_t *pid_out, const 
         child_step = step;       \
         _exit(127);              \
     } while (0)
-        struct sigaction defaults;
+        // The kernel's own layout of a signal action (glibc's struct sigaction differs): SIG_DFL.
+        struct {
+            void *handler;
+            unsigned long flags;
+            void *restorer;
+            unsigned long mask[_NSIG / (8 * sizeof(unsigned long))];
+        } defaults;
         memset(&defaults, 0, sizeof defaults);
-        defaults.sa_handler = SIG_DFL;
         for (int signal = 1; signal < _NSIG; signal++) {
             if (signal != SIGKILL && signal != SIGSTOP) syscall(SYS_rt_sigaction, signal, &defaults, NULL, _NSIG / 8);
         }
@@ -53,7 +58,11 @@ int conveyor_spawn(const conveyor_spawn_request *request, pid_t *pid_out, const 
         int null = open("/dev/null", O_RDONLY);
         if (null < 0) FAIL("open /dev/null");
         if (dup2(null, 0) < 0 || dup2(request->output_fd, 1) < 0 || dup2(request->output_fd, 2) < 0) FAIL("dup2");
-        if (syscall(SYS_close_range, 3, ~0U, 0) != 0) FAIL("close_range");
+        if (syscall(SYS_close_range, 3, ~0U, 0) != 0) {
+            // Kernels before 5.9: close what could be open, one by one.
+            if (errno != ENOSYS) FAIL("close_range");
+            for (int fd = 3; fd < 65536; fd++) close(fd);
+        }
         if (request->set_credentials) {
             if (syscall(SYS_setgroups, 0, NULL) != 0) FAIL("setgroups");
             if (syscall(SYS_setresgid, request->gid, request->gid, request->gid) != 0) FAIL("setgid");

@@ -57,7 +57,8 @@ public struct ModelProcess: Sendable {
         try FileTree.makeFolder(modelDir)
         try FileTree.makeFolder(outputDir)
         let snapshotPath = storage.path(snapshot)
-        if folders?.hasIntactCopy(of: snapshotPath, in: folder) != true {
+        // A copy that a model user could have touched is never trusted (see ``RunFolders/giveBack(_:)``).
+        if containment?.modelUsers != nil || folders?.hasIntactCopy(of: snapshotPath, in: folder) != true {
             try FileTree.removeContents(of: modelDir)
             try FileTree.copyContents(of: snapshotPath, into: modelDir)
             folders?.recordCopy(of: snapshotPath, in: folder)

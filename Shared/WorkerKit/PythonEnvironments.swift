@@ -63,7 +63,11 @@ public struct PythonEnvironments: Sendable {
         try await step([python, "-m", "venv", folder], what: "create the virtual environment", log: log)
         do {
             try await step(
-                [folder + "/bin/python", "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--index-url", indexURL, "-r", requirementsFile],
+                // Wheels only: building a source package would run its setup code as the importer.
+                [
+                    folder + "/bin/python", "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--only-binary=:all:",
+                    "--index-url", indexURL, "-r", requirementsFile,
+                ],
                 what: "install the requirements", log: log)
         } catch {
             try? FileManager.default.removeItem(atPath: folder)

@@ -77,7 +77,9 @@ public final class RunFolders: Sendable {
     }
 
     /// Empties a run's folder and keeps it as a spare (or removes it, when there are enough spares
-    /// or it cannot be emptied).
+    /// or it cannot be emptied). A folder a model ran in as a user of its own is emptied whole and
+    /// given back to the worker's user first: nothing that user could have changed (a model copy
+    /// with its times put back, a link in place of `params.json`) serves a later run.
     public func giveBack(_ path: String) {
         let parent = Self.parent(of: path)
         var copy = state.withLock { state in
@@ -86,6 +88,13 @@ public final class RunFolders: Sendable {
         }
         do {
             guard state.withLock({ $0.spares.count }) < capacity else { throw JobFailure("enough spares") }
+            var status = stat()
+            guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else { throw JobFailure("not a folder") }
+            if status.st_uid != getuid() {
+                try FileTree.removeContents(of: path)
+                guard lchown(path, getuid(), getgid()) == 0, chmod(path, 0o755) == 0 else { throw JobFailure("cannot take back \(path)") }
+                copy = nil
+            }
             if let kept = copy, ModelCopy.read(path + "/model", snapshot: kept.snapshot) != kept {
                 // The run changed its model's files: the next run copies them afresh.
                 try FileTree.removeContents(of: path + "/model")

@@ -309,6 +309,11 @@ struct JobLifecycleRulesTests {
         let time = try #require(
             JobLifecycle.finish(retrying(policy, resources: ResourceRequirements(maxRunSeconds: 100)), failed(1, AttemptFailure(kind: .timeout)), now: now).change)
         #expect(time.attempts?.resources?.maxRunSeconds == 300)
+        // A job that asked for no memory ran with the limit its worker reports: the retry doubles that.
+        var defaulted = failed(1, AttemptFailure(kind: .outOfMemory))
+        defaulted.outcome.resourceUsage = ResourceUsage(wallSeconds: 1, memoryLimitMB: 256)
+        let fromDefault = try #require(JobLifecycle.finish(retrying(policy), defaulted, now: now).change)
+        #expect(fromDefault.attempts?.resources?.memoryMB == 512)
     }
 
     @Test("a lost worker's attempt is re-queued only once its lease expired, and the job fails after the third loss")

@@ -289,7 +289,9 @@ enum JobLifecycle {
         history.notBefore = now.addingTimeInterval(wait)
         var resources = history.resources ?? state.resources ?? ResourceRequirements()
         var grown = ""
-        if failure.kind == .outOfMemory, let factor = policy.memoryFactor, let memory = resources.memoryMB {
+        // A job that asked for no memory ran with the limit its worker reports (its type's default).
+        let usage = finished.outcome.resourceUsage
+        if failure.kind == .outOfMemory, let factor = policy.memoryFactor, let memory = resources.memoryMB ?? usage?.memoryLimitMB {
             resources.memoryMB = min(finished.limits.maxMemoryMB, Int((Double(memory) * factor).rounded(.up)))
             grown = ", with \(resources.memoryMB!) MB"
         }

@@ -13,8 +13,9 @@ extension JobStore {
     ///   the latest version (for example, its schema no longer fits the model); `quota`.
     func rerunDownstream(_ request: RerunDownstream) async throws -> RerunChainPlan {
         let latest = try await objects.object(TagSelector(objectId: request.objectId))
-        // Jobs of any section whose inputs name the object: top-level jobs only (a group's job runs
-        // again with its group) and only the newest of each line of re-runs.
+        // Jobs of any section whose inputs name the object: top-level jobs only (the jobs of a group
+        // are not found: their inputs are inside the group's definition) and only the newest of
+        // each line of re-runs.
         let rows = try await pool.query(
             """
             SELECT job_id FROM jobs j
