@@ -66,6 +66,12 @@ public actor JobLogWriter {
         }
     }
 
+    /// Sends what the running model says of itself now (a `progress` report; metadata keeps the
+    /// latest for the running attempt).
+    public func progress(_ state: AttemptProgress) async {
+        await reports.send(JobReport(jobId: jobId, attempt: attempt, workerId: workerId, kind: .progress(state)))
+    }
+
     /// Appends a line of text.
     public func line(_ text: String) async {
         await write(Data((text + "\n").utf8))

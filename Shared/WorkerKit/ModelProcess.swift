@@ -33,6 +33,8 @@ public struct ModelProcess: Sendable {
         public var usage: ResourceUsage
         /// Output name → the file the model wrote (in the run's folder).
         public var outputs: [String: String]
+        /// What the model said of itself last (`$CONVEYOR_PROGRESS`), when it said anything.
+        public var progress: AttemptProgress? = nil
     }
 
     /// Runs `model` in `folder` (created unless it is there, empty; the caller removes or recycles it).
@@ -75,6 +77,10 @@ public struct ModelProcess: Sendable {
         let parameterJSON = try ConveyorJSON.encode(parameters.mapValues(\.plainJSON))
         try ScratchFile.write(parameterJSON, to: folder + "/params.json")
         try ScratchFile.write(try ConveyorJSON.encode(inputs), to: folder + "/inputs.json")
+        let progressFile = folder + "/progress.ndjson"
+        unlink(progressFile)
+        try ScratchFile.write(Data(), to: progressFile)
+        let progress = ProgressReader(path: progressFile)
 
         let command: [String]
         switch definition.language {
@@ -93,6 +99,7 @@ public struct ModelProcess: Sendable {
             "CONVEYOR_OUTPUT_DIR": outputDir,
             "CONVEYOR_JOB_ID": job.jobId.uuidString.lowercased(),
             "CONVEYOR_ATTEMPT": String(job.attempt),
+            "CONVEYOR_PROGRESS": progressFile,
         ]
         for (name, path) in inputs { environment["CONVEYOR_INPUT_\(name.uppercased())"] = path }
         environment.merge(extra) { _, new in new }
@@ -119,6 +126,7 @@ public struct ModelProcess: Sendable {
             let running = UsageSampler(cgroup: cgroup, folder: folder)
             sampler = running
             confinement.watchdog = ChildProcess.Watchdog(interval: containment.sampleInterval) {
+                if let said = progress.read() { await log.progress(said) }
                 let disk = running.sample()
                 guard let quota = limits.diskBytes, disk > quota else { return nil }
                 return .diskLimit(limitBytes: quota)
@@ -141,7 +149,8 @@ public struct ModelProcess: Sendable {
         if termination == .exited(0) {
             outputs = try await collectOutputs(in: outputDir, declared: definition.outputs, log: log)
         }
-        return Run(termination: termination, usage: usage, outputs: outputs)
+        _ = progress.read()
+        return Run(termination: termination, usage: usage, outputs: outputs, progress: progress.last)
     }
 
     /// The interpreter of a python model: its own environment's, else the profile's, else `python3`.

@@ -12,7 +12,7 @@ import Glibc
 /// `O_TRUNC` when it is closed).
 enum ScratchFile {
     static func write(_ data: Data, to path: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard descriptor >= 0 else { throw JobFailure("cannot write \(path): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
         try data.withUnsafeBytes { buffer in

@@ -208,6 +208,37 @@ struct ContainmentTests {
         #expect(unknown.contains("no execution profile 'huge' (this deployment has lean)"), "\(unknown)")
     }
 
+    @Test("a running model says how far it is, its results and events through $CONVEYOR_PROGRESS: shown while it runs, kept with its result, in its e-mail")
+    func progress() async throws {
+        let model = try await Self.hostile()
+        let id = try await Platform.submit(
+            #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"},"parameters":{"behaviour":"report","seconds":4}},"notification":{"email":["progress@example.com"]}}"#)
+        var seen: [String: Any]?
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, seen == nil {
+            let job = try await Platform.job(id)
+            if job["status"] as? String == "RUNNING", let progress = job["progress"] as? [String: Any], (progress["fraction"] as? Double ?? 0) > 0 {
+                seen = progress
+            }
+            if (job["status"] as? String).map({ ["SUCCEEDED", "FAILED", "CANCELLED"].contains($0) }) == true { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let running = try #require(seen, "the job showed its progress while it ran")
+        #expect((running["message"] as? String ?? "").hasPrefix("step "), "\(running)")
+
+        let job = try await Platform.waitForEnd(id)
+        #expect(job["status"] as? String == "SUCCEEDED", "\(job["statusMessage"] ?? "")")
+        let last = try #require((job["result"] as? [String: Any])?["progress"] as? [String: Any], "\(job["result"] ?? "")")
+        #expect(last["fraction"] as? Double == 1 && last["message"] as? String == "done")
+        let results = last["results"] as? [String: [String: Any]] ?? [:]
+        #expect(results["rows"]?["value"] as? Int == 1200 && results["score"]?["value"] as? Double == 0.93 && results["label"]?["value"] as? String == "ok", "\(results)")
+        #expect((last["events"] as? [[String: Any]])?.first?["message"] as? String == "checkpoint written")
+        #expect(last["ignoredLines"] as? Int == 1, "the line that is not JSON is counted")
+        #expect(job["progress"] == nil, "an ended job keeps it in its result")
+        let mail = try await Platform.waitForMail(forJob: id)
+        #expect(mail.contains("Progress:  done") && mail.contains("Results:   label: ok, rows: 1200, score: 0.93"), "\(mail)")
+    }
+
     @Test("a model that ignores SIGTERM is killed after the grace period past its time limit")
     func ignoresTerm() async throws {
         let model = try await Self.hostile()

@@ -124,4 +124,24 @@ struct ContainmentRulesTests {
         #expect(key != PythonEnvironments(root: "/envs", python: "/usr/bin/python3.12", indexURL: "").key(for: "six==1.16.0\n"))
         #expect(environments.interpreter(key) == "/envs/\(key)/bin/python")
     }
+
+    @Test("progress lines: fraction and message, typed results, the latest events; bad lines counted; a partial line waits for its end")
+    func progressLines() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("progress-\(UUID().uuidString).ndjson").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        FileManager.default.createFile(atPath: file, contents: Data())
+        let reader = ProgressReader(path: file)
+        #expect(reader.read() == nil && reader.last == nil, "nothing said yet")
+        let handle = try #require(FileHandle(forWritingAtPath: file))
+        handle.write(Data(#"{"progress": 0.5, "message": "half"}\#n{"result": "rows", "value": 12}\#nnot json\#n{"result": "ok", "value": true}\#n{"progress": 2}\#n{"event": "saved"}\#n{"result": "x", "va"#.utf8))
+        let first = try #require(reader.read())
+        #expect(first.fraction == 0.5 && first.message == "half" && first.results == ["rows": .integer(12), "ok": .boolean(true)])
+        #expect(first.events.map(\.message) == ["saved"] && first.ignoredLines == 2, "a line that is not JSON and a fraction past 1")
+        handle.write(Data(#"lue": 0.25}\#n"#.utf8))
+        #expect(try #require(reader.read()).results["x"] == .float(0.25), "the partial line, completed")
+        for index in 0..<30 { handle.write(Data(#"{"event": "e\#(index)"}\#n"#.utf8)) }
+        let events = try #require(reader.read()).events.map(\.message)
+        #expect(events.count == 20 && events.last == "e29", "only the latest 20 events")
+        handle.closeFile()
+    }
 }

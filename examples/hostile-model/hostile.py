@@ -12,6 +12,8 @@
 - `hold`: sleeps `seconds` (with its input `data`, if given, in its folder meanwhile).
 - `read`: reads its own input `data`, then tries to read the file `path`, and says what it could.
 - `env`: prints the environment variable `variable` and the interpreter it runs on.
+- `report`: says how far it is, its results and an event through `$CONVEYOR_PROGRESS` over
+  `seconds` seconds (and one line that is not JSON, which the runner counts and ignores).
 
 Every process it starts carries `marker` in its command line, so a test can look for leftovers.
 """
@@ -94,6 +96,23 @@ elif behaviour == "read":
         print("read %s: %d bytes" % (params["path"], len(open(params["path"], "rb").read())), flush=True)
     except OSError as error:
         print("cannot read %s: %s" % (params["path"], error.strerror), flush=True)
+elif behaviour == "report":
+    steps = max(1, int(params.get("seconds", 4)))
+    with open(os.environ["CONVEYOR_PROGRESS"], "a") as progress:
+        def say(**fields):
+            progress.write(json.dumps(fields) + "\n")
+            progress.flush()
+        say(progress=0.0, message="starting")
+        progress.write("this is not JSON\n")
+        for step in range(1, steps + 1):
+            time.sleep(1)
+            say(progress=step / steps, message="step %d of %d" % (step, steps))
+            if step == 1:
+                say(event="checkpoint written")
+        say(result="rows", value=1200)
+        say(result="score", value=0.93)
+        say(result="label", value="ok")
+        say(progress=1.0, message="done")
 elif behaviour == "env":
     name = params.get("variable", "")
     print("%s=%s" % (name, os.environ.get(name, "(not set)")), flush=True)

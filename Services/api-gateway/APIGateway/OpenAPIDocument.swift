@@ -2508,6 +2508,46 @@ components:
           description: The attempts before the last that did not succeed (retried, or re-queued after a lost worker), oldest first.
           items:
             $ref: "#/components/schemas/AttemptSummary"
+        progress:
+          description: What the model said of itself last through `$CONVEYOR_PROGRESS`, when it said anything.
+          $ref: "#/components/schemas/AttemptProgress"
+    AttemptProgress:
+      type: object
+      description: |
+        What a running model says of itself, one JSON line at a time in the file `$CONVEYOR_PROGRESS`
+        (see examples/README.md): how far it is, small named results and events. Bounded: lines of
+        at most 4 KiB, texts cut at 500 characters, at most 50 results and the latest 20 events, at
+        most 200 lines per look (every `runner.usageSampleSeconds`) and 1 MiB of file in all.
+      required: [results, events, ignoredLines]
+      additionalProperties: false
+      properties:
+        fraction:
+          type: number
+          minimum: 0
+          maximum: 1
+        message:
+          type: string
+        results:
+          type: object
+          additionalProperties:
+            $ref: "#/components/schemas/Value"
+        events:
+          type: array
+          items:
+            type: object
+            required: [at, message]
+            properties:
+              at:
+                type: string
+                format: date-time
+              message:
+                type: string
+        ignoredLines:
+          type: integer
+          description: Lines the runner could not use (not JSON, too long, out of bounds), counted.
+        updatedAt:
+          type: string
+          format: date-time
     RerunChainPlan:
       type: object
       required: [dryRun, jobs, reused, active]
@@ -2610,6 +2650,11 @@ components:
         parentJobId:
           description: The JOB_GROUP this job is part of.
           $ref: "#/components/schemas/Uuid"
+        progress:
+          description: |
+            While the job runs: what its model says of itself (progress, results, latest events),
+            as the runner last reported it. An ended job keeps the last state in `result.progress`.
+          $ref: "#/components/schemas/AttemptProgress"
         childJobIds:
           type: array
           description: The jobs of a JOB_GROUP, in order (not filled in by listings).

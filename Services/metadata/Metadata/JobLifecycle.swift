@@ -206,11 +206,12 @@ enum JobLifecycle {
             return JobDecision(.done, change: retry)
         }
         let earlier = state.attempts.earlierAttempts
-        let result = JobResult(
+        var result = JobResult(
             status: outcome.status, message: outcome.message, exitCode: outcome.exitCode, objects: finished.objects,
             outputs: finished.outputs.isEmpty ? nil : finished.outputs, logFile: finished.log.file,
             logBytes: max(outcome.logBytes, finished.log.keptBytes), logTruncated: finished.log.truncated ? true : nil,
             resourceUsage: outcome.resourceUsage, failure: failure, earlierAttempts: earlier.isEmpty ? nil : earlier)
+        result.progress = outcome.progress
         var change = JobChange(state, now: now, steps: [(outcome.status, outcome.message)])
         change.markFinished = true
         change.result = result
@@ -220,6 +221,9 @@ enum JobLifecycle {
         // The e-mail states the peak memory against the limit.
         change.event?.peakMemoryMB = outcome.resourceUsage?.maxResidentKB.map { ($0 + 1023) / 1024 }
         change.event?.memoryLimitMB = outcome.resourceUsage?.memoryLimitMB
+        // And what the model said last: its results, its last message.
+        change.event?.results = outcome.progress.flatMap { $0.results.isEmpty ? nil : $0.results }
+        change.event?.progressMessage = outcome.progress?.message
         return JobDecision(.done, change: change, groupToNotify: state.parentJobId)
     }
 

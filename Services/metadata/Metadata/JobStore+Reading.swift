@@ -194,7 +194,7 @@ extension JobStore {
     static func record(_ row: PostgresRow, updates: [JobStatusUpdate]) throws -> JobRecord {
         let definition = try ConveyorJSON.decode(JobDefinition.self, from: Data(try row.string("definition").utf8))
         let result = try row.stringIfPresent("result").map { try ConveyorJSON.decode(JobResult.self, from: Data($0.utf8)) }
-        return JobRecord(
+        var record = JobRecord(
             jobId: try row.uuid("job_id"), jobType: definition.jobType, owner: try row.string("owner"),
             priority: try row.int("priority"), definition: definition,
             status: JobStatus(rawValue: try row.string("status")) ?? .failed,
@@ -202,5 +202,10 @@ extension JobStore {
             workerId: row.stringIfPresent("worker_id"), submittedAt: try row.date("submitted_at"),
             startedAt: row.dateIfPresent("started_at"), finishedAt: row.dateIfPresent("finished_at"), updates: updates,
             result: result, rerunOf: row.uuidIfPresent("rerun_of"), parentJobId: row.uuidIfPresent("parent_job_id"))
+        // While it runs; an ended job's result holds the last state.
+        if !record.status.isTerminal, let progress = row.stringIfPresent("progress") {
+            record.progress = try? ConveyorJSON.decode(AttemptProgress.self, from: Data(progress.utf8))
+        }
+        return record
     }
 }

@@ -103,13 +103,31 @@ extension JobStore {
         var results = [Result<Void, any Error>](repeating: .success(()), count: reports.count)
         var chunks: [(JobReport, Data)] = []
         var finished: [(index: Int, report: JobReport, outcome: JobOutcome)] = []
+        var progress: [UUID: (attempt: Int, json: String)] = [:]
         for (index, report) in reports.enumerated() {
             switch report.kind {
             case .log(let chunk):
                 if let kept = LogCap.kept(chunk, cap: logCapBytes) { chunks.append((report, kept)) }
             case .finished(let outcome):
                 finished.append((index, report, outcome))
+            case .progress(let state):
+                // The latest of a batch wins; a job's finished report carries its last state anyway.
+                progress[report.jobId] = (report.attempt, String(decoding: try ConveyorJSON.encode(state), as: UTF8.self))
             }
+        }
+        if !progress.isEmpty {
+            // Kept only for the job's current attempt while it runs.
+            let entries = progress.sorted { $0.key.uuidString < $1.key.uuidString }
+            _ = try await pool.query(
+                """
+                UPDATE jobs j SET progress = p.progress::jsonb
+                FROM unnest($1::uuid[], $2::int[], $3::text[]) AS p(job_id, attempt, progress)
+                WHERE j.job_id = p.job_id AND j.attempt = p.attempt AND j.status IN ('SUBMITTED', 'RUNNING')
+                """,
+                [
+                    PostgresArray.literal(values: entries.map(\.key)), PostgresArray.literal(values: entries.map(\.value.attempt)),
+                    PostgresArray.literal(entries.map(\.value.json)),
+                ])
         }
         if !chunks.isEmpty {
             // Kept only for the job's current attempt.

@@ -265,5 +265,11 @@ enum MetadataSchema {
                 -- name an object (JobStore.inputsExpression must read exactly the same).
                 CREATE INDEX jobs_inputs ON jobs USING gin ((jsonb_path_query_array(definition, '$.*.inputs.*.objectId')));
                 """),
+        PostgresMigration(
+            version: 12, name: "what a running model says of itself",
+            sql: """
+                -- The latest progress report of the running attempt (its result keeps the last one).
+                ALTER TABLE jobs ADD COLUMN progress jsonb;
+                """),
     ]
 }

@@ -15,13 +15,15 @@ public enum CompletionEmail {
         let attempts = event.attempt > 1 ? "\nAttempts:  \(event.attempt)" : ""
         let memory = Self.memory(event)
         let memoryLine = memory.map { "\nMemory:    \($0)" } ?? ""
+        let results = Self.results(event)
+        let said = (event.progressMessage.map { "\nProgress:  \($0)" } ?? "") + (results.map { "\nResults:   \($0)" } ?? "")
         let text = """
             Your Conveyor job finished.
 
             Job:       \(id)
             Type:      \(event.jobType.rawValue)
             Status:    \(event.status.rawValue)
-            Message:   \(event.message)\(exit)\(reason)\(attempts)\(memoryLine)
+            Message:   \(event.message)\(exit)\(reason)\(attempts)\(memoryLine)\(said)
             Owner:     \(event.owner)
             Submitted: \(Timestamp.format(event.submittedAt))
             Finished:  \(Timestamp.format(event.occurredAt))
@@ -42,6 +44,8 @@ public enum CompletionEmail {
             \(event.failure.map { "<tr><th align=\"left\">Reason</th><td>\(escape($0.description))</td></tr>" } ?? "")
             \(event.attempt > 1 ? "<tr><th align=\"left\">Attempts</th><td>\(event.attempt)</td></tr>" : "")
             \(memory.map { "<tr><th align=\"left\">Memory</th><td>\(escape($0))</td></tr>" } ?? "")
+            \(event.progressMessage.map { "<tr><th align=\"left\">Progress</th><td>\(escape($0))</td></tr>" } ?? "")
+            \(results.map { "<tr><th align=\"left\">Results</th><td>\(escape($0))</td></tr>" } ?? "")
             <tr><th align="left">Owner</th><td>\(escape(event.owner))</td></tr>
             <tr><th align="left">Submitted</th><td>\(Timestamp.format(event.submittedAt))</td></tr>
             <tr><th align="left">Finished</th><td>\(Timestamp.format(event.occurredAt))</td></tr>
@@ -63,6 +67,22 @@ public enum CompletionEmail {
         guard let peak = event.peakMemoryMB else { return nil }
         guard let limit = event.memoryLimitMB, limit > 0 else { return "\(peak) MB peak" }
         return "\(peak) MB peak of \(limit) MB (\(Int((Double(peak) / Double(limit) * 100).rounded())) %)"
+    }
+
+    /// The model's results by name: `rows: 1200, score: 0.93`.
+    static func results(_ event: JobEvent) -> String? {
+        guard let results = event.results, !results.isEmpty else { return nil }
+        return results.sorted { $0.key < $1.key }.map { "\($0.key): \(Self.text($0.value))" }.joined(separator: ", ")
+    }
+
+    static func text(_ value: Value) -> String {
+        switch value {
+        case .boolean(let flag): String(flag)
+        case .integer(let number): String(number)
+        case .float(let number): String(number)
+        case .decimal(let text), .string(let text), .date(let text), .datetime(let text): text
+        case .array, .map: String(decoding: (try? ConveyorJSON.encode(value.plainJSON)) ?? Data(), as: UTF8.self)
+        }
     }
 
     /// One Message-ID per job, so even a repeated delivery is recognisable as the same message.

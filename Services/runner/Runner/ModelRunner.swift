@@ -80,17 +80,21 @@ public struct ModelRunner: JobExecutor {
             model, for: job, parameters: request.parameters ?? [:], inputs: inputs, in: folder, timeout: timeout, limits: limits,
             profile: profile, log: log)
         guard run.termination == .exited(0) else {
-            return JobOutcome(
+            var outcome = JobOutcome(
                 status: .failed, message: run.termination.failureMessage, exitCode: run.termination.exitCode, objects: [],
                 logBytes: 0, resourceUsage: run.usage, failure: run.termination.attemptFailure)
+            outcome.progress = run.progress
+            return outcome
         }
         let objects = try process.store(
             run.outputs, job: job, producedBy: "\(model.objectId.uuidString.lowercased()) v\(model.objectVersion)",
             attrs: request.outputAttrs, priorOutputs: request.priorOutputs)
         await log.line("model exited with code 0; \(objects.count) output(s) stored")
-        return JobOutcome(
+        var outcome = JobOutcome(
             status: .succeeded, message: "model exited with code 0; \(objects.count) output(s)", exitCode: 0, objects: objects,
             logBytes: 0, resourceUsage: run.usage)
+        outcome.progress = run.progress
+        return outcome
     }
 
     private func runFlow(

@@ -23,6 +23,8 @@ public struct JobRecord: Sendable, Codable, Hashable {
     public var parentJobId: UUID?
     /// The jobs of a JOB_GROUP, in order.
     public var childJobIds: [UUID]?
+    /// While it runs: what the model says of itself (its progress, results and latest events).
+    public var progress: AttemptProgress?
 
     public init(
         jobId: UUID, jobType: JobType, owner: String, priority: Int, definition: JobDefinition,
@@ -87,6 +89,8 @@ public struct JobResult: Sendable, Codable, Hashable {
     public var failure: AttemptFailure?
     /// The attempts before the last that did not succeed (retried or re-queued), oldest first.
     public var earlierAttempts: [AttemptSummary]?
+    /// What the model said of itself last: progress, results and events.
+    public var progress: AttemptProgress?
 
     public init(
         status: JobStatus? = nil, message: String? = nil, exitCode: Int?, objects: [TagSelector],

@@ -34,6 +34,10 @@ public struct JobEvent: MessagePayload, Hashable {
     /// Set on terminal events of a job a worker measured: its peak memory and its limit, in MB.
     public var peakMemoryMB: Int?
     public var memoryLimitMB: Int?
+    /// Set on terminal events of a model that reported them: its named results and its last
+    /// progress message (`$CONVEYOR_PROGRESS`).
+    public var results: [String: Value]?
+    public var progressMessage: String?
     /// The object the job runs (its model or flow), when it has one: the scheduler learns run times
     /// by it, to estimate when queued jobs start.
     public var modelId: UUID?

@@ -109,6 +109,8 @@ public struct JobReport: MessagePayload, Hashable {
         case log(LogChunk)
         /// The attempt ended.
         case finished(JobOutcome)
+        /// What the running model says of itself now (its progress, results and latest events).
+        case progress(AttemptProgress)
     }
 
     public init(jobId: UUID, attempt: Int, workerId: String, kind: Kind) {
@@ -146,6 +148,8 @@ public struct JobOutcome: Codable, Sendable, Hashable {
     /// Why the attempt did not succeed, classified by the worker (optional in schema version 1; a
     /// FAILED outcome without it counts as `ERROR`, or `EXIT_CODE` with an exit code).
     public var failure: AttemptFailure?
+    /// What the model said of itself last (``AttemptProgress``), when it said anything.
+    public var progress: AttemptProgress?
 
     public init(
         status: JobStatus, message: String, exitCode: Int?, objects: [NewObject], logBytes: Int,
