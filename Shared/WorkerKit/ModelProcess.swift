@@ -78,8 +78,7 @@ public struct ModelProcess: Sendable {
         try ScratchFile.write(parameterJSON, to: folder + "/params.json")
         try ScratchFile.write(try ConveyorJSON.encode(inputs), to: folder + "/inputs.json")
         let progressFile = folder + "/progress.ndjson"
-        unlink(progressFile)
-        try ScratchFile.write(Data(), to: progressFile)
+        try ScratchFile.empty(progressFile)
         let progress = ProgressReader(path: progressFile)
 
         let command: [String]

@@ -103,7 +103,7 @@ public final class RunFolders: Sendable {
             for (name, kind) in try FileTree.entries(path) {
                 let entry = path + "/" + name
                 switch (name, kind) {
-                case ("model", .folder) where copy != nil, ("params.json", .file), ("inputs.json", .file):
+                case ("model", .folder) where copy != nil, ("params.json", .file), ("inputs.json", .file), ("progress.ndjson", .file):
                     continue
                 case ("model", .folder), ("outputs", .folder):
                     try FileTree.removeContents(of: entry)

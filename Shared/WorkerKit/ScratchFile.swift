@@ -11,6 +11,13 @@ import Glibc
 /// its new length only when it was longer, never emptied first (ext4 flushes a file emptied by
 /// `O_TRUNC` when it is closed).
 enum ScratchFile {
+    /// Makes `path` an empty file (kept in a recycled folder, so no inode is allocated per run).
+    static func empty(_ path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard descriptor >= 0 else { throw JobFailure("cannot empty \(path): \(String(cString: strerror(errno)))") }
+        close(descriptor)
+    }
+
     static func write(_ data: Data, to path: String) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard descriptor >= 0 else { throw JobFailure("cannot write \(path): \(String(cString: strerror(errno)))") }
