@@ -144,4 +144,18 @@ struct ContainmentRulesTests {
         #expect(events.count == 20 && events.last == "e29", "only the latest 20 events")
         handle.closeFile()
     }
+
+    @Test("model user ids: a range, each run takes one no other holds, the one given back longest ago first; bad ranges are refused")
+    func modelUsers() throws {
+        let users = try #require(try ModelUsers.parse("61000-61002"))
+        let (first, second) = (try users.take(), try users.take())
+        #expect(first == 61000 && second == 61001)
+        users.giveBack(first)
+        #expect(try users.take() == 61002, "not the id just given back")
+        #expect(try users.take() == 61000)
+        #expect(throws: JobFailure.self) { try users.take() }
+        #expect(try ModelUsers.parse("") == nil)
+        #expect(throws: JobFailure.self) { try ModelUsers.parse("0-10") }
+        #expect(throws: JobFailure.self) { try ModelUsers.parse("61010-61000") }
+    }
 }

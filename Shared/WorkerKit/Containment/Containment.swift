@@ -148,6 +148,16 @@ public final class Containment: Sendable {
         try AttemptCgroup.write("0", to: supervisor + "/cgroup.procs")
         try AttemptCgroup.write(controllers, to: own + "/cgroup.subtree_control")
         try AttemptCgroup.write(controllers, to: jobs + "/cgroup.subtree_control")
+        // Groups an earlier runner in this group left (it was killed): their processes end with them.
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: jobs)) ?? [] {
+            let group = jobs + "/" + entry
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: group, isDirectory: &isFolder), isFolder.boolValue else { continue }
+            if (try? AttemptCgroup.write("1", to: group + "/cgroup.kill")) == nil {
+                for pid in (AttemptCgroup.read(group + "/cgroup.procs") ?? "").split(separator: "\n").compactMap({ pid_t($0) }) { kill(pid, SIGKILL) }
+            }
+            for _ in 0..<100 where rmdir(group) != 0 && errno == EBUSY { usleep(2000) }
+        }
         return ["": jobs]
     }
 

@@ -11,7 +11,7 @@ public final class ModelUsers: Sendable {
 
     public init(ids: ClosedRange<UInt32>) {
         self.ids = ids
-        self.free = Mutex(Array(ids.reversed()))
+        self.free = Mutex(Array(ids))
     }
 
     /// `first-last` (or one id) → the range; nil for "".
@@ -29,7 +29,9 @@ public final class ModelUsers: Sendable {
     /// An id for one run.
     /// - Throws: ``JobFailure`` when every id is taken (more runs at once than ids).
     public func take() throws -> UInt32 {
-        guard let id = free.withLock({ $0.popLast() }) else {
+        // The id given back longest ago: what a run left behind as its id (a file in /tmp) meets the
+        // next run of that id as late as it can.
+        guard let id = free.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else {
             throw JobFailure("every user id of runner.runAsUids (\(ids.lowerBound)-\(ids.upperBound)) is in use; give at least as many as runner.slots")
         }
         return id
