@@ -36,6 +36,8 @@ public struct ModelRunner: JobExecutor {
     public func prepare(workerId: String) async throws {
         let area = try WorkArea(root: workRoot, workerId: workerId)
         if process.containment?.modelUsers != nil {
+            // On a fresh host the storage may not exist yet (metadata makes it as it writes).
+            try FileManager.default.createDirectory(atPath: process.storage.root, withIntermediateDirectories: true)
             for (path, mode) in [(process.storage.root, 0o700), (workRoot, 0o711), (area.folder, 0o711)] where chmod(path, mode_t(mode)) != 0 {
                 throw JobFailure("cannot set the permissions of \(path) to \(String(mode, radix: 8)): \(String(cString: strerror(errno)))")
             }
