@@ -93,15 +93,18 @@ public struct PythonEnvironments: Sendable {
 
 }
 
-/// The last bytes of a command's output, for its error message.
-actor OutputTail {
+/// A command's output, its last 8-16 KiB kept (a short command's whole output; a long one's end, for
+/// its error message).
+public actor OutputTail {
     private var data = Data()
-    func append(_ chunk: Data) {
+    public init() {}
+    public func append(_ chunk: Data) {
         data.append(chunk)
         if data.count > 16_384 { data = data.suffix(8_192) }
     }
-    func lastLines(_ count: Int) -> String {
-        String(decoding: data, as: UTF8.self).split(separator: "\n").suffix(count).joined(separator: " | ")
+    public var text: String { String(decoding: data, as: UTF8.self) }
+    public func lastLines(_ count: Int) -> String {
+        text.split(separator: "\n").suffix(count).joined(separator: " | ")
     }
 }
 

@@ -85,18 +85,11 @@ public struct ModelImporter: JobExecutor {
     }
 
     private func gitOutput(_ arguments: [String], in directory: String) async throws -> String {
-        let collected = OutputCollector()
+        let collected = OutputTail()
         let termination = try await ChildProcess.run(
             ["git"] + arguments, workingDirectory: directory, environment: gitEnvironment, timeout: .seconds(60)
         ) { output in await collected.append(output) }
         guard termination == .exited(0) else { throw JobFailure("git \(arguments[0]) failed: \(termination)") }
         return await collected.text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
-}
-
-/// Gathers a short command's output.
-actor OutputCollector {
-    private var data = Data()
-    func append(_ chunk: Data) { data.append(chunk) }
-    var text: String { String(decoding: data, as: UTF8.self) }
 }

@@ -194,11 +194,27 @@ public final class AttemptCgroup: Sendable {
     /// Removes the group's folders (its processes must have ended; those just killed may take a
     /// moment to leave).
     public func remove() {
-        for folder in folders {
-            for _ in 0..<100 {
-                if rmdir(folder) == 0 || errno == ENOENT { break }
-                usleep(2000)
+        for folder in folders { Self.removeFolder(folder) }
+    }
+
+    /// Removes a group's folder, waiting a little for processes that are still leaving it.
+    static func removeFolder(_ folder: String) {
+        for _ in 0..<100 {
+            if rmdir(folder) == 0 || errno == ENOENT { return }
+            usleep(2000)
+        }
+    }
+
+    /// Kills what is left in the group folders under `parent` (a dead worker's) and removes them.
+    static func discardGroups(under parent: String) {
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] {
+            let group = parent + "/" + entry
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: group, isDirectory: &isFolder), isFolder.boolValue else { continue }
+            if (try? write("1", to: group + "/cgroup.kill")) == nil {
+                for pid in (read(group + "/cgroup.procs") ?? "").split(separator: "\n").compactMap({ pid_t($0) }) { kill(pid, SIGKILL) }
             }
+            removeFolder(group)
         }
     }
 

@@ -47,11 +47,6 @@ public final class Containment: Sendable {
         self.sampleInterval = sampleInterval
     }
 
-    /// No control groups: rlimits only (also what tools that start no models use).
-    public static func rlimitsOnly(killGrace: Duration = .seconds(10)) -> Containment {
-        Containment(mode: .rlimits, bases: [:], killGrace: killGrace)
-    }
-
     /// Sets up containment for a worker of `pool`.
     /// - Parameters:
     ///   - requested: `auto`, or the mode that must be used.
@@ -149,15 +144,7 @@ public final class Containment: Sendable {
         try AttemptCgroup.write(controllers, to: own + "/cgroup.subtree_control")
         try AttemptCgroup.write(controllers, to: jobs + "/cgroup.subtree_control")
         // Groups an earlier runner in this group left (it was killed): their processes end with them.
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: jobs)) ?? [] {
-            let group = jobs + "/" + entry
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: group, isDirectory: &isFolder), isFolder.boolValue else { continue }
-            if (try? AttemptCgroup.write("1", to: group + "/cgroup.kill")) == nil {
-                for pid in (AttemptCgroup.read(group + "/cgroup.procs") ?? "").split(separator: "\n").compactMap({ pid_t($0) }) { kill(pid, SIGKILL) }
-            }
-            for _ in 0..<100 where rmdir(group) != 0 && errno == EBUSY { usleep(2000) }
-        }
+        AttemptCgroup.discardGroups(under: jobs)
         return ["": jobs]
     }
 
@@ -185,13 +172,7 @@ public final class Containment: Sendable {
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where entry.hasPrefix(pool + "-") {
             guard let pid = pid_t(entry.dropFirst(pool.count + 1)), !WorkArea.isAlive(pid) else { continue }
             let worker = parent + "/" + entry
-            for group in (try? FileManager.default.contentsOfDirectory(atPath: worker)) ?? [] {
-                var isFolder: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: worker + "/" + group, isDirectory: &isFolder), isFolder.boolValue else { continue }
-                let procs = (try? String(contentsOfFile: worker + "/" + group + "/cgroup.procs", encoding: .utf8)) ?? ""
-                for pid in procs.split(separator: "\n").compactMap({ pid_t($0) }) { kill(pid, SIGKILL) }
-                for _ in 0..<100 where rmdir(worker + "/" + group) != 0 && errno == EBUSY { usleep(2000) }
-            }
+            AttemptCgroup.discardGroups(under: worker)
             rmdir(worker)
         }
     }
