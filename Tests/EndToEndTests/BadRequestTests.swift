@@ -59,6 +59,34 @@ struct BadRequestTests {
             name: "resources beyond the deployment's limits",
             body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"}},"resources":{"cpus":100000}}"#,
             status: 422, field: "resources.cpus"),
+        // What the store cannot keep is refused where the request is decoded, never a 500.
+        Case(
+            name: "NUL in a label", body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"}},"labels":{"team":"a\u0000b"}}"#,
+            status: 422, field: "labels.team"),
+        Case(
+            name: "NUL in a STRING parameter",
+            body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"},"parameters":{"s":{"type":"STRING","value":"\u0000"},"list":["ok","x\u0000"]}}}"#,
+            status: 422, field: "runModel.parameters.list[1]"),
+        Case(
+            name: "DATETIME in year 0",
+            body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"},"parameters":{"t":{"type":"DATETIME","value":"0000-01-01T00:00:00Z"}}}}"#,
+            status: 422, field: "runModel.parameters.t.value"),
+        Case(
+            name: "DATETIME that falls into year 0 in UTC",
+            body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"},"parameters":{"t":{"type":"DATETIME","value":"0001-01-01T00:30:00+01:00"}}}}"#,
+            status: 422, field: "runModel.parameters.t.value"),
+        Case(
+            name: "a plain integer beyond 64 bits",
+            body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"},"parameters":{"n":123456789012345678901234567890}}}"#,
+            status: 422, field: "runModel.parameters.n"),
+        Case(
+            name: "a typed INTEGER beyond 64 bits",
+            body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"},"parameters":{"n":{"type":"INTEGER","value":18446744073709551616}}}}"#,
+            status: 422, field: "runModel.parameters.n.value"),
+        Case(
+            name: "nesting 1,000 levels deep",
+            body: #"{"jobType":"RUN_MODEL","labels":"# + String(repeating: "[", count: 1000) + String(repeating: "]", count: 1000) + "}",
+            status: 400, field: "$"),
     ]
 
     @Test("each bad request gets a problem naming the field; no job is created", arguments: cases)
@@ -93,6 +121,16 @@ struct BadRequestTests {
         #expect(bad.status == 400)
         let fields = Set((bad.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
         #expect(fields == ["status", "limit"])
+    }
+
+    @Test("a NUL in a query parameter gets 400 naming the parameter")
+    func nulInQuery() async throws {
+        for (path, field) in [("/api/v1/jobs?label=a:%00", "label"), ("/api/v1/jobs?owner=a%00b", "owner"), ("/api/v1/objects/\(UUID())?objectVersion=1%00", "objectVersion")] {
+            let result = try await Platform.request("GET", path)
+            #expect(result.status == 400, "\(path): \(result.text)")
+            let errors = result.json["errors"] as? [[String: Any]] ?? []
+            #expect(errors.contains { $0["field"] as? String == field && ($0["reason"] as? String ?? "").contains("NUL") }, "\(path): \(errors)")
+        }
     }
 
     @Test("listing is newest first and pages with a cursor")
@@ -154,6 +192,10 @@ struct BadRequestTests {
             ("/api/v1/search", "unknown operator", Data(#"{"search":{"term":{"attrName":"a","operator":"LIKE","value":"x"}}}"#.utf8), 422, "search.term.operator"),
             ("/api/v1/search", "IN without an array", Data(#"{"search":{"term":{"attrName":"a","operator":"IN","value":"x"}}}"#.utf8), 422, "search.term.value"),
             ("/api/v1/search", "two keys in one node", Data(#"{"search":{"and":[],"or":[]}}"#.utf8), 422, nil),
+            ("/api/v1/objects", "NUL in a tag value", Data(#"{"definition":{"objectType":"SCHEMA","schema":{"fields":[{"fieldName":"a","fieldType":"STRING"}]}},"attrs":[{"attrName":"t","value":"x\u0000"}]}"#.utf8), 422, "attrs[0].value"),
+            ("/api/v1/objects", "NUL in a schema field label", Data(#"{"definition":{"objectType":"SCHEMA","schema":{"fields":[{"fieldName":"a","fieldType":"STRING","label":"\u0000"}]}}}"#.utf8), 422, "definition.schema.fields[0].label"),
+            ("/api/v1/search", "NUL in a search value", Data(#"{"search":{"term":{"attrName":"a","operator":"EQ","value":"\u0000"}}}"#.utf8), 422, "search.term.value"),
+            ("/api/v1/search", "nesting 1,000 levels deep", Data(("{\"search\":" + String(repeating: "{\"and\":[", count: 500) + String(repeating: "]}", count: 500) + "}").utf8), 400, "$"),
         ]
         for (path, name, body, status, field) in cases {
             let result = try await Platform.request("POST", path, body: body)

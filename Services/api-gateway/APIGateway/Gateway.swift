@@ -10,6 +10,7 @@ public enum Gateway {
     public static func router(metadata: MetadataClient, scheduler: SchedulerClient, settings: ConveyorSettings) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: StorableQueryMiddleware())
         router.addHealthRoute(
             service: "api-gateway", checks: [HealthCheck("amqp") { metadata.isConnected }])
         let maxBodyBytes = settings.int("gateway.maxBodyBytes", default: 1 << 20)

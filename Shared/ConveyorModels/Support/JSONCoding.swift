@@ -88,11 +88,20 @@ public enum Timestamp {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Parses ISO 8601 date-times with an offset and any number of fractional digits (microseconds kept).
+    /// Parses ISO 8601 date-times with an offset and any number of fractional digits (microseconds
+    /// kept); nil for anything else and for instants outside years 1-9999 UTC, which the store (and
+    /// PostgreSQL's `timestamptz` input) cannot keep.
     public static func parse(_ text: String) -> Date? {
         var text = text
-        return text.withUTF8 { fastParse($0) } ?? slowParse(text)
+        guard let date = text.withUTF8({ fastParse($0) }) ?? slowParse(text), storableRange.contains(date.timeIntervalSince1970) else {
+            return nil
+        }
+        return date
     }
+
+    /// 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z in seconds since 1970 (the end rounds up
+    /// to 10000-01-01 in a `Double`, which no 4-digit year other than through an offset reaches).
+    static let storableRange: ClosedRange<Double> = -62_135_596_800...253_402_300_800
 
     /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; nil for anything else.
     private static func fastParse(_ bytes: UnsafeBufferPointer<UInt8>) -> Date? {

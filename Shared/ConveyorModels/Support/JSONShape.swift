@@ -49,7 +49,7 @@ public indirect enum JSONShape: Sendable {
         case .dateTime:
             guard let text = json.stringValue else { return expected("an ISO 8601 date-time string") }
             if Timestamp.parse(text) == nil {
-                problems.append(FieldProblem(field: path, reason: "'\(text.prefix(60))' is not an ISO 8601 date-time with an offset"))
+                problems.append(FieldProblem(field: path, reason: "'\(text.prefix(60))' is not an ISO 8601 date-time with an offset in years 0001-9999"))
             }
         case .enumeration(let allowed):
             guard let text = json.stringValue else { return expected("one of \(allowed.joined(separator: ", "))") }
@@ -118,6 +118,10 @@ public indirect enum JSONShape: Sendable {
                 }
                 for (key, item) in items.sorted(by: { $0.key < $1.key }) { checkValue(item, Self.join(valuePath, key), &problems) }
             }
+        case .number(let number) where number.rounded() == number && abs(number) >= 9e15:
+            problems.append(FieldProblem(
+                field: path,
+                reason: "\(number) is an integer too large to keep exactly as a plain number; send {\"type\":\"DECIMAL\",\"value\":\"...\"} for an exact value or {\"type\":\"FLOAT\",\"value\":...}"))
         default: return
         }
     }
@@ -149,11 +153,15 @@ extension JSONValue {
 }
 
 extension ConveyorJSON {
-    /// Decodes `body` as `T` after checking it against `shape`.
+    /// Decodes `body` as `T` after checking it against `shape` and against what the store can keep
+    /// (``StorableText``: no NUL in any string or key, at most 64 levels of nesting).
     /// - Throws: ``ValidationFailure`` listing every problem with its JSON path.
     public static func decode<T: Decodable>(_ type: T.Type, from body: Data, checking shape: JSONShape) throws -> T {
         guard String(data: body, encoding: .utf8) != nil else {
             throw ValidationFailure([FieldProblem(field: "$", reason: "the body is not valid UTF-8")])
+        }
+        if StorableText.depth(of: body) > StorableText.maxDepth {
+            throw ValidationFailure([FieldProblem(field: "$", reason: "the body nests arrays and objects deeper than \(StorableText.maxDepth) levels")])
         }
         let json: JSONValue
         do {
@@ -161,7 +169,8 @@ extension ConveyorJSON {
         } catch {
             throw ValidationFailure([FieldProblem(field: "$", reason: "the body is not valid JSON")])
         }
-        let problems = shape.problems(in: json)
+        var problems = shape.problems(in: json)
+        if StorableText.mayHoldNUL(body) { problems += StorableText.problems(in: json) }
         guard problems.isEmpty else { throw ValidationFailure(problems) }
         do {
             return try decode(T.self, from: body)

@@ -86,7 +86,7 @@ public indirect enum Value: Sendable, Hashable {
             return .date(text)
         case .datetime:
             guard text.count >= 20, Timestamp.parse(text) != nil else {
-                throw ValueFormatError("'\(text)' is not an ISO 8601 date-time with an offset")
+                throw ValueFormatError("'\(text)' is not an ISO 8601 date-time with an offset in years 0001-9999")
             }
             return .datetime(text)
         default:
