@@ -35,6 +35,19 @@ public struct ModelProcess: Sendable {
         public var outputs: [String: String]
         /// What the model said of itself last (`$CONVEYOR_PROGRESS`), when it said anything.
         public var progress: AttemptProgress? = nil
+        /// Why it failed in the model's runtime's own words (a `trac` model's result), when it did.
+        public var message: String? = nil
+        /// Output file → what the model's runtime reported of it (a `trac` model's schemas and row counts).
+        public var described: [String: OutputDescription] = [:]
+
+        /// The job's message for a run that did not succeed.
+        public var failureMessage: String { message ?? termination.failureMessage }
+    }
+
+    /// What a model's runtime says of an output it wrote.
+    public struct OutputDescription: Sendable {
+        public var schema: SchemaDefinition?
+        public var rowCount: Int?
     }
 
     /// Runs `model` in `folder` (created unless it is there, empty; the caller removes or recycles it).
@@ -82,9 +95,17 @@ public struct ModelProcess: Sendable {
         let progress = ProgressReader(path: progressFile)
 
         let command: [String]
+        var trac: TracLaunch?
         switch definition.language {
         case "python": command = [try interpreter(of: definition, profile: profile), definition.entryPoint]
         case "shell": command = ["/bin/sh", definition.entryPoint]
+        case "trac":
+            let launch = TracLaunch(
+                folder: folder, entryPoint: definition.entryPoint, parameters: parameters, inputs: inputs,
+                outputs: (definition.outputs ?? [:]).keys.sorted())
+            try launch.write()
+            trac = launch
+            command = launch.command(interpreter: try interpreter(of: definition, profile: profile))
         default: command = ["./" + definition.entryPoint]
         }
         var environment: [String: String] = [
@@ -101,6 +122,8 @@ public struct ModelProcess: Sendable {
             "CONVEYOR_PROGRESS": progressFile,
         ]
         for (name, path) in inputs { environment["CONVEYOR_INPUT_\(name.uppercased())"] = path }
+        // TRAC's runtime loads the model class from the model's folder.
+        if trac != nil { environment["PYTHONPATH"] = modelDir }
         environment.merge(extra) { _, new in new }
         // The profile's variables, where the platform sets none of its own.
         environment.merge(profile?.environment ?? [:]) { own, _ in own }
@@ -132,9 +155,14 @@ public struct ModelProcess: Sendable {
             }
         }
         defer { if let cgroup = confinement.cgroup { containment?.release(cgroup) } }
+        // A trac run's output is kept too: TRAC's reason when it fails before writing a result.
+        let tail = trac.map { _ in OutputTail() }
         var (termination, usage) = try await ChildProcess.runMeasured(
             command, workingDirectory: modelDir, environment: environment, timeout: timeout, confinement: confinement
-        ) { output in await log.write(output) }
+        ) { output in
+            await tail?.append(output)
+            await log.write(output)
+        }
         if let limits, let sampler {
             let disk = max(sampler.peakDiskBytes, FileTree.diskBytes(of: folder))
             // A model that outgrew its quota between two samples ends the same way.
@@ -144,12 +172,39 @@ public struct ModelProcess: Sendable {
             usage.diskLimitBytes = limits.diskBytes
             usage.memoryLimitMB = limits.memoryBytes.map { $0 / 1_048_576 }
         }
+        var message: String?
+        var described: [String: OutputDescription] = [:]
+        if let trac, let tail {
+            (message, described) = try await readTracResult(trac, termination: &termination, output: tail)
+        }
         var outputs: [String: String] = [:]
         if termination == .exited(0) {
             outputs = try await collectOutputs(in: outputDir, declared: definition.outputs, log: log)
         }
         _ = progress.read()
-        return Run(termination: termination, usage: usage, outputs: outputs, progress: progress.last)
+        return Run(termination: termination, usage: usage, outputs: outputs, progress: progress.last, message: message, described: described)
+    }
+
+    /// TRAC's own result of a trac run: its status decides (a run TRAC failed never succeeds), its
+    /// message becomes the job's, and the outputs it wrote are described with their schemas and row
+    /// counts. Without a result (TRAC stopped before the job started), its first error is the message.
+    private func readTracResult(
+        _ launch: TracLaunch, termination: inout ChildProcess.Termination, output: OutputTail
+    ) async throws -> (String?, [String: OutputDescription]) {
+        guard let data = FileManager.default.contents(atPath: launch.resultFile) else {
+            guard termination != .exited(0) else { throw JobFailure("TRAC's runtime ended without writing its job result") }
+            return (TracResult.firstError(in: await output.text).map { "TRAC could not start the model: \($0)" }, [:])
+        }
+        let result = try TracResult.parse(data)
+        guard result.succeeded else {
+            if termination == .exited(0) { termination = .exited(1) }
+            return ("TRAC reported the model FAILED: \(result.message)", [:])
+        }
+        var described: [String: OutputDescription] = [:]
+        for output in result.outputs.values {
+            described[launch.folder + "/" + output.path] = OutputDescription(schema: output.schema, rowCount: output.rowCount)
+        }
+        return (nil, described)
     }
 
     /// The interpreter of a python model: its own environment's, else the profile's, else `python3`.
@@ -193,8 +248,11 @@ public struct ModelProcess: Sendable {
     }
 
     /// Moves outputs into internal storage and describes each as a DATA object for the job's result.
+    /// `described` (by output file, see ``Run/described``) adds the schema and row count a model's
+    /// runtime reported.
     public func store(
-        _ outputs: [String: String], job: ClaimedJob, producedBy: String, attrs: [TagUpdate]?, priorOutputs: [String: TagSelector]?
+        _ outputs: [String: String], job: ClaimedJob, producedBy: String, attrs: [TagUpdate]?, priorOutputs: [String: TagSelector]?,
+        described: [String: OutputDescription] = [:]
     ) throws -> [NewObject] {
         let prefix = "data/\(job.jobId.uuidString.lowercased())-a\(job.attempt)"
         var base: [String: Value] = [:]
@@ -213,7 +271,10 @@ public struct ModelProcess: Sendable {
             objects.append(
                 NewObject(
                     objectType: .data,
-                    definition: .data(DataDefinition(format: Self.mediaType(of: file), sizeBytes: size)),
+                    definition: .data(
+                        DataDefinition(
+                            schemaDefinition: described[path]?.schema, format: Self.mediaType(of: file), sizeBytes: size,
+                            rowCount: described[path]?.rowCount)),
                     attributes: attributes, storagePath: stored, outputName: name,
                     priorVersion: priorOutputs?[name]))
         }

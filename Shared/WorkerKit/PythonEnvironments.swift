@@ -17,11 +17,27 @@ public struct PythonEnvironments: Sendable {
     /// The interpreter environments are made from (readable by every model user).
     public let python: String
     public let indexURL: String
+    /// The requirement that gives `trac` models TRAC's runtime when their own requirements do not
+    /// name `tracdap-runtime`.
+    public let tracRuntime: String
 
-    public init(root: String, python: String, indexURL: String) {
+    public init(root: String, python: String, indexURL: String, tracRuntime: String = Self.defaultTracRuntime) {
         self.root = root
         self.python = python
         self.indexURL = indexURL
+        self.tracRuntime = tracRuntime
+    }
+
+    public static let defaultTracRuntime = "tracdap-runtime[pandas]==0.11.0"
+
+    /// A `trac` model's requirements: its own, with TRAC's runtime added unless they name it.
+    public func tracRequirements(_ own: String?) -> String {
+        let own = own ?? ""
+        let names = own.split(whereSeparator: \.isNewline).map { line in
+            line.prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }.lowercased().replacingOccurrences(of: "_", with: "-")
+        }
+        guard !names.contains("tracdap-runtime") else { return own }
+        return (own.isEmpty || own.hasSuffix("\n") ? own : own + "\n") + tracRuntime + "\n"
     }
 
     /// The interpreter of the environment `key`.
@@ -110,12 +126,14 @@ public actor OutputTail {
 
 extension PythonEnvironments {
     /// `environments.root` (`.conveyor/environments`; share it like the internal storage),
-    /// `environments.python` (`/usr/bin/python3`, which every model user can run) and
-    /// `environments.indexURL` (`https://pypi.org/simple`).
+    /// `environments.python` (`/usr/bin/python3`, which every model user can run),
+    /// `environments.indexURL` (`https://pypi.org/simple`) and `environments.tracRuntime`
+    /// (`tracdap-runtime[pandas]==0.11.0`).
     public init(settings: ConveyorSettings) {
         self.init(
             root: settings.absolute(settings.string("environments.root", default: ".conveyor/environments")),
             python: settings.string("environments.python", default: "/usr/bin/python3"),
-            indexURL: settings.string("environments.indexURL", default: "https://pypi.org/simple"))
+            indexURL: settings.string("environments.indexURL", default: "https://pypi.org/simple"),
+            tracRuntime: settings.string("environments.tracRuntime", default: Self.defaultTracRuntime))
     }
 }

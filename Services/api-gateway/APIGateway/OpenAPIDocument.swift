@@ -29,6 +29,11 @@ info:
       requests, `null` for an optional field means the same as leaving it out (but a `Value` is never
       `null`).
     - **Unknown fields** in a request body are rejected (422, naming each one).
+    - **What the store cannot keep** is refused where requests are decoded, never later at the
+      database: a NUL character (U+0000) in any string or key of a body (422 naming the field) or in
+      any query parameter (400 naming the parameter); a body nested deeper than 64 levels (400);
+      a date-time outside years 0001-9999 in UTC (422); an INTEGER beyond ±9×10^15 (422; send a
+      larger whole number as `{"type": "DECIMAL", "value": "..."}` to keep it exactly).
     - **Errors**: every 4xx/5xx answer is an RFC 9457 problem (`application/problem+json`, schema
       `Problem`). `errors` lists every problem found, each with a JSON path (`field`) such as
       `runModel.model.objectId`, `notification.email[0]` or `attrs[2].attrName`; `$` is the whole body.
@@ -1778,7 +1783,10 @@ components:
         For convenience a request may give a plain JSON value, typed by its shape: `true` is BOOLEAN,
         a whole number INTEGER, another number FLOAT, a string STRING, an array ARRAY (of values), an
         object MAP (of values) unless it has a `type` member naming a basic type, in which case it is
-        read as the canonical form. `null` is never a value. Where a model declares a parameter's
+        read as the canonical form. `null` is never a value. A plain whole number of magnitude
+        9×10^15 or more is refused (422) rather than silently stored as a FLOAT: give it as a DECIMAL
+        string to keep it exactly, or as `{"type": "FLOAT", "value": ...}`; an INTEGER holds at most
+        ±9×10^15. Where a model declares a parameter's
         type, an INTEGER is converted to FLOAT or DECIMAL and a STRING to DECIMAL, DATE or DATETIME
         when that loses nothing.
       oneOf:
@@ -2012,8 +2020,11 @@ components:
       properties:
         language:
           type: string
-          enum: [shell, python, executable]
-          description: "`shell` (run with /bin/sh), `python` (python3) or `executable` (run directly)."
+          enum: [shell, python, executable, trac]
+          description: |
+            `shell` (run with /bin/sh), `python` (python3), `executable` (run directly) or `trac` (a
+            class deriving from `tracdap.rt.api.TracModel`, run by TRAC's runtime; its declarations
+            are read from the class, see examples/README.md).
         repository:
           type: string
           description: A git URL or a local path to a repository; not empty, must not start with `-`.
@@ -2026,7 +2037,9 @@ components:
           description: A tag, branch or commit; not empty, must not start with `-`.
         entryPoint:
           type: string
-          description: The file that starts the model, relative to `path`; relative, no `..`, no control characters.
+          description: |
+            The file that starts the model, relative to `path`; relative, no `..`, no control
+            characters. For `trac` models, the class as `module.Class` (dotted Python names).
         path:
           type: string
           description: The folder inside the repository that holds the model (`""` or `.` for the top); relative, no `..`.
@@ -2909,6 +2922,9 @@ components:
         optional:
           type: boolean
           description: An optional input may be left out.
+        schema:
+          description: The fields the data must have (declared by `trac` models; TRAC's runtime checks the data against it).
+          $ref: "#/components/schemas/SchemaDefinition"
     DataDefinition:
       type: object
       description: A data set; its schema is a SCHEMA object (`schema`, pinned on creation) or inline (`schemaDefinition`).
@@ -2923,6 +2939,9 @@ components:
           description: A media type such as `text/csv`.
         sizeBytes:
           type: integer
+        rowCount:
+          type: integer
+          description: The number of rows, where the producer counted them (the outputs of `trac` models).
     FileDefinition:
       type: object
       description: A file kept as it was uploaded (or produced, like a job's complete log).

@@ -85,7 +85,7 @@ public struct ImportExecutor: JobExecutor {
         storage: InternalStorage, externalRoot: String, environments: PythonEnvironments, containment: Containment? = nil,
         limitRules: AttemptLimitRules? = nil
     ) {
-        self.models = ModelImporter(storage: storage, environments: environments)
+        self.models = ModelImporter(storage: storage, environments: environments, containment: containment, limitRules: limitRules)
         self.data = DataImporter(storage: storage, externalRoot: externalRoot, containment: containment, limitRules: limitRules)
     }
 

@@ -13,10 +13,15 @@ public struct ModelImporter: JobExecutor {
     let environments: PythonEnvironments
     /// The environment git runs with (no prompts: a missing credential fails instead of hanging).
     let gitEnvironment: [String: String]
+    /// How reading a `trac` model's declarations (which loads its code) is contained.
+    let containment: Containment?
+    let limitRules: AttemptLimitRules?
 
-    public init(storage: InternalStorage, environments: PythonEnvironments) {
+    public init(storage: InternalStorage, environments: PythonEnvironments, containment: Containment? = nil, limitRules: AttemptLimitRules? = nil) {
         self.storage = storage
         self.environments = environments
+        self.containment = containment
+        self.limitRules = limitRules
         var environment = ProcessInfo.processInfo.environment
         environment["GIT_TERMINAL_PROMPT"] = "0"
         environment["GIT_ASKPASS"] = "/bin/false"
@@ -41,18 +46,33 @@ public struct ModelImporter: JobExecutor {
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw JobFailure("path '\(modelPath)' is not a folder in \(request.repository) at \(request.version)")
         }
-        guard FileManager.default.fileExists(atPath: source + "/" + request.entryPoint) else {
-            throw JobFailure("entry point '\(request.entryPoint)' not found in '\(modelPath.isEmpty ? "." : modelPath)' at \(request.version)")
+        let isTrac = request.language == "trac"
+        let entryFiles = isTrac ? TracModelDescription.moduleFiles(of: request.entryPoint) : [request.entryPoint]
+        guard entryFiles.contains(where: { FileManager.default.fileExists(atPath: source + "/" + $0) }) else {
+            throw JobFailure(
+                "entry point '\(request.entryPoint)' not found in '\(modelPath.isEmpty ? "." : modelPath)' at \(request.version)"
+                    + (isTrac ? " (looked for \(entryFiles.joined(separator: " and ")))" : ""))
         }
         try? FileManager.default.removeItem(atPath: source + "/.git")
-        let declarations = try ModelManifest.read(from: source)
-        await log.line(declarations.summary)
-        // A python model's requirements: its environment is built (or found) before it is registered,
-        // so a model that cannot be installed is never imported.
+        // A python model's requirements (a trac model's, with TRAC's runtime): its environment is
+        // built (or found) before it is registered, so a model that cannot be installed is never imported.
+        let requirements = FileManager.default.contents(atPath: source + "/requirements.txt").map { String(decoding: $0, as: UTF8.self) }
         var environment: String?
-        if request.language == "python", let requirements = FileManager.default.contents(atPath: source + "/requirements.txt") {
-            environment = try await environments.prepare(requirements: String(decoding: requirements, as: UTF8.self), log: log)
+        if isTrac {
+            environment = try await environments.prepare(requirements: environments.tracRequirements(requirements), log: log)
+        } else if request.language == "python", let requirements {
+            environment = try await environments.prepare(requirements: requirements, log: log)
         }
+        let declarations: ModelManifest
+        if isTrac, let environment {
+            if FileManager.default.fileExists(atPath: source + "/" + ModelManifest.fileName) {
+                await log.line("ignoring \(ModelManifest.fileName): a trac model's declarations are read from the model")
+            }
+            declarations = try await tracDeclarations(of: request.entryPoint, in: source, environment: environment, job: job, staging: staging, log: log)
+        } else {
+            declarations = try ModelManifest.read(from: source)
+        }
+        await log.line(declarations.summary)
 
         let relative = "models/\(job.jobId.uuidString.lowercased())-a\(job.attempt)"
         try storage.store(moving: source, to: relative)
@@ -73,6 +93,25 @@ public struct ModelImporter: JobExecutor {
             status: .succeeded, message: "imported model at commit \(commit.prefix(12))", exitCode: nil,
             objects: [NewObject(objectType: .model, definition: .model(definition), attributes: attributes, storagePath: relative)],
             logBytes: 0)
+    }
+
+    /// Reads a trac model's declarations with its environment's interpreter, contained like a model
+    /// of an import job when the importer has containment.
+    private func tracDeclarations(
+        of entryPoint: String, in source: String, environment: String, job: ClaimedJob, staging: String, log: JobLogWriter
+    ) async throws -> ModelManifest {
+        await log.line("reading the declarations of \(entryPoint) with TRAC's runtime")
+        let limits = limitRules?.limits(for: job.definition.jobType, resources: job.definition.resources)
+        var confinement = ChildProcess.Confinement.none
+        if let limits, let containment {
+            let cgroup = try containment.cgroup(for: "\(job.jobId.uuidString.lowercased())-a\(job.attempt)-describe", limits: limits)
+            confinement = ChildProcess.Confinement(
+                cgroup: cgroup, rlimits: limits.rlimits(withCgroup: cgroup != nil, separateUser: false), killGrace: containment.killGrace)
+        }
+        defer { if let cgroup = confinement.cgroup { containment?.release(cgroup) } }
+        return try await TracModelDescription.read(
+            entryPoint: entryPoint, source: source, interpreter: environments.interpreter(environment), scratch: staging + "/describe",
+            confinement: confinement, timeout: .seconds(min(limits?.maxRunSeconds ?? 300, 300)), log: log)
     }
 
     private func git(_ arguments: [String], in directory: String, log: JobLogWriter) async throws {

@@ -21,25 +21,41 @@ struct ModelManifest: Codable {
         "parameters": .optional(.map(.object([
             "paramType": .required(.enumeration(BasicType.self)), "label": .optional(.string), "defaultValue": .optional(.value),
         ]))),
-        "inputs": .optional(.map(.object(["label": .optional(.string), "optional": .optional(.boolean)]))),
-        "outputs": .optional(.map(.object(["label": .optional(.string), "optional": .optional(.boolean)]))),
+        "inputs": .optional(.map(socket)),
+        "outputs": .optional(.map(socket)),
+    ])
+
+    /// An input or output: its label, whether it may be left out, and (TRAC models) its schema.
+    static let socket = JSONShape.object([
+        "label": .optional(.string), "optional": .optional(.boolean),
+        "schema": .optional(.object([
+            "fields": .required(.array(.object([
+                "fieldName": .required(.string), "fieldType": .required(.enumeration(BasicType.self)),
+                "label": .optional(.string), "businessKey": .optional(.boolean), "notNull": .optional(.boolean),
+            ])))
+        ])),
     ])
 
     /// Reads and checks the manifest in `folder`.
     /// - Throws: ``JobFailure`` listing every problem of a manifest that is there but wrong.
     static func read(from folder: String) throws -> ModelManifest {
         guard let data = FileManager.default.contents(atPath: folder + "/" + fileName) else { return ModelManifest() }
+        return try decode(data, from: fileName)
+    }
+
+    /// Checks and decodes declarations (`what` names where they come from in messages).
+    static func decode(_ data: Data, from what: String) throws -> ModelManifest {
         var manifest: ModelManifest
         do {
             manifest = try ConveyorJSON.decode(ModelManifest.self, from: data, checking: shape)
         } catch let failure as ValidationFailure {
-            throw JobFailure("\(fileName) is invalid: \(failure)")
+            throw JobFailure("\(what) is invalid: \(failure)")
         }
         let definition = ModelDefinition(
             language: "shell", repository: "-", version: "-", entryPoint: "-", parameters: manifest.parameters,
             inputs: manifest.inputs, outputs: manifest.outputs)
-        let problems = ObjectDefinition.model(definition).problems(field: fileName)
-        guard problems.isEmpty else { throw JobFailure("\(fileName) is invalid: \(ValidationFailure(problems))") }
+        let problems = ObjectDefinition.model(definition).problems(field: what)
+        guard problems.isEmpty else { throw JobFailure("\(what) is invalid: \(ValidationFailure(problems))") }
         // With a manifest, what it leaves out is declared empty: the model takes nothing else.
         manifest.parameters = manifest.parameters ?? [:]
         manifest.inputs = manifest.inputs ?? [:]

@@ -83,14 +83,14 @@ public struct ModelRunner: JobExecutor {
             profile: profile, log: log)
         guard run.termination == .exited(0) else {
             var outcome = JobOutcome(
-                status: .failed, message: run.termination.failureMessage, exitCode: run.termination.exitCode, objects: [],
+                status: .failed, message: run.failureMessage, exitCode: run.termination.exitCode, objects: [],
                 logBytes: 0, resourceUsage: run.usage, failure: run.termination.attemptFailure)
             outcome.progress = run.progress
             return outcome
         }
         let objects = try process.store(
             run.outputs, job: job, producedBy: "\(model.objectId.uuidString.lowercased()) v\(model.objectVersion)",
-            attrs: request.outputAttrs, priorOutputs: request.priorOutputs)
+            attrs: request.outputAttrs, priorOutputs: request.priorOutputs, described: run.described)
         await log.line("model exited with code 0; \(objects.count) output(s) stored")
         var outcome = JobOutcome(
             status: .succeeded, message: "model exited with code 0; \(objects.count) output(s)", exitCode: 0, objects: objects,
@@ -115,6 +115,8 @@ public struct ModelRunner: JobExecutor {
         var usage = ResourceUsage(wallSeconds: 0, cpuUserSeconds: 0, cpuSystemSeconds: 0, maxResidentKB: 0)
         // The outputs of the nodes that ran in this attempt, kept if a later node fails.
         var finished = FlowCheckpoint(flow: flow)
+        // What the models' runtimes reported of the files they wrote (trac models' schemas).
+        var described: [String: ModelProcess.OutputDescription] = [:]
         for name in order {
             guard let node = flow.nodes[name], node.nodeType == .model else { continue }
             if let kept = request.reuse?[name] {
@@ -148,11 +150,12 @@ public struct ModelRunner: JobExecutor {
             usage.add(run.usage)
             guard run.termination == .exited(0) else {
                 return JobOutcome(
-                    status: .failed, message: "flow node '\(name)' failed: \(run.termination.failureMessage)",
+                    status: .failed, message: "flow node '\(name)' failed: \(run.failureMessage)",
                     exitCode: run.termination.exitCode, objects: await keep(finished, job: job, flowObject: flowObject, log: log),
                     logBytes: 0, resourceUsage: usage, failure: run.termination.attemptFailure)
             }
             for (socket, path) in run.outputs { produced[FlowSocket(node: name, socket: socket)] = path }
+            described.merge(run.described) { _, new in new }
             finished.record(node: name, outputs: run.outputs)
         }
         var outputs: [String: String] = [:]
@@ -175,7 +178,7 @@ public struct ModelRunner: JobExecutor {
         }
         let objects = try process.store(
             outputs, job: job, producedBy: "flow \(flowObject.objectId.uuidString.lowercased()) v\(flowObject.objectVersion)",
-            attrs: request.outputAttrs, priorOutputs: request.priorOutputs)
+            attrs: request.outputAttrs, priorOutputs: request.priorOutputs, described: described)
         await log.line("flow finished; \(objects.count) output(s) stored")
         return JobOutcome(
             status: .succeeded, message: "flow ran \(order.count) nodes; \(objects.count) output(s)", exitCode: 0,

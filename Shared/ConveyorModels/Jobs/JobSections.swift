@@ -5,7 +5,9 @@ import Foundation
 /// The model declares its parameters, inputs and outputs in `conveyor-model.json` next to its entry
 /// point; the importer records them in the MODEL object so jobs can be checked against them.
 public struct ImportModelJob: Sendable, Codable, Hashable {
-    /// `shell` (run with /bin/sh), `python` (run with python3) or `executable` (run directly).
+    /// `shell` (run with /bin/sh), `python` (run with python3), `executable` (run directly) or `trac`
+    /// (a class deriving from `tracdap.rt.api.TracModel`, run by TRAC's runtime; `entryPoint` is
+    /// `module.Class`, and the model's declarations are read from the class itself).
     public var language: String
     /// A git URL or a local path to a repository.
     public var repository: String
@@ -34,7 +36,16 @@ public struct ImportModelJob: Sendable, Codable, Hashable {
         self.modelAttrs = modelAttrs
     }
 
-    public static let languages: Set<String> = ["shell", "python", "executable"]
+    public static let languages: Set<String> = ["shell", "python", "executable", "trac"]
+
+    /// A `trac` entry point, `module.Class`: dotted Python names, at least two.
+    public static func isTracEntryPoint(_ entryPoint: String) -> Bool {
+        let parts = entryPoint.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count >= 2 && parts.allSatisfy { part in
+            guard let first = part.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
+            return part.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && $0.properties.isAlphabetic) || ("0"..."9").contains($0) }
+        }
+    }
 }
 
 /// `RUN_MODEL`: run one registered model, pinned by version, on named inputs with typed parameters.

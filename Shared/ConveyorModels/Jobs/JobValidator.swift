@@ -129,6 +129,11 @@ public struct JobValidator: Sendable {
             check(
                 ImportModelJob.languages.contains(model.language), "importModel.language",
                 "must be one of \(ImportModelJob.languages.sorted().joined(separator: ", "))")
+            if model.language == "trac" {
+                check(
+                    ImportModelJob.isTracEntryPoint(model.entryPoint), "importModel.entryPoint",
+                    "a trac model's entry point is module.Class (dotted Python names), such as trac_example.scale_model.ScaleModel")
+            }
             attrs(model.modelAttrs, "importModel.modelAttrs")
         }
         if let run = job.runModel {

@@ -103,8 +103,9 @@ public struct ModelDefinition: Sendable, Codable, Hashable {
             }
         }
         for (kind, sockets) in [("inputs", inputs), ("outputs", outputs)] {
-            for name in (sockets ?? [:]).keys {
+            for (name, socket) in sockets ?? [:] {
                 if let reason = TagUpdate.nameProblem(name) { problems.append(FieldProblem(field: "\(field).\(kind).\(name)", reason: reason)) }
+                if let schema = socket.schema { problems += schema.problems(field: "\(field).\(kind).\(name).schema") }
             }
         }
         return problems
@@ -130,10 +131,14 @@ public struct ModelInputOutput: Sendable, Codable, Hashable {
     public var label: String?
     /// An optional input may be left out.
     public var optional: Bool?
+    /// The fields the data must have (declared by `trac` models; their runtime checks the data
+    /// against it).
+    public var schema: SchemaDefinition?
 
-    public init(label: String? = nil, optional: Bool? = nil) {
+    public init(label: String? = nil, optional: Bool? = nil, schema: SchemaDefinition? = nil) {
         self.label = label
         self.optional = optional
+        self.schema = schema
     }
 }
 
@@ -144,12 +149,18 @@ public struct DataDefinition: Sendable, Codable, Hashable {
     /// A media type such as `text/csv`.
     public var format: String?
     public var sizeBytes: Int?
+    /// The number of rows, where the producer counted them (a `trac` model's outputs).
+    public var rowCount: Int?
 
-    public init(schema: TagSelector? = nil, schemaDefinition: SchemaDefinition? = nil, format: String? = nil, sizeBytes: Int? = nil) {
+    public init(
+        schema: TagSelector? = nil, schemaDefinition: SchemaDefinition? = nil, format: String? = nil, sizeBytes: Int? = nil,
+        rowCount: Int? = nil
+    ) {
         self.schema = schema
         self.schemaDefinition = schemaDefinition
         self.format = format
         self.sizeBytes = sizeBytes
+        self.rowCount = rowCount
     }
 }
 

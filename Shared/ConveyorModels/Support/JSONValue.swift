@@ -43,6 +43,12 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
+    /// The member `name` of an object, else nil.
+    public func field(_ name: String) -> JSONValue? {
+        if case .object(let members) = self { return members[name] }
+        return nil
+    }
+
     /// The string inside a `.string`, else nil.
     public var stringValue: String? {
         if case .string(let value) = self { return value }

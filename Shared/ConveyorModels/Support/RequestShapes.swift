@@ -84,7 +84,7 @@ extension ObjectDefinition {
             ])))
         ])
         let socket = JSONShape.object(["node": .required(.string), "socket": .optional(.string)])
-        let sockets = JSONShape.map(.object(["label": .optional(.string), "optional": .optional(.boolean)]))
+        let sockets = JSONShape.map(.object(["label": .optional(.string), "optional": .optional(.boolean), "schema": .optional(schemaShape)]))
         return .object([
             "objectType": .required(.enumeration(ObjectType.self)),
             "model": .optional(.object([
@@ -99,7 +99,7 @@ extension ObjectDefinition {
             ])),
             "data": .optional(.object([
                 "schema": .optional(TagSelector.shape), "schemaDefinition": .optional(schemaShape),
-                "format": .optional(.string), "sizeBytes": .optional(.integer),
+                "format": .optional(.string), "sizeBytes": .optional(.integer), "rowCount": .optional(.integer),
             ])),
             "file": .optional(.object([
                 "name": .required(.string), "mimeType": .required(.string), "sizeBytes": .required(.integer),
