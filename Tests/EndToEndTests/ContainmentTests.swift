@@ -1,4 +1,7 @@
+import AMQPClient
+import ConveyorModels
 import Foundation
+import Logging
 import Testing
 
 /// Hostile models through the running platform: each attempt's processes are contained (a control
@@ -208,9 +211,22 @@ struct ContainmentTests {
         #expect(unknown.contains("no execution profile 'huge' (this deployment has lean)"), "\(unknown)")
     }
 
-    @Test("a running model says how far it is, its results and events through $CONVEYOR_PROGRESS: shown while it runs, kept with its result, in its e-mail")
+    @Test("a running model says how far it is, its results and events through $CONVEYOR_PROGRESS: shown while it runs, published as job.progress, kept with its result, in its e-mail")
     func progress() async throws {
         let model = try await Self.hostile()
+        // A consumer of progress events, as another team's service would bind one.
+        var logger = Logger(label: "e2e")
+        logger.logLevel = .warning
+        let queue = "e2e-progress-\(UUID().uuidString.prefix(8))"
+        let events = try AMQPConnection(
+            name: "e2e-progress",
+            configuration: AMQPConfiguration(url: ProcessInfo.processInfo.environment["CONVEYOR_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/"),
+            topology: AMQPTopology(queues: [
+                AMQPTopology.Queue(name: queue, expiresMilliseconds: 60_000, bindings: [(Topology.eventsExchange, "progress.run_model")])
+            ]),
+            logger: logger)
+        defer { Task { await events.close() } }
+        try await Task.sleep(for: .milliseconds(500))
         let id = try await Platform.submit(
             #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"},"parameters":{"behaviour":"report","seconds":4}},"notification":{"email":["progress@example.com"]}}"#)
         var seen: [String: Any]?
@@ -225,6 +241,25 @@ struct ContainmentTests {
         }
         let running = try #require(seen, "the job showed its progress while it ran")
         #expect((running["message"] as? String ?? "").hasPrefix("step "), "\(running)")
+        // The first progress event of this job (the consumer stops after 10 s at most).
+        let received = Task { () -> JobProgressEvent? in
+            for await delivery in events.consume(queue: queue) {
+                events.ack(delivery)
+                guard delivery.routingKey == "progress.run_model", delivery.type == JobProgressEvent.messageType,
+                    let event = try? Envelope<JobProgressEvent>.decode(delivery.body).payload
+                else { continue }
+                if event.jobId == UUID(uuidString: id) { return event }
+            }
+            return nil
+        }
+        let stop = Task {
+            try await Task.sleep(for: .seconds(10))
+            received.cancel()
+        }
+        let announced = await received.value
+        stop.cancel()
+        let said = announced?.progress.message ?? ""
+        #expect(announced?.jobType == .runModel && (said == "starting" || said.hasPrefix("step ")), "\(String(describing: announced))")
 
         let job = try await Platform.waitForEnd(id)
         #expect(job["status"] as? String == "SUCCEEDED", "\(job["statusMessage"] ?? "")")

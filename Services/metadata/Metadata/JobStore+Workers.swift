@@ -1,3 +1,4 @@
+import AMQPClient
 import ConveyorModels
 import Foundation
 import PostgresClient
@@ -103,7 +104,7 @@ extension JobStore {
         var results = [Result<Void, any Error>](repeating: .success(()), count: reports.count)
         var chunks: [(JobReport, Data)] = []
         var finished: [(index: Int, report: JobReport, outcome: JobOutcome)] = []
-        var progress: [UUID: (attempt: Int, json: String)] = [:]
+        var progress: [UUID: (attempt: Int, state: AttemptProgress, json: String)] = [:]
         for (index, report) in reports.enumerated() {
             switch report.kind {
             case .log(let chunk):
@@ -112,22 +113,38 @@ extension JobStore {
                 finished.append((index, report, outcome))
             case .progress(let state):
                 // The latest of a batch wins; a job's finished report carries its last state anyway.
-                progress[report.jobId] = (report.attempt, String(decoding: try ConveyorJSON.encode(state), as: UTF8.self))
+                progress[report.jobId] = (report.attempt, state, String(decoding: try ConveyorJSON.encode(state), as: UTF8.self))
             }
         }
         if !progress.isEmpty {
             // Kept only for the job's current attempt while it runs.
             let entries = progress.sorted { $0.key.uuidString < $1.key.uuidString }
-            _ = try await pool.query(
+            let stored = try await pool.query(
                 """
                 UPDATE jobs j SET progress = p.progress::jsonb
                 FROM unnest($1::uuid[], $2::int[], $3::text[]) AS p(job_id, attempt, progress)
                 WHERE j.job_id = p.job_id AND j.attempt = p.attempt AND j.status IN ('SUBMITTED', 'RUNNING')
+                RETURNING j.job_id, j.job_type, j.owner
                 """,
                 [
                     PostgresArray.literal(values: entries.map(\.key)), PostgresArray.literal(values: entries.map(\.value.attempt)),
                     PostgresArray.literal(entries.map(\.value.json)),
                 ])
+            // What was stored is announced (`job.progress`, best effort).
+            let now = Date()
+            var messages: [OutgoingMessage] = []
+            for row in stored {
+                let jobId = try row.uuid("job_id")
+                guard let said = progress[jobId], let type = JobType(rawValue: try row.string("job_type")) else { continue }
+                let event = JobProgressEvent(
+                    jobId: jobId, jobType: type, owner: try row.string("owner"), attempt: said.attempt, progress: said.state, occurredAt: now)
+                let envelope = Envelope(event)
+                messages.append(
+                    OutgoingMessage(
+                        exchange: Topology.eventsExchange, routingKey: event.routingKey, body: try envelope.encoded(),
+                        messageId: envelope.messageId.uuidString, type: JobProgressEvent.messageType))
+            }
+            if !messages.isEmpty { announce(messages) }
         }
         if !chunks.isEmpty {
             // Kept only for the job's current attempt.

@@ -24,6 +24,8 @@ struct JobStore: Sendable {
     var maxWorkerLost = 3
     /// Takes the events of a committed transaction (with their outbox rows) to publish them.
     let publish: @Sendable ([OutboxEntry]) -> Void
+    /// Publishes messages that need no outbox (``JobProgressEvent``), without waiting.
+    var announce: @Sendable ([OutgoingMessage]) -> Void = { _ in }
     let logger: Logger
 
     /// The number of log lines an end-of-job event carries for the e-mail.

@@ -33,6 +33,9 @@ public enum MetadataService {
             logCapBytes: settings.int("metadata.logCapBytes", default: 8 * 1024 * 1024), publish: { outbox.publish($0) },
             logger: logger)
         store.externalStorages = ["local": settings.exportRoot]
+        store.announce = { messages in
+            for message in messages { publisher.publish(message) { _ in } }
+        }
         let maxQueued = settings.int("quotas.maxQueuedPerOwner", default: 0)
         store.maxQueuedPerOwner = maxQueued > 0 ? maxQueued : nil
         store.maxWorkerLost = max(1, settings.int("metadata.maxWorkerLost", default: 3))

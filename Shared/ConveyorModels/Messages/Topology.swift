@@ -45,6 +45,11 @@ public enum Topology {
         "job.\(status.routingSegment).\(type.routingSegment)"
     }
 
+    /// The routing key of a progress event (``JobProgressEvent``): `progress.<type>`.
+    public static func progressKey(type: JobType) -> String {
+        "progress.\(type.routingSegment)"
+    }
+
     /// Binding keys the scheduler's event queue had until it was fed directly (removed where found).
     public static let retiredSchedulerEventBindings = ["job.queued.*", "job.succeeded.*", "job.failed.*", "job.cancelled.*"]
     /// Binding keys the notifier's event queue had until it was fed directly (removed where found).
