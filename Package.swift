@@ -90,7 +90,8 @@ var targets: [Target] = [
         name: "SchedulerTests", dependencies: ["Scheduler", "ConveyorModels"],
         path: "Tests/SchedulerTests", swiftSettings: swiftSettings),
     .testTarget(
-        name: "ServiceKitTests", dependencies: ["ServiceKit"],
+        name: "ServiceKitTests",
+        dependencies: ["ServiceKit", "ConveyorModels", .product(name: "Configuration", package: "swift-configuration")],
         path: "Tests/ServiceKitTests", swiftSettings: swiftSettings),
     .testTarget(
         name: "WorkerKitTests", dependencies: ["WorkerKit", "ConveyorModels"],

@@ -72,11 +72,24 @@ public struct ConveyorSettings: Sendable {
     /// `limits.maxGpus`, `limits.maxRunSeconds`, the external storages (`local`, at `export.root`)
     /// and the execution profiles (``executionProfiles``).
     public var deploymentLimits: DeploymentLimits {
-        DeploymentLimits(
+        var limits = DeploymentLimits(
             enabledTypes: enabledJobTypes, maxCpus: int("limits.maxCpus", default: 64),
             maxMemoryMB: int("limits.maxMemoryMB", default: 262_144), maxGpus: int("limits.maxGpus", default: 16),
             maxRunSeconds: int("limits.maxRunSeconds", default: ResourceRequirements.maxRunSecondsLimit), storages: ["local"],
             profiles: executionProfiles)
+        // `limits.types.<TYPE>.maxCpus` (and `.maxMemoryMB`, `.maxGpus`, `.maxRunSeconds`): a type's
+        // own ceiling, never above the deployment's.
+        for type in JobType.allCases {
+            let prefix = "limits.types.\(type.rawValue)."
+            let keys = ["maxCpus", "maxMemoryMB", "maxGpus", "maxRunSeconds"]
+            guard keys.contains(where: { reader.int(forKey: ConfigKey(prefix + $0)) != nil }) else { continue }
+            limits.byType[type] = ResourceCeiling(
+                maxCpus: min(limits.maxCpus, int(prefix + "maxCpus", default: limits.maxCpus)),
+                maxMemoryMB: min(limits.maxMemoryMB, int(prefix + "maxMemoryMB", default: limits.maxMemoryMB)),
+                maxGpus: min(limits.maxGpus, int(prefix + "maxGpus", default: limits.maxGpus)),
+                maxRunSeconds: min(limits.maxRunSeconds, int(prefix + "maxRunSeconds", default: limits.maxRunSeconds)))
+        }
+        return limits
     }
 
     /// The health endpoint's address for `service` (e.g. `metadata` → `metadata.health.port`).

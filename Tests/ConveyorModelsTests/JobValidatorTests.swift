@@ -119,6 +119,24 @@ struct JobValidatorTests {
         }
         #expect(Set(found.map(\.field)) == ["resources.cpus", "resources.memoryMB", "resources.maxRunSeconds"])
     }
+
+    @Test("a job type's own ceiling applies to its jobs only, and is named in the problem")
+    func typeLimits() throws {
+        var limits = DeploymentLimits(maxCpus: 8, maxMemoryMB: 4096, maxRunSeconds: 3600)
+        limits.byType[.importData] = ResourceCeiling(maxCpus: 1, maxMemoryMB: 512, maxGpus: 0, maxRunSeconds: 600)
+        let validator = JobValidator(limits: limits)
+        func problems(_ json: String) -> [FieldProblem] {
+            do {
+                _ = try validator.decode(Data(json.utf8))
+                return []
+            } catch let failure as ValidationFailure { return failure.problems } catch { return [FieldProblem(field: "?", reason: "\(error)")] }
+        }
+        let imported = problems(#"{"jobType":"IMPORT_DATA","importData":{"imports":{"a":{"path":"a.csv"}}},"resources":{"memoryMB":1024,"maxRunSeconds":900}}"#)
+        #expect(Set(imported.map(\.field)) == ["resources.memoryMB", "resources.maxRunSeconds"], "\(imported)")
+        #expect(imported.first { $0.field == "resources.memoryMB" }?.reason == "must be between 1 and 512 (this deployment's limit for IMPORT_DATA jobs)")
+        #expect(problems(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"}},"resources":{"memoryMB":1024,"maxRunSeconds":900}}"#).isEmpty)
+        #expect(limits.ceiling(for: .runModel).maxMemoryMB == 4096)
+    }
 }
 
 @Suite("Execution profiles")

@@ -2241,20 +2241,20 @@ components:
         cpus:
           type: integer
           minimum: 1
-          description: At most `limits.maxCpus` (default 64). Used to place the job, not enforced.
+          description: At most `limits.maxCpus` (default 64), or the job type's `limits.types.<TYPE>.maxCpus`. Used to place the job and enforced as a CPU quota of its control group.
         memoryMB:
           type: integer
           minimum: 1
-          description: At most `limits.maxMemoryMB` (default 262144). Used to place the job, not enforced.
+          description: At most `limits.maxMemoryMB` (default 262144), or the job type's `limits.types.<TYPE>.maxMemoryMB`. Used to place the job and enforced as its control group's memory limit (past it the job ends `OUT_OF_MEMORY`).
         gpus:
           type: integer
           minimum: 0
-          description: At most `limits.maxGpus` (default 16). Used to place the job, not enforced.
+          description: At most `limits.maxGpus` (default 16), or the job type's `limits.types.<TYPE>.maxGpus`. Used to place the job, not enforced.
         maxRunSeconds:
           type: integer
           minimum: 1
           description: |
-            At most `limits.maxRunSeconds` (default 604800). The job is killed and its attempt fails
+            At most `limits.maxRunSeconds` (default 604800), or the job type's `limits.types.<TYPE>.maxRunSeconds`. The job is killed and its attempt fails
             (`TIMEOUT`) when it runs longer. The scheduler also takes it as the job's run time for
             reservations and backfill.
     RetryPolicy:

@@ -296,11 +296,11 @@ enum JobLifecycle {
         // A job that asked for no memory ran with the limit its worker reports (its type's default).
         let usage = finished.outcome.resourceUsage
         if failure.kind == .outOfMemory, let factor = policy.memoryFactor, let memory = resources.memoryMB ?? usage?.memoryLimitMB {
-            resources.memoryMB = min(finished.limits.maxMemoryMB, Int((Double(memory) * factor).rounded(.up)))
+            resources.memoryMB = min(finished.limits.ceiling(for: state.jobType).maxMemoryMB, Int((Double(memory) * factor).rounded(.up)))
             grown = ", with \(resources.memoryMB!) MB"
         }
         if failure.kind == .timeout, let factor = policy.runTimeFactor, let seconds = resources.maxRunSeconds {
-            resources.maxRunSeconds = min(finished.limits.maxRunSeconds, Int((Double(seconds) * factor).rounded(.up)))
+            resources.maxRunSeconds = min(finished.limits.ceiling(for: state.jobType).maxRunSeconds, Int((Double(seconds) * factor).rounded(.up)))
             grown += ", with \(resources.maxRunSeconds!) s to run"
         }
         if resources != (state.resources ?? ResourceRequirements()) { history.resources = resources }
@@ -422,7 +422,7 @@ struct FinishedAttempt: Sendable, Hashable {
     var outcome: JobOutcome
     /// The worker that ran it.
     var workerId: String? = nil
-    /// What a retry may ask for at most (the deployment's limits).
+    /// What a retry may ask for at most (the deployment's limits, its type's where tighter).
     var limits = DeploymentLimits()
     /// The factor the retry's backoff is multiplied by (0.8 to 1.2, drawn by the caller).
     var jitter: Double = 1

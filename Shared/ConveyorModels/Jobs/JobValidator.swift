@@ -11,6 +11,14 @@ public struct DeploymentLimits: Sendable, Hashable, Codable {
     public var storages: Set<String>
     /// The execution profiles jobs may name, by name.
     public var profiles: [String: ExecutionProfile]
+    /// Tighter ceilings for some job types (`limits.types.<TYPE>.*`); a type without one has the
+    /// deployment's.
+    public var byType: [JobType: ResourceCeiling] = [:]
+
+    /// The most a job of `type` may ask for.
+    public func ceiling(for type: JobType) -> ResourceCeiling {
+        byType[type] ?? ResourceCeiling(maxCpus: maxCpus, maxMemoryMB: maxMemoryMB, maxGpus: maxGpus, maxRunSeconds: maxRunSeconds)
+    }
 
     public init(
         enabledTypes: Set<JobType> = JobType.executable, maxCpus: Int = 64, maxMemoryMB: Int = 262_144, maxGpus: Int = 16,
@@ -24,6 +32,21 @@ public struct DeploymentLimits: Sendable, Hashable, Codable {
         self.maxGpus = maxGpus
         self.maxRunSeconds = maxRunSeconds
         self.storages = storages
+    }
+}
+
+/// The most one job may ask for: the deployment's, or its type's.
+public struct ResourceCeiling: Sendable, Hashable, Codable {
+    public var maxCpus: Int
+    public var maxMemoryMB: Int
+    public var maxGpus: Int
+    public var maxRunSeconds: Int
+
+    public init(maxCpus: Int, maxMemoryMB: Int, maxGpus: Int, maxRunSeconds: Int) {
+        self.maxCpus = maxCpus
+        self.maxMemoryMB = maxMemoryMB
+        self.maxGpus = maxGpus
+        self.maxRunSeconds = maxRunSeconds
     }
 }
 
@@ -222,17 +245,21 @@ public struct JobValidator: Sendable {
                 "must be between \(JobDefinition.priorityRange.lowerBound) and \(JobDefinition.priorityRange.upperBound)")
         }
         if let resources = job.resources {
+            let ceiling = limits.ceiling(for: job.jobType)
+            let whose = limits.byType[job.jobType] == nil ? "this deployment's limit" : "this deployment's limit for \(job.jobType.rawValue) jobs"
             if let cpus = resources.cpus {
-                check(cpus >= 1 && cpus <= limits.maxCpus, "resources.cpus", "must be between 1 and \(limits.maxCpus) (this deployment's largest worker)")
+                check(cpus >= 1 && cpus <= ceiling.maxCpus, "resources.cpus", "must be between 1 and \(ceiling.maxCpus) (\(whose))")
             }
             if let memory = resources.memoryMB {
-                check(memory >= 1 && memory <= limits.maxMemoryMB, "resources.memoryMB", "must be between 1 and \(limits.maxMemoryMB) (this deployment's limit)")
+                check(memory >= 1 && memory <= ceiling.maxMemoryMB, "resources.memoryMB", "must be between 1 and \(ceiling.maxMemoryMB) (\(whose))")
             }
             if let gpus = resources.gpus {
-                check(gpus >= 0 && gpus <= limits.maxGpus, "resources.gpus", "must be between 0 and \(limits.maxGpus) (this deployment's limit)")
+                check(gpus >= 0 && gpus <= ceiling.maxGpus, "resources.gpus", "must be between 0 and \(ceiling.maxGpus) (\(whose))")
             }
             if let seconds = resources.maxRunSeconds {
-                check(seconds >= 1 && seconds <= limits.maxRunSeconds, "resources.maxRunSeconds", "must be between 1 and \(limits.maxRunSeconds)")
+                check(
+                    seconds >= 1 && seconds <= ceiling.maxRunSeconds, "resources.maxRunSeconds",
+                    "must be between 1 and \(ceiling.maxRunSeconds) (\(whose))")
             }
         }
         if let name = job.profile {
