@@ -1,3 +1,4 @@
+import ServiceKit
 import ConveyorModels
 import Foundation
 

@@ -137,4 +137,9 @@ enum Platform {
     static func services(_ arguments: [String]) async -> Int32 {
         await ScriptRunner.script("deploy/local/services.sh", arguments)
     }
+
+    /// Runs `deploy/local/infra.sh` (e.g. `smtp-down`, `smtp-up`, `restart-postgres`).
+    static func infra(_ arguments: [String]) async -> Int32 {
+        await ScriptRunner.script("deploy/local/infra.sh", arguments)
+    }
 }

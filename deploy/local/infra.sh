@@ -345,8 +345,9 @@ smtp_up() {
     printf '\n==== %s infra.sh up: starting smtp sink\n' "$(date -Is)" >> "$SMTP_LOG"
     # setsid (no fork: we are not a group leader) keeps $! as the python PID and
     # detaches the sink from the terminal's Ctrl-C.
-    (cd "$STATE" && exec setsid /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" \
-        -c aiosmtpd.handlers.Mailbox "$MAIL_DIR") >> "$SMTP_LOG" 2>&1 </dev/null &
+    # smtp_sink.py: aiosmtpd's Mailbox, refusing reject* recipients with a permanent 550.
+    (cd "$STATE" && PYTHONPATH="$CONVEYOR_REPO_ROOT/deploy/local" exec setsid /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" \
+        -c smtp_sink.RejectingMailbox "$MAIL_DIR") >> "$SMTP_LOG" 2>&1 </dev/null &
     pid=$!
     echo "$pid" > "$SMTP_PID"
     echo "$SMTP_PORT" > "$RUN_DIR/smtp.port"
@@ -437,6 +438,13 @@ main() {
         down) cmd_down ;;
         status) cmd_status ;;
         reset) cmd_reset ;;
+        smtp-down)
+            # Take the SMTP sink away (tests use it for an outage), and bring it back.
+            smtp_down
+            ;;
+        smtp-up)
+            smtp_up
+            ;;
         restart-postgres)
             # Stop PostgreSQL (fast: connections are cut) and start it again; tests use it.
             pg_as "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null
@@ -448,7 +456,7 @@ main() {
             rmq_env /usr/lib/rabbitmq/bin/rabbitmqctl -n rabbit@localhost "$@"
             ;;
         *)
-            echo "usage: $0 {install|up|down|status|reset|restart-postgres|rabbitmqctl ARGS...}" >&2
+            echo "usage: $0 {install|up|down|status|reset|restart-postgres|smtp-down|smtp-up|rabbitmqctl ARGS...}" >&2
             exit 2
             ;;
     esac

@@ -30,6 +30,8 @@ export RUNNER_RUN_AS_UIDS=61000-61015
 # A small disk quota per attempt, and usage sampled every second.
 export RUNNER_DISK_MB=64
 export RUNNER_USAGE_SAMPLE_SECONDS=1
+# E-mails that could not be sent are tried again at most 2 s apart (the outage test waits for it).
+export NOTIFIER_MAX_BACKOFF_SECONDS=2
 # An execution profile, read alike by metadata (validation, defaults) and the runner (environment).
 export PROFILES_NAMES=lean
 export PROFILES_LEAN_ENVIRONMENT="CONVEYOR_PROFILE_CHECK=lean-profile,OMP_NUM_THREADS=1"

@@ -3,8 +3,10 @@ import Foundation
 import Synchronization
 
 /// Records of finished jobs as metadata wrote them, so that reading one again needs no call to
-/// metadata. Only SUCCEEDED and FAILED records are kept: nothing changes them any more (a CANCELLED
-/// job's record may still gain the log of the attempt its cancellation stopped).
+/// metadata. Only SUCCEEDED and FAILED records are kept, and only once nothing changes them any
+/// more: a CANCELLED job's record may still gain the log of the attempt its cancellation stopped,
+/// and the e-mail of a job with a `notification` is reported later (`notificationDelivery`), so
+/// such a record is kept only when its delivery is SENT or FAILED.
 ///
 /// Two generations approximate least-recently-used: entries go into the young one; when it is full
 /// it becomes the old one (the previous old one is dropped), and an entry read from the old one moves
@@ -31,6 +33,10 @@ final class FinishedJobCache: Sendable {
         guard capacity > 0, let status = JSONSlice.string(at: ["status"], in: record),
             status == JobStatus.succeeded.rawValue || status == JobStatus.failed.rawValue
         else { return }
+        if JSONSlice.range(of: ["definition", "notification"], in: record) != nil {
+            let delivery = JSONSlice.string(at: ["notificationDelivery", "status"], in: record)
+            guard delivery == NotificationDelivery.Status.sent.rawValue || delivery == NotificationDelivery.Status.failed.rawValue else { return }
+        }
         state.withLock { Self.insert(record, for: jobId, into: &$0, capacity: capacity) }
     }
 

@@ -2615,6 +2615,33 @@ components:
         objectVersion:
           type: integer
           description: A re-run downstream of a newer version - the object's latest version, which the new jobs read.
+    NotificationDelivery:
+      type: object
+      description: |
+        What became of a job's completion e-mail. PENDING: not sent yet, the last try failed
+        (`lastError`) and another is due at `nextAttemptAt` (exponential backoff, at most
+        `notifier.maxBackoffSeconds` apart); SENT (`sentAt`); FAILED: refused for good by the server
+        (an SMTP 5xx, in `lastError`) or still not sent at `expiresAt` (`notifier.deliveryExpirySeconds`,
+        3 days, after the first try).
+      required: [status, attempts, updatedAt]
+      additionalProperties: false
+      properties:
+        status:
+          type: string
+          enum: [PENDING, SENT, FAILED]
+        attempts:
+          type: integer
+          minimum: 1
+        lastError:
+          type: string
+        nextAttemptAt:
+          $ref: "#/components/schemas/DateTime"
+        sentAt:
+          $ref: "#/components/schemas/DateTime"
+        expiresAt:
+          $ref: "#/components/schemas/DateTime"
+        updatedAt:
+          $ref: "#/components/schemas/DateTime"
     JobRecord:
       type: object
       description: |
@@ -2668,6 +2695,12 @@ components:
             While the job runs: what its model says of itself (progress, results, latest events),
             as the runner last reported it. An ended job keeps the last state in `result.progress`.
           $ref: "#/components/schemas/AttemptProgress"
+        notificationDelivery:
+          description: |
+            Once an ended top-level job's e-mail was tried (a job with `notification` addresses that
+            wants its final status): what became of it, as the notifier last reported it. Absent
+            before the first try.
+          $ref: "#/components/schemas/NotificationDelivery"
         childJobIds:
           type: array
           description: The jobs of a JOB_GROUP, in order (not filled in by listings).

@@ -206,6 +206,9 @@ extension JobStore {
         if !record.status.isTerminal, let progress = row.stringIfPresent("progress") {
             record.progress = try? ConveyorJSON.decode(AttemptProgress.self, from: Data(progress.utf8))
         }
+        if let delivery = row.stringIfPresent("notification_delivery") {
+            record.notificationDelivery = try? ConveyorJSON.decode(NotificationDelivery.self, from: Data(delivery.utf8))
+        }
         return record
     }
 }

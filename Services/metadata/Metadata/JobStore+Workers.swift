@@ -98,6 +98,25 @@ extension JobStore {
         try await apply([report])[0].get()
     }
 
+    /// Keeps the notifier's latest word on each job's e-mail: a report of fewer tries than the one
+    /// kept (a late redelivery) changes nothing, and SENT or FAILED is final.
+    private func record(_ deliveries: [UUID: NotificationDelivery]) async throws {
+        let entries = deliveries.sorted { $0.key.uuidString < $1.key.uuidString }
+        _ = try await pool.query(
+            """
+            UPDATE jobs j SET notification_delivery = d.delivery::jsonb
+            FROM unnest($1::uuid[], $2::text[], $3::int[]) AS d(job_id, delivery, attempts)
+            WHERE j.job_id = d.job_id
+              AND (j.notification_delivery IS NULL
+                   OR (j.notification_delivery->>'status' = 'PENDING' AND (j.notification_delivery->>'attempts')::int <= d.attempts))
+            """,
+            [
+                PostgresArray.literal(values: entries.map(\.key)),
+                PostgresArray.literal(try entries.map { String(decoding: try ConveyorJSON.encode($0.value), as: UTF8.self) }),
+                PostgresArray.literal(values: entries.map(\.value.attempts)),
+            ])
+    }
+
     /// Applies many reports: their log chunks in one statement, then their finished reports in one
     /// transaction (a job's chunks before its end, as they were sent).
     func apply(_ reports: [JobReport]) async throws -> [Result<Void, any Error>] {
@@ -105,6 +124,7 @@ extension JobStore {
         var chunks: [(JobReport, Data)] = []
         var finished: [(index: Int, report: JobReport, outcome: JobOutcome)] = []
         var progress: [UUID: (attempt: Int, state: AttemptProgress, json: String)] = [:]
+        var deliveries: [UUID: NotificationDelivery] = [:]
         for (index, report) in reports.enumerated() {
             switch report.kind {
             case .log(let chunk):
@@ -114,8 +134,12 @@ extension JobStore {
             case .progress(let state):
                 // The latest of a batch wins; a job's finished report carries its last state anyway.
                 progress[report.jobId] = (report.attempt, state, String(decoding: try ConveyorJSON.encode(state), as: UTF8.self))
+            case .notification(let delivery):
+                // The notifier's reports of one job come in order of their tries; the latest wins.
+                if delivery.attempts >= deliveries[report.jobId]?.attempts ?? 0 { deliveries[report.jobId] = delivery }
             }
         }
+        if !deliveries.isEmpty { try await record(deliveries) }
         if !progress.isEmpty {
             // Kept only for the job's current attempt while it runs.
             let entries = progress.sorted { $0.key.uuidString < $1.key.uuidString }

@@ -271,5 +271,11 @@ enum MetadataSchema {
                 -- The latest progress report of the running attempt (its result keeps the last one).
                 ALTER TABLE jobs ADD COLUMN progress jsonb;
                 """),
+        PostgresMigration(
+            version: 13, name: "what became of a job's e-mail",
+            sql: """
+                -- The notifier's latest report of the job's completion e-mail (PENDING, SENT, FAILED).
+                ALTER TABLE jobs ADD COLUMN notification_delivery jsonb;
+                """),
     ]
 }

@@ -9,24 +9,42 @@ import ServiceLifecycle
 
 /// Sends one e-mail per top-level job when it reaches SUCCEEDED, FAILED or CANCELLED, to the
 /// addresses given with the job, and never twice for the same job.
+///
+/// An event's e-mail is recorded in the notifier's table with the event (``DeliveryStore``) before
+/// its message is acked, and tried at once. One that cannot be sent now waits in its row and is
+/// tried again with exponential backoff (2 s, 4 s, ... at most `notifier.maxBackoffSeconds` apart)
+/// until it is sent or `notifier.deliveryExpirySeconds` (3 days) have passed; a permanent refusal
+/// (an SMTP 5xx reply, an address the server cannot take) fails it at once with the server's
+/// reason. Every outcome is reported to metadata (`notificationDelivery` on the job) and logged.
 public final class NotifierService: Service, Sendable {
     private let consumer: AMQPConnection
     private let deliveries: DeliveryStore
     private let smtp: SMTPClient
     private let from: EmailAddress
+    private let reports: ReportSender
+    private let policy: DeliveryPolicy
     private let logger: Logger
-    static let maxAttempts = 8
+    /// Woken when a try fails, so the delivery loop looks again at once.
+    private let wake: AsyncStream<Void>.Continuation
+    private let wakes: AsyncStream<Void>
 
-    init(consumer: AMQPConnection, deliveries: DeliveryStore, smtp: SMTPClient, from: EmailAddress, logger: Logger) {
+    init(
+        consumer: AMQPConnection, deliveries: DeliveryStore, smtp: SMTPClient, from: EmailAddress, reports: ReportSender,
+        policy: DeliveryPolicy, logger: Logger
+    ) {
         self.consumer = consumer
         self.deliveries = deliveries
         self.smtp = smtp
         self.from = from
+        self.reports = reports
+        self.policy = policy
         self.logger = logger
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Builds the notifier's services. Reads `amqp.*`, `postgres.*`, `smtp.url`, `smtp.username`,
-    /// `smtp.password` (secret), `smtp.startTLS`, `smtp.from` and `notifier.health.port` (default 8186).
+    /// `smtp.password` (secret), `smtp.startTLS`, `smtp.from`, `notifier.deliveryExpirySeconds`,
+    /// `notifier.maxBackoffSeconds` and `notifier.health.port` (default 8186).
     public static func build(settings: ConveyorSettings, logger: Logger) async throws -> [any Service] {
         let pool = PostgresPool(
             configuration: PostgresConfiguration(url: settings.postgresURL, poolSize: 2), logger: logger)
@@ -43,7 +61,12 @@ public final class NotifierService: Service, Sendable {
                 startTLS: settings.bool("smtp.startTLS", default: false)),
             logger: logger)
         let from = try EmailAddress(parsing: settings.string("smtp.from", default: "Conveyor <conveyor@localhost>"))
-        let notifier = NotifierService(consumer: consumer, deliveries: deliveries, smtp: smtp, from: from, logger: logger)
+        let reports = ReportSender(publisher: consumer, logger: logger)
+        let policy = DeliveryPolicy(
+            lifetimeSeconds: max(1, settings.int("notifier.deliveryExpirySeconds", default: 259_200)),
+            maxBackoffSeconds: max(1, settings.int("notifier.maxBackoffSeconds", default: 300)))
+        let notifier = NotifierService(
+            consumer: consumer, deliveries: deliveries, smtp: smtp, from: from, reports: reports, policy: policy, logger: logger)
         let health = HealthServer.make(
             service: "notifier", settings: settings, defaultPort: 8186,
             checks: [
@@ -51,88 +74,174 @@ public final class NotifierService: Service, Sendable {
                 HealthCheck("postgres") { (try? await pool.query("SELECT 1")) != nil },
             ],
             logger: logger)
-        return [pool, consumer, notifier, health]
+        return [pool, consumer, reports.batcher, notifier, health]
     }
 
     public func run() async throws {
         let events = consumer.consume(queue: Topology.notifierEventsQueue, prefetch: 16)
         await withDiscardingTaskGroup { group in
+            group.addTask { await self.deliverDue() }
             for await delivery in events.cancelOnGracefulShutdown() {
                 group.addTask { await self.handle(delivery) }
             }
+            group.cancelAll()
         }
     }
 
-    /// What became of one event's e-mail.
-    private enum Outcome {
-        /// Sent now or before, given up before, or not asked for: the event is done.
-        case done
-        /// Try again later (the message goes back to the queue).
-        case retry
-        /// Failed for good: dead-letter the event.
-        case failed
-    }
+    // MARK: Events
 
     /// Takes a message of events: one event, or a batch of the ends that ask for an e-mail
-    /// (``MessageBatch``). The message is acked when every e-mail is sent (or was before); when one
-    /// must be tried again, the message goes back to the queue, and its sent e-mails are not sent
-    /// twice; when one failed for good (or an event is malformed), the message is dead-lettered.
+    /// (``MessageBatch``). It is acked once each e-mail is recorded (and tried once): from then on
+    /// the e-mail waits in its row, not in the broker. It goes back to the queue only when the
+    /// record cannot be written (the database is away); a malformed event is dead-lettered.
     private func handle(_ delivery: AMQPDelivery) async {
         let bodies = delivery.contentType == MessageBatch.contentType ? MessageBatch.split(delivery.body) : [delivery.body]
-        var outcomes: [Outcome] = []
+        var recorded = true
+        var malformed = false
         for body in bodies {
             do {
-                outcomes.append(await handle(try Envelope<JobEvent>.decode(body).payload))
+                let event = try Envelope<JobEvent>.decode(body).payload
+                guard Topology.notifierFollows(event), let notification = event.notification else { continue }
+                guard
+                    let first = try await deliveries.begin(
+                        jobId: event.jobId, recipients: notification.email, event: body, lifetimeSeconds: policy.lifetimeSeconds)
+                else {
+                    logger.debug("e-mail recorded before", metadata: ["jobId": "\(event.jobId)"])
+                    continue
+                }
+                await attempt(first, event: event)
+            } catch let error as DecodingError {
+                logger.error("malformed job event; dead-lettered", metadata: ["error": "\(error)"])
+                malformed = true
             } catch {
-                logger.error("malformed job event", metadata: ["error": "\(error)"])
-                outcomes.append(.failed)
+                logger.warning("delivery record unavailable; the event goes back to the queue", metadata: ["error": "\(error)"])
+                recorded = false
             }
         }
-        if outcomes.contains(where: { if case .retry = $0 { true } else { false } }) {
+        if !recorded {
+            try? await Task.sleep(for: .seconds(1))
             consumer.nack(delivery, requeue: true)
-        } else if outcomes.contains(where: { if case .failed = $0 { true } else { false } }) {
-            // Dead-lettered with the events sent beside it: sent ones are not sent again if replayed.
+        } else if malformed {
+            // Dead-lettered with the events beside it: recorded ones are not recorded twice if replayed.
             consumer.nack(delivery, requeue: false)
         } else {
             consumer.ack(delivery)
         }
     }
 
-    private func handle(_ event: JobEvent) async -> Outcome {
-        guard Topology.notifierFollows(event), let notification = event.notification else { return .done }
-        do {
-            switch try await deliveries.claim(jobId: event.jobId, recipients: notification.email) {
-            case .alreadySent, .givenUp:
-                logger.debug("e-mail already sent or given up", metadata: ["jobId": "\(event.jobId)"])
-                return .done
-            case .inProgress:
-                try await Task.sleep(for: .seconds(5))
-                return .retry
-            case .claimed(let attempt):
-                return await send(event, to: notification.email, attempt: attempt)
+    // MARK: Tries
+
+    /// Tries the e-mails whose next try is due, as they fall due (and those whose notifier died
+    /// mid-try), until the notifier stops.
+    private func deliverDue() async {
+        while !Task.isCancelled {
+            do {
+                let due = try await deliveries.claimDue(limit: 16)
+                await withDiscardingTaskGroup { group in
+                    for next in due { group.addTask { await self.retry(next) } }
+                }
+                if due.count == 16 { continue }
+                // Sleep until the next one falls due (at most 5 s: a row another notifier wrote
+                // meanwhile, or a claim that went stale), or a failed try wakes the loop.
+                let wait = min(5, max(0.05, try await deliveries.nextDue()?.timeIntervalSinceNow ?? 5))
+                await sleepOrWake(.milliseconds(Int(wait * 1000)))
+            } catch {
+                logger.warning("cannot look for e-mails to send again", metadata: ["error": "\(error)"])
+                await sleepOrWake(.seconds(2))
             }
-        } catch {
-            logger.warning("delivery record unavailable; retrying", metadata: ["jobId": "\(event.jobId)", "error": "\(error)"])
-            try? await Task.sleep(for: .seconds(1))
-            return .retry
         }
     }
 
-    private func send(_ event: JobEvent, to recipients: [String], attempt: Int) async -> Outcome {
+    private func sleepOrWake(_ duration: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: duration) }
+            group.addTask { [wakes] in for await _ in wakes { return } }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func retry(_ next: DeliveryStore.Try) async {
         do {
-            let message = try CompletionEmail.message(for: event, from: from, to: recipients)
-            try await smtp.send(message)
-            try await deliveries.markSent(jobId: event.jobId, messageId: message.messageID ?? "")
-            logger.info("e-mail sent", metadata: ["jobId": "\(event.jobId)", "status": "\(event.status.rawValue)"])
-            return .done
+            await attempt(next, event: try Envelope<JobEvent>.decode(next.event).payload)
         } catch {
-            let final = attempt >= Self.maxAttempts || (error as? SMTPError)?.code == .invalidAddress
-            logger.warning(
-                "e-mail not sent", metadata: ["jobId": "\(event.jobId)", "attempt": "\(attempt)", "final": "\(final)", "error": "\(error)"])
-            try? await deliveries.markFailed(jobId: event.jobId, error: "\(error)", final: final)
-            if final { return .failed }
-            try? await Task.sleep(for: .seconds(min(30, 1 << min(attempt, 5))))
-            return .retry
+            logger.error("the recorded event of an e-mail cannot be read", metadata: ["jobId": "\(next.jobId)", "error": "\(error)"])
+            try? await deliveries.markFailed(jobId: next.jobId, error: "the recorded event cannot be read: \(error)")
+        }
+    }
+
+    /// One try of an e-mail: sent, to be tried again later, or failed for good; recorded, reported
+    /// to metadata and logged.
+    private func attempt(_ next: DeliveryStore.Try, event: JobEvent) async {
+        let jobId = event.jobId
+        let metadata: Logger.Metadata = ["jobId": "\(jobId)", "attempt": "\(next.attempt)"]
+        var outcome: NotificationDelivery
+        do {
+            let message = try CompletionEmail.message(for: event, from: from, to: event.notification?.email ?? [])
+            do {
+                try await smtp.send(message)
+            } catch let error as SMTPError where DeliveryPolicy.isPermanent(error) {
+                try await deliveries.markFailed(jobId: jobId, error: error.description)
+                logger.error("e-mail refused for good", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+                await reports.send(self.report(jobId, NotificationDelivery(status: .failed, attempts: next.attempt, lastError: error.description, expiresAt: next.expiresAt, updatedAt: Date())))
+                return
+            } catch {
+                let delay = policy.backoffSeconds(afterAttempt: next.attempt)
+                let nextTry = try await deliveries.markRetry(jobId: jobId, error: "\(error)", delaySeconds: delay)
+                if let nextTry {
+                    logger.warning("e-mail not sent; trying again", metadata: metadata.merging(["error": "\(error)", "inSeconds": "\(delay)"]) { $1 })
+                    outcome = NotificationDelivery(
+                        status: .pending, attempts: next.attempt, lastError: "\(error)", nextAttemptAt: nextTry, expiresAt: next.expiresAt,
+                        updatedAt: Date())
+                    wake.yield()
+                } else {
+                    logger.error("e-mail not sent before its delivery expired; given up", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+                    outcome = NotificationDelivery(
+                        status: .failed, attempts: next.attempt, lastError: "not sent before \(Timestamp.format(next.expiresAt)): \(error)",
+                        expiresAt: next.expiresAt, updatedAt: Date())
+                }
+                await reports.send(self.report(jobId, outcome))
+                return
+            }
+            let sentAt = try await deliveries.markSent(jobId: jobId, messageId: message.messageID ?? "")
+            logger.info("e-mail sent", metadata: metadata.merging(["status": "\(event.status.rawValue)"]) { $1 })
+            outcome = NotificationDelivery(status: .sent, attempts: next.attempt, sentAt: sentAt, updatedAt: Date())
+        } catch let error as SMTPError {
+            // The message cannot be made (an address the notifier cannot write): no try can succeed.
+            logger.error("e-mail cannot be made; given up", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            try? await deliveries.markFailed(jobId: jobId, error: error.description)
+            outcome = NotificationDelivery(status: .failed, attempts: next.attempt, lastError: error.description, updatedAt: Date())
+        } catch {
+            // The record could not be written: the claim goes stale and another look tries again.
+            logger.warning("e-mail outcome not recorded; it is tried again later", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            return
+        }
+        await reports.send(self.report(jobId, outcome))
+    }
+
+    private func report(_ jobId: UUID, _ delivery: NotificationDelivery) -> JobReport {
+        JobReport(jobId: jobId, attempt: 0, workerId: "notifier", kind: .notification(delivery))
+    }
+}
+
+/// When an e-mail is tried again, and when a failure is final.
+struct DeliveryPolicy: Sendable {
+    /// How long after its first try a delivery gives up.
+    var lifetimeSeconds: Int
+    /// The longest wait between two tries.
+    var maxBackoffSeconds: Int
+
+    /// 2 s after the first try, doubling, at most `maxBackoffSeconds`.
+    func backoffSeconds(afterAttempt attempt: Int) -> Int {
+        min(maxBackoffSeconds, 1 << min(max(attempt, 1), 20))
+    }
+
+    /// A reply no later try can change: an SMTP 5xx, or an address or message the server cannot take.
+    static func isPermanent(_ error: SMTPError) -> Bool {
+        switch error.code {
+        case .rejected(let reply): reply >= 500
+        case .invalidAddress, .invalidHeader, .invalidMessage: true
+        case .transport, .invalidConfiguration: false
         }
     }
 }

@@ -25,6 +25,8 @@ public struct JobRecord: Sendable, Codable, Hashable {
     public var childJobIds: [UUID]?
     /// While it runs: what the model says of itself (its progress, results and latest events).
     public var progress: AttemptProgress?
+    /// Once it ended, for a job with a `notification`: what became of its e-mail.
+    public var notificationDelivery: NotificationDelivery?
 
     public init(
         jobId: UUID, jobType: JobType, owner: String, priority: Int, definition: JobDefinition,

@@ -111,6 +111,8 @@ public struct JobReport: MessagePayload, Hashable {
         case finished(JobOutcome)
         /// What the running model says of itself now (its progress, results and latest events).
         case progress(AttemptProgress)
+        /// From the notifier (`workerId` `notifier`): what became of the job's e-mail.
+        case notification(NotificationDelivery)
     }
 
     public init(jobId: UUID, attempt: Int, workerId: String, kind: Kind) {

@@ -2,7 +2,6 @@ import AMQPClient
 import ConveyorModels
 import Foundation
 import Logging
-import ServiceKit
 
 /// Sends a worker's reports to metadata (queue `metadata.reports`), confirmed, and never loses one:
 /// a publish that fails is retried until the broker confirms it.
@@ -13,7 +12,7 @@ import ServiceKit
 /// order, and a busy worker sends one message for many reports.
 public final class ReportSender: Sendable {
     private let publisher: AMQPConnection
-    let batcher: Batcher<JobReport, Void>
+    public let batcher: Batcher<JobReport, Void>
 
     public init(publisher: AMQPConnection, logger: Logger) {
         self.publisher = publisher
