@@ -48,8 +48,10 @@ var targets: [Target] = [
     .target(name: "CChildSpawn", path: "Shared/CChildSpawn"),
 
     .target(
-        name: "ConveyorModels", dependencies: ["CivilCalendar"], path: "Shared/ConveyorModels", swiftSettings: swiftSettings),
+        name: "ConveyorModels", dependencies: ["CivilCalendar", "MailboxRules"], path: "Shared/ConveyorModels", swiftSettings: swiftSettings),
     .target(name: "CivilCalendar", path: "Shared/CivilCalendar", swiftSettings: swiftSettings),
+    // The one rule for e-mail addresses: what the gateway accepts is what the SMTP client sends to.
+    .target(name: "MailboxRules", path: "Shared/MailboxRules", swiftSettings: swiftSettings),
     .target(
         name: "AMQPClient", dependencies: ["CRabbitMQ", log, lifecycle],
         path: "Shared/AMQPClient", swiftSettings: swiftSettings),
@@ -57,7 +59,7 @@ var targets: [Target] = [
         name: "PostgresClient", dependencies: ["CLibPQ", "CivilCalendar", log, lifecycle],
         path: "Shared/PostgresClient", swiftSettings: swiftSettings),
     .target(
-        name: "SMTPClient", dependencies: ["CCurl", log],
+        name: "SMTPClient", dependencies: ["CCurl", "MailboxRules", log],
         path: "Shared/SMTPClient", swiftSettings: swiftSettings),
     .target(
         name: "ServiceKit",

@@ -1,9 +1,11 @@
+import MailboxRules
+
 /// A mailbox: an optional display name and an `addr-spec` such as `jane@example.com`.
 ///
 /// Validation is deliberately strict so an address can be placed in a header or an SMTP command
-/// without escaping: the address must be ASCII, contain exactly one `@` with non-empty local and
-/// domain parts, and no whitespace, control characters or `<>()[],;:"\`. The display name may
-/// contain any Unicode text except CR, LF and NUL; it is encoded when the message is rendered.
+/// without escaping: the address must follow ``MailboxRule`` (an ASCII dot-atom local part, a host
+/// name domain; the same rule the gateway applies at submit). The display name may contain any
+/// Unicode text except CR, LF and NUL; it is encoded when the message is rendered.
 public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
     /// The display name, for example `Jane Doe`.
     public var name: String?
@@ -72,23 +74,8 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         if address.contains(where: isLineBreakOrNul) {
             throw SMTPError(code: .invalidAddress, field: "address", message: "address contains CR, LF or NUL")
         }
-        let forbidden: Set<Unicode.Scalar> = ["<", ">", "(", ")", "[", "]", ",", ";", ":", "\"", "\\"]
-        for scalar in address.unicodeScalars {
-            guard scalar.isASCII, scalar.value > 0x20, scalar.value < 0x7F, !forbidden.contains(scalar) else {
-                throw SMTPError(
-                    code: .invalidAddress, field: "address",
-                    message: "address \"\(address)\" contains a character that is not allowed")
-            }
-        }
-        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2 else {
-            throw SMTPError(
-                code: .invalidAddress, field: "address", message: "address \"\(address)\" must contain exactly one @")
-        }
-        guard !parts[0].isEmpty, !parts[1].isEmpty else {
-            throw SMTPError(
-                code: .invalidAddress, field: "address",
-                message: "address \"\(address)\" needs a non-empty local part and domain")
+        if let problem = MailboxRule.problem(address) {
+            throw SMTPError(code: .invalidAddress, field: "address", message: "address \"\(address)\" \(problem)")
         }
     }
 

@@ -59,6 +59,27 @@ struct BadRequestTests {
             name: "resources beyond the deployment's limits",
             body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"}},"resources":{"cpus":100000}}"#,
             status: 422, field: "resources.cpus"),
+        // Only addresses the notifier can deliver to are accepted (one rule for both).
+        Case(
+            name: "an international address",
+            body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"}},"notification":{"email":["ok@example.com","jöhn@exämple.com"]}}"#,
+            status: 422, field: "notification.email[1]"),
+        Case(
+            name: "a list in one address",
+            body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"}},"notification":{"email":["a,b@example.com"]}}"#,
+            status: 422, field: "notification.email[0]"),
+        Case(
+            name: "an address literal",
+            body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"}},"notification":{"email":["a@[127.0.0.1]"]}}"#,
+            status: 422, field: "notification.email[0]"),
+        Case(
+            name: "a line separator before Bcc",
+            body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"}},"notification":{"email":["a@example.com\u2028Bcc: x@example.com"]}}"#,
+            status: 422, field: "notification.email[0]"),
+        Case(
+            name: "too many recipients",
+            body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"}},"notification":{"email":[\#((0..<51).map { "\"r\($0)@example.com\"" }.joined(separator: ","))]}}"#,
+            status: 422, field: "notification.email"),
         // What the store cannot keep is refused where the request is decoded, never a 500.
         Case(
             name: "NUL in a label", body: #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(UUID())"}},"labels":{"team":"a\u0000b"}}"#,

@@ -11,11 +11,22 @@ struct EmailAddressTests {
         #expect(address.domain == "example.com")
     }
 
-    @Test(arguments: ["no-at-sign", "a@@b", "@example.com", "jane@", "a@b@c", "", "jane doe@example.com", "j<a>@x"])
+    @Test(arguments: [
+        "no-at-sign", "a@@b", "@example.com", "jane@", "a@b@c", "", "jane doe@example.com", "j<a>@x",
+        // International addresses, lists, literals and hidden line breaks are refused, not half-sent.
+        "jöhn@exämple.com", "用户@例子.广告", "a,b@example.com", "a@[127.0.0.1]", "a\u{85}Bcc: x@example.com",
+        "a@example.com\u{2028}Bcc: x@example.com", ".jane@example.com", "ja..ne@example.com", "jane@-example.com",
+        "jane@exa_mple.com", "jane@example..com",
+    ])
     func rejectsMalformedAddresses(_ text: String) {
         let error = #expect(throws: SMTPError.self) { try EmailAddress(address: text) }
         #expect(error?.code == .invalidAddress)
         #expect(error?.field == "address")
+    }
+
+    @Test(arguments: ["o'brien+tag@example.co.uk", "x@localhost", "a.b-c_d@xn--exmple-cua.com", "#!$%&'*+-/=?^_`{|}~@example.com"])
+    func acceptsDeliverableAddresses(_ text: String) throws {
+        #expect(try EmailAddress(address: text).address == text)
     }
 
     @Test(arguments: ["jane\r@example.com", "jane@example.com\n", "jane\0@example.com", "ja\r\nne@example.com"])

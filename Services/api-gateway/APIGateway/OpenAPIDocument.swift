@@ -2364,6 +2364,15 @@ components:
         email:
           type: array
           minItems: 1
+          maxItems: 50
+          description: |
+            1-50 addresses, each one the notifier delivers to (one rule, `MailboxRule`, checked at
+            submit and by the SMTP client): an ASCII `local@domain` of at most 254 characters, the
+            local part a dot-atom of at most 64 (letters, digits, ``!#$%&'*+-/=?^_`{|}~``, dots only
+            between them), the domain a host name (letters, digits and hyphens). International
+            addresses are refused (write an international domain in its `xn--` form), as are quoted
+            local parts, comments and address literals such as `a@[127.0.0.1]`; 422 naming
+            `notification.email[i]`.
           items:
             type: string
             format: email

@@ -1,4 +1,5 @@
 import Foundation
+import MailboxRules
 
 /// What a deployment allows: the job types its workers run, the largest resource requests, the
 /// external storages it has.
@@ -289,8 +290,12 @@ public struct JobValidator: Sendable {
         }
         if let notification = job.notification {
             check(!notification.email.isEmpty, "notification.email", "must list at least one address")
-            for (index, address) in notification.email.enumerated() where !Self.isPlausibleEmail(address) {
-                problems.append(FieldProblem(field: path("notification.email[\(index)]"), reason: "not a valid e-mail address"))
+            check(
+                notification.email.count <= MailboxRule.maxRecipients, "notification.email",
+                "must list at most \(MailboxRule.maxRecipients) addresses (got \(notification.email.count))")
+            for (index, address) in notification.email.enumerated().prefix(MailboxRule.maxRecipients) {
+                guard let reason = MailboxRule.problem(address) else { continue }
+                problems.append(FieldProblem(field: path("notification.email[\(index)]"), reason: "not an address Conveyor delivers to: \(reason)"))
             }
             if let on = notification.on {
                 for (index, status) in on.enumerated() where !status.isTerminal {
@@ -323,14 +328,6 @@ public struct JobValidator: Sendable {
 
     static func isPlainText(_ text: String, maxLength: Int) -> Bool {
         text.count <= maxLength && !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "\u{7F}" })
-    }
-
-    static func isPlausibleEmail(_ text: String) -> Bool {
-        guard isPlainText(text, maxLength: 254), !text.contains(" "), !text.contains("<"), !text.contains(">") else {
-            return false
-        }
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty
     }
 
     /// Turns a decoding error into a problem naming the JSON path.
