@@ -66,7 +66,7 @@ public actor WorkerRuntime: Service {
                 cpus: settings.int("\(pool).cpus", default: HostCapacity.cpus), memoryMB: settings.int("\(pool).memoryMB", default: HostCapacity.memoryMB),
                 gpus: settings.int("\(pool).gpus", default: HostCapacity.gpus)),
             heartbeatInterval: .seconds(settings.int("worker.heartbeatSeconds", default: 3)),
-            leaseSeconds: max(3, settings.int("worker.leaseSeconds", default: 30)),
+            leaseSeconds: max(3, settings.int("worker.leaseSeconds", default: 12)),
             logCapBytes: max(1024, settings.int("metadata.logCapBytes", default: 8 * 1024 * 1024)), consumer: consumer,
             publisher: publisher, reports: reports, metadata: metadata, logger: logger)
         let health = HealthServer.make(

@@ -47,4 +47,29 @@ struct DeadRunnerTests {
         let messages = (job["updates"] as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }
         #expect(messages.contains { $0.contains("re-queued") && $0.contains(workerId) })
     }
+
+    @Test("a runner killed mid-job is re-queued within the worker timeout even when the scheduler restarts in between")
+    func requeuedAfterSchedulerRestart() async throws {
+        let model = try await Platform.importModel(path: "noop-model", entryPoint: "run.sh", language: "shell")
+        let id = try await Platform.submit(
+            #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"},"parameters":{"sleep":10}}}"#)
+        try await Platform.waitFor(id, status: "RUNNING")
+        let pidFile = ScriptRunner.repositoryRoot.appendingPathComponent(".conveyor/run/runner.pid").path
+        #expect(await ScriptRunner.run(["/bin/bash", "-c", "kill -9 $(cat '\(pidFile)')"]) == 0)
+        let killed = ContinuousClock.now
+        #expect(await Platform.services(["restart", "scheduler"]) == 0)
+        // make test: SCHEDULER_WORKER_TIMEOUT_SECONDS=8; the lease (WORKER_LEASE_SECONDS) is 6 s and the
+        // sweep runs every 2 s, so the re-queue comes at most 8 s after the last renewal (+ one poll).
+        var requeuedAfter: Duration?
+        while ContinuousClock.now - killed < .seconds(30), requeuedAfter == nil {
+            let messages = Platform.statuses(try await Platform.job(id))
+            if messages.last == "QUEUED" || messages.filter({ $0 == "RUNNING" }).count > 1 { requeuedAfter = ContinuousClock.now - killed }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let after = try #require(requeuedAfter, "the job was re-queued")
+        #expect(after <= .seconds(9), "re-queued \(after) after the kill")
+        #expect(await Platform.services(["start", "runner"]) == 0)
+        let job = try await Platform.waitForEnd(id, timeout: .seconds(90))
+        #expect(job["status"] as? String == "SUCCEEDED" && job["attempt"] as? Int == 2)
+    }
 }
