@@ -136,6 +136,24 @@ struct JobStoreTests {
         #expect(try answers[0].result().definition == first.definition && answers[1].result().granted == false)
     }
 
+    @Test("a cancel racing a claim of the same job numbers its history after the claim's, never the same (no 500)")
+    func cancelRacingClaim() async throws {
+        let model = try await model()
+        for _ in 0..<20 {
+            let job = try await store.submit(runJob(model))
+            async let claimed = store.claim(ClaimJob(jobId: job.jobId, attempt: 1, workerId: "a", leaseSeconds: 60))
+            async let cancelled: Result<JobRecord, any Error> = {
+                do { return .success(try await store.cancel(CancelJob(jobId: job.jobId, reason: "race"))) } catch { return .failure(error) }
+            }()
+            _ = try await claimed
+            if case .failure(let error) = await cancelled {
+                #expect(error is MetadataError, "the cancel failed with \(error)")
+            }
+            let record = try await store.job(job.jobId)
+            #expect(record.status == .cancelled, "\(record.updates.map(\.status))")
+        }
+    }
+
     @Test("after a re-queue the old attempt's reports change nothing; terminal states never change")
     func fencing() async throws {
         let job = try await store.submit(runJob(try await model()))

@@ -35,18 +35,27 @@ enum JobRepository {
                 WHERE j.job_id = ANY($1::uuid[]) ORDER BY j.job_id FOR UPDATE OF j
                 """, [PostgresArray.literal(values: jobIds)]),
             try PostgresStatement("SELECT clock_timestamp() AS now"),
+            // A statement of its own, after the locks: its snapshot sees what the transactions it
+            // waited for wrote (a subquery of the locking statement would read the history as it was
+            // before the wait, and the next entry's number would collide).
+            try PostgresStatement(
+                "SELECT job_id, max(seq) AS history_length FROM job_updates WHERE job_id = ANY($1::uuid[]) GROUP BY job_id",
+                [PostgresArray.literal(values: jobIds)]),
         ] + (dependentsFor == nil ? [] : [
             try PostgresStatement(
                 "SELECT job_id, depends_on FROM job_dependencies WHERE depends_on = ANY($1::uuid[])", [PostgresArray.literal(values: jobIds)])
         ]))
         if let dependentsFor {
             var dependents: [UUID: [UUID]] = [:]
-            for row in rows[2] { dependents[try row.uuid("depends_on"), default: []].append(try row.uuid("job_id")) }
+            for row in rows[3] { dependents[try row.uuid("depends_on"), default: []].append(try row.uuid("job_id")) }
             dependentsFor.knowDependents(of: jobIds, dependents)
         }
+        var historyLengths: [UUID: Int] = [:]
+        for row in rows[2] { historyLengths[try row.uuid("job_id")] = row.intIfPresent("history_length") }
         var jobs: [UUID: LoadedJob] = [:]
         for row in rows[0] {
-            let state = try self.state(row)
+            var state = try self.state(row)
+            state.historyLength = historyLengths[state.jobId] ?? 0
             jobs[state.jobId] = LoadedJob(
                 state: state, definitionJSON: row.stringIfPresent("definition"),
                 groupStatus: row.stringIfPresent("group_status").flatMap(JobStatus.init(rawValue:)))
@@ -60,8 +69,7 @@ enum JobRepository {
         j.started_at, j.parent_job_id, j.group_position, j.definition->'notification' AS notification,
         j.definition->'resources' AS resources, j.definition->'retry' AS retry, j.definition->'dependsOn' AS depends_on,
         COALESCE(j.definition->'runModel'->'model'->>'objectId', j.definition->'runFlow'->'flow'->>'objectId',
-                 j.definition->'importData'->'model'->>'objectId', j.definition->'exportData'->'model'->>'objectId') AS model_id, j.attempt_history, j.lease_until, j.result,
-        (SELECT max(u.seq) FROM job_updates u WHERE u.job_id = j.job_id) AS history_length
+                 j.definition->'importData'->'model'->>'objectId', j.definition->'exportData'->'model'->>'objectId') AS model_id, j.attempt_history, j.lease_until, j.result
         """
 
     static func state(_ row: PostgresRow) throws -> JobState {
@@ -82,7 +90,7 @@ enum JobRepository {
             dependsOn: try row.stringIfPresent("depends_on").map { try ConveyorJSON.decode(Dependencies.self, from: Data($0.utf8)) },
             modelId: row.uuidIfPresent("model_id"),
             result: try row.stringIfPresent("result").map { try ConveyorJSON.decode(JobResult.self, from: Data($0.utf8)) },
-            historyLength: row.intIfPresent("history_length") ?? 0)
+            historyLength: 0)
     }
 
     /// What a group needs to decide after one of its jobs ended: its definition and its jobs.
