@@ -12,7 +12,7 @@ INFRA    := deploy/local/infra.sh
 SERVICES := deploy/local/services.sh
 STATE    ?= $(or $(CONVEYOR_STATE),$(CURDIR)/.conveyor)
 
-.PHONY: help install build infra-up infra-down up down status demo test bench bench-scale bench-scheduler clean openapi
+.PHONY: help install build infra-up infra-down up down status demo test fuzz bench bench-scale bench-scheduler clean openapi
 
 help: ## Show this help
 	@echo "Conveyor targets:"
@@ -46,6 +46,9 @@ demo: up ## Bring everything up and run the demo (deploy/local/demo.sh)
 
 test: ## Infra up, build, start services (RUNNER_SLOTS=1), swift test; TEST_ARGS=... passes arguments
 	@bash deploy/local/test.sh
+
+fuzz: ## Fuzz the running gateway with schemathesis against its OpenAPI document, all phases (make up first)
+	@bash deploy/local/fuzz.sh full
 
 bench: ## Release build + services + conveyor-bench (BENCH_JOBS=2000, BENCH_ARGS=...)
 	@bash deploy/local/bench.sh $(BENCH_ARGS)

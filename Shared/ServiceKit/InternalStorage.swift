@@ -56,7 +56,8 @@ extension InternalStorage {
         let destination = path(relative)
         try FileManager.default.createDirectory(
             atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let temporary = destination + ".partial-" + UUID().uuidString
+        // Named apart from the file (whose name may already be 255 bytes long, the most a name may be).
+        let temporary = (destination as NSString).deletingLastPathComponent + "/.partial-" + UUID().uuidString
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw InternalStorageError("cannot write \(relative): \(String(cString: strerror(errno)))")

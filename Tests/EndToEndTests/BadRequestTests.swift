@@ -144,6 +144,15 @@ struct BadRequestTests {
         #expect(fields == ["status", "limit"])
     }
 
+    @Test("a file named with the longest name allowed (255 bytes) is stored, not a 500; one byte more is refused")
+    func longestFileName() async throws {
+        let name = String(repeating: "n", count: 251) + ".txt"
+        let stored = try await Platform.request("POST", "/api/v1/files?name=\(name)", body: Data("x".utf8))
+        #expect(stored.status == 201, "\(stored.text)")
+        let tooLong = try await Platform.request("POST", "/api/v1/files?name=x\(name)", body: Data("x".utf8))
+        #expect(tooLong.status == 422 || tooLong.status == 400, "\(tooLong.text)")
+    }
+
     @Test("a NUL in a query parameter gets 400 naming the parameter")
     func nulInQuery() async throws {
         for (path, field) in [("/api/v1/jobs?label=a:%00", "label"), ("/api/v1/jobs?owner=a%00b", "owner"), ("/api/v1/objects/\(UUID())?objectVersion=1%00", "objectVersion")] {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Full test run: infrastructure up, build with tests, start services with test settings,
-# run `swift test --no-parallel $TEST_ARGS`, stop services (and infra if CI=true).
+# run `swift test --no-parallel $TEST_ARGS` and, for the whole suite, fuzz the gateway
+# (deploy/local/fuzz.sh quick), stop services (and infra if CI=true).
 # Exits with swift test's exit code.
 set -euo pipefail
 umask 022
@@ -57,4 +58,12 @@ rc=0
 # shellcheck disable=SC2086
 "$SWIFT" test --skip-build --no-parallel ${TEST_ARGS:-} || rc=$?
 step "swift test exited with $rc"
+# The whole suite also fuzzes the gateway against its OpenAPI document (a focused run does not).
+if [[ -z "${TEST_ARGS:-}" ]]; then
+    step "fuzzing the gateway (deploy/local/fuzz.sh quick)"
+    frc=0
+    bash "$HERE/fuzz.sh" quick || frc=$?
+    step "fuzzing exited with $frc"
+    if ((rc == 0)); then rc=$frc; fi
+fi
 exit "$rc"

@@ -651,8 +651,57 @@ paths:
           content:
             text/event-stream:
               schema:
-                type: string
-                description: A sequence of `log` events, keep-alive comments and a final `end` event.
+                description: |
+                  One server-sent event, as an event-stream parser reads it (`event`, `id`, `data` with
+                  its lines joined by newlines; keep-alive comments are not events). The stream is
+                  `log` events, an `attempt` event for each new attempt, and a last `end` event.
+                oneOf:
+                  - type: object
+                    title: log
+                    required: [event, id, data]
+                    properties:
+                      event:
+                        const: log
+                      id:
+                        type: string
+                        pattern: "^[0-9]+:[0-9]+$"
+                        description: "`<attempt>:<offset>`: the byte offset just after these lines."
+                      data:
+                        type: string
+                        description: Whole lines of the log (carriage returns removed).
+                  - type: object
+                    title: attempt
+                    required: [event, data]
+                    properties:
+                      event:
+                        const: attempt
+                      id:
+                        type: string
+                        pattern: "^[0-9]+:[0-9]+$"
+                      data:
+                        type: string
+                        contentMediaType: application/json
+                        contentSchema:
+                          type: object
+                          required: [attempt]
+                          properties:
+                            attempt:
+                              type: integer
+                              minimum: 1
+                  - type: object
+                    title: end
+                    required: [event, id, data]
+                    properties:
+                      event:
+                        const: end
+                      id:
+                        type: string
+                        pattern: "^[0-9]+:[0-9]+$"
+                      data:
+                        type: string
+                        contentMediaType: application/json
+                        contentSchema:
+                          $ref: "#/components/schemas/JobStatusUpdate"
               example: |
                 event: log
                 id: 1:42
@@ -2476,7 +2525,7 @@ components:
       additionalProperties: false
       properties:
         jobId:
-          $ref: "#/components/schemas/UUID"
+          $ref: "#/components/schemas/Uuid"
         status:
           $ref: "#/components/schemas/JobStatus"
         attempt:
@@ -2584,18 +2633,18 @@ components:
             required: [rerunOf, jobType, previousStatus]
             properties:
               rerunOf:
-                $ref: "#/components/schemas/UUID"
+                $ref: "#/components/schemas/Uuid"
               jobType:
                 type: string
               previousStatus:
                 type: string
                 description: How the job run again ended.
               jobId:
-                $ref: "#/components/schemas/UUID"
+                $ref: "#/components/schemas/Uuid"
               dependsOn:
                 type: array
                 items:
-                  $ref: "#/components/schemas/UUID"
+                  $ref: "#/components/schemas/Uuid"
               keptNodes:
                 type: array
                 description: A RUN_FLOW that failed part way - the model nodes that finished, kept with their outputs (`runFlow.reuse` of the new job); the others run.
@@ -2610,17 +2659,17 @@ components:
                 type: array
                 description: A JOB_GROUP that did not succeed - its jobs that succeeded, kept with their results (the new group holds a SUCCEEDED job in their place, `rerunOf` the kept one, that never runs); the others run.
                 items:
-                  $ref: "#/components/schemas/UUID"
+                  $ref: "#/components/schemas/Uuid"
         reused:
           type: array
           description: Jobs of the chain that succeeded, kept with their outputs.
           items:
-            $ref: "#/components/schemas/UUID"
+            $ref: "#/components/schemas/Uuid"
         active:
           type: array
           description: Jobs of the chain that have not ended (or belong to a group), left as they are.
           items:
-            $ref: "#/components/schemas/UUID"
+            $ref: "#/components/schemas/Uuid"
         objectVersion:
           type: integer
           description: A re-run downstream of a newer version - the object's latest version, which the new jobs read.
