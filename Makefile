@@ -12,7 +12,7 @@ INFRA    := deploy/local/infra.sh
 SERVICES := deploy/local/services.sh
 STATE    ?= $(or $(CONVEYOR_STATE),$(CURDIR)/.conveyor)
 
-.PHONY: help install build infra-up infra-down up down status demo test fuzz bench bench-scale bench-scheduler clean openapi
+.PHONY: help install build infra-up infra-down up down status demo test fuzz chaos bench bench-scale bench-scheduler clean openapi
 
 help: ## Show this help
 	@echo "Conveyor targets:"
@@ -49,6 +49,9 @@ test: ## Infra up, build, start services (RUNNER_SLOTS=1), swift test; TEST_ARGS
 
 fuzz: ## Fuzz the running gateway with schemathesis against its OpenAPI document, all phases (make up first)
 	@bash deploy/local/fuzz.sh full
+
+chaos: ## The chaos suite: 2000 jobs with e-mail while every service is killed in turn, RabbitMQ and PostgreSQL restart, SMTP is away 5 min (CHAOS_ARGS=...)
+	@bash deploy/local/chaos.sh $(CHAOS_ARGS)
 
 bench: ## Release build + services + conveyor-bench (BENCH_JOBS=2000, BENCH_ARGS=...)
 	@bash deploy/local/bench.sh $(BENCH_ARGS)

@@ -110,6 +110,13 @@ var targets: [Target] = [
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ],
         path: "Tests/Benchmarks", swiftSettings: swiftSettings),
+    .executableTarget(
+        name: "ConveyorChaos",
+        dependencies: [
+            "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+        ],
+        path: "Tests/Chaos", swiftSettings: swiftSettings),
 ]
 
 for service in services {
@@ -127,7 +134,7 @@ let package = Package(
     name: "Conveyor",
     platforms: [.macOS(.v15)],
     products: services.map { .executable(name: $0.product, targets: ["\($0.target)Main"]) }
-        + [.executable(name: "conveyor-bench", targets: ["ConveyorBench"])],
+        + [.executable(name: "conveyor-bench", targets: ["ConveyorBench"]), .executable(name: "conveyor-chaos", targets: ["ConveyorChaos"])],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),

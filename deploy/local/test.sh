@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Full test run: infrastructure up, build with tests, start services with test settings,
 # run `swift test --no-parallel $TEST_ARGS` and, for the whole suite, fuzz the gateway
-# (deploy/local/fuzz.sh quick), stop services (and infra if CI=true).
+# (deploy/local/fuzz.sh quick) and run a short chaos suite (conveyor-chaos), stop services (and
+# infra if CI=true).
 # Exits with swift test's exit code.
 set -euo pipefail
 umask 022
@@ -65,5 +66,11 @@ if [[ -z "${TEST_ARGS:-}" ]]; then
     bash "$HERE/fuzz.sh" quick || frc=$?
     step "fuzzing exited with $frc"
     if ((rc == 0)); then rc=$frc; fi
+    # The chaos suite, shorter (make chaos runs the whole one): 300 jobs, every part taken away.
+    step "chaos (conveyor-chaos --jobs 300 --smtp-outage 20)"
+    crc=0
+    "$CONVEYOR_BIN_DIR/conveyor-chaos" --jobs 300 --smtp-outage 20 --settle 180 || crc=$?
+    step "chaos exited with $crc"
+    if ((rc == 0)); then rc=$crc; fi
 fi
 exit "$rc"

@@ -1,0 +1,301 @@
+// conveyor-chaos: a load of jobs with e-mail notifications through the public HTTP API while every
+// part of the system is taken away in turn, then a count of what was lost.
+//
+// 1. Imports examples/true-model (one exec of /bin/true).
+// 2. Submits --jobs N RUN_MODEL jobs (label `chaos:<run>`, one e-mail address each, an idempotency
+//    key each) at a steady rate over the planned length of the chaos; a submit that fails (the
+//    gateway or metadata is away) is sent again with the same key until it is accepted.
+// 3. Meanwhile, in turn: each of the seven services is killed with SIGKILL and started again,
+//    RabbitMQ is stopped and started, PostgreSQL is restarted, and the SMTP sink is taken away for
+//    --smtp-outage S seconds. After each, a probe job is submitted: the component's recovery time is
+//    from the disruption until the probe SUCCEEDED (for SMTP: until the e-mails held back during the
+//    outage were all sent).
+// 4. Waits for every job to end and every e-mail to arrive, and prints jobs accepted, SUCCEEDED,
+//    stuck, duplicated, e-mails lost and duplicated, and each recovery time.
+// Exits 1 on any lost or stuck job, any duplicate job or e-mail, or any lost e-mail.
+//
+// Usage: conveyor-chaos [--jobs N] [--smtp-outage S] [--settle S]
+// Environment: CONVEYOR_GATEWAY_URL (http://127.0.0.1:8080), CONVEYOR_STATE (.conveyor).
+
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import TestSupport
+
+struct ChaosOptions {
+    var jobs = 2000
+    var smtpOutageSeconds = 300
+    /// How long to wait, after the last disruption, for every job to end and every e-mail to arrive.
+    var settleSeconds = 600
+
+    init(_ arguments: [String]) {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let flag = iterator.next() {
+            guard let value = iterator.next().flatMap(Int.init), value >= 0 else {
+                fatalError("usage: conveyor-chaos [--jobs N] [--smtp-outage S] [--settle S] (bad value for \(flag))")
+            }
+            switch flag {
+            case "--jobs": jobs = max(1, value)
+            case "--smtp-outage": smtpOutageSeconds = value
+            case "--settle": settleSeconds = value
+            default: fatalError("unknown option \(flag)")
+            }
+        }
+    }
+}
+
+let environment = ProcessInfo.processInfo.environment
+let options = ChaosOptions(CommandLine.arguments)
+let gateway = environment["CONVEYOR_GATEWAY_URL"] ?? "http://127.0.0.1:8080"
+let state = environment["CONVEYOR_STATE"] ?? ScriptRunner.repositoryRoot.appendingPathComponent(".conveyor").path
+let run = String(UUID().uuidString.prefix(8)).lowercased()
+let started = ContinuousClock.now
+
+func say(_ text: String) {
+    // Unbuffered, so the progress shows while the run goes on (stdout may be a pipe).
+    FileHandle.standardOutput.write(Data((String(format: "[chaos %5.1fs] ", seconds(ContinuousClock.now - started)) + text + "\n").utf8))
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+let http: HTTPClient = {
+    var configuration = HTTPClient.Configuration()
+    configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+    return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+}()
+
+/// A request to the gateway: its status and body (status 0 when it could not be sent).
+func send(_ method: HTTPMethod, _ path: String, json: String? = nil) async -> (status: Int, body: Data) {
+    var request = HTTPClientRequest(url: gateway + path)
+    request.method = method
+    if let json {
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: json))
+    }
+    do {
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        return (Int(response.status.code), Data(body.readableBytesView))
+    } catch {
+        return (0, Data())
+    }
+}
+
+func object(_ data: Data) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+}
+
+/// Submits until the gateway accepts (the same idempotency key each time); the job id, or nil when
+/// the submission was refused (4xx).
+func submit(_ json: String) async -> String? {
+    var delay = Duration.milliseconds(200)
+    while true {
+        let (status, body) = await send(.POST, "/api/v1/jobs", json: json)
+        if status == 201 || status == 200, let id = object(body)["jobId"] as? String { return id.lowercased() }
+        if (400..<500).contains(status) && status != 429 && status != 408 {
+            say("a submission was refused (\(status)): \(String(decoding: body.prefix(300), as: UTF8.self))")
+            return nil
+        }
+        try? await Task.sleep(for: delay)
+        delay = min(delay * 2, .seconds(2))
+    }
+}
+
+func status(of id: String) async -> String? {
+    let (code, body) = await send(.GET, "/api/v1/jobs/\(id)")
+    return code == 200 ? object(body)["status"] as? String : nil
+}
+
+/// Waits until job `id` ends; its final status, or nil at `timeout`.
+func waitForEnd(_ id: String, timeout: Duration) async -> String? {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if let status = await status(of: id), ["SUCCEEDED", "FAILED", "CANCELLED"].contains(status) { return status }
+        try? await Task.sleep(for: .milliseconds(250))
+    }
+    return nil
+}
+
+// MARK: 1. The model
+
+let repository = FileManager.default.temporaryDirectory.appendingPathComponent("conveyor-chaos-\(run)").path
+try FileManager.default.copyItem(atPath: ScriptRunner.repositoryRoot.appendingPathComponent("examples/true-model").path, toPath: repository)
+for arguments in [["init", "-q"], ["add", "-A"], ["-c", "user.name=c", "-c", "user.email=c@localhost", "commit", "-qm", "true"]] {
+    guard await ScriptRunner.run(["git", "-C", repository] + arguments) == 0 else { fatalError("git \(arguments) failed") }
+}
+guard
+    let importId = await submit(
+        #"{"jobType":"IMPORT_MODEL","importModel":{"repository":"\#(repository)","entryPoint":"run","language":"executable","version":"HEAD"}}"#),
+    await waitForEnd(importId, timeout: .seconds(120)) == "SUCCEEDED",
+    let model = ((object(await send(.GET, "/api/v1/jobs/\(importId)").body)["result"] as? [String: Any])?["objects"] as? [[String: Any]])?
+        .first?["objectId"] as? String
+else { fatalError("could not import examples/true-model") }
+say("run \(run): model \(model.lowercased()); \(options.jobs) jobs, SMTP away for \(options.smtpOutageSeconds) s")
+
+// MARK: 2. The load
+
+/// What the load learned: the job id each key was answered with, and any key answered with two.
+final class Ledger: Sendable {
+    let state = Mutex<(ids: [Int: String], duplicates: [Int], refused: Int)>(([:], [], 0))
+    func record(_ index: Int, _ id: String?) {
+        state.withLock { state in
+            guard let id else { return state.refused += 1 }
+            if let known = state.ids[index], known != id { state.duplicates.append(index) }
+            state.ids[index] = id
+        }
+    }
+}
+let ledger = Ledger()
+
+func jobJSON(_ index: Int) -> String {
+    #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"}},"labels":{"chaos":"\#(run)"},"idempotencyKey":"chaos-\#(run)-\#(index)","notification":{"email":["chaos-\#(index)@example.com"]}}"#
+}
+
+// The disruptions take about 40 s in all (a service comes back in about 3 s, the broker in about
+// 13 s), then the SMTP outage: the jobs are spread over that time, so that every disruption hits
+// jobs in flight.
+let plannedSeconds = Double(40 + options.smtpOutageSeconds)
+let interval = plannedSeconds / Double(options.jobs)
+let load = Task {
+    await withTaskGroup(of: Void.self) { group in
+        for index in 0..<options.jobs {
+            group.addTask { ledger.record(index, await submit(jobJSON(index))) }
+            try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+        }
+    }
+}
+
+/// The e-mails in the maildir, by job id (from the `X-Conveyor-Job-Id` header).
+func mailsByJob() -> [String: Int] {
+    let folder = state + "/mail/new"
+    var found: [String: Int] = [:]
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+        guard let data = FileManager.default.contents(atPath: folder + "/" + name) else { continue }
+        let text = String(decoding: data.prefix(4096), as: UTF8.self)
+        guard let range = text.range(of: "X-Conveyor-Job-Id: ", options: .caseInsensitive) else { continue }
+        found[String(text[range.upperBound...].prefix(36)).lowercased(), default: 0] += 1
+    }
+    return found
+}
+// MARK: 3. The disruptions
+
+struct Recovery {
+    var component: String
+    var seconds: Double?
+}
+var recoveries: [Recovery] = []
+
+/// Submits a probe job and waits for it to succeed: the time from `since` until it did.
+func probe(_ component: String, since: ContinuousClock.Instant) async -> Recovery {
+    let body = #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"}},"labels":{"chaos-probe":"\#(run)"},"idempotencyKey":"chaos-\#(run)-probe-\#(component)"}"#
+    guard let id = await submit(body), await waitForEnd(id, timeout: .seconds(180)) == "SUCCEEDED" else {
+        say("\(component): the probe job did not succeed within 180 s")
+        return Recovery(component: component, seconds: nil)
+    }
+    let recovery = Recovery(component: component, seconds: seconds(ContinuousClock.now - since))
+    say(String(format: "%@: recovered in %.1f s", component, recovery.seconds!))
+    return recovery
+}
+
+func services(_ arguments: [String]) async -> Int32 { await ScriptRunner.script("deploy/local/services.sh", arguments) }
+func infra(_ arguments: [String]) async -> Int32 { await ScriptRunner.script("deploy/local/infra.sh", arguments) }
+
+try await Task.sleep(for: .seconds(5))
+for service in ["api-gateway", "metadata", "scheduler", "runner", "notifier", "importer", "exporter"] {
+    let pidFile = state + "/run/\(service).pid"
+    let since = ContinuousClock.now
+    say("\(service): SIGKILL")
+    _ = await ScriptRunner.run(["/bin/bash", "-c", "kill -9 $(cat '\(pidFile)')"])
+    try await Task.sleep(for: .seconds(2))
+    guard await services(["start", service]) == 0 else { fatalError("\(service) did not start again") }
+    recoveries.append(await probe(service, since: since))
+}
+do {
+    let since = ContinuousClock.now
+    say("rabbitmq: stop_app, 5 s, start_app")
+    _ = await infra(["rabbitmqctl", "stop_app"])
+    try await Task.sleep(for: .seconds(5))
+    _ = await infra(["rabbitmqctl", "start_app"])
+    recoveries.append(await probe("rabbitmq", since: since))
+}
+do {
+    let since = ContinuousClock.now
+    say("postgres: restart")
+    _ = await infra(["restart-postgres"])
+    recoveries.append(await probe("postgres", since: since))
+}
+say("smtp: away for \(options.smtpOutageSeconds) s")
+_ = await infra(["smtp-down"])
+try await Task.sleep(for: .seconds(options.smtpOutageSeconds))
+_ = await infra(["smtp-up"])
+let smtpBack = ContinuousClock.now
+say("smtp: back")
+// The e-mails of the jobs accepted until now were held back (or not due yet): the time until all of
+// them arrived is SMTP's recovery.
+let held = Set(ledger.state.withLock { $0.ids.values })
+var smtpRecovery: Double?
+let heldDeadline = ContinuousClock.now + .seconds(options.settleSeconds)
+while ContinuousClock.now < heldDeadline {
+    let arrived = mailsByJob()
+    if held.allSatisfy({ arrived[$0] != nil }) {
+        smtpRecovery = seconds(ContinuousClock.now - smtpBack)
+        say(String(format: "smtp: the %d e-mails held back were all sent %.1f s after it came back", held.count, smtpRecovery!))
+        break
+    }
+    try await Task.sleep(for: .milliseconds(500))
+}
+recoveries.append(Recovery(component: "smtp (every held e-mail sent)", seconds: smtpRecovery))
+await load.value
+say("load: all \(options.jobs) submissions answered")
+
+// MARK: 4. The count
+
+let ids = ledger.state.withLock { $0.ids }
+let deadline = ContinuousClock.now + .seconds(options.settleSeconds)
+var counts: [String: Int] = [:]
+while ContinuousClock.now < deadline {
+    let (_, body) = await send(.GET, "/api/v1/jobs?label=chaos:\(run)&counts=true&limit=1")
+    counts = ((object(body)["counts"] as? [String: Any])?["byStatus"] as? [String: Int]) ?? counts
+    let ended = ["SUCCEEDED", "FAILED", "CANCELLED"].reduce(0) { $0 + (counts[$1] ?? 0) }
+    if ended >= ids.count, counts.values.reduce(0, +) == ended { break }
+    try await Task.sleep(for: .seconds(1))
+}
+let total = counts.values.reduce(0, +)
+let succeeded = counts["SUCCEEDED"] ?? 0
+let stuck = total - ["SUCCEEDED", "FAILED", "CANCELLED"].reduce(0) { $0 + (counts[$1] ?? 0) }
+say("jobs: \(ids.count) accepted, \(total) with the run's label, \(succeeded) SUCCEEDED, \(stuck) not ended")
+
+let expected = Set(ids.values)
+var mails: [String: Int] = [:]
+let mailDeadline = ContinuousClock.now + .seconds(options.settleSeconds)
+while ContinuousClock.now < mailDeadline {
+    mails = mailsByJob()
+    if expected.allSatisfy({ mails[$0] != nil }) { break }
+    try await Task.sleep(for: .seconds(1))
+}
+try await Task.sleep(for: .seconds(3))
+mails = mailsByJob()
+let lostMails = expected.filter { mails[$0] == nil }.count
+let duplicateMails = expected.filter { (mails[$0] ?? 0) > 1 }.count
+let (duplicateKeys, refused) = ledger.state.withLock { ($0.duplicates.count, $0.refused) }
+
+print("")
+print("CHAOS run=\(run) jobs=\(options.jobs)")
+print("  jobs accepted:      \(ids.count) (refused: \(refused))")
+print("  jobs SUCCEEDED:     \(succeeded)")
+print("  jobs stuck:         \(stuck)")
+print("  jobs duplicated:    \(max(0, total - ids.count) + duplicateKeys)")
+print("  e-mails lost:       \(lostMails)")
+print("  e-mails duplicated: \(duplicateMails)")
+for recovery in recoveries {
+    print("  recovery \(recovery.component): " + (recovery.seconds.map { String(format: "%.1f s", $0) } ?? "did not recover"))
+}
+try? await http.shutdown()
+let failed = ids.count != options.jobs || succeeded != ids.count || stuck != 0 || total != ids.count || duplicateKeys != 0
+    || lostMails != 0 || duplicateMails != 0 || recoveries.contains { $0.seconds == nil }
+print(failed ? "CHAOS FAILED" : "CHAOS PASSED")
+exit(failed ? 1 : 0)
