@@ -110,6 +110,10 @@ var targets: [Target] = [
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ],
         path: "Tests/Benchmarks", swiftSettings: swiftSettings),
+    // Operators' command for the dead-letter queues (list, show, replay).
+    .executableTarget(
+        name: "ConveyorDLQ", dependencies: ["AMQPClient", "ConveyorModels", log], path: "Tools/conveyor-dlq",
+        swiftSettings: swiftSettings),
     .executableTarget(
         name: "ConveyorChaos",
         dependencies: [
@@ -134,7 +138,9 @@ let package = Package(
     name: "Conveyor",
     platforms: [.macOS(.v15)],
     products: services.map { .executable(name: $0.product, targets: ["\($0.target)Main"]) }
-        + [.executable(name: "conveyor-bench", targets: ["ConveyorBench"]), .executable(name: "conveyor-chaos", targets: ["ConveyorChaos"])],
+        + [.executable(name: "conveyor-bench", targets: ["ConveyorBench"]), .executable(name: "conveyor-chaos", targets: ["ConveyorChaos"]),
+            .executable(name: "conveyor-dlq", targets: ["ConveyorDLQ"]),
+        ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),

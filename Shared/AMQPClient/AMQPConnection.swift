@@ -84,6 +84,14 @@ public final class AMQPConnection: Service, Sendable {
 
     /// Acknowledges a delivery: the broker forgets it. An ack for a delivery from before a reconnect
     /// is dropped (the broker has already requeued that message).
+    /// How many messages `queue` holds now (ready ones; a passive declare: the queue must exist).
+    /// - Throws: ``AMQPError`` when the queue does not exist or the connection is closed.
+    public func messageCount(queue: String) async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            session.submit(.messageCount(queue: queue) { result in continuation.resume(with: result) })
+        }
+    }
+
     public func ack(_ delivery: AMQPDelivery) {
         session.submit(.ack(tag: delivery.deliveryTag, generation: delivery.generation))
     }

@@ -80,6 +80,17 @@ extension AMQPSession {
                         throw AMQPError(.connectionLost, "ack failed: \(String(cString: amqp_error_string2(status)))")
                     }
                 }
+            case .messageCount(let queue, let completion):
+                let arena = CArena()
+                let declared = amqp_queue_declare(state, Self.channel, arena.bytes(queue), 1, 0, 0, 0, amqp_empty_table)
+                do {
+                    try check(amqp_get_rpc_reply(state), "look at queue \(queue)")
+                } catch let error as AMQPError {
+                    index += 1
+                    completion(.failure(error))
+                    throw error
+                }
+                completion(.success(Int(declared?.pointee.message_count ?? 0)))
             case .nack(let tag, let generation, let requeue):
                 if generation == self.generation {
                     let status = amqp_basic_nack(state, Self.channel, tag, 0, requeue ? 1 : 0)

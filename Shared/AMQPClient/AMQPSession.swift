@@ -19,6 +19,8 @@ final class AMQPSession: @unchecked Sendable {
         case publish(OutgoingMessage, PublishCompletion?)
         case ack(tag: UInt64, generation: UInt64)
         case nack(tag: UInt64, generation: UInt64, requeue: Bool)
+        /// How many messages a queue holds (a passive declare); the queue must exist.
+        case messageCount(queue: String, completion: @Sendable (Result<Int, AMQPError>) -> Void)
     }
 
     struct ConsumerRegistration {
@@ -92,6 +94,9 @@ final class AMQPSession: @unchecked Sendable {
         }
         if rejected {
             if case .publish(_, let completion?) = command {
+                completion(.failure(AMQPError(.closed, "connection \(name) is closed")))
+            }
+            if case .messageCount(_, let completion) = command {
                 completion(.failure(AMQPError(.closed, "connection \(name) is closed")))
             }
             return
@@ -219,6 +224,7 @@ final class AMQPSession: @unchecked Sendable {
         waiters.forEach { $0.resume(throwing: closed) }
         for command in backlog + commands {
             if case .publish(_, let completion?) = command { completion(.failure(closed)) }
+            if case .messageCount(_, let completion) = command { completion(.failure(closed)) }
         }
         backlog = []
         for consumer in consumers.values { consumer.continuation.finish() }

@@ -99,8 +99,15 @@ public final class NotifierService: Service, Sendable {
         var recorded = true
         var malformed = false
         for body in bodies {
+            let event: JobEvent
             do {
-                let event = try Envelope<JobEvent>.decode(body).payload
+                event = try Envelope<JobEvent>.decode(body).payload
+            } catch {
+                logger.error("malformed job event; dead-lettered", metadata: ["error": "\(error)"])
+                malformed = true
+                continue
+            }
+            do {
                 guard Topology.notifierFollows(event), let notification = event.notification else { continue }
                 guard
                     let first = try await deliveries.begin(
@@ -110,9 +117,6 @@ public final class NotifierService: Service, Sendable {
                     continue
                 }
                 await attempt(first, event: event)
-            } catch let error as DecodingError {
-                logger.error("malformed job event; dead-lettered", metadata: ["error": "\(error)"])
-                malformed = true
             } catch {
                 logger.warning("delivery record unavailable; the event goes back to the queue", metadata: ["error": "\(error)"])
                 recorded = false
@@ -203,7 +207,7 @@ public final class NotifierService: Service, Sendable {
                 await reports.send(self.report(jobId, outcome))
                 return
             }
-            let sentAt = try await deliveries.markSent(jobId: jobId, messageId: message.messageID ?? "")
+            let sentAt = try await recordSent(jobId: jobId, messageId: message.messageID ?? "")
             logger.info("e-mail sent", metadata: metadata.merging(["status": "\(event.status.rawValue)"]) { $1 })
             outcome = NotificationDelivery(status: .sent, attempts: next.attempt, sentAt: sentAt, updatedAt: Date())
         } catch let error as SMTPError {
@@ -217,6 +221,24 @@ public final class NotifierService: Service, Sendable {
             return
         }
         await reports.send(self.report(jobId, outcome))
+    }
+
+    /// Records that an e-mail went out. The server has it already, so the record is tried again
+    /// (the database may be restarting) for as long as this notifier's claim protects the row:
+    /// given up earlier, the row's claim would go stale and the e-mail be sent a second time.
+    private func recordSent(jobId: UUID, messageId: String) async throws -> Date {
+        var delay = Duration.milliseconds(250)
+        let deadline = ContinuousClock.now + .seconds(100)
+        while true {
+            do {
+                return try await deliveries.markSent(jobId: jobId, messageId: messageId)
+            } catch {
+                guard ContinuousClock.now + delay < deadline else { throw error }
+                logger.warning("e-mail sent but not yet recorded; recording it again", metadata: ["jobId": "\(jobId)", "error": "\(error)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
     }
 
     private func report(_ jobId: UUID, _ delivery: NotificationDelivery) -> JobReport {
