@@ -96,7 +96,7 @@ var targets: [Target] = [
         dependencies: ["ServiceKit", "ConveyorModels", .product(name: "Configuration", package: "swift-configuration")],
         path: "Tests/ServiceKitTests", swiftSettings: swiftSettings),
     .testTarget(
-        name: "WorkerKitTests", dependencies: ["WorkerKit", "ConveyorModels"],
+        name: "WorkerKitTests", dependencies: ["WorkerKit", "ConveyorModels", "CChildSpawn"],
         path: "Tests/WorkerKitTests", swiftSettings: swiftSettings),
     .testTarget(
         name: "EndToEndTests", dependencies: ["ConveyorModels", "AMQPClient", "TestSupport"],

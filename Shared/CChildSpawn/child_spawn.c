@@ -97,3 +97,23 @@ int conveyor_spawn(const conveyor_spawn_request *request, pid_t *pid_out, const 
     *pid_out = pid;
     return 0;
 }
+
+int conveyor_kill_user(unsigned int uid) {
+    if (uid == 0) return EINVAL;
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pid_t pid = vfork();
+    if (pid == 0) {
+        // Raw system calls only (see conveyor_spawn): the credentials of this task alone change.
+        if (syscall(SYS_setresgid, uid, uid, uid) != 0 || syscall(SYS_setresuid, uid, uid, uid) != 0) _exit(1);
+        kill(-1, SIGKILL);
+        _exit(0);
+    }
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (pid < 0) return saved;
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : EPERM;
+}

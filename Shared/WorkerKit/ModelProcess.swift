@@ -1,3 +1,4 @@
+import CChildSpawn
 import ConveyorModels
 import Foundation
 import ServiceKit
@@ -131,7 +132,14 @@ public struct ModelProcess: Sendable {
         var confinement = ChildProcess.Confinement.none
         var sampler: UsageSampler?
         var user: UInt32?
-        defer { if let user { containment?.modelUsers?.giveBack(user) } }
+        defer {
+            if let user {
+                // Without a control group, what the run left running as its user (a `setsid` child
+                // that escaped the process group) ends before the id is handed out again.
+                if confinement.cgroup == nil { _ = conveyor_kill_user(user) }
+                containment?.modelUsers?.giveBack(user)
+            }
+        }
         if let limits, let containment {
             // A user of its own: the run's folder is its alone.
             if let users = containment.modelUsers {

@@ -42,4 +42,10 @@ typedef struct {
 /// child has been reaped then).
 int conveyor_spawn(const conveyor_spawn_request *request, pid_t *pid, const char **failed_step);
 
+/// Kills (SIGKILL) every process running as `uid`: a child switches to that user and sends the
+/// signal to every process it may signal (kill(-1)), which are exactly that user's. Where no
+/// control group holds a run, this is how what a model user left behind (a `setsid` child) ends.
+/// Returns 0, or an errno.
+int conveyor_kill_user(unsigned int uid);
+
 #endif
