@@ -36,6 +36,8 @@ case "$MODE" in
 esac
 echo "[fuzz] schemathesis $MODE ($PHASES) against $URL/api/v1/openapi.yaml; report in $LOG"
 rc=0
+# From the tools folder: schemathesis keeps its example cache (.schemathesis/) in the current folder.
+cd "$TOOLS"
 "$TOOLS/bin/schemathesis" run "$URL/api/v1/openapi.yaml" --url "$URL" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --phases "$PHASES" --max-examples "${FUZZ_EXAMPLES:-50}" --seed 20261201 --request-timeout 10 \
