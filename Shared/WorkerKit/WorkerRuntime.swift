@@ -33,10 +33,6 @@ public actor WorkerRuntime: Service {
     private let metadata: MetadataClient
     private let logger: Logger
     private var running: [UUID: (attempt: Int, jobType: JobType)] = [:]
-    /// Attempts that ended and whose finished report is on its way: their slot is free already (the
-    /// scheduler may dispatch the next job as soon as metadata applied the report, which can be
-    /// before this worker hears the broker's confirm), but a redelivered dispatch of one is refused.
-    private var reporting: [UUID: Int] = [:]
     /// The attempt and task of each job this worker runs, to stop one on cancellation.
     private var executions: [UUID: (attempt: Int, task: Task<JobOutcome, any Error>)] = [:]
     /// Cancellations that arrived before their attempt started.
@@ -237,7 +233,7 @@ public actor WorkerRuntime: Service {
     private func claim(_ dispatch: Dispatch) async -> ClaimOutcome {
         // A redelivered copy of a dispatch this worker already took (say, after a broker restart):
         // the attempt runs here once.
-        guard running[dispatch.jobId]?.attempt != dispatch.attempt, reporting[dispatch.jobId] != dispatch.attempt else { return .refused }
+        guard running[dispatch.jobId]?.attempt != dispatch.attempt else { return .refused }
         running[dispatch.jobId] = (dispatch.attempt, dispatch.jobType)
         let claim: ClaimResult
         let claimedAt = ContinuousClock.now
@@ -338,11 +334,9 @@ public actor WorkerRuntime: Service {
         }
         outcome.logBytes = await log.size
         outcome.log = await log.takeRest()
-        running[dispatch.jobId] = nil
-        reporting[dispatch.jobId] = dispatch.attempt
         await reports.send(JobReport(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, kind: .finished(outcome)))
-        reporting[dispatch.jobId] = nil
         logger.info(
             "job finished", metadata: ["jobId": "\(dispatch.jobId)", "status": "\(outcome.status.rawValue)"])
+        running[dispatch.jobId] = nil
     }
 }
