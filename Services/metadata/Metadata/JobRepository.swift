@@ -54,8 +54,7 @@ enum JobRepository {
         for row in rows[2] { historyLengths[try row.uuid("job_id")] = row.intIfPresent("history_length") }
         var jobs: [UUID: LoadedJob] = [:]
         for row in rows[0] {
-            var state = try self.state(row)
-            state.historyLength = historyLengths[state.jobId] ?? 0
+            let state = try self.state(row, historyLength: historyLengths[try row.uuid("job_id")] ?? 0)
             jobs[state.jobId] = LoadedJob(
                 state: state, definitionJSON: row.stringIfPresent("definition"),
                 groupStatus: row.stringIfPresent("group_status").flatMap(JobStatus.init(rawValue:)))
@@ -72,7 +71,8 @@ enum JobRepository {
                  j.definition->'importData'->'model'->>'objectId', j.definition->'exportData'->'model'->>'objectId') AS model_id, j.attempt_history, j.lease_until, j.result
         """
 
-    static func state(_ row: PostgresRow) throws -> JobState {
+    /// A job's state from its locked row; `historyLength` is read after the lock (see ``lockStates``).
+    static func state(_ row: PostgresRow, historyLength: Int) throws -> JobState {
         JobState(
             jobId: try row.uuid("job_id"), jobType: JobType(rawValue: try row.string("job_type")) ?? .runModel,
             status: JobStatus(rawValue: try row.string("status")) ?? .failed, statusMessage: try row.string("status_message"),
@@ -90,7 +90,7 @@ enum JobRepository {
             dependsOn: try row.stringIfPresent("depends_on").map { try ConveyorJSON.decode(Dependencies.self, from: Data($0.utf8)) },
             modelId: row.uuidIfPresent("model_id"),
             result: try row.stringIfPresent("result").map { try ConveyorJSON.decode(JobResult.self, from: Data($0.utf8)) },
-            historyLength: 0)
+            historyLength: historyLength)
     }
 
     /// What a group needs to decide after one of its jobs ended: its definition and its jobs.
