@@ -32,7 +32,14 @@ public actor WorkerRuntime: Service {
     private let reports: ReportSender
     private let metadata: MetadataClient
     private let logger: Logger
+    /// The attempts this worker holds, listed in every heartbeat: from the claim until the broker
+    /// confirmed the finished report (so the scheduler keeps their assignment until then).
     private var running: [UUID: (attempt: Int, jobType: JobType)] = [:]
+    /// Attempts that ended and whose finished report is on its way. They no longer take a slot:
+    /// metadata may apply the report, and the scheduler dispatch the next job here, before this
+    /// worker hears the broker's confirm. They stay in `running` (heartbeats list them, and a
+    /// redelivered dispatch of one is refused).
+    private var reporting: [UUID: Int] = [:]
     /// The attempt and task of each job this worker runs, to stop one on cancellation.
     private var executions: [UUID: (attempt: Int, task: Task<JobOutcome, any Error>)] = [:]
     /// Cancellations that arrived before their attempt started.
@@ -134,6 +141,15 @@ public actor WorkerRuntime: Service {
 
     var runningCount: Int { running.count }
 
+    /// The attempts that take a slot: those held, less those that ended and are being reported.
+    var slotsInUse: Int { running.filter { reporting[$0.key] != $0.value.attempt }.count }
+
+    /// Forgets an attempt this worker held (a later attempt of the same job may have taken its place).
+    private func release(_ jobId: UUID, attempt: Int) {
+        if reporting[jobId] == attempt { reporting[jobId] = nil }
+        if running[jobId]?.attempt == attempt { running[jobId] = nil }
+    }
+
     private func startDraining() async {
         draining = true
         await sendHeartbeat()
@@ -190,11 +206,11 @@ public actor WorkerRuntime: Service {
         }
         // A worker takes no more than its slots: dispatches beyond them are dropped (the scheduler
         // takes them back when no heartbeat lists them).
-        let free = max(0, slots - running.count)
+        let free = max(0, slots - slotsInUse)
         if dispatches.count > free {
             logger.warning(
                 "dispatches beyond this worker's slots dropped",
-                metadata: ["dropped": "\(dispatches.count - free)", "slots": "\(slots)", "running": "\(running.count)"])
+                metadata: ["dropped": "\(dispatches.count - free)", "slots": "\(slots)", "inUse": "\(slotsInUse)"])
             dispatches = Array(dispatches.prefix(free))
         }
         let claims = await withTaskGroup(of: (Dispatch, ClaimOutcome).self) { group in
@@ -245,12 +261,12 @@ public actor WorkerRuntime: Service {
                 ClaimJob(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, leaseSeconds: leaseSeconds),
                 patience: Self.claimPatience)
         } catch {
-            running[dispatch.jobId] = nil
+            release(dispatch.jobId, attempt: dispatch.attempt)
             logger.warning("claim failed; dispatch requeued", metadata: ["jobId": "\(dispatch.jobId)", "error": "\(error)"])
             return .unreachable
         }
         guard claim.granted, var definition = claim.definition else {
-            running[dispatch.jobId] = nil
+            release(dispatch.jobId, attempt: dispatch.attempt)
             logger.info("claim refused", metadata: ["jobId": "\(dispatch.jobId)", "reason": "\(claim.reason ?? "")"])
             return .refused
         }
@@ -329,14 +345,15 @@ public actor WorkerRuntime: Service {
         if leaseLost.remove(dispatch.jobId) != nil {
             // Metadata re-queues it when its lease expires; a report could only contradict that.
             logger.warning("attempt stopped without a lease; not reported", metadata: ["jobId": "\(dispatch.jobId)", "attempt": "\(dispatch.attempt)"])
-            running[dispatch.jobId] = nil
+            release(dispatch.jobId, attempt: dispatch.attempt)
             return
         }
         outcome.logBytes = await log.size
         outcome.log = await log.takeRest()
+        reporting[dispatch.jobId] = dispatch.attempt
         await reports.send(JobReport(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, kind: .finished(outcome)))
         logger.info(
             "job finished", metadata: ["jobId": "\(dispatch.jobId)", "status": "\(outcome.status.rawValue)"])
-        running[dispatch.jobId] = nil
+        release(dispatch.jobId, attempt: dispatch.attempt)
     }
 }
