@@ -17,7 +17,9 @@ let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummi
 
 /// The seven services: executable product name, library target name, and what the library needs.
 let services: [(product: String, target: String, dependencies: [Target.Dependency])] = [
-    ("api-gateway", "APIGateway", ["ConveyorModels", "AMQPClient", "ServiceKit", hummingbird]),
+    ("api-gateway", "APIGateway", [
+        "ConveyorModels", "AMQPClient", "ServiceKit", hummingbird, .product(name: "JWTKit", package: "jwt-kit"),
+    ]),
     ("metadata", "Metadata", [
         "ConveyorModels", "AMQPClient", "PostgresClient", "ServiceKit", .product(name: "Crypto", package: "swift-crypto"),
     ]),
@@ -99,7 +101,7 @@ var targets: [Target] = [
         name: "WorkerKitTests", dependencies: ["WorkerKit", "ConveyorModels", "CChildSpawn"],
         path: "Tests/WorkerKitTests", swiftSettings: swiftSettings),
     .testTarget(
-        name: "EndToEndTests", dependencies: ["ConveyorModels", "AMQPClient", "TestSupport"],
+        name: "EndToEndTests", dependencies: ["ConveyorModels", "AMQPClient", "TestSupport", .product(name: "JWTKit", package: "jwt-kit")],
         path: "Tests/EndToEndTests", swiftSettings: swiftSettings),
 
     .executableTarget(
@@ -114,6 +116,11 @@ var targets: [Target] = [
     .executableTarget(
         name: "ConveyorDLQ", dependencies: ["AMQPClient", "ConveyorModels", log], path: "Tools/conveyor-dlq",
         swiftSettings: swiftSettings),
+    // Operators' command for what needs no token: issuing the first ones (and listing, revoking).
+    .executableTarget(
+        name: "ConveyorAdmin",
+        dependencies: ["ConveyorModels", "ServiceKit", log, .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        path: "Tools/conveyor-admin", swiftSettings: swiftSettings),
     .executableTarget(
         name: "ConveyorChaos",
         dependencies: [
@@ -139,7 +146,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: services.map { .executable(name: $0.product, targets: ["\($0.target)Main"]) }
         + [.executable(name: "conveyor-bench", targets: ["ConveyorBench"]), .executable(name: "conveyor-chaos", targets: ["ConveyorChaos"]),
-            .executable(name: "conveyor-dlq", targets: ["ConveyorDLQ"]),
+            .executable(name: "conveyor-dlq", targets: ["ConveyorDLQ"]), .executable(name: "conveyor-admin", targets: ["ConveyorAdmin"]),
         ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -148,6 +155,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],

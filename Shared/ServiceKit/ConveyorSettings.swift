@@ -110,6 +110,11 @@ public struct ConveyorSettings: Sendable {
         reader.string(forKey: ConfigKey(key), isSecret: secret, default: value)
     }
 
+    /// A comma-separated list setting (empty when absent), each item trimmed, empty items left out.
+    public func list(_ key: String) -> [String] {
+        string(key, default: "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     /// An optional string setting.
     public func optionalString(_ key: String, secret: Bool = false) -> String? {
         reader.string(forKey: ConfigKey(key), isSecret: secret)

@@ -18,7 +18,7 @@ enum ReadBench {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: wrk)
-        process.arguments = ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", url]
+        process.arguments = ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "-H", "Authorization: Bearer \(GatewayClient.token)", url]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output

@@ -49,6 +49,7 @@ struct ChaosOptions {
 let environment = ProcessInfo.processInfo.environment
 let options = ChaosOptions(CommandLine.arguments)
 let gateway = environment["CONVEYOR_GATEWAY_URL"] ?? "http://127.0.0.1:8080"
+let adminToken = LocalAdminToken.read()
 let state = environment["CONVEYOR_STATE"] ?? ScriptRunner.repositoryRoot.appendingPathComponent(".conveyor").path
 let run = String(UUID().uuidString.prefix(8)).lowercased()
 let started = ContinuousClock.now
@@ -72,6 +73,7 @@ let http: HTTPClient = {
 func send(_ method: HTTPMethod, _ path: String, json: String? = nil) async -> (status: Int, body: Data) {
     var request = HTTPClientRequest(url: gateway + path)
     request.method = method
+    request.headers.add(name: "Authorization", value: "Bearer \(adminToken)")
     if let json {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(string: json))

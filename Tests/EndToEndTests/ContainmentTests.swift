@@ -155,7 +155,7 @@ struct ContainmentTests {
         let stored = Platform.repositoryRoot.appendingPathComponent(".conveyor/storage/" + (upload.json["storagePath"] as? String ?? "")).path
         #expect(FileManager.default.fileExists(atPath: stored), "the stored object: \(stored)")
         // Two slots, so that the reader runs while the holder holds its copy of the input.
-        await SchedulingPolicyEndToEndTests.restart("runner", with: ["RUNNER_SLOTS": "2", "RUNNER_CPUS": "2"])
+        await Platform.restart("runner", with: ["RUNNER_SLOTS": "2", "RUNNER_CPUS": "2"])
         let holder = try await Platform.submit(
             #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"},"parameters":{"behaviour":"hold","seconds":20},"inputs":{"data":{"objectId":"\#(input)"}}}}"#)
         try await Platform.waitFor(holder, status: "RUNNING")
@@ -182,7 +182,7 @@ struct ContainmentTests {
         let storage = try await read(stored)
         #expect(storage.contains("cannot read \(stored): Permission denied"), "\(storage)")
         _ = try await Platform.request("POST", "/api/v1/jobs/\(holder)/cancel")
-        await SchedulingPolicyEndToEndTests.restart("runner", with: [:])
+        await Platform.restart("runner", with: [:])
     }
 
     @Test("an execution profile: its environment and interpreter reach the model, its defaults are filled in; unknown profiles and requests beyond it are refused")

@@ -24,6 +24,11 @@ enum Platform {
         var text: String { String(decoding: body, as: UTF8.self) }
     }
 
+    /// The local admin token (`CONVEYOR_TOKEN`, or what `services.sh start` wrote to `.conveyor/admin-token`).
+    static let adminToken = LocalAdminToken.read(root: repositoryRoot.path)
+
+    /// A request to the gateway, as the local admin unless `headers` names another `Authorization`
+    /// (an empty one: no credential at all).
     static func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws
         -> HTTPResult
     {
@@ -32,7 +37,8 @@ enum Platform {
         request.httpBody = body
         request.timeoutInterval = 30
         if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.setValue("Bearer \(adminToken)", forHTTPHeaderField: "Authorization")
+        for (name, value) in headers { request.setValue(value.isEmpty && name == "Authorization" ? nil : value, forHTTPHeaderField: name) }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as! HTTPURLResponse
         var fields: [String: String] = [:]
@@ -136,6 +142,16 @@ enum Platform {
     /// Runs the project's service script (e.g. to restart one service).
     static func services(_ arguments: [String]) async -> Int32 {
         await ScriptRunner.script("deploy/local/services.sh", arguments)
+    }
+
+    /// Restarts a service with these settings (environment overrides); with none, as `make test` started it.
+    static func restart(_ service: String, with settings: [String: String]) async {
+        let saved = settings.keys.map { name in (name, getenv(name).map { String(cString: $0) }) }
+        for (name, value) in settings { setenv(name, value, 1) }
+        #expect(await services(["restart", service]) == 0)
+        for (name, value) in saved {
+            if let value { setenv(name, value, 1) } else { unsetenv(name) }
+        }
     }
 
     /// Runs `deploy/local/infra.sh` (e.g. `smtp-down`, `smtp-up`, `restart-postgres`).

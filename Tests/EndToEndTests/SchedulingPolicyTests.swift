@@ -45,16 +45,6 @@ struct SchedulingPolicyEndToEndTests {
         if !(try await wait(until: 2)) { Issue.record("the scheduler still counts \(service) live after it stopped") }
     }
 
-    /// Restarts a service with these settings (environment overrides); with none, as `make test` started it.
-    static func restart(_ service: String, with settings: [String: String]) async {
-        let saved = settings.keys.map { name in (name, getenv(name).map { String(cString: $0) }) }
-        for (name, value) in settings { setenv(name, value, 1) }
-        #expect(await Platform.services(["restart", service]) == 0)
-        for (name, value) in saved {
-            if let value { setenv(name, value, 1) } else { unsetenv(name) }
-        }
-    }
-
     @Test("one order across the two job types a worker serves: the high-priority job of either type first, then by submission")
     func noStarvationBetweenTypes() async throws {
         let tag = UUID().uuidString.prefix(8).lowercased()
@@ -75,11 +65,11 @@ struct SchedulingPolicyEndToEndTests {
         let highModel = try await Platform.submit(importModel(90))
         for _ in 0..<3 { lowModels.append(try await Platform.submit(importModel(10))) }
         let highData = try await Platform.submit(importData(90))
-        await Self.restart("importer", with: ["IMPORTER_SLOTS": "1"])
+        await Platform.restart("importer", with: ["IMPORTER_SLOTS": "1"])
 
         let order = try await Self.runs(lowData + [highModel] + lowModels + [highData]).map(\.id)
         #expect(order == [highModel, highData] + lowData + lowModels, "priority first across both types, then submission order")
-        await Self.restart("importer", with: [:])
+        await Platform.restart("importer", with: [:])
     }
 
     @Test("packing by memory: on a worker with 4 slots and 1,000 MB, 600 MB jobs never run together, 400 MB jobs never three at once, a 600 and a 400 together")
@@ -93,7 +83,7 @@ struct SchedulingPolicyEndToEndTests {
         var small: [String] = []
         for _ in 0..<3 { large.append(try await Platform.submit(job(600))) }
         for _ in 0..<4 { small.append(try await Platform.submit(job(400))) }
-        await Self.restart("runner", with: ["RUNNER_SLOTS": "4", "RUNNER_CPUS": "4", "RUNNER_MEMORY_MB": "1000"])
+        await Platform.restart("runner", with: ["RUNNER_SLOTS": "4", "RUNNER_CPUS": "4", "RUNNER_MEMORY_MB": "1000"])
 
         func mostAtOnce(_ runs: [(id: String, start: Date, end: Date)]) -> Int {
             runs.map { run in runs.filter { $0.start <= run.start && $0.end > run.start }.count }.max() ?? 0
@@ -106,7 +96,7 @@ struct SchedulingPolicyEndToEndTests {
         // With the runner up, 400 MB jobs arriving together start two at a time.
         let pair = [try await Platform.submit(job(400)), try await Platform.submit(job(400)), try await Platform.submit(job(400))]
         #expect(mostAtOnce(try await Self.runs(pair)) == 2)
-        await Self.restart("runner", with: [:])
+        await Platform.restart("runner", with: [:])
     }
 
     @Test("fair share: two owners with 150 equal jobs each, the first queued all at once, share the first 200 runs within 10 %")
@@ -120,7 +110,7 @@ struct SchedulingPolicyEndToEndTests {
                 owners[id] = owner
             }
         }
-        await Self.restart("runner", with: [:])
+        await Platform.restart("runner", with: [:])
         let first200 = try await Self.runs(Array(owners.keys)).prefix(200)
         let firstOwner = first200.filter { owners[$0.id] == "first-owner" }.count
         #expect((90...110).contains(firstOwner), "the owner who queued first got \(firstOwner) of the first 200 runs")
@@ -130,7 +120,7 @@ struct SchedulingPolicyEndToEndTests {
     func agingBoundsTheWait() async throws {
         let noop = try await Platform.importModel(path: "noop-model", entryPoint: "run.sh", language: "shell")
         // Two points an hour... per second: a gap of 20 points is closed after 10 s of waiting.
-        await Self.restart("scheduler", with: ["SCHEDULER_AGING_PER_HOUR": "7200"])
+        await Platform.restart("scheduler", with: ["SCHEDULER_AGING_PER_HOUR": "7200"])
         func job(_ priority: Int) -> String {
             #"{"jobType":"RUN_MODEL","priority":\#(priority),"runModel":{"model":{"objectId":"\#(noop)"},"parameters":{"sleep":0.5}}}"#
         }
@@ -151,7 +141,7 @@ struct SchedulingPolicyEndToEndTests {
         #expect(waited >= 8 && waited <= 14, "20 points at 2 a second: it starts after about 10 s (one job's run more at most), not \(waited) s")
         let later = try await Self.runs(stream).filter { $0.start > started }
         #expect(!later.isEmpty, "the stream went on after it")
-        await Self.restart("scheduler", with: [:])
+        await Platform.restart("scheduler", with: [:])
     }
 
     @Test("a worker cut off from the broker stops its attempt before its lease ends; the job runs once more, elsewhere, and the late worker changes nothing")

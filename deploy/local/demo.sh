@@ -13,9 +13,20 @@ PY=/usr/bin/python3
 
 json() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
+# Every request carries an identity: the local admin token (written by services.sh start) issues
+# a token for the user "demo", who then owns the jobs below.
+TOKEN_FILE="$STATE/admin-token"
+[[ -s "$TOKEN_FILE" ]] || die "no admin token in $TOKEN_FILE (deploy/local/services.sh start writes it)"
+ADMIN_TOKEN="$(cat "$TOKEN_FILE")"
+log "== the local admin token (in $TOKEN_FILE): $ADMIN_TOKEN"
+log "== 0. a token for the user 'demo' (POST /api/v1/tokens as the admin, valid 1 day)"
+DEMO_TOKEN="$(curl -sS -X POST "$API/tokens" -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
+    -d '{"principal":"demo","label":"make demo","expiresInDays":1}' | json 'd["token"]')"
+AUTH="Authorization: Bearer $DEMO_TOKEN"
+
 submit() {
     local body="$1" response
-    response="$(curl -sS -X POST "$API/jobs" -H 'Content-Type: application/json' -d "$body")"
+    response="$(curl -sS -X POST "$API/jobs" -H "$AUTH" -H 'Content-Type: application/json' -d "$body")"
     echo "$response" | json 'd["jobId"]' 2>/dev/null || die "submit failed: $response"
 }
 
@@ -23,7 +34,7 @@ submit() {
 wait_for() {
     local id="$1" status job i
     for ((i = 0; i < 600; i++)); do
-        job="$(curl -sS "$API/jobs/$id")"
+        job="$(curl -sS -H "$AUTH" "$API/jobs/$id")"
         status="$(echo "$job" | json 'd["status"]')"
         case "$status" in
             SUCCEEDED) echo "$job"; return 0 ;;
@@ -45,19 +56,19 @@ git -C "$REPO" -c user.name=Conveyor -c user.email=demo@localhost commit -qm "sa
 git -C "$REPO" tag v1.0
 
 log "== 1. IMPORT_MODEL: examples/sample-model from $REPO at v1.0"
-IMPORT_ID="$(submit "{\"jobType\":\"IMPORT_MODEL\",\"importModel\":{\"repository\":\"$REPO\",\"path\":\"sample-model\",\"entryPoint\":\"model.py\",\"language\":\"python\",\"version\":\"v1.0\"},\"owner\":\"demo\"}")"
+IMPORT_ID="$(submit "{\"jobType\":\"IMPORT_MODEL\",\"importModel\":{\"repository\":\"$REPO\",\"path\":\"sample-model\",\"entryPoint\":\"model.py\",\"language\":\"python\",\"version\":\"v1.0\"}}")"
 MODEL_ID="$(wait_for "$IMPORT_ID" | json 'd["result"]["objects"][0]["objectId"]')"
 log "   job $IMPORT_ID SUCCEEDED; MODEL object $MODEL_ID"
 
 log "== 2. RUN_MODEL: the model with JSON parameters, e-mail to $EMAIL"
-RUN_ID="$(submit "{\"jobType\":\"RUN_MODEL\",\"runModel\":{\"model\":{\"objectId\":\"$MODEL_ID\"},\"parameters\":{\"text\":\"the quick brown fox jumps over the lazy dog and the quick cat\",\"top\":3}},\"owner\":\"demo\",\"priority\":60,\"notification\":{\"email\":[\"$EMAIL\"]}}")"
+RUN_ID="$(submit "{\"jobType\":\"RUN_MODEL\",\"runModel\":{\"model\":{\"objectId\":\"$MODEL_ID\"},\"parameters\":{\"text\":\"the quick brown fox jumps over the lazy dog and the quick cat\",\"top\":3}},\"priority\":60,\"notification\":{\"email\":[\"$EMAIL\"]}}")"
 RUN_JOB="$(wait_for "$RUN_ID")"
 DATA_ID="$(echo "$RUN_JOB" | json 'd["result"]["outputs"]["summary"]["objectId"]')"
 log "   job $RUN_ID SUCCEEDED; DATA object $DATA_ID"
 
 log "== 3. EXPORT_DATA: the output to the local external storage"
 EXPORT_PATH="demo/summary-${RUN_ID,,}.json"
-EXPORT_ID="$(submit "{\"jobType\":\"EXPORT_DATA\",\"exportData\":{\"inputs\":{\"summary\":{\"objectId\":\"$DATA_ID\"}},\"exports\":{\"summary\":{\"storage\":\"local\",\"path\":\"$EXPORT_PATH\"}}},\"owner\":\"demo\"}")"
+EXPORT_ID="$(submit "{\"jobType\":\"EXPORT_DATA\",\"exportData\":{\"inputs\":{\"summary\":{\"objectId\":\"$DATA_ID\"}},\"exports\":{\"summary\":{\"storage\":\"local\",\"path\":\"$EXPORT_PATH\"}}}}")"
 wait_for "$EXPORT_ID" >/dev/null
 log "   job $EXPORT_ID SUCCEEDED"
 
@@ -66,7 +77,7 @@ log "== The run's status history (GET /api/v1/jobs/$RUN_ID)"
 echo "$RUN_JOB" | json '"\n".join("   %s  %-10s %s" % (u["at"], u["status"], u["message"]) for u in d["updates"])'
 log ""
 log "== Its log (GET /api/v1/jobs/$RUN_ID/log)"
-curl -sS "$API/jobs/$RUN_ID/log" | sed 's/^/   /'
+curl -sS -H "$AUTH" "$API/jobs/$RUN_ID/log" | sed 's/^/   /'
 log ""
 EXPORT_ROOT="${EXPORT_ROOT:-$CONVEYOR_REPO_ROOT/.conveyor/exports}"
 log "== The exported file ($EXPORT_ROOT/$EXPORT_PATH)"

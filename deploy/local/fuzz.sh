@@ -34,11 +34,14 @@ case "$MODE" in
     full) PHASES="examples,coverage,fuzzing,stateful" ;;
     *) echo "usage: $0 {quick|full}" >&2; exit 2 ;;
 esac
+# As the local admin (every operation is open to it, and 401/403 are covered by the tests).
+TOKEN_FILE="${CONVEYOR_STATE:-$CONVEYOR_REPO_ROOT/.conveyor}/admin-token"
+[[ -s "$TOKEN_FILE" ]] || { echo "[fuzz] no admin token in $TOKEN_FILE (deploy/local/services.sh start writes it)" >&2; exit 2; }
 echo "[fuzz] schemathesis $MODE ($PHASES) against $URL/api/v1/openapi.yaml; report in $LOG"
 rc=0
 # From the tools folder: schemathesis keeps its example cache (.schemathesis/) in the current folder.
 cd "$TOOLS"
-"$TOOLS/bin/schemathesis" run "$URL/api/v1/openapi.yaml" --url "$URL" \
+"$TOOLS/bin/schemathesis" run "$URL/api/v1/openapi.yaml" --url "$URL" --header "Authorization: Bearer $(cat "$TOKEN_FILE")" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --phases "$PHASES" --max-examples "${FUZZ_EXAMPLES:-50}" --seed 20261201 --request-timeout 10 \
     --no-color > "$LOG" 2>&1 || rc=$?

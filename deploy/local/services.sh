@@ -104,6 +104,15 @@ wait_healthy() {
     done
 }
 
+# bootstrap_admin_token: the local admin token in $STATE/admin-token (mode 0600), issued through
+# metadata unless the file already holds a valid one; clients of the local platform (the demo, the
+# tests, the benchmarks) read it from there.
+bootstrap_admin_token() {
+    local admin="$BIN_DIR/conveyor-admin"
+    [[ -x "$admin" ]] || die "conveyor-admin: executable $admin not found (build first, or set CONVEYOR_BIN_DIR)"
+    (cd "$CONVEYOR_REPO_ROOT" && "$admin" tokens bootstrap --file "$STATE/admin-token") || die "could not issue the local admin token"
+}
+
 cmd_start() {
     local names=("$@") n rest=()
     ((${#names[@]} > 0)) || names=("${ALL_SERVICES[@]}")
@@ -115,6 +124,7 @@ cmd_start() {
         if [[ "$n" == metadata ]]; then
             launch metadata
             wait_healthy metadata
+            bootstrap_admin_token
         else
             rest+=("$n")
         fi

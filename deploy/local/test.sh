@@ -34,6 +34,9 @@ export RUNNER_DISK_MB=64
 export RUNNER_USAGE_SAMPLE_SECONDS=1
 # E-mails that could not be sent are tried again at most 2 s apart (the outage test waits for it).
 export NOTIFIER_MAX_BACKOFF_SECONDS=2
+# A revoked token is refused within a second; a browser origin the CORS test calls from.
+export AUTH_CACHE_SECONDS=1
+export GATEWAY_CORS_ORIGINS="https://app.example.test"
 # An execution profile, read alike by metadata (validation, defaults) and the runner (environment).
 export PROFILES_NAMES=lean
 export PROFILES_LEAN_ENVIRONMENT="CONVEYOR_PROFILE_CHECK=lean-profile,OMP_NUM_THREADS=1"

@@ -7,10 +7,18 @@ import ServiceLifecycle
 /// The HTTP gateway: stateless; validates requests and forwards them to metadata over AMQP RPC.
 public enum Gateway {
     /// Builds the router; tests call this with their own metadata client.
-    public static func router(metadata: MetadataClient, scheduler: SchedulerClient, settings: ConveyorSettings) -> Router<BasicRequestContext> {
-        let router = Router()
+    static func router(
+        metadata: MetadataClient, scheduler: SchedulerClient, settings: ConveyorSettings, jwt: JWTVerifier?
+    ) -> Router<GatewayContext> {
+        let router = Router(context: GatewayContext.self)
+        router.add(middleware: CORSPolicy(origins: Set(settings.list("gateway.cors.origins"))))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: StorableQueryMiddleware())
+        router.add(
+            middleware: AuthMiddleware(
+                authenticator: Authenticator(
+                    metadata: metadata, jwt: jwt, cacheTime: .seconds(max(0, settings.int("auth.cacheSeconds", default: 10)))),
+                limiter: RateLimiter(defaultPerSecond: max(0, settings.int("gateway.rateLimit.requestsPerSecond", default: 0)))))
         router.addHealthRoute(
             service: "api-gateway", checks: [HealthCheck("amqp") { metadata.isConnected }])
         let maxBodyBytes = settings.int("gateway.maxBodyBytes", default: 1 << 20)
@@ -24,22 +32,30 @@ public enum Gateway {
             metadata: metadata, maxBodyBytes: maxBodyBytes,
             maxUploadBytes: min(settings.int("gateway.maxUploadBytes", default: 32 << 20), CreateObject.maxContentBytes)
         ).add(to: router)
+        TokenRoutes(metadata: metadata).add(to: router)
         OpenAPIRoute.add(to: router)
         return router
     }
 
     /// Builds the gateway's services. Reads `gateway.host`, `gateway.port` (default 8080),
-    /// `gateway.maxBodyBytes`, `gateway.maxUploadBytes`, `metadata.enabledJobTypes`, `limits.*` and `amqp.*`.
-    public static func build(settings: ConveyorSettings, logger: Logger) throws -> [any Service] {
+    /// `gateway.maxBodyBytes`, `gateway.maxUploadBytes`, `gateway.cors.origins`,
+    /// `gateway.rateLimit.requestsPerSecond`, `auth.cacheSeconds`, `auth.jwt.*`,
+    /// `metadata.enabledJobTypes`, `limits.*` and `amqp.*`.
+    /// - Throws: when JWT issuers are configured and their keys cannot be loaded.
+    public static func build(settings: ConveyorSettings, logger: Logger) async throws -> [any Service] {
         let metadata = try MetadataClient(name: "gateway-rpc", settings: settings, logger: logger)
         let scheduler = try SchedulerClient(name: "gateway-scheduler-rpc", settings: settings, logger: logger)
+        let jwt = JWTVerifier.Settings(settings).map { JWTVerifier(settings: $0, logger: logger) }
+        try await jwt?.loadKeys()
         let app = Application(
-            router: router(metadata: metadata, scheduler: scheduler, settings: settings),
+            router: router(metadata: metadata, scheduler: scheduler, settings: settings, jwt: jwt),
             configuration: .init(
                 address: .hostname(
                     settings.string("gateway.host", default: "127.0.0.1"), port: settings.int("gateway.port", default: 8080)),
                 serverName: "conveyor"),
             logger: logger)
-        return [metadata, scheduler, app]
+        var services: [any Service] = [metadata, scheduler, app]
+        if let jwt, jwt.settings.jwksURL != nil { services.append(JWTKeyRefresher(verifier: jwt)) }
+        return services
     }
 }

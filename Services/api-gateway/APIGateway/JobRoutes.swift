@@ -12,7 +12,7 @@ struct JobRoutes: Sendable {
     let finished: FinishedJobCache
     let queue: QueueRoutes
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<GatewayContext>) {
         let jobs = router.group("api/v1/jobs")
         jobs.post(use: submit)
         jobs.post("validate", use: validate)
@@ -28,9 +28,19 @@ struct JobRoutes: Sendable {
         jobs.post(":id/rerun-chain", use: rerunChain)
     }
 
-    private func definition(_ request: Request) async throws -> JobDefinition {
+    /// The definition in the body, owned by the caller (see ``AccessPolicy/owner(requested:as:)``).
+    private func definition(_ request: Request, _ context: GatewayContext) async throws -> JobDefinition {
+        let caller = try context.caller()
         let body = try await request.body.collect(upTo: maxBodyBytes)
         var definition = try validator.decode(Data(buffer: body))
+        definition.owner = try AccessPolicy.owner(requested: definition.owner, as: caller)
+        if let jobs = definition.jobGroup?.jobs {
+            // The jobs of a group belong to the group's owner.
+            for index in jobs.indices {
+                _ = try AccessPolicy.owner(requested: jobs[index].owner, as: caller)
+                definition.jobGroup?.jobs[index].owner = definition.owner
+            }
+        }
         if definition.idempotencyKey == nil, let key = request.headers[.init("Idempotency-Key")!] {
             definition.idempotencyKey = key
             try validator.validate(definition)
@@ -39,9 +49,9 @@ struct JobRoutes: Sendable {
     }
 
     /// `POST /api/v1/jobs`: answers 201 once metadata committed the job.
-    @Sendable func submit(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func submit(request: Request, context: GatewayContext) async throws -> Response {
         // The record goes back as metadata wrote it.
-        let job = try await metadata.callReturningJSON(SubmitJob(definition: try await definition(request)))
+        let job = try await metadata.callReturningJSON(SubmitJob(definition: try await definition(request, context)))
         var response = RouteSupport.json(passing: job, status: .created)
         if let id = JSONSlice.string(at: ["jobId"], in: job) {
             response.headers[.location] = "/api/v1/jobs/\(id.lowercased())"
@@ -50,8 +60,8 @@ struct JobRoutes: Sendable {
     }
 
     /// `POST /api/v1/jobs/validate`: the dry run; 200 with the pinned definition, or 422 listing every problem.
-    @Sendable func validate(request: Request, context: BasicRequestContext) async throws -> Response {
-        RouteSupport.json(passing: try await metadata.callReturningJSON(ValidateJob(definition: try await definition(request))))
+    @Sendable func validate(request: Request, context: GatewayContext) async throws -> Response {
+        RouteSupport.json(passing: try await metadata.callReturningJSON(ValidateJob(definition: try await definition(request, context))))
     }
 
     /// The record of a job as metadata wrote it; a finished one is read once and kept.
@@ -62,19 +72,38 @@ struct JobRoutes: Sendable {
         return record
     }
 
+    /// The record of the job in the path, if the caller may see it.
+    private func visibleRecord(_ context: GatewayContext) async throws -> (jobId: UUID, record: Data) {
+        let jobId = try RouteSupport.uuid(context)
+        let record = try await record(jobId)
+        try AccessPolicy.read(job: jobId.uuidString.lowercased(), ownedBy: JSONSlice.string(at: ["owner"], in: record) ?? "", as: try context.caller())
+        return (jobId, record)
+    }
+
+    /// The owner of the job in the path, checked against `rule` before the job is changed.
+    private func check(
+        _ context: GatewayContext, _ rule: (String, String, Principal) throws -> Void
+    ) async throws -> UUID {
+        let jobId = try RouteSupport.uuid(context)
+        let caller = try context.caller()
+        let record = try await record(jobId)
+        try rule(jobId.uuidString.lowercased(), JSONSlice.string(at: ["owner"], in: record) ?? "", caller)
+        return jobId
+    }
+
     /// `GET /api/v1/jobs/{id}`: the job with its full status history; a queued job also with where
     /// it stands in the queue (`queue`, from the scheduler).
-    @Sendable func get(request: Request, context: BasicRequestContext) async throws -> Response {
-        let jobId = try RouteSupport.uuid(context)
-        return RouteSupport.json(passing: await queue.addingPosition(to: try await record(jobId), of: jobId))
+    @Sendable func get(request: Request, context: GatewayContext) async throws -> Response {
+        let (jobId, record) = try await visibleRecord(context)
+        return RouteSupport.json(passing: await queue.addingPosition(to: record, of: jobId))
     }
 
     /// `GET /api/v1/jobs/{id}/status?asOf=`: the status (with its message and time) at a moment.
-    @Sendable func status(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func status(request: Request, context: GatewayContext) async throws -> Response {
         var query = QueryReader(request)
         let asOf = query.date("asOf")
         try query.check()
-        let job = try ConveyorJSON.decode(JobRecord.self, from: try await record(try RouteSupport.uuid(context)))
+        let job = try ConveyorJSON.decode(JobRecord.self, from: try await visibleRecord(context).record)
         guard let update = asOf.map(job.status(asOf:)) ?? job.updates.last else {
             throw Problem(.notFound, "job \(job.jobId.uuidString.lowercased()) was submitted after \(Timestamp.format(asOf!))")
         }
@@ -82,8 +111,8 @@ struct JobRoutes: Sendable {
     }
 
     /// `GET /api/v1/jobs/{id}/result`: the result record of a finished job (409 while it runs).
-    @Sendable func result(request: Request, context: BasicRequestContext) async throws -> Response {
-        let job = try ConveyorJSON.decode(JobRecord.self, from: try await record(try RouteSupport.uuid(context)))
+    @Sendable func result(request: Request, context: GatewayContext) async throws -> Response {
+        let job = try ConveyorJSON.decode(JobRecord.self, from: try await visibleRecord(context).record)
         guard job.status.isTerminal, let result = job.result else {
             throw Problem(.conflict, "job \(job.jobId.uuidString.lowercased()) is \(job.status.rawValue); it has no result yet")
         }
@@ -93,14 +122,14 @@ struct JobRoutes: Sendable {
     /// `GET /api/v1/jobs/{id}/usage`: what the job asked for and what its last attempt used (peak
     /// memory and CPU of all its processes, disk, and the samples taken while it ran); `usage` is
     /// absent until an attempt has ended.
-    @Sendable func usage(request: Request, context: BasicRequestContext) async throws -> Response {
-        let job = try ConveyorJSON.decode(JobRecord.self, from: try await record(try RouteSupport.uuid(context)))
+    @Sendable func usage(request: Request, context: GatewayContext) async throws -> Response {
+        let job = try ConveyorJSON.decode(JobRecord.self, from: try await visibleRecord(context).record)
         return try RouteSupport.json(JobUsage(job))
     }
 
     /// `POST /api/v1/jobs/{id}/cancel`: ends the job as CANCELLED (409 when it already ended).
     /// An optional JSON body `{"reason": "..."}` goes into the status message.
-    @Sendable func cancel(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func cancel(request: Request, context: GatewayContext) async throws -> Response {
         struct Body: Decodable { var reason: String? }
         let data = Data(buffer: try await request.body.collect(upTo: 16 * 1024))
         var reason: String? = nil
@@ -114,16 +143,17 @@ struct JobRoutes: Sendable {
             }
             reason = body.reason
         }
-        return try RouteSupport.json(try await metadata.call(CancelJob(jobId: try RouteSupport.uuid(context), reason: reason)))
+        let jobId = try await check(context, AccessPolicy.cancel)
+        return try RouteSupport.json(try await metadata.call(CancelJob(jobId: jobId, reason: reason)))
     }
 
     /// `POST /api/v1/jobs/{id}/rerun`: submits a finished job again with the same pinned versions.
-    @Sendable func rerun(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func rerun(request: Request, context: GatewayContext) async throws -> Response {
         let key = request.headers[.init("Idempotency-Key")!]
         if let key, key.isEmpty || key.count > 200 {
             throw Problem(.badRequest, "invalid Idempotency-Key", errors: [FieldProblem(field: "Idempotency-Key", reason: "must be 1-200 characters")])
         }
-        let job = try await metadata.call(RerunJob(jobId: try RouteSupport.uuid(context), idempotencyKey: key))
+        let job = try await metadata.call(RerunJob(jobId: try await check(context, AccessPolicy.rerun), idempotencyKey: key))
         var response = try RouteSupport.json(job, status: .created)
         response.headers[.location] = "/api/v1/jobs/\(job.jobId.uuidString.lowercased())"
         return response
@@ -132,15 +162,15 @@ struct JobRoutes: Sendable {
     /// `POST /api/v1/jobs/{id}/rerun-chain?dryRun=`: re-runs a finished job and the jobs after it in
     /// its dependency chain that did not succeed (201 with the plan and the new ids); with
     /// `dryRun=true`, only says what would run (200).
-    @Sendable func rerunChain(request: Request, context: BasicRequestContext) async throws -> Response {
-        let jobId = try RouteSupport.uuid(context)
+    @Sendable func rerunChain(request: Request, context: GatewayContext) async throws -> Response {
+        let jobId = try await check(context, AccessPolicy.rerun)
         return try await RouteSupport.rerunPlan(request) { dryRun in try await metadata.call(RerunChain(jobId: jobId, dryRun: dryRun)) }
     }
 
     /// `GET /api/v1/jobs`: filters `status`, `jobType` (comma-separated), `owner`, `label=name:value`
     /// (repeatable, all must match), `submittedFrom/To`, `startedFrom/To`, `finishedFrom/To`; `sort`
     /// (submittedAt, startedAt, finishedAt, priority), `order` (desc, asc), `counts=true`, `limit`, `cursor`.
-    @Sendable func list(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(request: Request, context: GatewayContext) async throws -> Response {
         var query = QueryReader(request)
         let limit = query.integer("limit", in: 1...ListJobs.maxLimit) ?? 50
         let statuses = query.list("status", JobStatus.self)
@@ -176,21 +206,22 @@ struct JobRoutes: Sendable {
             query.problems.append(FieldProblem(field: "owner", reason: "must be 1-200 characters"))
         }
         try query.check()
+        let owner = try AccessPolicy.listOwner(requested: query.string("owner"), as: try context.caller())
         let page = try await metadata.callReturningJSON(
             ListJobs(
-                limit: limit, cursor: query.string("cursor"), statuses: statuses, jobTypes: types, owner: query.string("owner"),
+                limit: limit, cursor: query.string("cursor"), statuses: statuses, jobTypes: types, owner: owner,
                 labels: labels.isEmpty ? nil : labels, submitted: submitted, started: started, finished: finished, sort: sort,
                 descending: descending, includeCounts: counts))
         return RouteSupport.json(passing: page)
     }
 
     /// `GET /api/v1/jobs/{id}/log?offset=&limit=`: a byte range of the log as text.
-    @Sendable func log(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func log(request: Request, context: GatewayContext) async throws -> Response {
         var query = QueryReader(request)
         let offset = query.integer("offset", in: 0...Int.max) ?? 0
         let limit = query.integer("limit", in: 1...Int.max)
         try query.check()
-        let log = try await metadata.call(GetJobLog(jobId: try RouteSupport.uuid(context), offset: offset, limit: limit))
+        let log = try await metadata.call(GetJobLog(jobId: try await visibleRecord(context).jobId, offset: offset, limit: limit))
         return Response(
             status: .ok,
             headers: [

@@ -16,7 +16,7 @@ struct LogStream: Sendable {
     static let pageBytes = 64 * 1024
     static let keepAlive = Duration.seconds(15)
 
-    @Sendable func follow(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func follow(request: Request, context: GatewayContext) async throws -> Response {
         var query = QueryReader(request)
         var offset = query.integer("offset", in: 0...Int.max) ?? 0
         var resumedAttempt: Int? = nil
@@ -32,7 +32,9 @@ struct LogStream: Sendable {
             resumedAttempt = parts.count == 2 ? Int(parts[0]) : nil
         }
         let jobId = try RouteSupport.uuid(context)
-        _ = try await metadata.call(GetJob(jobId: jobId))  // 404 before the stream starts
+        // 404 (no such job) or 403 (another owner's) before the stream starts.
+        let job = try await metadata.call(GetJob(jobId: jobId))
+        try AccessPolicy.read(job: jobId.uuidString.lowercased(), ownedBy: job.owner, as: try context.caller())
         let metadata = self.metadata
         let start = offset
         let startAttempt = resumedAttempt

@@ -11,7 +11,7 @@ struct ObjectRoutes: Sendable {
     let maxBodyBytes: Int
     let maxUploadBytes: Int
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<GatewayContext>) {
         let objects = router.group("api/v1/objects")
         objects.post(use: create)
         objects.get(":id", use: get)
@@ -27,7 +27,7 @@ struct ObjectRoutes: Sendable {
     }
 
     /// `POST /api/v1/objects`: `{"definition": {...}, "attrs": [TagUpdate]}` → 201 with the object.
-    @Sendable func create(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func create(request: Request, context: GatewayContext) async throws -> Response {
         let body = try await RouteSupport.decode(CreateObjectRequest.self, request, limit: maxBodyBytes, shape: CreateObjectRequest.shape)
         return try created(try await metadata.call(CreateObject(definition: body.definition, attrs: body.attrs)))
     }
@@ -35,14 +35,16 @@ struct ObjectRoutes: Sendable {
     /// `POST /api/v1/objects/{id}/rerun-downstream?dryRun=`: re-runs the finished jobs that read an
     /// older version of the object, on its latest version (201 with the plan and the new ids); with
     /// `dryRun=true`, only says what would run (200).
-    @Sendable func rerunDownstream(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func rerunDownstream(request: Request, context: GatewayContext) async throws -> Response {
+        // The jobs re-run may be anyone's: until objects have owners, only admins may.
+        try AccessPolicy.administer(as: try context.caller())
         let objectId = try RouteSupport.uuid(context)
         return try await RouteSupport.rerunPlan(request) { dryRun in try await metadata.call(RerunDownstream(objectId: objectId, dryRun: dryRun)) }
     }
 
     /// `POST /api/v1/objects/{id}/versions?priorVersion=N`: the next version of an object; with
     /// `priorVersion`, only when N is still the latest (409 otherwise).
-    @Sendable func newVersion(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func newVersion(request: Request, context: GatewayContext) async throws -> Response {
         var query = QueryReader(request)
         let prior = query.integer("priorVersion", in: 1...Int(Int32.max))
         try query.check()
@@ -53,7 +55,7 @@ struct ObjectRoutes: Sendable {
 
     /// `POST /api/v1/files?name=&objectId=&priorVersion=`: uploads the body as a FILE (its media type
     /// from `Content-Type`); with `objectId`, as the next version of that FILE.
-    @Sendable func upload(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func upload(request: Request, context: GatewayContext) async throws -> Response {
         var query = QueryReader(request)
         let prior = query.integer("priorVersion", in: 1...Int(Int32.max))
         let objectId = query.uuid("objectId")
@@ -70,7 +72,7 @@ struct ObjectRoutes: Sendable {
     /// `POST /api/v1/data?schemaId=&schemaVersion=&objectId=&priorVersion=`: uploads the body as a DATA
     /// set (its format from `Content-Type`) described by a SCHEMA object; a CSV header must name the
     /// schema's fields. With `objectId`, as the next version of that DATA set.
-    @Sendable func uploadData(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func uploadData(request: Request, context: GatewayContext) async throws -> Response {
         var query = QueryReader(request)
         let prior = query.integer("priorVersion", in: 1...Int(Int32.max))
         let schemaVersion = query.integer("schemaVersion", in: 1...Int(Int32.max))
@@ -88,17 +90,17 @@ struct ObjectRoutes: Sendable {
     }
 
     /// `GET /api/v1/objects/{id}?objectVersion=&objectAsOf=&tagVersion=&tagAsOf=`: one version (latest by default).
-    @Sendable func get(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func get(request: Request, context: GatewayContext) async throws -> Response {
         RouteSupport.json(passing: try await metadata.callReturningJSON(GetObject(selector: try selector(request, context))))
     }
 
     /// `GET /api/v1/objects/{id}/versions`: every version with its latest tag, oldest first.
-    @Sendable func versions(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func versions(request: Request, context: GatewayContext) async throws -> Response {
         RouteSupport.json(passing: try await metadata.callReturningJSON(ListObjectVersions(objectId: try RouteSupport.uuid(context))))
     }
 
     /// `GET /api/v1/objects/{id}/versions/{version}/tags`: every tag version of one object version.
-    @Sendable func tagVersions(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func tagVersions(request: Request, context: GatewayContext) async throws -> Response {
         guard let text = context.parameters.get("version"), let version = Int(text), (1...Int(Int32.max)).contains(version) else {
             throw Problem(.badRequest, "the version in the path is not a positive integer", errors: [FieldProblem(field: "version", reason: "must be an integer of at least 1")])
         }
@@ -107,7 +109,7 @@ struct ObjectRoutes: Sendable {
 
     /// `POST /api/v1/objects/{id}/tags`: `{"objectVersion": n?, "tagVersion": n?, "updates": [TagUpdate]}`;
     /// `tagVersion`, when given, must be the latest (409 otherwise).
-    @Sendable func updateTag(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func updateTag(request: Request, context: GatewayContext) async throws -> Response {
         struct Body: Decodable {
             var objectVersion: Int?
             var tagVersion: Int?
@@ -122,7 +124,7 @@ struct ObjectRoutes: Sendable {
     }
 
     /// `GET /api/v1/objects/{id}/content`: the bytes of a FILE (or a DATA object's file).
-    @Sendable func content(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func content(request: Request, context: GatewayContext) async throws -> Response {
         let content = try await metadata.call(GetObjectContent(selector: try selector(request, context)))
         let type = content.object.definition.file?.mimeType ?? content.object.definition.data?.format ?? "application/octet-stream"
         let name = content.object.definition.file?.name ?? "\(content.object.objectId.uuidString.lowercased())-v\(content.object.objectVersion)"
@@ -137,7 +139,7 @@ struct ObjectRoutes: Sendable {
     }
 
     /// `POST /api/v1/search`: `{"objectType": ..., "search": expression, "asOf": time, "limit": n, "cursor": ...}`.
-    @Sendable func search(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func search(request: Request, context: GatewayContext) async throws -> Response {
         let body = try await RouteSupport.decode(SearchObjects.self, request, limit: maxBodyBytes, shape: SearchObjects.shape)
         return RouteSupport.json(passing: try await metadata.callReturningJSON(body))
     }
@@ -148,7 +150,7 @@ struct ObjectRoutes: Sendable {
         return type.isEmpty ? "application/octet-stream" : type
     }
 
-    private func selector(_ request: Request, _ context: BasicRequestContext) throws -> TagSelector {
+    private func selector(_ request: Request, _ context: GatewayContext) throws -> TagSelector {
         var query = QueryReader(request)
         let selector = TagSelector(
             objectId: try RouteSupport.uuid(context), objectVersion: query.integer("objectVersion", in: 1...Int(Int32.max)),

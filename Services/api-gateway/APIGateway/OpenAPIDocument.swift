@@ -41,13 +41,16 @@ info:
       - 400: the body is not valid UTF-8 or not valid JSON, or its top level has the wrong type
         (field `$`); a path parameter is malformed (field `id` / `version`); a query parameter or a
         header is malformed (field = the parameter's name).
+      - 401: no identity, or one that is unknown, revoked, expired or not trusted.
+      - 403: the caller's role or ownership does not allow it (another owner's job, tokens without
+        the admin role, naming another owner).
       - 404: no such job or object (or version).
       - 409: a state conflict: the job already ended (cancel), has not ended (result, rerun), or a
         compare-and-set failed (`priorVersion`, `tagVersion`).
       - 413: the body is larger than the route allows.
       - 422: the body is well-formed JSON but invalid: wrong field types, missing or unknown fields,
         values out of range, references to objects that cannot be used. All problems are listed.
-      - 429: the owner has as many jobs waiting (PENDING or QUEUED) as the deployment allows
+      - 429: the caller is over their request rate (with `Retry-After`), or the owner has as many jobs waiting (PENDING or QUEUED) as the deployment allows
         (`quotas.maxQueuedPerOwner`); submissions and re-runs only.
       - 500: internal error in metadata (details only in its log).
       - 503: the message broker or the database is unavailable; retry.
@@ -56,15 +59,28 @@ info:
     - **Limits** (settings): request bodies at most `gateway.maxBodyBytes` (default 1048576 bytes);
       uploads at most `gateway.maxUploadBytes` (default and maximum 33554432 bytes); a cancel body at
       most 16384 bytes.
-    - There is no authentication yet; `owner` is whatever the client sends.
+    - **Identity**: every operation but `getOpenAPI` and `health` needs `Authorization: Bearer
+      <token>`, an API token (`cvy_...`, issued by an admin: `POST /api/v1/tokens` or
+      `conveyor-admin tokens issue`) or, where the deployment trusts an identity provider
+      (`auth.jwt.*`), a JWT. Without a valid one: 401. Roles: `user` (their own jobs), `operator`
+      (sees and cancels every job), `admin` (also tokens). A job's owner is the caller; only an admin
+      may name another `owner`. Another owner's job: 403. Over the caller's rate
+      (`requestsPerSecond` of the token, else `gateway.rateLimit.requestsPerSecond`): 429 with
+      `Retry-After`. See `docs/security.md`.
+    - **CORS**: browser origins listed in `gateway.cors.origins` may call the API with credentials
+      and read `Location`, `Retry-After` and the log headers.
 servers:
   - url: http://127.0.0.1:8080
     description: local stack (gateway.host / gateway.port)
+security:
+  - bearerAuth: []
 tags:
   - name: jobs
     description: Submit, validate, list, follow, cancel and re-run jobs.
   - name: objects
     description: Versioned metadata objects (MODEL, DATA, FILE, FLOW, SCHEMA, JOB) and their tags.
+  - name: identity
+    description: Who the caller is; API tokens (admins).
   - name: meta
     description: The API's own description.
   - name: health
@@ -178,6 +194,10 @@ paths:
                 $ref: "#/components/schemas/JobRecord"
         "400":
           $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "413":
           $ref: "#/components/responses/ContentTooLarge"
         "422":
@@ -332,12 +352,18 @@ paths:
                 $ref: "#/components/schemas/JobPage"
         "400":
           $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "422":
           description: The cursor is not one this API returned for this sort order (field `cursor`).
           content:
             application/problem+json:
               schema:
                 $ref: "#/components/schemas/Problem"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -373,10 +399,16 @@ paths:
                 $ref: "#/components/schemas/JobValidation"
         "400":
           $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "413":
           $ref: "#/components/responses/ContentTooLarge"
         "422":
           $ref: "#/components/responses/Unprocessable"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -396,6 +428,10 @@ paths:
             application/json:
               schema:
                 $ref: "#/components/schemas/QueueSummary"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "503":
           $ref: "#/components/responses/Unavailable"
   /api/v1/jobs/{id}:
@@ -419,8 +455,14 @@ paths:
                 $ref: "#/components/schemas/JobRecord"
         "400":
           $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -452,12 +494,18 @@ paths:
                 $ref: "#/components/schemas/JobStatusUpdate"
         "400":
           $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "404":
           description: No such job, or it was submitted after `asOf`.
           content:
             application/problem+json:
               schema:
                 $ref: "#/components/schemas/Problem"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -485,8 +533,14 @@ paths:
                 $ref: "#/components/schemas/JobUsage"
         "400":
           $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -513,6 +567,10 @@ paths:
                 $ref: "#/components/schemas/JobResult"
         "400":
           $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
         "409":
@@ -521,6 +579,8 @@ paths:
             application/problem+json:
               schema:
                 $ref: "#/components/schemas/Problem"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -582,8 +642,14 @@ paths:
                 type: string
         "400":
           $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -722,8 +788,14 @@ paths:
             application/problem+json:
               schema:
                 $ref: "#/components/schemas/Problem"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -771,6 +843,10 @@ paths:
             application/problem+json:
               schema:
                 $ref: "#/components/schemas/Problem"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
         "409":
@@ -789,6 +865,8 @@ paths:
             application/problem+json:
               schema:
                 $ref: "#/components/schemas/Problem"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -832,6 +910,10 @@ paths:
             application/problem+json:
               schema:
                 $ref: "#/components/schemas/Problem"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
         "409":
@@ -895,6 +977,10 @@ paths:
                 $ref: "#/components/schemas/RerunChainPlan"
         "400":
           $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
         "409":
@@ -983,10 +1069,14 @@ paths:
                 $ref: "#/components/schemas/ObjectRecord"
         "400":
           $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
         "413":
           $ref: "#/components/responses/ContentTooLarge"
         "422":
           $ref: "#/components/responses/Unprocessable"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -1017,8 +1107,12 @@ paths:
                 $ref: "#/components/schemas/ObjectRecord"
         "400":
           $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
         "404":
           $ref: "#/components/responses/NotFound"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -1044,8 +1138,12 @@ paths:
                   $ref: "#/components/schemas/ObjectRecord"
         "400":
           $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
         "404":
           $ref: "#/components/responses/NotFound"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -1095,6 +1193,8 @@ paths:
                 $ref: "#/components/schemas/ObjectRecord"
         "400":
           $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
         "404":
           $ref: "#/components/responses/NotFound"
         "409":
@@ -1107,6 +1207,8 @@ paths:
           $ref: "#/components/responses/ContentTooLarge"
         "422":
           $ref: "#/components/responses/Unprocessable"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -1140,8 +1242,12 @@ paths:
                   $ref: "#/components/schemas/ObjectRecord"
         "400":
           $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
         "404":
           $ref: "#/components/responses/NotFound"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -1192,6 +1298,8 @@ paths:
                 $ref: "#/components/schemas/ObjectRecord"
         "400":
           $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
         "404":
           $ref: "#/components/responses/NotFound"
         "409":
@@ -1204,6 +1312,8 @@ paths:
           $ref: "#/components/responses/ContentTooLarge"
         "422":
           $ref: "#/components/responses/Unprocessable"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -1249,6 +1359,10 @@ paths:
                 $ref: "#/components/schemas/RerunChainPlan"
         "400":
           $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
         "422":
@@ -1305,6 +1419,8 @@ paths:
                 format: binary
         "400":
           $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
         "404":
           $ref: "#/components/responses/NotFound"
         "422":
@@ -1313,6 +1429,8 @@ paths:
             application/problem+json:
               schema:
                 $ref: "#/components/schemas/Problem"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -1385,6 +1503,8 @@ paths:
             application/problem+json:
               schema:
                 $ref: "#/components/schemas/Problem"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
         "404":
           description: No object `objectId`.
           content:
@@ -1401,6 +1521,8 @@ paths:
           $ref: "#/components/responses/ContentTooLarge"
         "422":
           $ref: "#/components/responses/Unprocessable"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -1480,6 +1602,8 @@ paths:
             application/problem+json:
               schema:
                 $ref: "#/components/schemas/Problem"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
         "404":
           description: No object `objectId`.
           content:
@@ -1496,6 +1620,8 @@ paths:
           $ref: "#/components/responses/ContentTooLarge"
         "422":
           $ref: "#/components/responses/Unprocessable"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -1551,10 +1677,161 @@ paths:
                 $ref: "#/components/schemas/ObjectPage"
         "400":
           $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
         "413":
           $ref: "#/components/responses/ContentTooLarge"
         "422":
           $ref: "#/components/responses/Unprocessable"
+        "429":
+          $ref: "#/components/responses/RateLimited"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+  /api/v1/me:
+    get:
+      tags: [identity]
+      operationId: getMe
+      summary: Who the caller is
+      description: The identity the gateway established from the bearer credential.
+      responses:
+        "200":
+          description: The caller.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Principal"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "429":
+          $ref: "#/components/responses/RateLimited"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+  /api/v1/tokens:
+    post:
+      tags: [identity]
+      operationId: issueToken
+      summary: Issue an API token (admins)
+      description: |
+        Issues a token for `principal` with `role` (default `user`), valid `expiresInDays` (default
+        90). The answer holds the token's secret (`token`) this once; metadata keeps only its SHA-256.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/TokenRequest"
+            example:
+              principal: ann
+              role: user
+              teams: [research]
+              label: ann's laptop
+              expiresInDays: 30
+      responses:
+        "201":
+          description: The token, with its secret.
+          headers:
+            Location:
+              description: "`/api/v1/tokens/{tokenId}`"
+              schema:
+                type: string
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/IssuedToken"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "413":
+          $ref: "#/components/responses/ContentTooLarge"
+        "422":
+          $ref: "#/components/responses/Unprocessable"
+        "429":
+          $ref: "#/components/responses/RateLimited"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+    get:
+      tags: [identity]
+      operationId: listTokens
+      summary: The tokens issued (admins)
+      description: Newest first, revoked and expired ones included; never their secrets.
+      parameters:
+        - name: principal
+          in: query
+          required: false
+          description: Only this principal's tokens.
+          schema:
+            type: string
+            minLength: 1
+            maxLength: 200
+      responses:
+        "200":
+          description: The tokens.
+          content:
+            application/json:
+              schema:
+                type: array
+                items:
+                  $ref: "#/components/schemas/APIToken"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "429":
+          $ref: "#/components/responses/RateLimited"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+  /api/v1/tokens/{id}:
+    delete:
+      tags: [identity]
+      operationId: revokeToken
+      summary: Revoke an API token (admins)
+      description: |
+        The token is refused from then on, at every gateway within `auth.cacheSeconds` (default 10).
+        Revoking a revoked token answers its record again.
+      parameters:
+        - name: id
+          in: path
+          required: true
+          description: The token id (400, field `id`, unless a UUID).
+          schema:
+            type: string
+            format: uuid
+      responses:
+        "200":
+          description: The revoked token.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/APIToken"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "429":
+          $ref: "#/components/responses/RateLimited"
         "500":
           $ref: "#/components/responses/InternalError"
         "503":
@@ -1565,6 +1842,7 @@ paths:
     get:
       tags: [meta]
       operationId: getOpenAPI
+      security: []
       summary: This OpenAPI document
       description: The document kept in `docs/openapi.yaml`, embedded in the gateway at build time.
       responses:
@@ -1578,6 +1856,7 @@ paths:
     get:
       tags: [health]
       operationId: health
+      security: []
       summary: Gateway health
       description: |
         Readiness of the gateway: check `amqp` is true while its AMQP connection (used for RPC to
@@ -1597,6 +1876,15 @@ paths:
               schema:
                 $ref: "#/components/schemas/Health"
 components:
+  securitySchemes:
+    bearerAuth:
+      type: http
+      scheme: bearer
+      description: |
+        An API token (`cvy_` and 43 characters) or, where `auth.jwt.issuers` is set, a JWT signed by
+        a key of the configured JWKS whose `iss` is one of those issuers (and `aud` includes
+        `auth.jwt.audience` when set); its `sub` is the principal, `role` and `teams` claims give the
+        role (default `user`) and teams.
   parameters:
     JobId:
       name: id
@@ -1722,7 +2010,7 @@ components:
                 reason: not a valid e-mail address
     QueueQuota:
       description: |
-        The job's owner already has `quotas.maxQueuedPerOwner` jobs waiting (PENDING or QUEUED); nothing
+        The caller is over their request rate (see `RateLimited`, with `Retry-After`), or the job's owner already has `quotas.maxQueuedPerOwner` jobs waiting (PENDING or QUEUED); nothing
         was written. Submit again when some have started.
       content:
         application/problem+json:
@@ -1733,6 +2021,49 @@ components:
             title: Too Many Requests
             status: 429
             detail: owner ann has 2 jobs waiting; the most this deployment allows is 2 (quotas.maxQueuedPerOwner)
+    Unauthorized:
+      description: |
+        No `Authorization: Bearer` credential, or one that is unknown, revoked, expired, malformed,
+        or signed, issued or addressed otherwise than this gateway trusts. `WWW-Authenticate: Bearer`.
+      headers:
+        WWW-Authenticate:
+          schema:
+            type: string
+      content:
+        application/problem+json:
+          schema:
+            $ref: "#/components/schemas/Problem"
+          example:
+            type: about:blank
+            title: Unauthorized
+            status: 401
+            detail: "this request needs an identity: send Authorization: Bearer <token>"
+    Forbidden:
+      description: |
+        The caller may not do this: another owner's job (a user sees, follows, cancels and re-runs
+        only their own; operators see and cancel all; re-runs of another's job and naming another
+        `owner` are for admins), or an operation for admins.
+      content:
+        application/problem+json:
+          schema:
+            $ref: "#/components/schemas/Problem"
+          example:
+            type: about:blank
+            title: Forbidden
+            status: 403
+            detail: job 0f8fad5b-d9cb-469f-a165-70867728950e belongs to another owner; you see only your own jobs
+    RateLimited:
+      description: |
+        The caller made more requests a second than their token allows (`requestsPerSecond`, else
+        `gateway.rateLimit.requestsPerSecond`; bursts up to twice that); retry after `Retry-After` seconds.
+      headers:
+        Retry-After:
+          schema:
+            type: integer
+      content:
+        application/problem+json:
+          schema:
+            $ref: "#/components/schemas/Problem"
     InternalError:
       description: Internal error; details only in the service log.
       content:
@@ -2043,7 +2374,9 @@ components:
           type: string
           minLength: 1
           maxLength: 200
-          description: Who the job belongs to; 1-200 printable characters (default `anonymous`).
+          description: |
+            Who the job belongs to: the caller (set by the gateway). Only an admin may name another
+            owner (403 otherwise); naming oneself is allowed.
         idempotencyKey:
           type: string
           minLength: 1
@@ -3318,6 +3651,104 @@ components:
         reason:
           type: string
           description: Why, in words.
+    Principal:
+      type: object
+      required: [name, role, teams, method]
+      properties:
+        name:
+          type: string
+          description: The owner of what the caller submits.
+        role:
+          type: string
+          enum: [user, operator, admin]
+        teams:
+          type: array
+          items:
+            type: string
+        method:
+          type: string
+          enum: [token, jwt]
+        tokenId:
+          type: string
+          format: uuid
+        requestsPerSecond:
+          type: integer
+    TokenRequest:
+      type: object
+      additionalProperties: false
+      required: [principal]
+      properties:
+        principal:
+          type: string
+          minLength: 1
+          maxLength: 200
+          description: Who the token speaks for (1-200 printable characters).
+        role:
+          type: string
+          enum: [user, operator, admin]
+          description: Default `user`.
+        teams:
+          type: array
+          maxItems: 100
+          items:
+            type: string
+            minLength: 1
+            maxLength: 200
+        label:
+          type: string
+          minLength: 1
+          maxLength: 200
+          description: What the token is for (default `token for <principal>`).
+        expiresInDays:
+          type: integer
+          minimum: 1
+          maximum: 3650
+          description: Default 90.
+        requestsPerSecond:
+          type: integer
+          minimum: 0
+          maximum: 100000
+          description: The token's own rate (0 no limit; absent the gateway's default).
+    APIToken:
+      type: object
+      required: [tokenId, principal, role, teams, label, createdAt, createdBy, expiresAt]
+      properties:
+        tokenId:
+          type: string
+          format: uuid
+        principal:
+          type: string
+        role:
+          type: string
+          enum: [user, operator, admin]
+        teams:
+          type: array
+          items:
+            type: string
+        label:
+          type: string
+        createdAt:
+          type: string
+          format: date-time
+        createdBy:
+          type: string
+        expiresAt:
+          type: string
+          format: date-time
+        revokedAt:
+          type: string
+          format: date-time
+        requestsPerSecond:
+          type: integer
+    IssuedToken:
+      type: object
+      required: [token, record]
+      properties:
+        token:
+          type: string
+          description: The secret, shown this once (`cvy_` and 43 characters).
+        record:
+          $ref: "#/components/schemas/APIToken"
     Problem:
       type: object
       description: RFC 9457 problem details; the body of every 4xx/5xx answer (content type `application/problem+json`).

@@ -9,12 +9,15 @@ struct Problem: HTTPResponseError, Encodable {
     var title: String
     var detail: String
     var errors: [FieldProblem]?
+    /// Seconds to wait before retrying (`Retry-After`), on a 429 or 503.
+    var retryAfter: Int?
 
-    init(_ status: HTTPResponse.Status, _ detail: String, errors: [FieldProblem]? = nil) {
+    init(_ status: HTTPResponse.Status, _ detail: String, errors: [FieldProblem]? = nil, retryAfter: Int? = nil) {
         self.status = status
         self.title = status.reasonPhrase
         self.detail = detail
         self.errors = errors
+        self.retryAfter = retryAfter
     }
 
     enum CodingKeys: String, CodingKey { case type, title, status, detail, errors }
@@ -30,9 +33,10 @@ struct Problem: HTTPResponseError, Encodable {
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = try ConveyorJSON.encode(self)
-        return Response(
-            status: status, headers: [.contentType: "application/problem+json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if status == .unauthorized { headers[.wwwAuthenticate] = #"Bearer realm="conveyor""# }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     /// The problem for an error thrown while serving a request.

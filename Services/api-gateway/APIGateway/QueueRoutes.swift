@@ -11,14 +11,20 @@ struct QueueRoutes: Sendable {
     /// How long the gateway waits for the scheduler's answer.
     static let timeout: Duration = .seconds(2)
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<GatewayContext>) {
         router.get("api/v1/queue", use: summary)
     }
 
-    /// `GET /api/v1/queue`: 503 while no scheduler answers.
-    @Sendable func summary(request: Request, context: BasicRequestContext) async throws -> Response {
+    /// `GET /api/v1/queue`: 503 while no scheduler answers. A user sees the totals per job type and
+    /// the workers, and of the owners only themselves.
+    @Sendable func summary(request: Request, context: GatewayContext) async throws -> Response {
+        let caller = try context.caller()
         do {
-            return RouteSupport.json(passing: try await scheduler.callReturningJSON(GetQueueSummary(), timeout: Self.timeout))
+            let answer = try await scheduler.callReturningJSON(GetQueueSummary(), timeout: Self.timeout)
+            if caller.seesEverything { return RouteSupport.json(passing: answer) }
+            var summary = try ConveyorJSON.decode(QueueSummary.self, from: answer)
+            summary.owners = summary.owners.filter { $0.key == caller.name }
+            return try RouteSupport.json(summary)
         } catch is AMQPError {
             throw Problem(.serviceUnavailable, "the scheduler did not answer; retry")
         }

@@ -25,7 +25,7 @@ enum RouteSupport {
     }
 
     /// The UUID in path parameter `name`.
-    static func uuid(_ context: BasicRequestContext, _ name: String = "id") throws -> UUID {
+    static func uuid(_ context: GatewayContext, _ name: String = "id") throws -> UUID {
         guard let text = context.parameters.get(name), let id = UUID(uuidString: text) else {
             throw Problem(.badRequest, "the \(name) in the path is not a UUID", errors: [FieldProblem(field: name, reason: "not a UUID")])
         }

@@ -2,5 +2,5 @@ import APIGateway
 import ServiceKit
 
 await ServiceMain.run("api-gateway") { settings, logger in
-    try APIGateway.Gateway.build(settings: settings, logger: logger)
+    try await APIGateway.Gateway.build(settings: settings, logger: logger)
 }

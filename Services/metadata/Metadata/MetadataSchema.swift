@@ -277,5 +277,24 @@ enum MetadataSchema {
                 -- The notifier's latest report of the job's completion e-mail (PENDING, SENT, FAILED).
                 ALTER TABLE jobs ADD COLUMN notification_delivery jsonb;
                 """),
+        PostgresMigration(
+            version: 14, name: "API tokens",
+            sql: """
+                -- A token's secret is kept only as its SHA-256 (hex); verification looks it up.
+                CREATE TABLE api_tokens (
+                    token_id uuid PRIMARY KEY,
+                    secret_hash text NOT NULL UNIQUE,
+                    principal text NOT NULL,
+                    role text NOT NULL CHECK (role IN ('user', 'operator', 'admin')),
+                    teams jsonb NOT NULL DEFAULT '[]',
+                    label text NOT NULL,
+                    created_by text NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL,
+                    revoked_at timestamptz,
+                    requests_per_second int
+                );
+                CREATE INDEX api_tokens_principal ON api_tokens (principal);
+                """),
     ]
 }

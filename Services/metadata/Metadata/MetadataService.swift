@@ -52,6 +52,6 @@ public enum MetadataService {
         // they feed (which finish what was queued), the outbox, the connections, the pool last.
         let sweeper = LeaseSweeper(store: store, interval: .seconds(2), logger: logger)
         return [pool, publisher, consumer, outbox, sweeper] + batchers.services + [reports.batcher]
-            + [RPCServer(store: store, consumer: consumer, publisher: publisher, batchers: batchers, logger: logger), reports, health]
+            + [RPCServer(store: store, tokens: TokenStore(pool: pool), consumer: consumer, publisher: publisher, batchers: batchers, logger: logger), reports, health]
     }
 }

@@ -14,6 +14,7 @@ import ServiceLifecycle
 /// requests by ``Batcher``s, so the calls of one moment share one transaction or one query.
 final class RPCServer: Service, Sendable {
     private let store: JobStore
+    private let tokens: TokenStore
     private let consumer: AMQPConnection
     private let publisher: AMQPConnection
     private let batchers: Batchers
@@ -48,8 +49,9 @@ final class RPCServer: Service, Sendable {
         }
     }
 
-    init(store: JobStore, consumer: AMQPConnection, publisher: AMQPConnection, batchers: Batchers, logger: Logger) {
+    init(store: JobStore, tokens: TokenStore, consumer: AMQPConnection, publisher: AMQPConnection, batchers: Batchers, logger: Logger) {
         self.store = store
+        self.tokens = tokens
         self.consumer = consumer
         self.publisher = publisher
         self.batchers = batchers
@@ -130,6 +132,10 @@ final class RPCServer: Service, Sendable {
         case ListObjectVersions.messageType: return await respondJSON(ListObjectVersions.self, body) { try await objects.versionsJSON($0) }
         case SearchObjects.messageType: return await respondJSON(SearchObjects.self, body) { try await objects.searchJSON($0) }
         case GetObjectContent.messageType: return await respond(GetObjectContent.self, body) { try await objects.content($0.selector) }
+        case VerifyToken.messageType: return await respond(VerifyToken.self, body) { try await self.tokens.verify($0) }
+        case IssueToken.messageType: return await respond(IssueToken.self, body) { try await self.tokens.issue($0) }
+        case ListTokens.messageType: return await respond(ListTokens.self, body) { try await self.tokens.list($0) }
+        case RevokeToken.messageType: return await respond(RevokeToken.self, body) { try await self.tokens.revoke($0) }
         default:
             return Self.encode(
                 RPCReply<JSONValue>(error: RPCFailure(code: .invalid, message: "unknown request type '\(type)'")))

@@ -117,3 +117,10 @@ extension ObjectDefinition {
         ])
     }()
 }
+
+extension TokenRequest {
+    public static let shape = JSONShape.object([
+        "principal": .required(.string), "role": .optional(.enumeration(Role.self)), "teams": .optional(.array(.string)),
+        "label": .optional(.string), "expiresInDays": .optional(.integer), "requestsPerSecond": .optional(.integer),
+    ])
+}
