@@ -29,7 +29,9 @@ let services: [(product: String, target: String, dependencies: [Target.Dependenc
     ("importer", "Importer", ["ConveyorModels", "WorkerKit"]),
     ("exporter", "Exporter", ["ConveyorModels", "WorkerKit"]),
     ("runner", "Runner", ["ConveyorModels", "WorkerKit"]),
-    ("notifier", "Notifier", ["ConveyorModels", "AMQPClient", "PostgresClient", "SMTPClient", "ServiceKit"]),
+    ("notifier", "Notifier", [
+        "ConveyorModels", "AMQPClient", "PostgresClient", "SMTPClient", "ServiceKit", .product(name: "Mustache", package: "swift-mustache"),
+    ]),
 ]
 
 var targets: [Target] = [
@@ -157,6 +159,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],

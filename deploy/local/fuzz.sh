@@ -34,7 +34,8 @@ case "$MODE" in
     full) PHASES="examples,coverage,fuzzing,stateful" ;;
     *) echo "usage: $0 {quick|full}" >&2; exit 2 ;;
 esac
-# As the local admin (every operation is open to it, and 401/403 are covered by the tests).
+# As the local admin (every operation is open to it, and 401/403 are covered by the tests). The
+# job event stream never ends by itself, so it is left to its own end-to-end test.
 TOKEN_FILE="${CONVEYOR_STATE:-$CONVEYOR_REPO_ROOT/.conveyor}/admin-token"
 [[ -s "$TOKEN_FILE" ]] || { echo "[fuzz] no admin token in $TOKEN_FILE (deploy/local/services.sh start writes it)" >&2; exit 2; }
 echo "[fuzz] schemathesis $MODE ($PHASES) against $URL/api/v1/openapi.yaml; report in $LOG"
@@ -43,7 +44,7 @@ rc=0
 cd "$TOOLS"
 "$TOOLS/bin/schemathesis" run "$URL/api/v1/openapi.yaml" --url "$URL" --header "Authorization: Bearer $(cat "$TOKEN_FILE")" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --phases "$PHASES" --max-examples "${FUZZ_EXAMPLES:-50}" --seed 20261201 --request-timeout 10 \
+    --exclude-operation-id followEvents --phases "$PHASES" --max-examples "${FUZZ_EXAMPLES:-50}" --seed 20261201 --request-timeout 10 \
     --no-color > "$LOG" 2>&1 || rc=$?
 grep -E "generated|passed|failed|Failures|ST[0-9]+" "$LOG" | tail -8 || true
 if ((rc != 0)); then

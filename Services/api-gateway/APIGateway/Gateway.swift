@@ -8,7 +8,7 @@ import ServiceLifecycle
 public enum Gateway {
     /// Builds the router; tests call this with their own metadata client.
     static func router(
-        metadata: MetadataClient, scheduler: SchedulerClient, settings: ConveyorSettings, jwt: JWTVerifier?
+        metadata: MetadataClient, scheduler: SchedulerClient, settings: ConveyorSettings, jwt: JWTVerifier?, logger: Logger
     ) -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
         router.add(middleware: CORSPolicy(origins: Set(settings.list("gateway.cors.origins"))))
@@ -33,6 +33,8 @@ public enum Gateway {
             maxUploadBytes: min(settings.int("gateway.maxUploadBytes", default: 32 << 20), CreateObject.maxContentBytes)
         ).add(to: router)
         TokenRoutes(metadata: metadata).add(to: router)
+        NotificationDefaultRoutes(metadata: metadata).add(to: router)
+        router.get("api/v1/events", use: EventStream(metadata: metadata, feed: JobEventFeed(metadata: metadata, logger: logger)).follow)
         OpenAPIRoute.add(to: router)
         return router
     }
@@ -48,7 +50,7 @@ public enum Gateway {
         let jwt = JWTVerifier.Settings(settings).map { JWTVerifier(settings: $0, logger: logger) }
         try await jwt?.loadKeys()
         let app = Application(
-            router: router(metadata: metadata, scheduler: scheduler, settings: settings, jwt: jwt),
+            router: router(metadata: metadata, scheduler: scheduler, settings: settings, jwt: jwt, logger: logger),
             configuration: .init(
                 address: .hostname(
                     settings.string("gateway.host", default: "127.0.0.1"), port: settings.int("gateway.port", default: 8080)),

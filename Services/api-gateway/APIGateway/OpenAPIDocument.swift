@@ -1691,6 +1691,79 @@ paths:
           $ref: "#/components/responses/Unavailable"
         "504":
           $ref: "#/components/responses/Timeout"
+  /api/v1/events:
+    get:
+      tags: [jobs]
+      operationId: followEvents
+      summary: Follow job status changes as server-sent events
+      description: |
+        The caller's job status changes, as they happen (read from metadata's status history by one
+        poller per gateway, every 250 ms while anyone follows), as server-sent events
+        (`text/event-stream`, `Cache-Control: no-cache`, `X-Accel-Buffering: no`). A user follows
+        their own jobs; operators and admins follow everyone's, or one owner's with `owner`.
+
+        Each `job` event's `id` is the change's event id, `<microseconds>_<job id>_<position>`, and
+        its data a `JobStatusChange`. The stream starts with a `retry: 2000` line and a comment, sends a
+        `: keep-alive` comment every 15 s, and never ends by itself.
+
+        To resume, reconnect (to any gateway, also after a restart) with `Last-Event-ID` (browsers'
+        EventSource send it by themselves) or `after`: the changes after that id are read from the
+        history first, then the stream goes on live. A resumed stream repeats the changes of the 2 s
+        before that id (a change committed late can carry an earlier time); an id names one change,
+        so drop the ids you already have. A client that does not keep up (10,000 changes behind) is
+        disconnected and resumes the same way.
+      parameters:
+        - name: owner
+          in: query
+          required: false
+          description: Operators and admins only (a user naming anyone else gets 403).
+          schema:
+            type: string
+            minLength: 1
+            maxLength: 200
+        - name: after
+          in: query
+          required: false
+          description: Resume after this event id (as `Last-Event-ID`, which wins).
+          schema:
+            type: string
+            pattern: "^[0-9]+_[0-9a-fA-F-]{36}_[0-9]+$"
+        - name: Last-Event-ID
+          in: header
+          required: false
+          description: The id of the last event received.
+          schema:
+            type: string
+            pattern: "^[0-9]+_[0-9a-fA-F-]{36}_[0-9]+$"
+      responses:
+        "200":
+          description: The event stream (endless).
+          headers:
+            Cache-Control:
+              schema:
+                type: string
+                const: no-cache
+          content:
+            text/event-stream:
+              schema:
+                description: One `job` event, as an event-stream parser reads it.
+                type: object
+                required: [event, id, data]
+                properties:
+                  event:
+                    const: job
+                  id:
+                    type: string
+                  data:
+                    $ref: "#/components/schemas/JobStatusChange"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "429":
+          $ref: "#/components/responses/RateLimited"
   /api/v1/me:
     get:
       tags: [identity]
@@ -1708,6 +1781,89 @@ paths:
           $ref: "#/components/responses/Unauthorized"
         "429":
           $ref: "#/components/responses/RateLimited"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+  /api/v1/me/notification:
+    get:
+      tags: [identity]
+      operationId: getNotificationDefault
+      summary: The caller's default e-mail settings
+      description: What the caller's jobs without a `notification` section take when submitted (no `settings`, none).
+      responses:
+        "200":
+          description: The default.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/NotificationDefault"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "429":
+          $ref: "#/components/responses/RateLimited"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+    put:
+      tags: [identity]
+      operationId: setNotificationDefault
+      summary: Set the caller's default e-mail settings
+      description: |
+        Jobs submitted from now on without a `notification` section take these settings (recorded
+        with each job). 422 naming each problem.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/NotificationSettings"
+            example:
+              email: [ann@example.com]
+              when: FAILURE
+      responses:
+        "200":
+          description: The new default.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/NotificationDefault"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "413":
+          $ref: "#/components/responses/ContentTooLarge"
+        "422":
+          $ref: "#/components/responses/Unprocessable"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "429":
+          $ref: "#/components/responses/RateLimited"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+    delete:
+      tags: [identity]
+      operationId: clearNotificationDefault
+      summary: Clear the caller's default e-mail settings
+      responses:
+        "200":
+          description: The default, now without settings.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/NotificationDefault"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "429":
+          $ref: "#/components/responses/RateLimited"
+        "500":
+          $ref: "#/components/responses/InternalError"
         "503":
           $ref: "#/components/responses/Unavailable"
         "504":
@@ -2739,16 +2895,20 @@ components:
           $ref: "#/components/schemas/TagSelector"
     NotificationSettings:
       type: object
-      description: Who gets an e-mail when the job ends, and for which outcomes.
+      description: |
+        Who gets an e-mail when the job ends, and for which outcomes: `when` in short, or `on` in
+        detail (not both); by default every end. A job without this section takes its owner's
+        default (`PUT /api/v1/me/notification`), recorded with the job. One e-mail per job, at its
+        end: a retried job's lists its earlier attempts, a JOB_GROUP's its stages (whose own ends
+        send none).
       required: [email]
       additionalProperties: false
       properties:
         email:
           type: array
-          minItems: 1
           maxItems: 50
           description: |
-            1-50 addresses, each one the notifier delivers to (one rule, `MailboxRule`, checked at
+            1-50 addresses (none only with `when` NEVER), each one the notifier delivers to (one rule, `MailboxRule`, checked at
             submit and by the SMTP client): an ASCII `local@domain` of at most 254 characters, the
             local part a dot-atom of at most 64 (letters, digits, ``!#$%&'*+-/=?^_`{|}~``, dots only
             between them), the domain a host name (letters, digits and hyphens). International
@@ -2764,6 +2924,21 @@ components:
           description: Terminal statuses that send the e-mail (default all three).
           items:
             $ref: "#/components/schemas/TerminalJobStatus"
+        when:
+          type: string
+          enum: [ALWAYS, FAILURE, NEVER]
+          description: "`ALWAYS` (every end), `FAILURE` (only FAILED) or `NEVER` (no e-mail, say to override a default)."
+    NotificationDefault:
+      type: object
+      required: [principal]
+      properties:
+        principal:
+          type: string
+        settings:
+          $ref: "#/components/schemas/NotificationSettings"
+        updatedAt:
+          type: string
+          format: date-time
     CancelRequest:
       type: object
       additionalProperties: false
@@ -3673,6 +3848,30 @@ components:
           format: uuid
         requestsPerSecond:
           type: integer
+    JobStatusChange:
+      type: object
+      required: [eventId, jobId, jobType, owner, seq, status, message, at]
+      properties:
+        eventId:
+          type: string
+          description: "`<microseconds since 1970>_<job id>_<position>`: unique per change, in reading order."
+        jobId:
+          type: string
+          format: uuid
+        jobType:
+          $ref: "#/components/schemas/JobType"
+        owner:
+          type: string
+        seq:
+          type: integer
+          description: The change's position in the job's history (`updates`), from 1.
+        status:
+          $ref: "#/components/schemas/JobStatus"
+        message:
+          type: string
+        at:
+          type: string
+          format: date-time
     TokenRequest:
       type: object
       additionalProperties: false

@@ -62,6 +62,10 @@ extension JobStore {
                         [PostgresArray.literal(Array(keys))]))
             }
             let owners = Set(toPin.map { submissions[$0].definition.effectiveOwner })
+            // The owners' default e-mail settings, for the submissions that name none.
+            let needDefaults = Set(toPin.filter { submissions[$0].definition.notification == nil }.map { submissions[$0].definition.effectiveOwner })
+            if !needDefaults.isEmpty { statements.append(try NotificationDefaults.statement(owners: needDefaults)) }
+            let defaultsIndex = needDefaults.isEmpty ? nil : statements.count - 1
             if maxQueuedPerOwner != nil {
                 statements.append(
                     try PostgresStatement(
@@ -98,6 +102,7 @@ extension JobStore {
                 }
             }
 
+            let defaults = try defaultsIndex.map { try NotificationDefaults.read(rows[$0]) } ?? [:]
             for (index, submission) in submissions.enumerated() where results[index] == nil {
                 if let key = submission.definition.idempotencyKey {
                     if existing[key] != nil { continue }
@@ -108,6 +113,9 @@ extension JobStore {
                     firstOfKey[key] = index
                 }
                 do { pinned[index] = try await pin(submission.definition, with: resolver) } catch { results[index] = .failure(error) }
+                if pinned[index]?.notification == nil, let settings = defaults[submission.definition.effectiveOwner] {
+                    pinned[index]?.notification = settings
+                }
             }
             return (existing, try rows[0][0].date("now"))
         }

@@ -296,5 +296,21 @@ enum MetadataSchema {
                 );
                 CREATE INDEX api_tokens_principal ON api_tokens (principal);
                 """),
+        PostgresMigration(
+            version: 15, name: "status changes by time, for the event stream",
+            sql: """
+                -- History rows are written in time order, so a BRIN index finds a time's rows for
+                -- next to nothing at each write (a B-tree would add an entry to every status change).
+                CREATE INDEX job_updates_at ON job_updates USING brin (at);
+                """),
+        PostgresMigration(
+            version: 16, name: "default e-mail settings per principal",
+            sql: """
+                CREATE TABLE notification_defaults (
+                    principal text PRIMARY KEY,
+                    settings jsonb NOT NULL,
+                    updated_at timestamptz NOT NULL
+                );
+                """),
     ]
 }

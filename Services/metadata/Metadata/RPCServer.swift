@@ -15,6 +15,7 @@ import ServiceLifecycle
 final class RPCServer: Service, Sendable {
     private let store: JobStore
     private let tokens: TokenStore
+    private let notificationDefaults: NotificationDefaults
     private let consumer: AMQPConnection
     private let publisher: AMQPConnection
     private let batchers: Batchers
@@ -52,6 +53,7 @@ final class RPCServer: Service, Sendable {
     init(store: JobStore, tokens: TokenStore, consumer: AMQPConnection, publisher: AMQPConnection, batchers: Batchers, logger: Logger) {
         self.store = store
         self.tokens = tokens
+        self.notificationDefaults = NotificationDefaults(pool: store.pool)
         self.consumer = consumer
         self.publisher = publisher
         self.batchers = batchers
@@ -117,6 +119,7 @@ final class RPCServer: Service, Sendable {
         case ClaimJob.messageType: return await respondJSON(ClaimJob.self, body) { try await self.batchers.claims.submit($0).json }
         case GetJob.messageType: return await respond(GetJob.self, body) { try await self.batchers.reads.submit($0.jobId) }
         case ListJobs.messageType: return await respond(ListJobs.self, body) { try await self.store.list($0) }
+        case ListJobChanges.messageType: return await respond(ListJobChanges.self, body) { try await self.store.changes($0) }
         case GetJobLog.messageType: return await respond(GetJobLog.self, body) { try await self.store.log($0) }
         case CancelJob.messageType: return await respond(CancelJob.self, body) { try await self.store.cancel($0) }
         case RequeueJob.messageType: return await respond(RequeueJob.self, body) { try await self.store.requeue($0) }
@@ -132,6 +135,8 @@ final class RPCServer: Service, Sendable {
         case ListObjectVersions.messageType: return await respondJSON(ListObjectVersions.self, body) { try await objects.versionsJSON($0) }
         case SearchObjects.messageType: return await respondJSON(SearchObjects.self, body) { try await objects.searchJSON($0) }
         case GetObjectContent.messageType: return await respond(GetObjectContent.self, body) { try await objects.content($0.selector) }
+        case GetNotificationDefault.messageType: return await respond(GetNotificationDefault.self, body) { try await self.notificationDefaults.get($0) }
+        case SetNotificationDefault.messageType: return await respond(SetNotificationDefault.self, body) { try await self.notificationDefaults.set($0) }
         case VerifyToken.messageType: return await respond(VerifyToken.self, body) { try await self.tokens.verify($0) }
         case IssueToken.messageType: return await respond(IssueToken.self, body) { try await self.tokens.issue($0) }
         case ListTokens.messageType: return await respond(ListTokens.self, body) { try await self.tokens.list($0) }

@@ -1,65 +1,68 @@
 import ConveyorModels
 import Foundation
+import Mustache
 import SMTPClient
 
 /// The e-mail that tells a job's owner how it ended.
 public enum CompletionEmail {
-    /// Builds the message for a terminal job event.
+    /// What the notifier learned of the job beyond its event: its earlier attempts (a retried job)
+    /// and its stages (a JOB_GROUP), listed in its one e-mail.
+    public struct Details: Sendable {
+        public var attempts: [AttemptSummary]
+        public var stages: [JobRecord]
+        public init(attempts: [AttemptSummary] = [], stages: [JobRecord] = []) {
+            self.attempts = attempts
+            self.stages = stages
+        }
+    }
+
+    /// Builds the message for a terminal job event from the templates.
     /// - Throws: `SMTPError` when an address is unusable.
-    public static func message(for event: JobEvent, from: EmailAddress, to recipients: [String]) throws -> EmailMessage {
+    public static func message(
+        for event: JobEvent, from: EmailAddress, to recipients: [String], details: Details = Details(),
+        templates: CompletionTemplates
+    ) throws -> EmailMessage {
         let id = event.jobId.uuidString.lowercased()
-        let duration = event.startedAt.map { format(event.occurredAt.timeIntervalSince($0)) } ?? "did not start"
-        let tail = (event.logTail ?? "").isEmpty ? "(the job wrote no log)" : event.logTail!
-        let exit = event.exitCode.map { "\nExit code: \($0)" } ?? ""
-        let reason = event.failure.map { "\nReason:    \($0)" } ?? ""
-        let attempts = event.attempt > 1 ? "\nAttempts:  \(event.attempt)" : ""
-        let memory = Self.memory(event)
-        let memoryLine = memory.map { "\nMemory:    \($0)" } ?? ""
-        let results = Self.results(event)
-        let said = (event.progressMessage.map { "\nProgress:  \($0)" } ?? "") + (results.map { "\nResults:   \($0)" } ?? "")
-        let text = """
-            Your Conveyor job finished.
-
-            Job:       \(id)
-            Type:      \(event.jobType.rawValue)
-            Status:    \(event.status.rawValue)
-            Message:   \(event.message)\(exit)\(reason)\(attempts)\(memoryLine)\(said)
-            Owner:     \(event.owner)
-            Submitted: \(Timestamp.format(event.submittedAt))
-            Finished:  \(Timestamp.format(event.occurredAt))
-            Duration:  \(duration)
-
-            Last lines of the log:
-            \(tail)
-            """
-        let html = """
-            <html><body>
-            <p>Your Conveyor job finished.</p>
-            <table>
-            <tr><th align="left">Job</th><td><code>\(escape(id))</code></td></tr>
-            <tr><th align="left">Type</th><td>\(event.jobType.rawValue)</td></tr>
-            <tr><th align="left">Status</th><td><strong>\(event.status.rawValue)</strong></td></tr>
-            <tr><th align="left">Message</th><td>\(escape(event.message))</td></tr>
-            \(event.exitCode.map { "<tr><th align=\"left\">Exit code</th><td>\($0)</td></tr>" } ?? "")
-            \(event.failure.map { "<tr><th align=\"left\">Reason</th><td>\(escape($0.description))</td></tr>" } ?? "")
-            \(event.attempt > 1 ? "<tr><th align=\"left\">Attempts</th><td>\(event.attempt)</td></tr>" : "")
-            \(memory.map { "<tr><th align=\"left\">Memory</th><td>\(escape($0))</td></tr>" } ?? "")
-            \(event.progressMessage.map { "<tr><th align=\"left\">Progress</th><td>\(escape($0))</td></tr>" } ?? "")
-            \(results.map { "<tr><th align=\"left\">Results</th><td>\(escape($0))</td></tr>" } ?? "")
-            <tr><th align="left">Owner</th><td>\(escape(event.owner))</td></tr>
-            <tr><th align="left">Submitted</th><td>\(Timestamp.format(event.submittedAt))</td></tr>
-            <tr><th align="left">Finished</th><td>\(Timestamp.format(event.occurredAt))</td></tr>
-            <tr><th align="left">Duration</th><td>\(duration)</td></tr>
-            </table>
-            <p>Last lines of the log:</p>
-            <pre>\(escape(tail))</pre>
-            </body></html>
-            """
+        let context = Self.context(event, details: details)
         return EmailMessage(
             from: from, to: try recipients.map { try EmailAddress(address: $0) },
-            subject: "[Conveyor] \(event.jobType.rawValue) job \(id.prefix(8)) \(event.status.rawValue)",
-            textBody: text, htmlBody: html, messageID: messageID(for: event, domain: String(from.domain)),
+            subject: templates.subject.render(context).replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " "),
+            textBody: templates.text.render(context), htmlBody: templates.html.render(context),
+            messageID: messageID(for: event, domain: String(from.domain)),
             date: Date(), headers: [("X-Conveyor-Job-Id", id), ("X-Conveyor-Status", event.status.rawValue)])
+    }
+
+    /// What the templates see (see ``CompletionTemplates``); absent values are left out.
+    static func context(_ event: JobEvent, details: Details) -> [String: Any] {
+        let id = event.jobId.uuidString.lowercased()
+        var context: [String: Any] = [
+            "jobId": id, "jobIdShort": String(id.prefix(8)), "jobType": event.jobType.rawValue, "status": event.status.rawValue,
+            "message": event.message, "owner": event.owner, "submittedAt": Timestamp.format(event.submittedAt),
+            "finishedAt": Timestamp.format(event.occurredAt),
+            "duration": event.startedAt.map { format(event.occurredAt.timeIntervalSince($0)) } ?? "did not start",
+            "logTail": (event.logTail ?? "").isEmpty ? "(the job wrote no log)" : event.logTail!,
+        ]
+        context["exitCode"] = event.exitCode.map(String.init)
+        context["reason"] = event.failure?.description
+        context["attemptCount"] = event.attempt > 1 ? String(event.attempt) : nil
+        context["memory"] = memory(event)
+        context["progress"] = event.progressMessage
+        context["results"] = results(event)
+        if !details.attempts.isEmpty {
+            context["hasAttempts"] = true
+            context["attempts"] = details.attempts.map { attempt -> [String: Any] in
+                ["attempt": String(attempt.attempt), "failure": attempt.failure.description, "message": attempt.message,
+                    "endedAt": Timestamp.format(attempt.endedAt)]
+            }
+        }
+        if !details.stages.isEmpty {
+            context["hasStages"] = true
+            context["stages"] = details.stages.enumerated().map { index, stage -> [String: Any] in
+                ["position": String(index + 1), "jobId": stage.jobId.uuidString.lowercased(), "jobType": stage.jobType.rawValue,
+                    "status": stage.status.rawValue, "message": stage.statusMessage]
+            }
+        }
+        return context
     }
 
     /// The peak memory against the limit: `312 MB peak of 1024 MB (30 %)`, or the peak alone.
@@ -96,10 +99,5 @@ public enum CompletionEmail {
         let whole = Int(total)
         return whole >= 3600
             ? "\(whole / 3600) h \(whole % 3600 / 60) min \(whole % 60) s" : "\(whole / 60) min \(whole % 60) s"
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }

@@ -23,6 +23,9 @@ public final class NotifierService: Service, Sendable {
     private let from: EmailAddress
     private let reports: ReportSender
     private let policy: DeliveryPolicy
+    private let templates: CompletionTemplates
+    /// Reads a retried job's earlier attempts and a group's stages for its e-mail.
+    private let metadata: MetadataClient
     private let logger: Logger
     /// Woken when a try fails, so the delivery loop looks again at once.
     private let wake: AsyncStream<Void>.Continuation
@@ -30,8 +33,10 @@ public final class NotifierService: Service, Sendable {
 
     init(
         consumer: AMQPConnection, deliveries: DeliveryStore, smtp: SMTPClient, from: EmailAddress, reports: ReportSender,
-        policy: DeliveryPolicy, logger: Logger
+        policy: DeliveryPolicy, templates: CompletionTemplates, metadata: MetadataClient, logger: Logger
     ) {
+        self.templates = templates
+        self.metadata = metadata
         self.consumer = consumer
         self.deliveries = deliveries
         self.smtp = smtp
@@ -44,7 +49,8 @@ public final class NotifierService: Service, Sendable {
 
     /// Builds the notifier's services. Reads `amqp.*`, `postgres.*`, `smtp.url`, `smtp.username`,
     /// `smtp.password` (secret), `smtp.startTLS`, `smtp.from`, `notifier.deliveryExpirySeconds`,
-    /// `notifier.maxBackoffSeconds` and `notifier.health.port` (default 8186).
+    /// `notifier.maxBackoffSeconds`, `notifier.templates` (a folder of replacement templates, see
+    /// ``CompletionTemplates``) and `notifier.health.port` (default 8186).
     public static func build(settings: ConveyorSettings, logger: Logger) async throws -> [any Service] {
         let pool = PostgresPool(
             configuration: PostgresConfiguration(url: settings.postgresURL, poolSize: 2), logger: logger)
@@ -65,8 +71,11 @@ public final class NotifierService: Service, Sendable {
         let policy = DeliveryPolicy(
             lifetimeSeconds: max(1, settings.int("notifier.deliveryExpirySeconds", default: 259_200)),
             maxBackoffSeconds: max(1, settings.int("notifier.maxBackoffSeconds", default: 300)))
+        let templates = try CompletionTemplates.load(folder: settings.optionalString("notifier.templates").map(settings.absolute))
+        let metadata = try MetadataClient(name: "notifier-rpc", settings: settings, logger: logger)
         let notifier = NotifierService(
-            consumer: consumer, deliveries: deliveries, smtp: smtp, from: from, reports: reports, policy: policy, logger: logger)
+            consumer: consumer, deliveries: deliveries, smtp: smtp, from: from, reports: reports, policy: policy, templates: templates,
+            metadata: metadata, logger: logger)
         let health = HealthServer.make(
             service: "notifier", settings: settings, defaultPort: 8186,
             checks: [
@@ -74,7 +83,7 @@ public final class NotifierService: Service, Sendable {
                 HealthCheck("postgres") { (try? await pool.query("SELECT 1")) != nil },
             ],
             logger: logger)
-        return [pool, consumer, reports.batcher, notifier, health]
+        return [pool, consumer, metadata, reports.batcher, notifier, health]
     }
 
     public func run() async throws {
@@ -174,6 +183,23 @@ public final class NotifierService: Service, Sendable {
         }
     }
 
+    /// A retried job's earlier attempts and a group's stages (at most 50), read from metadata; none
+    /// when metadata does not answer within 5 s (the e-mail goes without them rather than wait).
+    private func details(of event: JobEvent) async -> CompletionEmail.Details {
+        guard event.attempt > 1 || event.jobType == .jobGroup else { return CompletionEmail.Details() }
+        do {
+            let job = try await metadata.call(GetJob(jobId: event.jobId), timeout: .seconds(5))
+            var stages: [JobRecord] = []
+            for child in (job.childJobIds ?? []).prefix(50) {
+                stages.append(try await metadata.call(GetJob(jobId: child), timeout: .seconds(5)))
+            }
+            return CompletionEmail.Details(attempts: job.result?.earlierAttempts ?? [], stages: stages)
+        } catch {
+            logger.warning("the job's attempts and stages could not be read; the e-mail goes without them", metadata: ["jobId": "\(event.jobId)", "error": "\(error)"])
+            return CompletionEmail.Details()
+        }
+    }
+
     /// One try of an e-mail: sent, to be tried again later, or failed for good; recorded, reported
     /// to metadata and logged.
     private func attempt(_ next: DeliveryStore.Try, event: JobEvent) async {
@@ -181,7 +207,8 @@ public final class NotifierService: Service, Sendable {
         let metadata: Logger.Metadata = ["jobId": "\(jobId)", "attempt": "\(next.attempt)"]
         var outcome: NotificationDelivery
         do {
-            let message = try CompletionEmail.message(for: event, from: from, to: event.notification?.email ?? [])
+            let message = try CompletionEmail.message(
+                for: event, from: from, to: event.notification?.email ?? [], details: await details(of: event), templates: templates)
             do {
                 try await smtp.send(message)
             } catch let error as SMTPError where DeliveryPolicy.isPermanent(error) {

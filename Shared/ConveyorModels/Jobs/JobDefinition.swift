@@ -1,4 +1,5 @@
 import Foundation
+import MailboxRules
 
 /// A job as a client submits it: TRAC's job definition plus Conveyor's own fields.
 ///
@@ -85,19 +86,58 @@ public struct ResourceRequirements: Sendable, Codable, Hashable {
     public static let maxRunSecondsLimit = 7 * 24 * 3600
 }
 
-/// Who gets an e-mail when the job ends, and for which outcomes.
+/// Who gets an e-mail when the job ends, and for which outcomes: `when` (always, only on failure,
+/// never) or, in detail, `on` (the terminal statuses that send it); by default every end.
 public struct NotificationSettings: Sendable, Codable, Hashable {
     public var email: [String]
     /// Terminal statuses that send the e-mail (default: all three).
     public var on: [JobStatus]?
+    /// When to send it, in short (instead of `on`).
+    public var when: When?
 
-    public init(email: [String], on: [JobStatus]? = nil) {
+    public enum When: String, Sendable, Codable, Hashable, CaseIterable {
+        case always = "ALWAYS"
+        /// Only when the job FAILED.
+        case failure = "FAILURE"
+        /// No e-mail (say, to override a default for one job).
+        case never = "NEVER"
+    }
+
+    public init(email: [String], on: [JobStatus]? = nil, when: When? = nil) {
         self.email = email
         self.on = on
+        self.when = when
     }
 
     public func wants(_ status: JobStatus) -> Bool {
-        (on ?? [.succeeded, .failed, .cancelled]).contains(status)
+        switch when {
+        case .always: status.isTerminal
+        case .failure: status == .failed
+        case .never: false
+        case nil: (on ?? [.succeeded, .failed, .cancelled]).contains(status)
+        }
+    }
+
+    /// Every problem of the settings, each field named after `prefix` (`notification.` in a job).
+    public func problems(prefix: String) -> [FieldProblem] {
+        var problems: [FieldProblem] = []
+        if email.isEmpty, when != .never {
+            problems.append(FieldProblem(field: prefix + "email", reason: "must list at least one address (or set when to NEVER)"))
+        }
+        if email.count > MailboxRule.maxRecipients {
+            problems.append(FieldProblem(field: prefix + "email", reason: "must list at most \(MailboxRule.maxRecipients) addresses (got \(email.count))"))
+        }
+        for (index, address) in email.enumerated().prefix(MailboxRule.maxRecipients) {
+            guard let reason = MailboxRule.problem(address) else { continue }
+            problems.append(FieldProblem(field: prefix + "email[\(index)]", reason: "not an address Conveyor delivers to: \(reason)"))
+        }
+        if let on {
+            for (index, status) in on.enumerated() where !status.isTerminal {
+                problems.append(FieldProblem(field: prefix + "on[\(index)]", reason: "\(status.rawValue) is not a terminal status"))
+            }
+            if when != nil { problems.append(FieldProblem(field: prefix + "when", reason: "give either when or on, not both")) }
+        }
+        return problems
     }
 }
 

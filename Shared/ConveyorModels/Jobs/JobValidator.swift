@@ -289,19 +289,7 @@ public struct JobValidator: Sendable {
             check(Set(dependencies.jobIds).count == dependencies.jobIds.count, "dependsOn.jobIds", "names a job twice")
         }
         if let notification = job.notification {
-            check(!notification.email.isEmpty, "notification.email", "must list at least one address")
-            check(
-                notification.email.count <= MailboxRule.maxRecipients, "notification.email",
-                "must list at most \(MailboxRule.maxRecipients) addresses (got \(notification.email.count))")
-            for (index, address) in notification.email.enumerated().prefix(MailboxRule.maxRecipients) {
-                guard let reason = MailboxRule.problem(address) else { continue }
-                problems.append(FieldProblem(field: path("notification.email[\(index)]"), reason: "not an address Conveyor delivers to: \(reason)"))
-            }
-            if let on = notification.on {
-                for (index, status) in on.enumerated() where !status.isTerminal {
-                    problems.append(FieldProblem(field: path("notification.on[\(index)]"), reason: "\(status.rawValue) is not a terminal status"))
-                }
-            }
+            problems += notification.problems(prefix: path("notification."))
         }
         if let owner = job.owner {
             check(Self.isPlainText(owner, maxLength: 200) && !owner.isEmpty, "owner", "must be 1-200 printable characters")

@@ -64,9 +64,7 @@ extension JobDefinition {
             "dependsOn": .optional(.object([
                 "jobIds": .required(.array(.uuid)), "condition": .optional(.enumeration(Dependencies.Condition.self)),
             ])),
-            "notification": .optional(.object([
-                "email": .required(.array(.string)), "on": .optional(.array(.enumeration(JobStatus.self))),
-            ])),
+            "notification": .optional(NotificationSettings.shape),
             "labels": .optional(.map(.string)),
             "owner": .optional(.string),
             "idempotencyKey": .optional(.string),
@@ -122,5 +120,12 @@ extension TokenRequest {
     public static let shape = JSONShape.object([
         "principal": .required(.string), "role": .optional(.enumeration(Role.self)), "teams": .optional(.array(.string)),
         "label": .optional(.string), "expiresInDays": .optional(.integer), "requestsPerSecond": .optional(.integer),
+    ])
+}
+
+extension NotificationSettings {
+    public static let shape = JSONShape.object([
+        "email": .required(.array(.string)), "on": .optional(.array(.enumeration(JobStatus.self))),
+        "when": .optional(.enumeration(NotificationSettings.When.self)),
     ])
 }
