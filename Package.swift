@@ -19,6 +19,7 @@ let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummi
 let services: [(product: String, target: String, dependencies: [Target.Dependency])] = [
     ("api-gateway", "APIGateway", [
         "ConveyorModels", "AMQPClient", "ServiceKit", hummingbird, .product(name: "JWTKit", package: "jwt-kit"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
     ]),
     ("metadata", "Metadata", [
         "ConveyorModels", "AMQPClient", "PostgresClient", "ServiceKit", .product(name: "Crypto", package: "swift-crypto"),
@@ -123,6 +124,14 @@ var targets: [Target] = [
         name: "ConveyorAdmin",
         dependencies: ["ConveyorModels", "ServiceKit", log, .product(name: "ArgumentParser", package: "swift-argument-parser")],
         path: "Tools/conveyor-admin", swiftSettings: swiftSettings),
+    // The users' command line, over the HTTP API.
+    .executableTarget(
+        name: "ConveyorCLI",
+        dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Yams", package: "Yams"),
+        ],
+        path: "Tools/conveyor", swiftSettings: swiftSettings),
     .executableTarget(
         name: "ConveyorChaos",
         dependencies: [
@@ -149,6 +158,7 @@ let package = Package(
     products: services.map { .executable(name: $0.product, targets: ["\($0.target)Main"]) }
         + [.executable(name: "conveyor-bench", targets: ["ConveyorBench"]), .executable(name: "conveyor-chaos", targets: ["ConveyorChaos"]),
             .executable(name: "conveyor-dlq", targets: ["ConveyorDLQ"]), .executable(name: "conveyor-admin", targets: ["ConveyorAdmin"]),
+            .executable(name: "conveyor", targets: ["ConveyorCLI"]),
         ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -160,6 +170,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
