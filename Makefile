@@ -12,7 +12,7 @@ INFRA    := deploy/local/infra.sh
 SERVICES := deploy/local/services.sh
 STATE    ?= $(or $(CONVEYOR_STATE),$(CURDIR)/.conveyor)
 
-.PHONY: help install build infra-up infra-down up down status demo test fuzz chaos bench bench-scale bench-scheduler clean openapi
+.PHONY: help install build infra-up infra-down up down status demo test fuzz web-test chaos bench bench-scale bench-scheduler clean openapi
 
 help: ## Show this help
 	@echo "Conveyor targets:"
@@ -49,6 +49,9 @@ test: ## Infra up, build, start services (RUNNER_SLOTS=1), swift test; TEST_ARGS
 
 fuzz: ## Fuzz the running gateway with schemathesis against its OpenAPI document, all phases (make up first)
 	@bash deploy/local/fuzz.sh full
+
+web-test: ## The web page in a real headless Chromium against the running services (make up first)
+	@bash deploy/local/web-test.sh
 
 chaos: ## The chaos suite: 2000 jobs with e-mail while every service is killed in turn, RabbitMQ and PostgreSQL restart, SMTP is away 5 min (CHAOS_ARGS=...)
 	@bash deploy/local/chaos.sh $(CHAOS_ARGS)

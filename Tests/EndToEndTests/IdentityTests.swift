@@ -55,7 +55,7 @@ struct IdentityTests {
             "getJob": .forbidden(), "getJobStatus": .forbidden(), "getJobUsage": .forbidden(), "getJobResult": .forbidden(),
             "getJobLog": .forbidden(), "followJobLog": .forbidden(), "followEvents": .forbidden(query: "?owner=alice"), "cancelJob": .forbidden(), "rerunJob": .forbidden(),
             "rerunJobChain": .forbidden(query: "?dryRun=true"), "rerunDownstream": .forbidden(query: "?dryRun=true"),
-            "issueToken": .forbidden(body: #"{"principal":"bob","role":"admin"}"#), "listTokens": .forbidden(), "revokeToken": .forbidden(),
+            "issueToken": .forbidden(body: #"{"principal":"bob","role":"admin"}"#), "listTokens": .forbidden(), "listAudit": .forbidden(), "revokeToken": .forbidden(),
             "getQueue": .shared, "getMe": .shared, "getNotificationDefault": .shared, "setNotificationDefault": .shared,
             "clearNotificationDefault": .shared, "createObject": .shared, "getObject": .shared, "listObjectVersions": .shared,
             "createObjectVersion": .shared, "listTagVersions": .shared, "updateObjectTag": .shared, "getObjectContent": .shared,

@@ -69,6 +69,12 @@ if [[ -z "${TEST_ARGS:-}" ]]; then
     bash "$HERE/fuzz.sh" quick || frc=$?
     step "fuzzing exited with $frc"
     if ((rc == 0)); then rc=$frc; fi
+    # The web page in a real headless Chromium (installs chromium, chromium-driver and Selenium).
+    step "the web page (deploy/local/web-test.sh)"
+    wrc=0
+    bash "$HERE/web-test.sh" || wrc=$?
+    step "the web page test exited with $wrc"
+    if ((rc == 0)); then rc=$wrc; fi
     # The chaos suite, shorter (make chaos runs the whole one): 300 jobs, every part taken away.
     step "chaos (conveyor-chaos --jobs 300 --smtp-outage 20)"
     crc=0

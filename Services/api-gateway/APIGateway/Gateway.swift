@@ -8,17 +8,21 @@ import ServiceLifecycle
 public enum Gateway {
     /// Builds the router; tests call this with their own metadata client.
     static func router(
-        metadata: MetadataClient, scheduler: SchedulerClient, settings: ConveyorSettings, jwt: JWTVerifier?, logger: Logger
+        metadata: MetadataClient, scheduler: SchedulerClient, settings: ConveyorSettings, jwt: JWTVerifier?, audit: AuditLog,
+        logger: Logger
     ) -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
+        router.add(middleware: RequestIdMiddleware())
         router.add(middleware: CORSPolicy(origins: Set(settings.list("gateway.cors.origins"))))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: StorableQueryMiddleware())
+        router.add(middleware: WebPage(root: settings.absolute(settings.string("gateway.webRoot", default: "web")), logger: logger))
         router.add(
             middleware: AuthMiddleware(
                 authenticator: Authenticator(
                     metadata: metadata, jwt: jwt, cacheTime: .seconds(max(0, settings.int("auth.cacheSeconds", default: 10)))),
                 limiter: RateLimiter(defaultPerSecond: max(0, settings.int("gateway.rateLimit.requestsPerSecond", default: 0)))))
+        router.add(middleware: AuditMiddleware(log: audit))
         router.addHealthRoute(
             service: "api-gateway", checks: [HealthCheck("amqp") { metadata.isConnected }])
         let maxBodyBytes = settings.int("gateway.maxBodyBytes", default: 1 << 20)
@@ -34,6 +38,7 @@ public enum Gateway {
         ).add(to: router)
         TokenRoutes(metadata: metadata).add(to: router)
         NotificationDefaultRoutes(metadata: metadata).add(to: router)
+        AuditRoutes(metadata: metadata).add(to: router)
         router.get("api/v1/events", use: EventStream(metadata: metadata, feed: JobEventFeed(metadata: metadata, logger: logger)).follow)
         OpenAPIRoute.add(to: router)
         return router
@@ -49,14 +54,16 @@ public enum Gateway {
         let scheduler = try SchedulerClient(name: "gateway-scheduler-rpc", settings: settings, logger: logger)
         let jwt = JWTVerifier.Settings(settings).map { JWTVerifier(settings: $0, logger: logger) }
         try await jwt?.loadKeys()
+        let audit = AuditLog(metadata: metadata, logger: logger)
         let app = Application(
-            router: router(metadata: metadata, scheduler: scheduler, settings: settings, jwt: jwt, logger: logger),
+            router: router(metadata: metadata, scheduler: scheduler, settings: settings, jwt: jwt, audit: audit, logger: logger),
             configuration: .init(
                 address: .hostname(
                     settings.string("gateway.host", default: "127.0.0.1"), port: settings.int("gateway.port", default: 8080)),
                 serverName: "conveyor"),
             logger: logger)
-        var services: [any Service] = [metadata, scheduler, app]
+        // Stopped in reverse order: the server first, then the audit log (it sends what waits), then the clients.
+        var services: [any Service] = [metadata, scheduler, audit, app]
         if let jwt, jwt.settings.jwksURL != nil { services.append(JWTKeyRefresher(verifier: jwt)) }
         return services
     }

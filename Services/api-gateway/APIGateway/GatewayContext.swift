@@ -9,6 +9,8 @@ struct GatewayContext: RequestContext {
     var principal: Principal?
     /// The client's address, for the log and the audit.
     let remoteAddress: String?
+    /// The request's id (`X-Request-Id`, see ``RequestIdMiddleware``).
+    var requestId = ""
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -67,6 +67,8 @@ info:
       may name another `owner`. Another owner's job: 403. Over the caller's rate
       (`requestsPerSecond` of the token, else `gateway.rateLimit.requestsPerSecond`): 429 with
       `Retry-After`. See `docs/security.md`.
+    - **Request ids**: every answer carries `X-Request-Id`: the client's (1-100 letters, digits,
+      `.`, `_`, `-`) or one the gateway made; the audit trail records it.
     - **CORS**: browser origins listed in `gateway.cors.origins` may call the API with credentials
       and read `Location`, `Retry-After` and the log headers.
 servers:
@@ -1860,6 +1862,90 @@ paths:
                 $ref: "#/components/schemas/NotificationDefault"
         "401":
           $ref: "#/components/responses/Unauthorized"
+        "429":
+          $ref: "#/components/responses/RateLimited"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+  /api/v1/audit:
+    get:
+      tags: [identity]
+      operationId: listAudit
+      summary: The audit trail (admins)
+      description: |
+        Every request that changed something (submit, cancel, re-run, object created or versioned,
+        tag changed, upload, token issued or revoked, a default e-mail setting), and every such
+        request refused (4xx), newest first: who (`principal`, `role`), when, from where
+        (`remoteAddress`), what (`action`, `method`, `path`), on what (`target`: the job, object or
+        token, also the one created) and how it ended (`status`), with the request's
+        `X-Request-Id`. The gateway sends its entries every 200 ms, after the answer.
+      parameters:
+        - name: principal
+          in: query
+          required: false
+          schema:
+            type: string
+            minLength: 1
+            maxLength: 200
+        - name: action
+          in: query
+          required: false
+          description: e.g. `job.submit`, `job.cancel`, `token.issue`.
+          schema:
+            type: string
+            minLength: 1
+            maxLength: 200
+        - name: target
+          in: query
+          required: false
+          description: A job, object or token id (lower case).
+          schema:
+            type: string
+            minLength: 1
+            maxLength: 200
+        - name: from
+          in: query
+          required: false
+          schema:
+            type: string
+            format: date-time
+        - name: to
+          in: query
+          required: false
+          schema:
+            type: string
+            format: date-time
+        - name: limit
+          in: query
+          required: false
+          schema:
+            type: integer
+            minimum: 1
+            maximum: 500
+            default: 50
+        - name: cursor
+          in: query
+          required: false
+          description: The previous page's `nextCursor`.
+          schema:
+            type: string
+            pattern: "^[0-9]+$"
+      responses:
+        "200":
+          description: A page of entries.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/AuditPage"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "429":
           $ref: "#/components/responses/RateLimited"
         "500":
@@ -3872,6 +3958,44 @@ components:
         at:
           type: string
           format: date-time
+    AuditEntry:
+      type: object
+      required: [at, principal, role, action, method, path, status, requestId]
+      properties:
+        id:
+          type: integer
+        at:
+          type: string
+          format: date-time
+        principal:
+          type: string
+        role:
+          type: string
+          enum: [user, operator, admin]
+        action:
+          type: string
+        method:
+          type: string
+        path:
+          type: string
+        target:
+          type: string
+        status:
+          type: integer
+        remoteAddress:
+          type: string
+        requestId:
+          type: string
+    AuditPage:
+      type: object
+      required: [entries]
+      properties:
+        entries:
+          type: array
+          items:
+            $ref: "#/components/schemas/AuditEntry"
+        nextCursor:
+          type: string
     TokenRequest:
       type: object
       additionalProperties: false

@@ -312,5 +312,26 @@ enum MetadataSchema {
                     updated_at timestamptz NOT NULL
                 );
                 """),
+        PostgresMigration(
+            version: 17, name: "the audit trail",
+            sql: """
+                -- What the gateway recorded of every change made through the API; read newest first,
+                -- by principal, action or target.
+                CREATE TABLE audit_log (
+                    id bigserial PRIMARY KEY,
+                    at timestamptz NOT NULL,
+                    principal text NOT NULL,
+                    role text NOT NULL,
+                    action text NOT NULL,
+                    method text NOT NULL,
+                    path text NOT NULL,
+                    target text,
+                    status int NOT NULL,
+                    remote_address text,
+                    request_id text NOT NULL
+                );
+                CREATE INDEX audit_log_principal ON audit_log (principal, id);
+                CREATE INDEX audit_log_target ON audit_log (target, id) WHERE target IS NOT NULL;
+                """),
     ]
 }

@@ -16,6 +16,7 @@ final class RPCServer: Service, Sendable {
     private let store: JobStore
     private let tokens: TokenStore
     private let notificationDefaults: NotificationDefaults
+    private let audit: AuditStore
     private let consumer: AMQPConnection
     private let publisher: AMQPConnection
     private let batchers: Batchers
@@ -54,6 +55,7 @@ final class RPCServer: Service, Sendable {
         self.store = store
         self.tokens = tokens
         self.notificationDefaults = NotificationDefaults(pool: store.pool)
+        self.audit = AuditStore(pool: store.pool)
         self.consumer = consumer
         self.publisher = publisher
         self.batchers = batchers
@@ -137,6 +139,8 @@ final class RPCServer: Service, Sendable {
         case GetObjectContent.messageType: return await respond(GetObjectContent.self, body) { try await objects.content($0.selector) }
         case GetNotificationDefault.messageType: return await respond(GetNotificationDefault.self, body) { try await self.notificationDefaults.get($0) }
         case SetNotificationDefault.messageType: return await respond(SetNotificationDefault.self, body) { try await self.notificationDefaults.set($0) }
+        case RecordAudit.messageType: return await respond(RecordAudit.self, body) { try await self.audit.record($0) }
+        case ListAudit.messageType: return await respond(ListAudit.self, body) { try await self.audit.list($0) }
         case VerifyToken.messageType: return await respond(VerifyToken.self, body) { try await self.tokens.verify($0) }
         case IssueToken.messageType: return await respond(IssueToken.self, body) { try await self.tokens.issue($0) }
         case ListTokens.messageType: return await respond(ListTokens.self, body) { try await self.tokens.list($0) }
