@@ -59,6 +59,13 @@ func say(_ text: String) {
     FileHandle.standardOutput.write(Data((String(format: "[chaos %5.1fs] ", seconds(ContinuousClock.now - started)) + text + "\n").utf8))
 }
 
+/// Ends the run at a step that could not be carried out: the reason as the last line (a CI log shows
+/// only its tail), exit status 2, unlike 1 for a run that completed and found losses.
+func giveUp(_ reason: String) -> Never {
+    say("ABORTED: \(reason)")
+    exit(2)
+}
+
 func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
@@ -127,7 +134,7 @@ func waitForEnd(_ id: String, timeout: Duration) async -> String? {
 let repository = FileManager.default.temporaryDirectory.appendingPathComponent("conveyor-chaos-\(run)").path
 try FileManager.default.copyItem(atPath: ScriptRunner.repositoryRoot.appendingPathComponent("examples/true-model").path, toPath: repository)
 for arguments in [["init", "-q"], ["add", "-A"], ["-c", "user.name=c", "-c", "user.email=c@localhost", "commit", "-qm", "true"]] {
-    guard await ScriptRunner.run(["git", "-C", repository] + arguments) == 0 else { fatalError("git \(arguments) failed") }
+    guard await ScriptRunner.run(["git", "-C", repository] + arguments) == 0 else { giveUp("git \(arguments) failed") }
 }
 guard
     let importId = await submit(
@@ -135,7 +142,7 @@ guard
     await waitForEnd(importId, timeout: .seconds(120)) == "SUCCEEDED",
     let model = ((object(await send(.GET, "/api/v1/jobs/\(importId)").body)["result"] as? [String: Any])?["objects"] as? [[String: Any]])?
         .first?["objectId"] as? String
-else { fatalError("could not import examples/true-model") }
+else { giveUp("could not import examples/true-model") }
 say("run \(run): model \(model.lowercased()); \(options.jobs) jobs, SMTP away for \(options.smtpOutageSeconds) s")
 
 // MARK: 2. The load
@@ -203,8 +210,15 @@ func probe(_ component: String, since: ContinuousClock.Instant) async -> Recover
     return recovery
 }
 
-func services(_ arguments: [String]) async -> Int32 { await ScriptRunner.script("deploy/local/services.sh", arguments) }
-func infra(_ arguments: [String]) async -> Int32 { await ScriptRunner.script("deploy/local/infra.sh", arguments) }
+/// What the scripts the run calls print (services.sh, infra.sh): shown when one of them fails.
+let scriptLog = state + "/logs/chaos-scripts.log"
+func services(_ arguments: [String]) async -> Int32 { await ScriptRunner.script("deploy/local/services.sh", arguments, outputPath: scriptLog) }
+func infra(_ arguments: [String]) async -> Int32 { await ScriptRunner.script("deploy/local/infra.sh", arguments, outputPath: scriptLog) }
+/// The last lines of the scripts' output, for a step that failed.
+func scriptLogTail(_ lines: Int = 25) -> String {
+    let text = (try? String(contentsOfFile: scriptLog, encoding: .utf8)) ?? ""
+    return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+}
 
 try await Task.sleep(for: .seconds(5))
 for service in ["api-gateway", "metadata", "scheduler", "runner", "notifier", "importer", "exporter"] {
@@ -213,7 +227,10 @@ for service in ["api-gateway", "metadata", "scheduler", "runner", "notifier", "i
     say("\(service): SIGKILL")
     _ = await ScriptRunner.run(["/bin/bash", "-c", "kill -9 $(cat '\(pidFile)')"])
     try await Task.sleep(for: .seconds(2))
-    guard await services(["start", service]) == 0 else { fatalError("\(service) did not start again") }
+    guard await services(["start", service]) == 0 else {
+        say("services.sh start \(service) said:\n\(scriptLogTail())")
+        giveUp("\(service) did not start again after SIGKILL (its log: \(state)/logs/\(service).log)")
+    }
     recoveries.append(await probe(service, since: since))
 }
 do {

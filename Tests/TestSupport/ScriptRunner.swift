@@ -7,19 +7,26 @@ import Glibc
 ///
 /// Foundation's `Process.waitUntilExit()` can hang inside the test runner when the script leaves a
 /// daemon behind (as `services.sh restart` does), so this spawns with `posix_spawn`, sends the
-/// script's output to /dev/null and waits with `waitpid` on its own thread.
+/// script's output to /dev/null (or appends it to a file) and waits with `waitpid` on its own thread.
 public enum ScriptRunner {
     /// The repository's root folder.
     public static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
     /// Runs `arguments` (the first is looked up on PATH) and returns its exit status.
-    public static func run(_ arguments: [String]) async -> Int32 {
+    /// - Parameter outputPath: a file its standard output and error are appended to; /dev/null if nil.
+    public static func run(_ arguments: [String], outputPath: String? = nil) async -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        for fd: Int32 in 0...2 {
-            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let outputPath {
+            posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        } else {
+            for fd: Int32 in 1...2 {
+                posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0)
+            }
         }
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -36,7 +43,7 @@ public enum ScriptRunner {
     }
 
     /// Runs a script of the repository (`deploy/local/...`) with bash.
-    public static func script(_ path: String, _ arguments: [String]) async -> Int32 {
-        await run(["/bin/bash", repositoryRoot.appendingPathComponent(path).path] + arguments)
+    public static func script(_ path: String, _ arguments: [String], outputPath: String? = nil) async -> Int32 {
+        await run(["/bin/bash", repositoryRoot.appendingPathComponent(path).path] + arguments, outputPath: outputPath)
     }
 }

@@ -90,17 +90,24 @@ struct Tokens: AsyncParsableCommand {
         @Option(help: "The file to keep the token in.") var file: String
         @Option(help: "The admin's principal name.") var principal: String = "admin"
 
+        /// How long to ride out a metadata service that is busy or still connecting: services.sh runs
+        /// this right after metadata starts, when a restarted metadata may first work through a
+        /// backlog of reports (the chaos run kills it under load).
+        static let patience = Duration.seconds(120)
+
         func run() async throws {
             let existing = (try? String(contentsOfFile: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
             let token = try await withMetadata { metadata -> String? in
                 if let existing, !existing.isEmpty,
-                    let valid = try await metadata.call(VerifyToken(secretHash: ContentDigest.sha256(Data(existing.utf8))), timeout: .seconds(10)).token,
+                    let valid = try await metadata.callRetrying(
+                        VerifyToken(secretHash: ContentDigest.sha256(Data(existing.utf8))), patience: Self.patience
+                    ).token,
                     valid.role == .admin
                 {
                     return nil
                 }
                 let request = TokenRequest(principal: principal, role: .admin, label: "local admin (conveyor-admin tokens bootstrap)", expiresInDays: 365)
-                return try await metadata.call(IssueToken(request: request, issuedBy: "conveyor-admin"), timeout: .seconds(10)).token
+                return try await metadata.callRetrying(IssueToken(request: request, issuedBy: "conveyor-admin"), patience: Self.patience).token
             }
             guard let token else {
                 FileHandle.standardError.write(Data("\(file) already holds a valid admin token\n".utf8))
