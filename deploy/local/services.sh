@@ -5,6 +5,8 @@
 #   deploy/local/services.sh stop [NAME...]     SIGTERM, wait up to 15 s, then SIGKILL
 #   deploy/local/services.sh restart [NAME...]
 #   deploy/local/services.sh status [NAME...]   exit 3 if one is not running/healthy
+#   deploy/local/services.sh admin-token        issue the local admin token again unless
+#                                               $CONVEYOR_STATE/admin-token holds a valid one
 #
 # Environment: CONVEYOR_BIN_DIR (default <repo>/.build/debug), CONVEYOR_STATE,
 # CONVEYOR_SERVICES_TIMEOUT (60 s), and the health ports GATEWAY_PORT (8080),
@@ -200,8 +202,9 @@ main() {
             cmd_start "$@"
             ;;
         status) cmd_status "$@" ;;
+        admin-token) bootstrap_admin_token ;;
         *)
-            echo "usage: $0 {start|stop|restart|status} [NAME...]   (names: ${ALL_SERVICES[*]})" >&2
+            echo "usage: $0 {start|stop|restart|status|admin-token} [NAME...]   (names: ${ALL_SERVICES[*]})" >&2
             exit 2
             ;;
     esac
