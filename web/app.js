@@ -285,14 +285,21 @@ function objectRow(object) {
     el("td", {}, el("a", { href: "#/objects/" + id }, el("code", { text: id.slice(0, 8) }))),
     el("td", { text: String(object.objectVersion) }),
     el("td", { text: object.objectType }),
+    el("td", { text: object.owner || "-" }),
+    el("td", { text: (object.sharedWith || []).map((team) => team === "*" ? "everyone" : team).join(", ") || "-" }),
     el("td", { text: (object.createdAt || "").replace("T", " ").slice(0, 19) }),
     el("td", {}, ["FILE", "DATA"].includes(object.objectType)
       ? el("button", { type: "button", text: "Download", onclick: () => download(`/api/v1/objects/${id}/content`, id).catch((error) => { $("#upload-result").textContent = error.message; }) })
       : ""));
 }
 
+// The latest objects listing asked for: an answer to an earlier one (an upload's refresh, a
+// search typed meanwhile) arriving later must not replace it.
+let objectsRequest = 0;
+
 async function objectsView(id) {
   show("objects");
+  const request = ++objectsRequest;
   const body = { limit: 50 };
   if ($("#search-type").value) body.objectType = $("#search-type").value;
   const name = $("#search-attr").value.trim();
@@ -304,11 +311,11 @@ async function objectsView(id) {
   const table = $("#object-table tbody");
   if (id) {
     const object = await api("GET", "/api/v1/objects/" + id);
-    table.replaceChildren(objectRow(object));
+    if (request === objectsRequest) table.replaceChildren(objectRow(object));
     return;
   }
   const page = await api("POST", "/api/v1/search", body);
-  table.replaceChildren(...page.objects.map(objectRow));
+  if (request === objectsRequest) table.replaceChildren(...page.objects.map(objectRow));
 }
 
 async function upload(event) {

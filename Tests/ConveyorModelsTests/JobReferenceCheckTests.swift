@@ -59,6 +59,29 @@ struct JobReferenceCheckTests {
         ])
     }
 
+    @Test("an object the submitter may not read is named, and the failure is marked forbidden; shared with their team it is pinned")
+    func access() async throws {
+        var owned = model
+        owned.owner = "alice"
+        var input = data
+        input.owner = "alice"
+        input.sharedWith = ["risk"]
+        let catalogue = [owned.objectId: owned, input.objectId: input]
+        let job = JobDefinition(jobType: .runModel, runModel: RunModelJob(
+            model: TagSelector(objectId: owned.objectId), parameters: ["rows": .integer(1), "day": .string("2026-12-01")], inputs: ["customers": TagSelector(objectId: input.objectId)]))
+        let bob = Principal(name: "bob", role: .user, teams: ["risk"], method: "token")
+        let refused = try await JobReferenceCheck.pin(job, caller: bob) { catalogue[$0.objectId] }
+        guard case .failure(let failure) = refused else { Issue.record("accepted"); return }
+        #expect(failure.forbidden)
+        #expect(failure.problems.map(\.field) == ["runModel.model.objectId"], "the input is shared with bob's team: \(failure.problems)")
+        owned.sharedWith = [ObjectAccess.everyone]
+        let open = [owned.objectId: owned, input.objectId: input]
+        let pinned = try await JobReferenceCheck.pin(job, caller: bob) { open[$0.objectId] }
+        #expect((try? pinned.get()) != nil, "shared with everyone: \(pinned)")
+        let admin = Principal(name: "root", role: .admin, method: "token")
+        #expect((try? await JobReferenceCheck.pin(job, caller: admin) { catalogue[$0.objectId] }.get()) != nil)
+    }
+
     @Test("outputs kept from an earlier flow run name a model node and give every output the flow uses, as DATA with content")
     func flowReuse() async throws {
         let flow = ObjectRecord(

@@ -23,7 +23,7 @@ struct CLITests {
         return (status, text)
     }
 
-    @Test("login, submit from flags and from YAML, wait with the job's status as exit status, list, show, logs, cancel, validate, upload, search, queue, tokens; every failure with its exit status")
+    @Test("login, submit from flags and from YAML, wait with the job's status as exit status, list, show, logs, cancel, validate, upload, share, search, queue, tokens; every failure with its exit status")
     func everyCommand() async throws {
         let alice = try await IdentityTests.token(for: "alice")
         let noop = try await Platform.importModel(path: "noop-model", entryPoint: "run.sh", language: "shell")
@@ -82,7 +82,11 @@ struct CLITests {
         let fileId = uploaded.output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(uploaded.status == 0 && UUID(uuidString: fileId) != nil, "\(uploaded.output)")
         let object = await Self.cli(["objects", fileId])
-        #expect(object.status == 0 && object.output.contains("FILE"))
+        #expect(object.status == 0 && object.output.contains("FILE") && object.output.contains("owner    alice"), "\(object.output)")
+        let shared = await Self.cli(["share", fileId, "--team", "*"])
+        #expect(shared.status == 0 && shared.output.contains("shared with *"), "\(shared.output)")
+        #expect(await Self.cli(["share", fileId, "--team", "not-my-team"]).status == 3, "a team alice is not in: refused")
+        #expect(await Self.cli(["objects", noop]).status == 0, "a model shared with everyone")
         let found = await Self.cli(["search", "--type", "FILE", "--limit", "500"])
         #expect(found.status == 0 && found.output.contains(fileId.lowercased()), "\(found.output.prefix(500))")
         #expect(await Self.cli(["queue"]).output.contains("workers:"))

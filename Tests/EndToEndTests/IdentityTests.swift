@@ -40,15 +40,16 @@ struct IdentityTests {
     /// What each operation does for a user who does not own what it names. Every operation of the
     /// document must be here: a new one is decided on, not forgotten.
     enum WrongUser {
-        /// 403: another owner's job, or an operation for admins.
-        case forbidden(query: String = "", body: String? = nil)
-        /// Open to every user (objects are not isolated yet; see docs/security.md).
+        /// 403: another owner's job or object (`id` in the path: alice's object), or an operation for admins.
+        case forbidden(query: String = "", body: String? = nil, id: String? = nil)
+        /// Open to every user: what it shows or makes is the caller's own (or what they may read).
         case shared
         case `public`
     }
 
-    static func wrongUserTable(aliceJob: String) -> [String: WrongUser] {
-        [
+    static func wrongUserTable(aliceJob: String, aliceFile: String, aliceSchema: String) -> [String: WrongUser] {
+        let schemaVersion = #"{"definition":{"objectType":"SCHEMA","schema":{"fields":[{"fieldName":"b","fieldType":"STRING"}]}}}"#
+        return [
             "submitJob": .forbidden(body: #"{"jobType":"RUN_MODEL","owner":"alice","runModel":{"model":{"objectId":"\#(UUID())"}}}"#),
             "validateJob": .forbidden(body: #"{"jobType":"RUN_MODEL","owner":"alice","runModel":{"model":{"objectId":"\#(UUID())"}}}"#),
             "listJobs": .forbidden(query: "?owner=alice"),
@@ -56,10 +57,13 @@ struct IdentityTests {
             "getJobLog": .forbidden(), "followJobLog": .forbidden(), "followEvents": .forbidden(query: "?owner=alice"), "cancelJob": .forbidden(), "rerunJob": .forbidden(),
             "rerunJobChain": .forbidden(query: "?dryRun=true"), "rerunDownstream": .forbidden(query: "?dryRun=true"),
             "issueToken": .forbidden(body: #"{"principal":"bob","role":"admin"}"#), "listTokens": .forbidden(), "listAudit": .forbidden(), "revokeToken": .forbidden(),
+            "getObject": .forbidden(id: aliceFile), "listObjectVersions": .forbidden(id: aliceFile),
+            "createObjectVersion": .forbidden(body: schemaVersion, id: aliceSchema), "listTagVersions": .forbidden(id: aliceFile),
+            "updateObjectTag": .forbidden(body: #"{"updates":[{"attrName":"x","value":"y"}]}"#, id: aliceFile),
+            "shareObject": .forbidden(body: #"{"sharedWith":[]}"#, id: aliceFile), "getObjectContent": .forbidden(id: aliceFile),
+            "uploadFile": .forbidden(query: "?name=x.txt&objectId=\(aliceFile)"), "uploadData": .forbidden(query: "?schemaId=\(aliceSchema)"),
             "getQueue": .shared, "getMe": .shared, "getNotificationDefault": .shared, "setNotificationDefault": .shared,
-            "clearNotificationDefault": .shared, "createObject": .shared, "getObject": .shared, "listObjectVersions": .shared,
-            "createObjectVersion": .shared, "listTagVersions": .shared, "updateObjectTag": .shared, "getObjectContent": .shared,
-            "uploadFile": .shared, "uploadData": .shared, "searchObjects": .shared,
+            "clearNotificationDefault": .shared, "createObject": .shared, "searchObjects": .shared,
             "getOpenAPI": .public, "health": .public,
         ]
     }
@@ -102,13 +106,21 @@ struct IdentityTests {
         let job = try #require(submitted.json["jobId"] as? String).lowercased()
         #expect(submitted.json["owner"] as? String == "alice")
         _ = try await Platform.waitForEnd(job)
-        let table = Self.wrongUserTable(aliceJob: job)
+        let file = try await Platform.request("POST", "/api/v1/files?name=alice.txt", body: Data("alice\n".utf8), headers: Self.as(alice))
+        try #require(file.status == 201, "\(file.text)")
+        let schema = try await Platform.request(
+            "POST", "/api/v1/objects", body: Data(#"{"definition":{"objectType":"SCHEMA","schema":{"fields":[{"fieldName":"a","fieldType":"STRING"}]}}}"#.utf8),
+            headers: Self.as(alice))
+        try #require(schema.status == 201, "\(schema.text)")
+        let table = Self.wrongUserTable(
+            aliceJob: job, aliceFile: try #require(file.json["objectId"] as? String).lowercased(),
+            aliceSchema: try #require(schema.json["objectId"] as? String).lowercased())
         let operations = try Self.operations()
         let undecided = operations.map(\.id).filter { table[$0] == nil }
         #expect(undecided.isEmpty, "operations without a decision for the wrong user: \(undecided)")
         for operation in operations {
-            guard case .forbidden(let query, let body) = table[operation.id] else { continue }
-            let path = Self.concrete(operation.path, job: job) + query
+            guard case .forbidden(let query, let body, let id) = table[operation.id] else { continue }
+            let path = Self.concrete(id.map { operation.path.replacingOccurrences(of: "{id}", with: $0) } ?? operation.path, job: job) + query
             let result = try await Platform.request(
                 operation.method, path, body: (body ?? (operation.method == "POST" ? "{}" : nil)).map { Data($0.utf8) }, headers: Self.as(bob))
             #expect(result.status == 403, "\(operation.id) \(operation.method) \(path) as bob answered \(result.status): \(result.text.prefix(300))")

@@ -114,7 +114,11 @@ enum Platform {
             #"{"jobType":"IMPORT_MODEL","importModel":{"repository":"\#(modelRepository)","path":"\#(path)","entryPoint":"\#(entryPoint)","language":"\#(language)","version":"v1.0"}}"#)
         let job = try await waitForEnd(id)
         try #require(job["status"] as? String == "SUCCEEDED", "import failed: \(job["statusMessage"] ?? "")")
-        return try #require(firstObjectId(job))
+        let model = try #require(firstObjectId(job))
+        // The test models are for every test's users: shared with everyone (the admin owns them).
+        let shared = try await request("PUT", "/api/v1/objects/\(model)/sharing", body: Data(#"{"sharedWith":["*"]}"#.utf8))
+        try #require(shared.status == 200, "sharing the model answered \(shared.status): \(shared.text)")
+        return model
     }
 
     /// The e-mails in the maildir about a job (by the `X-Conveyor-Job-Id` header).

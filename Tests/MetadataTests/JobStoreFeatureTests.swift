@@ -119,7 +119,7 @@ extension JobStoreTests {
         _ = try await pool.withTransaction { connection in
             try await store.objects.insert(
                 connection, definition: .model(ModelDefinition(language: "shell", repository: "r", version: "v2", entryPoint: "run.sh")),
-                attributes: [:], storagePath: "models/y", jobId: nil, prior: TagSelector(objectId: model))
+                attributes: [:], storagePath: "models/y", jobId: nil, owner: nil, prior: TagSelector(objectId: model))
         }
         let again = try await store.rerun(RerunJob(jobId: job.jobId, idempotencyKey: "rerun-1"))
         #expect(again.rerunOf == job.jobId)

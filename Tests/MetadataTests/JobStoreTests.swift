@@ -38,13 +38,13 @@ struct JobStoreTests {
     func model(_ declared: ModelDefinition? = nil) async throws -> UUID {
         let definition = declared ?? ModelDefinition(language: "shell", repository: "r", version: "v1", entryPoint: "run.sh")
         return try await pool.withTransaction { connection in
-            try await store.objects.insert(connection, definition: .model(definition), attributes: [:], storagePath: "models/x", jobId: nil)
+            try await store.objects.insert(connection, definition: .model(definition), attributes: [:], storagePath: "models/x", jobId: nil, owner: nil)
         }.objectId
     }
 
     func dataObject(_ attributes: [String: Value] = [:], storagePath: String = "data/x") async throws -> UUID {
         try await pool.withTransaction { connection in
-            try await store.objects.insert(connection, definition: .data(DataDefinition()), attributes: attributes, storagePath: storagePath, jobId: nil)
+            try await store.objects.insert(connection, definition: .data(DataDefinition()), attributes: attributes, storagePath: storagePath, jobId: nil, owner: nil)
         }.objectId
     }
 

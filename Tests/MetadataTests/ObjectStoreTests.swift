@@ -160,7 +160,7 @@ extension JobStoreTests {
         let file = try await create(.file(FileDefinition(name: "a \"b\".txt", mimeType: "text/plain", sizeBytes: 0)), tricky, content: Data("x".utf8))
         let written = try await pool.withTransaction { connection in
             try await objects.insert(
-                connection, definition: .data(DataDefinition()), attributes: ["n": .integer(-7)], storagePath: "data/ä \"q\"", jobId: UUID())
+                connection, definition: .data(DataDefinition()), attributes: ["n": .integer(-7)], storagePath: "data/ä \"q\"", jobId: UUID(), owner: nil)
         }
         for selector in [TagSelector(objectId: v1.objectId), TagSelector(objectId: v1.objectId, objectVersion: 1), file.selector, TagSelector(objectId: written.objectId)] {
             let typed = try await objects.object(selector)

@@ -47,12 +47,13 @@ def wait_for_job(job_id, token=ADMIN, timeout=120):
     raise AssertionError("job %s did not end" % job_id)
 
 
-def import_model(repository, path, entry_point):
+def import_model(repository, path, entry_point, token):
+    """Imports a model as the page's user, who then owns it."""
     job = api("POST", "/api/v1/jobs", {
         "jobType": "IMPORT_MODEL",
         "importModel": {"repository": repository, "path": path, "entryPoint": entry_point, "language": "shell", "version": "v1.0"},
-    })
-    job = wait_for_job(job["jobId"])
+    }, token=token)
+    job = wait_for_job(job["jobId"], token=token)
     assert job["status"] == "SUCCEEDED", job
     return job["result"]["objects"][0]["objectId"]
 
@@ -103,7 +104,7 @@ def main():
     user = "web-" + suffix
     token = api("POST", "/api/v1/tokens", {"principal": user, "label": "web page test", "expiresInDays": 1})["token"]
     repository = model_repository()
-    ticker = import_model(repository, "ticker-model", "ticker.sh")
+    ticker = import_model(repository, "ticker-model", "ticker.sh", token)
     page = Page()
     driver = page.driver
     try:
@@ -183,6 +184,16 @@ def main():
         Select(page.find("#search-type")).select_by_visible_text("FILE")
         page.find("#search-form button").click()
         page.find('#object-table tr[data-object="%s"]' % object_id)
+        # The rows' cells in one read (the table may be drawn again meanwhile): the upload names its
+        # owner, and only what the user may read is listed (their own, shared with everyone, or
+        # without an owner).
+        rows = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#object-table tr[data-object]'))"
+            ".map(r => [r.dataset.object].concat(Array.from(r.cells).map(c => c.textContent)))")
+        mine = [cells for cells in rows if cells[0] == object_id]
+        assert mine and mine[0][4] == user, "the upload's row names its owner: %r" % mine
+        for cells in rows:
+            assert cells[4] in (user, "-") or "everyone" in cells[5], "another owner's object is listed: %r" % cells
         page.shot("09-objects")
 
         # Readable on a phone: the same page in a narrow window.

@@ -16,7 +16,7 @@ struct Conveyor: AsyncParsableCommand {
             """,
         subcommands: [
             Login.self, Submit.self, Validate.self, Jobs.self, Show.self, Logs.self, Wait.self, Cancel.self, Rerun.self,
-            Queue.self, Objects.self, Search.self, Upload.self, Tokens.self,
+            Queue.self, Objects.self, Search.self, Upload.self, Share.self, Tokens.self,
         ])
 }
 

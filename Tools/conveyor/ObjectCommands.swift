@@ -27,6 +27,8 @@ struct Objects: AsyncParsableCommand {
             print("object   \((object["objectId"] as? String ?? "").lowercased()) v\(object["objectVersion"] ?? "") (tag v\(object["tagVersion"] ?? ""))")
             print("type     \(object["objectType"] as? String ?? "")")
             print("created  \(object["createdAt"] as? String ?? "")")
+            print("owner    \(object["owner"] as? String ?? "-")")
+            if let teams = object["sharedWith"] as? [String] { print("shared   \(teams.joined(separator: ", "))") }
             if let attributes = object["attributes"] as? [String: Any], !attributes.isEmpty {
                 print("attributes")
                 for (name, value) in attributes.sorted(by: { $0.key < $1.key }) {
@@ -69,6 +71,25 @@ struct Search: AsyncParsableCommand {
     }
 }
 
+struct Share: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Share an object (every version) with teams, replacing its teams; no --team: share it with nobody.")
+    @OptionGroup var connection: Connection
+    @Argument(help: "The object id.") var objectId: String
+    @Option(name: .customLong("team"), help: "A team whose members may read it ('*': everyone; repeatable).") var teams: [String] = []
+    @Flag(help: "Print the answer as JSON.") var json = false
+
+    func run() async throws {
+        try await reporting {
+            let body = try JSONSerialization.data(withJSONObject: ["sharedWith": teams])
+            let answer = try await connection.client().send(.PUT, "/api/v1/objects/\(objectId)/sharing", body: body, contentType: "application/json")
+            if json { return printJSON(answer) }
+            let shared = answer.object["sharedWith"] as? [String] ?? []
+            print("\(objectId.lowercased()): owner \(answer.object["owner"] as? String ?? "-"), shared with \(shared.isEmpty ? "nobody" : shared.joined(separator: ", "))")
+        }
+    }
+}
+
 struct Upload: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Upload a file as a FILE object, or with --data as a DATA object (optionally described by a SCHEMA).")
@@ -78,6 +99,7 @@ struct Upload: AsyncParsableCommand {
     @Option(help: "DATA: the SCHEMA object describing it.") var schema: String?
     @Option(help: "The media type (default from the file's extension).") var contentType: String?
     @Option(help: "The next version of this object, instead of a new one.") var objectId: String?
+    @Option(name: .customLong("share"), help: "A team whose members may read it ('*': everyone; repeatable).") var teams: [String] = []
     @Flag(help: "Print the object record as JSON.") var json = false
 
     func run() async throws {
@@ -91,6 +113,7 @@ struct Upload: AsyncParsableCommand {
                 query.append(URLQueryItem(name: "name", value: name))
             }
             if let objectId { query.append(URLQueryItem(name: "objectId", value: objectId)) }
+            if !teams.isEmpty { query.append(URLQueryItem(name: "sharedWith", value: teams.joined(separator: ","))) }
             var components = URLComponents()
             components.path = data ? "/api/v1/data" : "/api/v1/files"
             components.queryItems = query.isEmpty ? nil : query

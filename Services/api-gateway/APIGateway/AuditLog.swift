@@ -70,6 +70,7 @@ struct AuditMiddleware: RouterMiddleware {
         case (.post, 1, "objects", _): return ("object.create", nil)
         case (.post, 3, "objects", "versions"): return ("object.version", parts[1])
         case (.post, 3, "objects", "tags"): return ("object.tag", parts[1])
+        case (.put, 3, "objects", "sharing"): return ("object.share", parts[1])
         case (.post, 3, "objects", "rerun-downstream"): return ("object.rerunDownstream", parts[1])
         case (.post, 1, "files", _): return ("file.upload", nil)
         case (.post, 1, "data", _): return ("data.upload", nil)

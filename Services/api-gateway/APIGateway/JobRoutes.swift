@@ -51,7 +51,7 @@ struct JobRoutes: Sendable {
     /// `POST /api/v1/jobs`: answers 201 once metadata committed the job.
     @Sendable func submit(request: Request, context: GatewayContext) async throws -> Response {
         // The record goes back as metadata wrote it.
-        let job = try await metadata.callReturningJSON(SubmitJob(definition: try await definition(request, context)))
+        let job = try await metadata.callReturningJSON(SubmitJob(definition: try await definition(request, context), caller: try context.caller()))
         var response = RouteSupport.json(passing: job, status: .created)
         if let id = JSONSlice.string(at: ["jobId"], in: job) {
             response.headers[.location] = "/api/v1/jobs/\(id.lowercased())"
@@ -61,7 +61,8 @@ struct JobRoutes: Sendable {
 
     /// `POST /api/v1/jobs/validate`: the dry run; 200 with the pinned definition, or 422 listing every problem.
     @Sendable func validate(request: Request, context: GatewayContext) async throws -> Response {
-        RouteSupport.json(passing: try await metadata.callReturningJSON(ValidateJob(definition: try await definition(request, context))))
+        RouteSupport.json(passing: try await metadata.callReturningJSON(
+                ValidateJob(definition: try await definition(request, context), caller: try context.caller())))
     }
 
     /// The record of a job as metadata wrote it; a finished one is read once and kept.

@@ -5,7 +5,8 @@ import ServiceKit
 
 /// `/api/v1/objects`, `/api/v1/files`, `/api/v1/search`: create objects without a job (DATA with
 /// its SCHEMA, FLOW, SCHEMA; FILE by upload), read any version by selector, list versions and tag
-/// versions, update tags, download content, and search by attributes.
+/// versions, update tags, share with teams, download content, and search by attributes. Every call
+/// names the caller; metadata applies ``ObjectAccess`` (owners, teams, roles) to what it reads and writes.
 struct ObjectRoutes: Sendable {
     let metadata: MetadataClient
     let maxBodyBytes: Int
@@ -19,6 +20,7 @@ struct ObjectRoutes: Sendable {
         objects.post(":id/versions", use: newVersion)
         objects.get(":id/versions/:version/tags", use: tagVersions)
         objects.post(":id/tags", use: updateTag)
+        objects.put(":id/sharing", use: share)
         objects.get(":id/content", use: content)
         objects.post(":id/rerun-downstream", use: rerunDownstream)
         router.post("api/v1/files", use: upload)
@@ -29,7 +31,16 @@ struct ObjectRoutes: Sendable {
     /// `POST /api/v1/objects`: `{"definition": {...}, "attrs": [TagUpdate]}` → 201 with the object.
     @Sendable func create(request: Request, context: GatewayContext) async throws -> Response {
         let body = try await RouteSupport.decode(CreateObjectRequest.self, request, limit: maxBodyBytes, shape: CreateObjectRequest.shape)
-        return try created(try await metadata.call(CreateObject(definition: body.definition, attrs: body.attrs)))
+        return try created(
+            try await metadata.call(CreateObject(definition: body.definition, attrs: body.attrs, caller: try context.caller(), sharedWith: body.sharedWith)))
+    }
+
+    /// `PUT /api/v1/objects/{id}/sharing`: `{"sharedWith": ["team", ...]}` (`"*"`: every user; `[]`:
+    /// nobody) for every version of the object; its owner or an admin, and only with teams of theirs.
+    @Sendable func share(request: Request, context: GatewayContext) async throws -> Response {
+        let body = try await RouteSupport.decode(ObjectSharing.self, request, limit: maxBodyBytes, shape: ObjectSharing.requestShape)
+        let call = ShareObject(objectId: try RouteSupport.uuid(context), sharedWith: body.sharedWith, caller: try context.caller())
+        return try RouteSupport.json(try await metadata.call(call))
     }
 
     /// `POST /api/v1/objects/{id}/rerun-downstream?dryRun=`: re-runs the finished jobs that read an
@@ -50,7 +61,9 @@ struct ObjectRoutes: Sendable {
         try query.check()
         let body = try await RouteSupport.decode(CreateObjectRequest.self, request, limit: maxBodyBytes, shape: CreateObjectRequest.shape)
         let selector = TagSelector(objectId: try RouteSupport.uuid(context), objectVersion: prior)
-        return try created(try await metadata.call(CreateObject(definition: body.definition, attrs: body.attrs, priorVersion: selector)))
+        return try created(
+            try await metadata.call(
+                CreateObject(definition: body.definition, attrs: body.attrs, priorVersion: selector, caller: try context.caller(), sharedWith: body.sharedWith)))
     }
 
     /// `POST /api/v1/files?name=&objectId=&priorVersion=`: uploads the body as a FILE (its media type
@@ -60,13 +73,22 @@ struct ObjectRoutes: Sendable {
         let prior = query.integer("priorVersion", in: 1...Int(Int32.max))
         let objectId = query.uuid("objectId")
         let name = query.string("name")
+        let sharedWith = Self.teams(query)
         if name == nil { query.problems.append(FieldProblem(field: "name", reason: "is required (the file name)")) }
         if prior != nil, objectId == nil { query.problems.append(FieldProblem(field: "priorVersion", reason: "needs objectId")) }
         try query.check()
         let body = try await request.body.collect(upTo: maxUploadBytes)
         let definition = ObjectDefinition.file(FileDefinition(name: name!, mimeType: Self.mediaType(request), sizeBytes: body.readableBytes))
         let priorVersion = objectId.map { TagSelector(objectType: .file, objectId: $0, objectVersion: prior) }
-        return try created(try await metadata.call(CreateObject(definition: definition, content: Data(buffer: body), priorVersion: priorVersion)))
+        return try created(
+            try await metadata.call(
+                CreateObject(
+                    definition: definition, content: Data(buffer: body), priorVersion: priorVersion, caller: try context.caller(), sharedWith: sharedWith)))
+    }
+
+    /// The `sharedWith` query parameter of an upload: team names separated by commas.
+    private static func teams(_ query: QueryReader) -> [String]? {
+        query.string("sharedWith").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
     }
 
     /// `POST /api/v1/data?schemaId=&schemaVersion=&objectId=&priorVersion=`: uploads the body as a DATA
@@ -78,6 +100,7 @@ struct ObjectRoutes: Sendable {
         let schemaVersion = query.integer("schemaVersion", in: 1...Int(Int32.max))
         let schemaId = query.uuid("schemaId")
         let objectId = query.uuid("objectId")
+        let sharedWith = Self.teams(query)
         if prior != nil, objectId == nil { query.problems.append(FieldProblem(field: "priorVersion", reason: "needs objectId")) }
         if schemaVersion != nil, schemaId == nil { query.problems.append(FieldProblem(field: "schemaVersion", reason: "needs schemaId")) }
         try query.check()
@@ -86,17 +109,20 @@ struct ObjectRoutes: Sendable {
             schema: schemaId.map { TagSelector(objectType: .schema, objectId: $0, objectVersion: schemaVersion) },
             format: Self.mediaType(request), sizeBytes: body.readableBytes))
         let priorVersion = objectId.map { TagSelector(objectType: .data, objectId: $0, objectVersion: prior) }
-        return try created(try await metadata.call(CreateObject(definition: definition, content: Data(buffer: body), priorVersion: priorVersion)))
+        return try created(
+            try await metadata.call(
+                CreateObject(
+                    definition: definition, content: Data(buffer: body), priorVersion: priorVersion, caller: try context.caller(), sharedWith: sharedWith)))
     }
 
     /// `GET /api/v1/objects/{id}?objectVersion=&objectAsOf=&tagVersion=&tagAsOf=`: one version (latest by default).
     @Sendable func get(request: Request, context: GatewayContext) async throws -> Response {
-        RouteSupport.json(passing: try await metadata.callReturningJSON(GetObject(selector: try selector(request, context))))
+        RouteSupport.json(passing: try await metadata.callReturningJSON(GetObject(selector: try selector(request, context), caller: try context.caller())))
     }
 
     /// `GET /api/v1/objects/{id}/versions`: every version with its latest tag, oldest first.
     @Sendable func versions(request: Request, context: GatewayContext) async throws -> Response {
-        RouteSupport.json(passing: try await metadata.callReturningJSON(ListObjectVersions(objectId: try RouteSupport.uuid(context))))
+        RouteSupport.json(passing: try await metadata.callReturningJSON(ListObjectVersions(objectId: try RouteSupport.uuid(context), caller: try context.caller())))
     }
 
     /// `GET /api/v1/objects/{id}/versions/{version}/tags`: every tag version of one object version.
@@ -104,7 +130,8 @@ struct ObjectRoutes: Sendable {
         guard let text = context.parameters.get("version"), let version = Int(text), (1...Int(Int32.max)).contains(version) else {
             throw Problem(.badRequest, "the version in the path is not a positive integer", errors: [FieldProblem(field: "version", reason: "must be an integer of at least 1")])
         }
-        return RouteSupport.json(passing: try await metadata.callReturningJSON(ListObjectVersions(objectId: try RouteSupport.uuid(context), objectVersion: version)))
+        return RouteSupport.json(passing: try await metadata.callReturningJSON(
+                ListObjectVersions(objectId: try RouteSupport.uuid(context), objectVersion: version, caller: try context.caller())))
     }
 
     /// `POST /api/v1/objects/{id}/tags`: `{"objectVersion": n?, "tagVersion": n?, "updates": [TagUpdate]}`;
@@ -120,12 +147,12 @@ struct ObjectRoutes: Sendable {
         ])
         let body = try await RouteSupport.decode(Body.self, request, limit: maxBodyBytes, shape: shape)
         let selector = TagSelector(objectId: try RouteSupport.uuid(context), objectVersion: body.objectVersion, tagVersion: body.tagVersion)
-        return try RouteSupport.json(try await metadata.call(UpdateTag(selector: selector, updates: body.updates)))
+        return try RouteSupport.json(try await metadata.call(UpdateTag(selector: selector, updates: body.updates, caller: try context.caller())))
     }
 
     /// `GET /api/v1/objects/{id}/content`: the bytes of a FILE (or a DATA object's file).
     @Sendable func content(request: Request, context: GatewayContext) async throws -> Response {
-        let content = try await metadata.call(GetObjectContent(selector: try selector(request, context)))
+        let content = try await metadata.call(GetObjectContent(selector: try selector(request, context), caller: try context.caller()))
         let type = content.object.definition.file?.mimeType ?? content.object.definition.data?.format ?? "application/octet-stream"
         let name = content.object.definition.file?.name ?? "\(content.object.objectId.uuidString.lowercased())-v\(content.object.objectVersion)"
         let safeName = String(name.unicodeScalars.filter { $0.isASCII && $0.value >= 0x20 && $0 != "\"" && $0 != "\\" })
@@ -140,7 +167,9 @@ struct ObjectRoutes: Sendable {
 
     /// `POST /api/v1/search`: `{"objectType": ..., "search": expression, "asOf": time, "limit": n, "cursor": ...}`.
     @Sendable func search(request: Request, context: GatewayContext) async throws -> Response {
-        let body = try await RouteSupport.decode(SearchObjects.self, request, limit: maxBodyBytes, shape: SearchObjects.shape)
+        var body = try await RouteSupport.decode(SearchObjects.self, request, limit: maxBodyBytes, shape: SearchObjects.shape)
+        // Only the objects the caller may read (the shape refuses a `caller` in the body).
+        body.caller = try context.caller()
         return RouteSupport.json(passing: try await metadata.callReturningJSON(body))
     }
 

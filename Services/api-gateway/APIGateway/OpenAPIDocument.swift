@@ -1073,6 +1073,8 @@ paths:
           $ref: "#/components/responses/BadRequest"
         "401":
           $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "413":
           $ref: "#/components/responses/ContentTooLarge"
         "422":
@@ -1093,7 +1095,8 @@ paths:
       description: |
         Picks the object version by `objectVersion` or `objectAsOf` (default: the latest), and the
         tag version of that object version by `tagVersion` or `tagAsOf` (default: its latest tag).
-        At most one criterion of each kind (400, field `selector`).
+        At most one criterion of each kind (400, field `selector`). 403 for an object of another
+        owner that is not shared with a team of the caller's (see `ObjectRecord.owner`).
       parameters:
         - $ref: "#/components/parameters/ObjectId"
         - $ref: "#/components/parameters/ObjectVersionQuery"
@@ -1111,6 +1114,8 @@ paths:
           $ref: "#/components/responses/BadRequest"
         "401":
           $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
         "429":
@@ -1142,6 +1147,8 @@ paths:
           $ref: "#/components/responses/BadRequest"
         "401":
           $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
         "429":
@@ -1197,6 +1204,8 @@ paths:
           $ref: "#/components/responses/BadRequest"
         "401":
           $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
         "409":
@@ -1246,6 +1255,8 @@ paths:
           $ref: "#/components/responses/BadRequest"
         "401":
           $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
         "429":
@@ -1302,6 +1313,8 @@ paths:
           $ref: "#/components/responses/BadRequest"
         "401":
           $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
         "409":
@@ -1310,6 +1323,55 @@ paths:
             application/problem+json:
               schema:
                 $ref: "#/components/schemas/Problem"
+        "413":
+          $ref: "#/components/responses/ContentTooLarge"
+        "422":
+          $ref: "#/components/responses/Unprocessable"
+        "429":
+          $ref: "#/components/responses/RateLimited"
+        "500":
+          $ref: "#/components/responses/InternalError"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+        "504":
+          $ref: "#/components/responses/Timeout"
+  /api/v1/objects/{id}/sharing:
+    put:
+      tags: [objects]
+      operationId: shareObject
+      summary: Share an object with teams
+      description: |
+        Sets the teams whose members may read the object, every version of it (`*`: every user;
+        `[]`: nobody but its owner, operators and admins). Only its owner or an admin may (403), and
+        a user only with teams they belong to (422 naming each other team). Members of those teams
+        read, search, download and run jobs with it; they do not change it.
+      parameters:
+        - $ref: "#/components/parameters/ObjectId"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/ObjectSharingRequest"
+            examples:
+              team:
+                value:
+                  sharedWith: [risk]
+      responses:
+        "200":
+          description: The object's owner and its teams now.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/ObjectSharing"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "404":
+          $ref: "#/components/responses/NotFound"
         "413":
           $ref: "#/components/responses/ContentTooLarge"
         "422":
@@ -1423,6 +1485,8 @@ paths:
           $ref: "#/components/responses/BadRequest"
         "401":
           $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
         "422":
@@ -1461,6 +1525,13 @@ paths:
             type: string
             minLength: 1
             maxLength: 255
+        - name: sharedWith
+          in: query
+          required: false
+          description: Teams (comma-separated) whose members may read the new object (`*`, every user); not with `objectId`.
+          schema:
+            type: string
+            maxLength: 10200
         - name: objectId
           in: query
           required: false
@@ -1507,6 +1578,8 @@ paths:
                 $ref: "#/components/schemas/Problem"
         "401":
           $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "404":
           description: No object `objectId`.
           content:
@@ -1560,6 +1633,13 @@ paths:
             type: integer
             minimum: 1
             maximum: 2147483647
+        - name: sharedWith
+          in: query
+          required: false
+          description: Teams (comma-separated) whose members may read the new object (`*`, every user); not with `objectId`.
+          schema:
+            type: string
+            maxLength: 10200
         - name: objectId
           in: query
           required: false
@@ -1606,6 +1686,8 @@ paths:
                 $ref: "#/components/schemas/Problem"
         "401":
           $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
         "404":
           description: No object `objectId`.
           content:
@@ -1636,8 +1718,9 @@ paths:
       operationId: searchObjects
       summary: Search objects by their attributes
       description: |
-        Objects whose tag matches `search` (all objects without it), optionally of one `objectType`.
-        Searches the latest tag of each object's latest version, or with `asOf` the tags that were
+        Objects whose tag matches `search` (all objects without it), optionally of one `objectType`,
+        among those the caller may read (their own, those shared with a team of theirs or with
+        `*`, those without an owner; operators and admins every object). Searches the latest tag of each object's latest version, or with `asOf` the tags that were
         current then. Newest tag first. Pages are read from one snapshot: the cursor holds the time
         of the first page and overrides `asOf`; send the same `objectType` and `search` with it.
         Known limit: a tag change whose transaction started before the first page ran but committed
@@ -2284,7 +2367,10 @@ components:
       description: |
         The caller may not do this: another owner's job (a user sees, follows, cancels and re-runs
         only their own; operators see and cancel all; re-runs of another's job and naming another
-        `owner` are for admins), or an operation for admins.
+        `owner` are for admins); another owner's object that is not shared with a team of the
+        caller's (reading it, or a job or DATA set referring to it; `errors` names each field), or
+        changing an object that is not the caller's (new versions, tags and sharing are for its
+        owner and admins); or an operation for admins.
       content:
         application/problem+json:
           schema:
@@ -3773,6 +3859,16 @@ components:
         jobId:
           description: The job that produced this version (for a JOB object, the job itself).
           $ref: "#/components/schemas/Uuid"
+        owner:
+          type: string
+          description: |
+            Who owns the object (every version): who created it through the API, or the owner of the
+            job that wrote it. Absent for objects from before owners (readable by every user).
+        sharedWith:
+          type: array
+          description: The teams whose members may read the object (`*`, every user); absent when not shared.
+          items:
+            type: string
     ObjectPage:
       type: object
       description: One page of objects.
@@ -3797,6 +3893,42 @@ components:
         attrs:
           description: Attributes of tag version 1, applied in order to an empty tag.
           $ref: "#/components/schemas/TagUpdateList"
+        sharedWith:
+          $ref: "#/components/schemas/TeamList"
+    TeamList:
+      type: array
+      description: |
+        Teams whose members may read an object (`*`: every user), at most 50; a user may name only
+        teams they belong to (admins any). A new version keeps the object's sharing: 422 when given
+        with one.
+      maxItems: 50
+      items:
+        type: string
+        minLength: 1
+        maxLength: 200
+    ObjectSharingRequest:
+      type: object
+      description: The body of `PUT /api/v1/objects/{id}/sharing`.
+      required: [sharedWith]
+      additionalProperties: false
+      properties:
+        sharedWith:
+          $ref: "#/components/schemas/TeamList"
+    ObjectSharing:
+      type: object
+      description: Who owns an object and the teams it is shared with.
+      required: [objectId, sharedWith]
+      additionalProperties: false
+      properties:
+        objectId:
+          $ref: "#/components/schemas/Uuid"
+        owner:
+          type: string
+          description: Absent for an object from before owners.
+        sharedWith:
+          type: array
+          items:
+            type: string
     UpdateTagRequest:
       type: object
       required: [updates]

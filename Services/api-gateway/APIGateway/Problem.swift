@@ -56,6 +56,7 @@ struct Problem: HTTPResponseError, Encodable {
             case .conflict: return Problem(.conflict, failure.message)
             case .unavailable: return Problem(.serviceUnavailable, failure.message)
             case .quota: return Problem(.tooManyRequests, failure.message)
+            case .forbidden: return Problem(.forbidden, failure.message, errors: failure.problems)
             case .internal: return Problem(.internalServerError, "the metadata service failed; see its log")
             }
         case let error as AMQPError where error.code == .timeout:

@@ -181,7 +181,7 @@ struct JobWrites: Sendable {
                         attributes: [
                             "conveyor_job_type": .string(job.record.jobType.rawValue), "conveyor_owner": .string(job.record.owner),
                         ],
-                        storagePath: nil, jobId: job.record.jobId))
+                        storagePath: nil, jobId: job.record.jobId, owner: job.record.owner))
             }
             statements.append(try insertJobs(definitions))
         }

@@ -9,14 +9,16 @@ extension JobStore {
     struct Submission: Sendable {
         var definition: JobDefinition
         var rerunOf: UUID? = nil
+        /// Who submits: every object the job refers to must be readable by them (nil: unchecked).
+        var caller: Principal? = nil
     }
 
     /// Checks a definition completely without writing anything.
     /// - Throws: ``MetadataError`` (`invalid`) listing every problem.
-    func validate(_ definition: JobDefinition) async throws -> JobValidation {
+    func validate(_ definition: JobDefinition, caller: Principal? = nil) async throws -> JobValidation {
         try checkDefinition(definition)
         let pinned = try await pool.withConnection { connection in
-            try await pin(definition, with: ObjectResolver(objects: objects, connection: connection))
+            try await pin(definition, caller: caller, with: ObjectResolver(objects: objects, connection: connection))
         }
         return JobValidation(status: .validated, definition: pinned)
     }
@@ -51,7 +53,7 @@ extension JobStore {
             let toPin = submissions.indices.filter { results[$0] == nil }
             func collect() async throws -> [PostgresStatement] {
                 try await resolver.collect {
-                    for index in toPin { _ = try? await pin(submissions[index].definition, with: resolver) }
+                    for index in toPin { _ = try? await pin(submissions[index].definition, caller: submissions[index].caller, with: resolver) }
                 }
             }
             var statements = [try PostgresStatement("SELECT clock_timestamp() AS now")]
@@ -112,7 +114,7 @@ extension JobStore {
                     }
                     firstOfKey[key] = index
                 }
-                do { pinned[index] = try await pin(submission.definition, with: resolver) } catch { results[index] = .failure(error) }
+                do { pinned[index] = try await pin(submission.definition, caller: submission.caller, with: resolver) } catch { results[index] = .failure(error) }
                 if pinned[index]?.notification == nil, let settings = defaults[submission.definition.effectiveOwner] {
                     pinned[index]?.notification = settings
                 }
@@ -221,12 +223,14 @@ extension JobStore {
     /// Resolves every object the job refers to and pins it to the exact version current now.
     /// A job that names an execution profile gets the profile's resource defaults here, so that the
     /// scheduler packs it by them and the runner enforces them.
-    func pin(_ definition: JobDefinition, with resolver: ObjectResolver) async throws -> JobDefinition {
-        let result = try await JobReferenceCheck.pin(definition) { selector in try await resolver.resolve(selector) }
+    func pin(_ definition: JobDefinition, caller: Principal? = nil, with resolver: ObjectResolver) async throws -> JobDefinition {
+        let result = try await JobReferenceCheck.pin(definition, caller: caller) { selector in try await resolver.resolve(selector) }
         var problems = storageProblems(definition, at: "")
         switch result {
         case .success(let pinned) where problems.isEmpty: return pinned.fillingProfileDefaults(validator.limits.profiles)
         case .success: break
+        case .failure(let failure) where failure.forbidden:
+            throw MetadataError.forbidden("the job refers to objects you may not read", problems: failure.problems + problems)
         case .failure(let failure): problems = failure.problems + problems
         }
         throw MetadataError.invalid("the job refers to objects or files that cannot be used", problems: problems)

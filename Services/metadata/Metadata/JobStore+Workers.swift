@@ -218,7 +218,8 @@ extension JobStore {
                                     sizeBytes: log.count, sha256: ContentDigest.sha256(log)))),
                         as: UTF8.self),
                     attributes: ["conveyor_job_id": .string(report.jobId.lowercased), "conveyor_kind": .string("job_log")],
-                    storagePath: Self.logFilePath(jobId: report.jobId, attempt: report.attempt), jobId: report.jobId)
+                    storagePath: Self.logFilePath(jobId: report.jobId, attempt: report.attempt), jobId: report.jobId,
+                    owner: state?.owner)
                 var attempt = FinishedAttempt(
                     attempt: report.attempt, outcome: outcome, workerId: report.workerId, limits: validator.limits,
                     jitter: Double.random(in: 0.8...1.2),
@@ -229,7 +230,7 @@ extension JobStore {
                 if decision.outcome == .done, !outcome.objects.isEmpty {
                     // It applies: register the objects, then decide with them.
                     for object in outcome.objects {
-                        let selector = try await register(object, jobId: report.jobId, in: transaction)
+                        let selector = try await register(object, jobId: report.jobId, owner: state?.owner, in: transaction)
                         attempt.objects.append(selector)
                         if let name = object.outputName { attempt.outputs[name] = selector }
                     }
@@ -253,18 +254,19 @@ extension JobStore {
         return reports.map { _ in .success(()) }
     }
 
-    /// Registers an object a job wrote: a new object, or the next version of the one it names.
-    private func register(_ object: NewObject, jobId: UUID, in transaction: JobTransaction) async throws -> TagSelector {
+    /// Registers an object a job wrote: a new object owned by the job's owner, or the next version of
+    /// the one it names (which keeps that object's owner; the submission checked the job may read it).
+    private func register(_ object: NewObject, jobId: UUID, owner: String?, in transaction: JobTransaction) async throws -> TagSelector {
         if let prior = object.priorVersion {
             return try await objects.insert(
                 transaction.transaction.connection, definition: object.definition, attributes: object.attributes,
-                storagePath: object.storagePath, jobId: jobId, prior: TagSelector(objectId: prior.objectId)
+                storagePath: object.storagePath, jobId: jobId, owner: owner, prior: TagSelector(objectId: prior.objectId)
             ).selector
         }
         let row = NewObjectRow(
             objectId: UUID(), objectType: object.definition.objectType,
             definitionJSON: String(decoding: try ConveyorJSON.encode(object.definition), as: UTF8.self),
-            attributes: object.attributes, storagePath: object.storagePath, jobId: jobId)
+            attributes: object.attributes, storagePath: object.storagePath, jobId: jobId, owner: owner)
         transaction.writes.insert(row)
         return TagSelector(objectType: row.objectType, objectId: row.objectId, objectVersion: 1, tagVersion: 1)
     }

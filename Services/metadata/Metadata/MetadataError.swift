@@ -11,6 +11,8 @@ enum MetadataError: Error, Equatable, CustomStringConvertible {
     case conflict(String)
     /// A limit of the deployment was reached (an owner's queued jobs).
     case quota(String)
+    /// The caller may not read or change what the request names (another owner's object).
+    case forbidden(String, problems: [FieldProblem] = [])
 
     var description: String {
         switch self {
@@ -19,6 +21,7 @@ enum MetadataError: Error, Equatable, CustomStringConvertible {
         case .notFound(let message): "not found: \(message)"
         case .conflict(let message): "conflict: \(message)"
         case .quota(let message): "quota: \(message)"
+        case .forbidden(let message, _): "forbidden: \(message)"
         }
     }
 
@@ -29,6 +32,8 @@ enum MetadataError: Error, Equatable, CustomStringConvertible {
         case .notFound(let message): RPCFailure(code: .notFound, message: message)
         case .conflict(let message): RPCFailure(code: .conflict, message: message)
         case .quota(let message): RPCFailure(code: .quota, message: message)
+        case .forbidden(let message, let problems):
+            RPCFailure(code: .forbidden, message: message, problems: problems.isEmpty ? nil : problems)
         }
     }
 }

@@ -333,5 +333,20 @@ enum MetadataSchema {
                 CREATE INDEX audit_log_principal ON audit_log (principal, id);
                 CREATE INDEX audit_log_target ON audit_log (target, id) WHERE target IS NOT NULL;
                 """),
+        PostgresMigration(
+            version: 18, name: "object owners and sharing",
+            sql: """
+                -- Every version of an object carries its owner and the teams it is shared with (a JSON
+                -- array of names, '*' for every user; NULL when not shared), so a read or a search
+                -- checks access on the row it reads anyway. NULL owner: an object from before owners,
+                -- readable by everyone.
+                ALTER TABLE objects ADD COLUMN owner text, ADD COLUMN shared_with jsonb;
+                -- What jobs wrote belongs to the jobs' owners; a later version keeps the first's owner.
+                UPDATE objects o SET owner = j.owner FROM jobs j WHERE o.job_id = j.job_id;
+                UPDATE objects o SET owner = first.owner
+                FROM objects first
+                WHERE first.object_id = o.object_id AND first.object_version = 1 AND o.object_version > 1
+                  AND o.owner IS DISTINCT FROM first.owner;
+                """),
     ]
 }

@@ -27,6 +27,14 @@ enum ObjectRecordJSON {
         json.string(try row.string("object_type"))
         json.raw(#","objectVersion":"#)
         json.raw(String(try row.int("object_version")))
+        if let owner = row.stringIfPresent("owner") {
+            json.raw(#","owner":"#)
+            json.string(owner)
+        }
+        if let teams = row.stringIfPresent("shared_with"), teams != "[]" {
+            json.raw(#","sharedWith":"#)
+            json.compacted(teams)
+        }
         if let path = row.stringIfPresent("storage_path") {
             json.raw(#","storagePath":"#)
             json.string(path)

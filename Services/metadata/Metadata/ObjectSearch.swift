@@ -178,6 +178,15 @@ extension ObjectStore {
         if let type = request.objectType { conditions.append("t.object_type = \(sql.bind(type.rawValue))") }
         if let key = cursor?.tagKey { conditions.append("t.tag_key < \(sql.bind(key))") }
         if let search = request.search { conditions.append(sql.condition(search)) }
+        if let caller = request.caller, !caller.seesEverything {
+            // Only what the caller may read (ObjectAccess): a key lookup of the tag's object version.
+            conditions.append(
+                """
+                EXISTS (SELECT 1 FROM objects r WHERE r.object_id = t.object_id AND r.object_version = t.object_version
+                        AND (r.owner IS NULL OR r.owner = \(sql.bind(caller.name))
+                             OR r.shared_with ?| \(sql.bind(PostgresArray.literal(ObjectAccess.readableTeams(of: caller))))::text[]))
+                """)
+        }
         // The page's tag keys first, from the indexes alone (the current tags' (object_type, tag_key)
         // index walks newest first); only then the page's rows, wide as they are, by key.
         let query = """
@@ -188,7 +197,8 @@ extension ObjectStore {
                 LIMIT \(sql.bind(limit + 1))
             )
             SELECT t.tag_key, t.tag_version, t.attributes, t.created_at AS tag_created_at, o.object_id, o.object_version,
-                   o.object_type, o.definition, o.storage_path, o.job_id, o.created_at, statement_timestamp() AS searched_at
+                   o.object_type, o.definition, o.storage_path, o.job_id, o.created_at, o.owner, o.shared_with,
+                   statement_timestamp() AS searched_at
             FROM hits JOIN object_tags t USING (tag_key) JOIN objects o USING (object_id, object_version)
             ORDER BY t.tag_key DESC
             """

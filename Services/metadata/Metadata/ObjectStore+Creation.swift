@@ -20,7 +20,15 @@ extension ObjectStore {
         case .success(let applied): attributes = applied
         case .failure(let failure): problems += failure.problems
         }
-        if let prior = request.priorVersion { problems += prior.problems(field: "priorVersion") }
+        if let prior = request.priorVersion {
+            problems += prior.problems(field: "priorVersion")
+            if request.sharedWith != nil {
+                problems.append(
+                    FieldProblem(field: "sharedWith", reason: "a new version keeps the object's sharing (PUT /api/v1/objects/{id}/sharing changes it)"))
+            }
+        } else {
+            problems += ObjectAccess.sharingProblems(request.sharedWith ?? [], by: request.caller, field: "sharedWith")
+        }
         if definition.objectType == .file {
             if let content = request.content {
                 definition.file?.sizeBytes = content.count
@@ -39,12 +47,23 @@ extension ObjectStore {
         // transaction waits on file I/O. A failed insert leaves an unreferenced file, never a row
         // without its content.
         try await pool.withConnection { connection in
+            // Refused before any content is stored (the insert checks again, under the object's lock).
+            if let prior = request.priorVersion, let caller = request.caller {
+                let rows = try await connection.query("SELECT owner FROM objects WHERE object_id = $1 LIMIT 1", [prior.objectId])
+                if let row = rows.first, !ObjectAccess.mayChange(owner: row.stringIfPresent("owner"), as: caller) {
+                    throw MetadataError.forbidden(ObjectAccess.changeRefusal(prior.objectId.lowercased, owner: row.stringIfPresent("owner")))
+                }
+            }
             if let schema = definition.data?.schema {
                 guard let record = try await resolve(schema, connection) else {
                     throw MetadataError.invalid("the schema does not exist", problems: [FieldProblem(field: "definition.data.schema.objectId", reason: "no SCHEMA object \(schema.objectId.lowercased)\(schema.versionDescription)")])
                 }
                 guard record.objectType == .schema else {
                     throw MetadataError.invalid("the schema is not a SCHEMA", problems: [FieldProblem(field: "definition.data.schema.objectId", reason: "is a \(record.objectType.rawValue) object, expected SCHEMA")])
+                }
+                if let caller = request.caller, !ObjectAccess.mayRead(owner: record.owner, sharedWith: record.sharedWith, as: caller) {
+                    let reason = ObjectAccess.readRefusal(record.objectId.lowercased)
+                    throw MetadataError.forbidden(reason, problems: [FieldProblem(field: "definition.data.schema.objectId", reason: reason)])
                 }
                 definition.data?.schema = record.selector
             }
@@ -67,7 +86,8 @@ extension ObjectStore {
         return try await pool.withTransaction { connection in
             try await insert(
                 connection, definition: pinned, attributes: attributes, storagePath: storagePath, jobId: nil,
-                objectId: objectId, prior: request.priorVersion)
+                objectId: objectId, owner: request.caller?.name, sharedWith: request.sharedWith.map { Array(Set($0)).sorted() },
+                prior: request.priorVersion, changedBy: request.caller)
         }
     }
 

@@ -25,7 +25,7 @@ extension ObjectStore {
                 ORDER BY object_version DESC LIMIT 1
             )
             SELECT v.object_id, v.object_version, v.object_type, v.definition, v.storage_path, v.job_id, v.created_at,
-                   t.tag_version, t.attributes, t.created_at AS tag_created_at
+                   v.owner, v.shared_with, t.tag_version, t.attributes, t.created_at AS tag_created_at
             FROM v JOIN object_tags t USING (object_id, object_version)
             WHERE ($4::int IS NULL OR t.tag_version = $4::int) AND ($5::timestamptz IS NULL OR t.created_at <= $5::timestamptz)
             ORDER BY t.tag_version DESC LIMIT 1
@@ -33,24 +33,34 @@ extension ObjectStore {
             [selector.objectId, selector.objectVersion, selector.objectAsOf, selector.tagVersion, selector.tagAsOf])
     }
 
-    /// One object by selector.
-    /// - Throws: ``MetadataError`` `invalid` for a malformed selector or a type mismatch, `notFound`.
-    func object(_ selector: TagSelector) async throws -> ObjectRecord {
-        try Self.record(try await objectRow(selector))
+    /// One object by selector, for `caller` (nil: a service, unchecked).
+    /// - Throws: ``MetadataError`` `invalid` for a malformed selector or a type mismatch, `notFound`,
+    ///   `forbidden` when the caller may not read it.
+    func object(_ selector: TagSelector, caller: Principal? = nil) async throws -> ObjectRecord {
+        try Self.record(try await objectRow(selector, caller: caller))
     }
 
-    /// ``object(_:)`` as JSON, written from the stored row (``ObjectRecordJSON``).
-    func objectJSON(_ selector: TagSelector) async throws -> Data {
-        try ObjectRecordJSON.record(try await objectRow(selector))
+    /// ``object(_:caller:)`` as JSON, written from the stored row (``ObjectRecordJSON``).
+    func objectJSON(_ selector: TagSelector, caller: Principal? = nil) async throws -> Data {
+        try ObjectRecordJSON.record(try await objectRow(selector, caller: caller))
     }
 
-    private func objectRow(_ selector: TagSelector) async throws -> PostgresRow {
+    /// Refuses a caller who may not read the object of `row` (any `objects` row with `owner` and `shared_with`).
+    static func checkRead(_ row: PostgresRow, caller: Principal?) throws {
+        guard let caller else { return }
+        guard ObjectAccess.mayRead(owner: row.stringIfPresent("owner"), sharedWith: try sharedWith(row), as: caller) else {
+            throw MetadataError.forbidden(ObjectAccess.readRefusal(try row.uuid("object_id").lowercased))
+        }
+    }
+
+    private func objectRow(_ selector: TagSelector, caller: Principal?) async throws -> PostgresRow {
         let problems = selector.problems(field: "selector")
         guard problems.isEmpty else { throw MetadataError.invalid("invalid selector", problems: problems) }
         let row = try await pool.withConnection { try await resolvedRow(selector, $0) }
         guard let row else {
             throw MetadataError.notFound("no object \(selector.objectId.lowercased)\(selector.versionDescription)")
         }
+        try Self.checkRead(row, caller: caller)
         if let type = selector.objectType, let found = row.stringIfPresent("object_type"), type.rawValue != found {
             throw MetadataError.invalid("object \(selector.objectId.lowercased) is a \(found), not a \(type.rawValue)")
         }
@@ -73,7 +83,7 @@ extension ObjectStore {
             rows = try await pool.query(
                 """
                 SELECT o.object_id, o.object_version, o.object_type, o.definition, o.storage_path, o.job_id, o.created_at,
-                       t.tag_version, t.attributes, t.created_at AS tag_created_at
+                       o.owner, o.shared_with, t.tag_version, t.attributes, t.created_at AS tag_created_at
                 FROM objects o JOIN object_tags t USING (object_id, object_version)
                 WHERE o.object_id = $1 AND o.object_version = $2 ORDER BY t.tag_version
                 """, [request.objectId, version])
@@ -81,7 +91,8 @@ extension ObjectStore {
             rows = try await pool.query(
                 """
                 SELECT DISTINCT ON (o.object_version) o.object_id, o.object_version, o.object_type, o.definition,
-                       o.storage_path, o.job_id, o.created_at, t.tag_version, t.attributes, t.created_at AS tag_created_at
+                       o.storage_path, o.job_id, o.created_at, o.owner, o.shared_with, t.tag_version, t.attributes,
+                       t.created_at AS tag_created_at
                 FROM objects o JOIN object_tags t USING (object_id, object_version)
                 WHERE o.object_id = $1 ORDER BY o.object_version, t.tag_version DESC
                 """, [request.objectId])
@@ -90,12 +101,14 @@ extension ObjectStore {
             let version = request.objectVersion.map { " version \($0)" } ?? ""
             throw MetadataError.notFound("no object \(request.objectId.lowercased)\(version)")
         }
+        // Every version has the same owner and sharing.
+        try Self.checkRead(rows[0], caller: request.caller)
         return rows
     }
 
-    /// The bytes of a FILE object.
-    func content(_ selector: TagSelector) async throws -> ObjectContent {
-        let record = try await object(selector)
+    /// The bytes of a FILE object, for `caller` (nil: a service, unchecked).
+    func content(_ selector: TagSelector, caller: Principal? = nil) async throws -> ObjectContent {
+        let record = try await object(selector, caller: caller)
         guard record.objectType == .file || record.objectType == .data, let path = record.storagePath else {
             throw MetadataError.invalid("object \(record.objectId.lowercased) is a \(record.objectType.rawValue) without stored content")
         }
@@ -144,6 +157,7 @@ extension ObjectStore {
             definition: try ConveyorJSON.decode(ObjectDefinition.self, from: Data(try row.string("definition").utf8)),
             attributes: try ConveyorJSON.decode([String: Value].self, from: Data(try row.string("attributes").utf8)),
             storagePath: row.stringIfPresent("storage_path"), createdAt: try row.date("created_at"),
-            tagCreatedAt: try row.date("tag_created_at"), jobId: row.uuidIfPresent("job_id"))
+            tagCreatedAt: try row.date("tag_created_at"), jobId: row.uuidIfPresent("job_id"), owner: row.stringIfPresent("owner"),
+            sharedWith: try sharedWith(row))
     }
 }

@@ -13,22 +13,37 @@ struct ObjectStore: Sendable {
 
     // MARK: Writing
 
-    /// Creates an object (version 1) or, with `prior`, the next version of an existing object, with
-    /// tag version 1 holding `attributes`. Runs in the caller's transaction.
-    /// - Throws: ``MetadataError`` `notFound`/`conflict` when `prior` is not the latest version.
+    /// Creates an object (version 1) owned by `owner` and shared with `sharedWith`, or, with `prior`,
+    /// the next version of an existing object (which keeps that object's owner and sharing), with tag
+    /// version 1 holding `attributes`. Runs in the caller's transaction.
+    /// - Parameter changedBy: who asks for a new version: must be allowed to change the object (nil: a
+    ///   service, unchecked).
+    /// - Throws: ``MetadataError`` `notFound`/`conflict` when `prior` is not the latest version,
+    ///   `forbidden` when `changedBy` may not change it.
     func insert(
         _ connection: PostgresConnection, definition: ObjectDefinition, attributes: [String: Value], storagePath: String?,
-        jobId: UUID?, objectId: UUID = UUID(), prior: TagSelector? = nil
+        jobId: UUID?, objectId: UUID = UUID(), owner: String?, sharedWith: [String]? = nil, prior: TagSelector? = nil,
+        changedBy: Principal? = nil
     ) async throws -> ObjectRecord {
         var objectId = objectId
         var version = 1
+        var owner = owner
+        var sharedWith = sharedWith.flatMap { $0.isEmpty ? nil : $0 }
         if let prior {
             // Writers of one object queue here; what follows reads what the previous one committed.
             try await lockObject(connection, prior.objectId)
             let rows = try await connection.query(
-                "SELECT object_version, object_type FROM objects WHERE object_id = $1 ORDER BY object_version DESC LIMIT 1",
+                """
+                SELECT object_version, object_type, owner, shared_with FROM objects
+                WHERE object_id = $1 ORDER BY object_version DESC LIMIT 1
+                """,
                 [prior.objectId])
             guard let latest = rows.first else { throw MetadataError.notFound("no object \(prior.objectId.lowercased)") }
+            owner = latest.stringIfPresent("owner")
+            sharedWith = try Self.sharedWith(latest)
+            if let changedBy, !ObjectAccess.mayChange(owner: owner, as: changedBy) {
+                throw MetadataError.forbidden(ObjectAccess.changeRefusal(prior.objectId.lowercased, owner: owner))
+            }
             let latestVersion = try latest.int("object_version")
             guard try latest.string("object_type") == definition.objectType.rawValue else {
                 throw MetadataError.invalid("a new version must keep the object type",
@@ -50,8 +65,8 @@ struct ObjectStore: Sendable {
         let rows = try await connection.query(
             """
             WITH version AS (
-                INSERT INTO objects (object_id, object_version, object_type, definition, storage_path, job_id, created_at)
-                VALUES ($1, $2, $3, $4, $5, $6, now()) RETURNING object_id, object_version, object_type, created_at
+                INSERT INTO objects (object_id, object_version, object_type, definition, storage_path, job_id, created_at, owner, shared_with)
+                VALUES ($1, $2, $3, $4, $5, $6, now(), $13, $14) RETURNING object_id, object_version, object_type, created_at
             ), tag AS (
                 INSERT INTO object_tags (object_id, object_version, tag_version, object_type, attributes, created_at, search_from)
                 SELECT object_id, object_version, 1, object_type, $7, created_at, created_at FROM version
@@ -66,15 +81,24 @@ struct ObjectStore: Sendable {
             [
                 objectId, version, definition.objectType.rawValue, try PostgresJSON(ConveyorJSON.encode(definition)), storagePath,
                 jobId, try PostgresJSON(ConveyorJSON.encode(attributes)),
-            ] + AttributeIndex.arrays(entries))
+            ] + AttributeIndex.arrays(entries) + [owner, try sharedWith.map { try PostgresJSON(ConveyorJSON.encode($0)) }])
         let createdAt = try rows[0].date("created_at")
         return ObjectRecord(
             objectType: definition.objectType, objectId: objectId, objectVersion: version, tagVersion: 1, definition: definition,
-            attributes: attributes, storagePath: storagePath, createdAt: createdAt, tagCreatedAt: createdAt, jobId: jobId)
+            attributes: attributes, storagePath: storagePath, createdAt: createdAt, tagCreatedAt: createdAt, jobId: jobId,
+            owner: owner, sharedWith: sharedWith)
+    }
+
+    /// The teams of an `objects` row's `shared_with` (nil when not shared).
+    static func sharedWith(_ row: PostgresRow) throws -> [String]? {
+        guard let text = row.stringIfPresent("shared_with") else { return nil }
+        let teams = try ConveyorJSON.decode([String].self, from: Data(text.utf8))
+        return teams.isEmpty ? nil : teams
     }
 
     /// One statement that registers new objects (each at object version 1 with tag version 1 holding
-    /// its attributes, and the tag's index rows), at the transaction's time; nil when there are none.
+    /// its attributes, and the tag's index rows, owned by its `owner` and not shared), at the
+    /// transaction's time; nil when there are none.
     static func insertStatement(_ objects: [NewObjectRow]) throws -> PostgresStatement? {
         guard !objects.isEmpty else { return nil }
         var attributes: [String] = []
@@ -86,11 +110,11 @@ struct ObjectStore: Sendable {
         return try PostgresStatement(
             """
             WITH x AS (
-                SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::uuid[], $6::jsonb[])
-                    WITH ORDINALITY AS x(id, type, definition, path, job, attributes, n)
+                SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::uuid[], $6::jsonb[], $13::text[])
+                    WITH ORDINALITY AS x(id, type, definition, path, job, attributes, owner, n)
             ), version AS (
-                INSERT INTO objects (object_id, object_version, object_type, definition, storage_path, job_id, created_at)
-                SELECT id, 1, type, definition, path, job, now() FROM x ORDER BY n
+                INSERT INTO objects (object_id, object_version, object_type, definition, storage_path, job_id, created_at, owner)
+                SELECT id, 1, type, definition, path, job, now(), owner FROM x ORDER BY n
             ), tag AS (
                 INSERT INTO object_tags (object_id, object_version, tag_version, object_type, attributes, created_at, search_from)
                 SELECT id, 1, 1, type, attributes, now(), now() FROM x ORDER BY n
@@ -106,7 +130,7 @@ struct ObjectStore: Sendable {
                 PostgresArray.literal(objects.map(\.definitionJSON)), PostgresArray.literal(objects.map(\.storagePath)),
                 PostgresArray.literal(values: objects.map(\.jobId)), PostgresArray.literal(attributes),
                 PostgresArray.literal(values: entries.map(\.0)),
-            ] + AttributeIndex.arrays(entries.map(\.1)))
+            ] + AttributeIndex.arrays(entries.map(\.1)) + [PostgresArray.literal(objects.map(\.owner))])
     }
 
     /// Applies tag updates to one object version, creating its next tag version.
@@ -122,6 +146,9 @@ struct ObjectStore: Sendable {
             try await lockObject(connection, request.selector.objectId)
             guard var current = try await resolve(TagSelector(objectId: request.selector.objectId, objectVersion: request.selector.objectVersion, objectAsOf: request.selector.objectAsOf), connection) else {
                 throw MetadataError.notFound("no object \(request.selector.objectId.lowercased)")
+            }
+            if let caller = request.caller, !ObjectAccess.mayChange(owner: current.owner, as: caller) {
+                throw MetadataError.forbidden(ObjectAccess.changeRefusal(current.objectId.lowercased, owner: current.owner))
             }
             if let type = request.selector.objectType, type != current.objectType {
                 throw MetadataError.invalid("object \(current.objectId.lowercased) is a \(current.objectType.rawValue), not a \(type.rawValue)")
@@ -146,6 +173,28 @@ struct ObjectStore: Sendable {
                 connection, objectId: current.objectId, version: current.objectVersion, tagVersion: current.tagVersion,
                 type: current.objectType, attributes: current.attributes, searchable: latestVersion)
             return current
+        }
+    }
+
+    /// Sets the teams an object (every version) is shared with.
+    /// - Throws: ``MetadataError`` `invalid` naming each bad team, `notFound`, or `forbidden` when the
+    ///   caller is neither the owner nor an admin.
+    func share(_ request: ShareObject) async throws -> ObjectSharing {
+        let problems = ObjectAccess.sharingProblems(request.sharedWith, by: request.caller, field: "sharedWith")
+        guard problems.isEmpty else { throw MetadataError.invalid("the teams cannot be shared with", problems: problems) }
+        let teams = Array(Set(request.sharedWith)).sorted()
+        return try await pool.withTransaction { connection in
+            try await lockObject(connection, request.objectId)
+            let rows = try await connection.query("SELECT owner FROM objects WHERE object_id = $1 LIMIT 1", [request.objectId])
+            guard let row = rows.first else { throw MetadataError.notFound("no object \(request.objectId.lowercased)") }
+            let owner = row.stringIfPresent("owner")
+            if let caller = request.caller, !ObjectAccess.mayChange(owner: owner, as: caller) {
+                throw MetadataError.forbidden(ObjectAccess.changeRefusal(request.objectId.lowercased, owner: owner))
+            }
+            _ = try await connection.query(
+                "UPDATE objects SET shared_with = $2 WHERE object_id = $1",
+                [request.objectId, teams.isEmpty ? nil : try PostgresJSON(ConveyorJSON.encode(teams))])
+            return ObjectSharing(objectId: request.objectId, owner: owner, sharedWith: teams)
         }
     }
 
@@ -190,6 +239,8 @@ struct NewObjectRow: Sendable {
     var attributes: [String: Value]
     var storagePath: String?
     var jobId: UUID?
+    /// The owner of the job that made it.
+    var owner: String?
 }
 
 extension UUID {

@@ -117,7 +117,7 @@ final class RPCServer: Service, Sendable {
         let objects = store.objects
         switch type {
         case SubmitJob.messageType:
-            return await respond(SubmitJob.self, body) { try await self.batchers.submits.submit(JobStore.Submission(definition: $0.definition)) }
+            return await respond(SubmitJob.self, body) { try await self.batchers.submits.submit(JobStore.Submission(definition: $0.definition, caller: $0.caller)) }
         case ClaimJob.messageType: return await respondJSON(ClaimJob.self, body) { try await self.batchers.claims.submit($0).json }
         case GetJob.messageType: return await respond(GetJob.self, body) { try await self.batchers.reads.submit($0.jobId) }
         case ListJobs.messageType: return await respond(ListJobs.self, body) { try await self.store.list($0) }
@@ -127,16 +127,17 @@ final class RPCServer: Service, Sendable {
         case RequeueJob.messageType: return await respond(RequeueJob.self, body) { try await self.store.requeue($0) }
         case RenewLeases.messageType: return await respond(RenewLeases.self, body) { try await self.store.renew($0) }
         case ListActiveJobs.messageType: return await respond(ListActiveJobs.self, body) { try await self.store.active($0) }
-        case ValidateJob.messageType: return await respond(ValidateJob.self, body) { try await self.store.validate($0.definition) }
+        case ValidateJob.messageType: return await respond(ValidateJob.self, body) { try await self.store.validate($0.definition, caller: $0.caller) }
         case RerunJob.messageType: return await respond(RerunJob.self, body) { try await self.store.rerun($0) }
         case RerunChain.messageType: return await respond(RerunChain.self, body) { try await self.store.rerunChain($0) }
         case RerunDownstream.messageType: return await respond(RerunDownstream.self, body) { try await self.store.rerunDownstream($0) }
-        case GetObject.messageType: return await respondJSON(GetObject.self, body) { try await objects.objectJSON($0.selector) }
+        case GetObject.messageType: return await respondJSON(GetObject.self, body) { try await objects.objectJSON($0.selector, caller: $0.caller) }
         case CreateObject.messageType: return await respond(CreateObject.self, body) { try await objects.create($0) }
         case UpdateTag.messageType: return await respond(UpdateTag.self, body) { try await objects.updateTag($0) }
+        case ShareObject.messageType: return await respond(ShareObject.self, body) { try await objects.share($0) }
         case ListObjectVersions.messageType: return await respondJSON(ListObjectVersions.self, body) { try await objects.versionsJSON($0) }
         case SearchObjects.messageType: return await respondJSON(SearchObjects.self, body) { try await objects.searchJSON($0) }
-        case GetObjectContent.messageType: return await respond(GetObjectContent.self, body) { try await objects.content($0.selector) }
+        case GetObjectContent.messageType: return await respond(GetObjectContent.self, body) { try await objects.content($0.selector, caller: $0.caller) }
         case GetNotificationDefault.messageType: return await respond(GetNotificationDefault.self, body) { try await self.notificationDefaults.get($0) }
         case SetNotificationDefault.messageType: return await respond(SetNotificationDefault.self, body) { try await self.notificationDefaults.set($0) }
         case RecordAudit.messageType: return await respond(RecordAudit.self, body) { try await self.audit.record($0) }

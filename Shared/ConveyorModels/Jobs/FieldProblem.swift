@@ -14,9 +14,13 @@ public struct FieldProblem: Sendable, Codable, Hashable, CustomStringConvertible
 /// A request that cannot be accepted, with every problem found.
 public struct ValidationFailure: Error, Sendable, CustomStringConvertible {
     public var problems: [FieldProblem]
+    /// Whether a problem is something the caller may not use (another owner's object): a 403
+    /// rather than a 422.
+    public var forbidden: Bool
 
-    public init(_ problems: [FieldProblem]) {
+    public init(_ problems: [FieldProblem], forbidden: Bool = false) {
         self.problems = problems
+        self.forbidden = forbidden
     }
 
     public var description: String { problems.map(\.description).joined(separator: "; ") }

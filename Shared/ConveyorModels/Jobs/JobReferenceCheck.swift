@@ -9,18 +9,25 @@ public struct JobReferenceCheck {
     public typealias Resolve = (TagSelector) async throws -> ObjectRecord?
 
     let resolve: Resolve
+    /// Who submits: every object must be readable by them (``ObjectAccess``); nil checks no access.
+    let caller: Principal?
     var problems: [FieldProblem] = []
+    /// Whether an object was one the caller may not read.
+    var refusedAccess = false
 
-    public init(resolve: @escaping Resolve) {
+    public init(caller: Principal? = nil, resolve: @escaping Resolve) {
+        self.caller = caller
         self.resolve = resolve
     }
 
     /// The pinned definition, or every problem found.
-    public static func pin(_ job: JobDefinition, resolve: @escaping Resolve) async throws -> Result<JobDefinition, ValidationFailure> {
-        var check = JobReferenceCheck(resolve: resolve)
+    public static func pin(
+        _ job: JobDefinition, caller: Principal? = nil, resolve: @escaping Resolve
+    ) async throws -> Result<JobDefinition, ValidationFailure> {
+        var check = JobReferenceCheck(caller: caller, resolve: resolve)
         var pinned = job
         try await check.pin(&pinned, at: "")
-        return check.problems.isEmpty ? .success(pinned) : .failure(ValidationFailure(check.problems))
+        return check.problems.isEmpty ? .success(pinned) : .failure(ValidationFailure(check.problems, forbidden: check.refusedAccess))
     }
 
     mutating func pin(_ job: inout JobDefinition, at prefix: String) async throws {
@@ -153,6 +160,11 @@ public struct JobReferenceCheck {
         }
         guard record.objectType == type else {
             problems.append(FieldProblem(field: field + ".objectId", reason: "is a \(record.objectType.rawValue) object, expected \(type.rawValue)"))
+            return nil
+        }
+        if let caller, !ObjectAccess.mayRead(owner: record.owner, sharedWith: record.sharedWith, as: caller) {
+            problems.append(FieldProblem(field: field + ".objectId", reason: ObjectAccess.readRefusal(record.objectId.uuidString.lowercased())))
+            refusedAccess = true
             return nil
         }
         if type == .data, needsContent, record.storagePath == nil {

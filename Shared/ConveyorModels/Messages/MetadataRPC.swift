@@ -59,6 +59,8 @@ public struct RPCFailure: Codable, Sendable, Hashable, Error, CustomStringConver
         case `internal`
         /// A limit of the deployment was reached (an owner's queued jobs): HTTP 429.
         case quota
+        /// The caller may not read or change what the call names: HTTP 403.
+        case forbidden
     }
 
     public init(code: Code, message: String, problems: [FieldProblem]? = nil) {
@@ -75,7 +77,13 @@ public struct SubmitJob: MetadataCall {
     public typealias Result = JobRecord
     public static let messageType = "metadata.job.submit"
     public var definition: JobDefinition
-    public init(definition: JobDefinition) { self.definition = definition }
+    /// Who submits: every object the job refers to must be readable by them (``ObjectAccess``); nil
+    /// for a service's own call.
+    public var caller: Principal?
+    public init(definition: JobDefinition, caller: Principal? = nil) {
+        self.definition = definition
+        self.caller = caller
+    }
 }
 
 /// `metadata.job.get`: a job with its full status history.
@@ -91,7 +99,12 @@ public struct ValidateJob: MetadataCall {
     public typealias Result = JobValidation
     public static let messageType = "metadata.job.validate"
     public var definition: JobDefinition
-    public init(definition: JobDefinition) { self.definition = definition }
+    /// Who asks, as for ``SubmitJob``.
+    public var caller: Principal?
+    public init(definition: JobDefinition, caller: Principal? = nil) {
+        self.definition = definition
+        self.caller = caller
+    }
 }
 
 /// A definition that would be accepted: `status` is VALIDATED and `definition` has every object pinned.
@@ -433,7 +446,12 @@ public struct GetObject: MetadataCall {
     public typealias Result = ObjectRecord
     public static let messageType = "metadata.object.get"
     public var selector: TagSelector
-    public init(selector: TagSelector) { self.selector = selector }
+    /// Who asks: must be allowed to read the object (``ObjectAccess``); nil for a service's own call.
+    public var caller: Principal?
+    public init(selector: TagSelector, caller: Principal? = nil) {
+        self.selector = selector
+        self.caller = caller
+    }
 }
 
 /// `metadata.object.rerunDownstream`: re-run the jobs that read an older version of an object, on

@@ -27,11 +27,17 @@ public struct ObjectRecord: Sendable, Codable, Hashable {
     public var tagCreatedAt: Date
     /// The job that produced this version, if any.
     public var jobId: UUID?
+    /// Who owns the object (every version of it): who created it, or the owner of the job that did;
+    /// nil for an object that predates owners (see ``ObjectAccess``).
+    public var owner: String?
+    /// The teams whose members may read the object (``ObjectAccess/everyone``: every user); nil when
+    /// it is not shared.
+    public var sharedWith: [String]?
 
     public init(
         objectType: ObjectType, objectId: UUID, objectVersion: Int, tagVersion: Int = 1,
         definition: ObjectDefinition, attributes: [String: Value], storagePath: String?, createdAt: Date,
-        tagCreatedAt: Date? = nil, jobId: UUID?
+        tagCreatedAt: Date? = nil, jobId: UUID?, owner: String? = nil, sharedWith: [String]? = nil
     ) {
         self.objectType = objectType
         self.objectId = objectId
@@ -43,6 +49,8 @@ public struct ObjectRecord: Sendable, Codable, Hashable {
         self.createdAt = createdAt
         self.tagCreatedAt = tagCreatedAt ?? createdAt
         self.jobId = jobId
+        self.owner = owner
+        self.sharedWith = sharedWith
     }
 
     /// A selector pinned to exactly this object and tag version.
