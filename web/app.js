@@ -184,6 +184,12 @@ async function jobsView(cursor) {
   more.onclick = () => jobsView(page.nextCursor);
   if (!cursor) {
     keepFollowing("/api/v1/events", async (event) => {
+      if (event.name === "queue") {
+        const queue = JSON.parse(event.data);
+        const row = body.querySelector(`tr[data-job="${lower(queue.jobId)}"]`);
+        if (row) row.lastChild.textContent = "waiting: " + queueText(queue);
+        return;
+      }
       if (event.name !== "job") return;
       const change = JSON.parse(event.data);
       const id = lower(change.jobId);
@@ -201,6 +207,15 @@ async function jobsView(cursor) {
   }
 }
 
+// A `queue` event (or a job's `queue` section, where `ahead` is an object) in words.
+function queueText(queue) {
+  const start = queue.estimatedStartAt;
+  const ahead = typeof queue.ahead === "object" ? queue.ahead.total : queue.ahead;
+  return `position ${queue.position}` + (ahead !== undefined ? ` (${ahead} ahead)` : "")
+    + (start ? `, estimated start ${start.replace("T", " ").slice(0, 19)}` : "")
+    + (queue.waitingReason ? `, ${queue.waitingReason}` : "");
+}
+
 async function jobView(id) {
   show("job");
   $("#job-error").textContent = "";
@@ -213,9 +228,7 @@ async function jobView(id) {
     $("#job-message").textContent = job.statusMessage || "";
     $("#job-type").textContent = job.jobType;
     $("#job-owner").textContent = job.owner;
-    $("#job-queue").textContent = job.queue
-      ? `position ${job.queue.position}` + (job.queue.estimatedStart ? `, estimated start ${job.queue.estimatedStart}` : "")
-      : "-";
+    $("#job-queue").textContent = job.queue ? queueText(job.queue) : "-";
     $("#job-history").replaceChildren(...(job.updates || []).map((update) =>
       el("li", {}, el("strong", { text: update.status }), ` ${update.at.replace("T", " ").slice(0, 23)} ${update.message}`)));
     $("#job-cancel").disabled = terminal.has(job.status);
@@ -250,7 +263,11 @@ async function jobView(id) {
     log.scrollTop = log.scrollHeight;
   });
   keepFollowing("/api/v1/events", (event) => {
-    if (event.name === "job" && lower(JSON.parse(event.data).jobId) === id) render().catch(fail);
+    const data = JSON.parse(event.data);
+    if (lower(data.jobId) !== id) return;
+    if (event.name === "job") render().catch(fail);
+    // The queue's answer every few seconds while it waits: its place and expected start.
+    if (event.name === "queue") $("#job-queue").textContent = queueText(data);
   });
 }
 

@@ -82,6 +82,42 @@ struct JobReferenceCheckTests {
         #expect((try? await JobReferenceCheck.pin(job, caller: admin) { catalogue[$0.objectId] }.get()) != nil)
     }
 
+    @Test("a prior output is written to: the submitter must be allowed to change it, reading is not enough; a refusal says nothing of the object's type")
+    func priorOutputAccess() async throws {
+        var input = data
+        input.owner = "alice"
+        input.sharedWith = ["risk"]
+        var target = ObjectRecord(
+            objectType: .data, objectId: UUID(), objectVersion: 2, definition: .data(DataDefinition()), attributes: [:],
+            storagePath: nil, createdAt: Date(), jobId: nil)
+        target.owner = "alice"
+        target.sharedWith = ["risk"]
+        var secret = model
+        secret.objectId = UUID()
+        secret.owner = "alice"
+        let catalogue = [model.objectId: model, input.objectId: input, target.objectId: target, secret.objectId: secret]
+        let job = JobDefinition(jobType: .runModel, runModel: RunModelJob(
+            model: TagSelector(objectId: model.objectId), parameters: ["rows": .integer(1), "day": .string("2026-12-01")],
+            inputs: ["customers": TagSelector(objectId: input.objectId), "extra": TagSelector(objectId: secret.objectId)],
+            priorOutputs: ["summary": TagSelector(objectId: target.objectId)]))
+        let bob = Principal(name: "bob", role: .user, teams: ["risk"], method: "token")
+        guard case .failure(let failure) = try await JobReferenceCheck.pin(job, caller: bob, resolve: { catalogue[$0.objectId] }) else {
+            Issue.record("accepted")
+            return
+        }
+        #expect(failure.forbidden)
+        let secretId = secret.objectId.uuidString.lowercased()
+        #expect(Set(failure.problems.map(\.description)) == [
+            "runModel.priorOutputs.summary.objectId: object \(target.objectId.uuidString.lowercased()) belongs to alice; only its owner or an admin may change it",
+            "runModel.inputs.extra.objectId: \(ObjectAccess.readRefusal(secretId))",
+        ])
+        let alice = Principal(name: "alice", role: .user, method: "token")
+        var own = job
+        own.runModel?.inputs?["extra"] = nil
+        let pinned = try await JobReferenceCheck.pin(own, caller: alice) { catalogue[$0.objectId] }
+        #expect((try? pinned.get())?.runModel?.priorOutputs?["summary"]?.objectVersion == 2, "the owner writes it: \(pinned)")
+    }
+
     @Test("outputs kept from an earlier flow run name a model node and give every output the flow uses, as DATA with content")
     func flowReuse() async throws {
         let flow = ObjectRecord(

@@ -33,6 +33,16 @@ struct ObjectAccessTests {
         #expect(ObjectAccess.mayChange(owner: nil, as: root))
     }
 
+    @Test("a refused change names the owner only to who may read the object")
+    func changeRefusal() {
+        #expect(ObjectAccess.changeRefusal("o1", owner: "ann", sharedWith: nil, as: ann) == nil)
+        #expect(ObjectAccess.changeRefusal("o1", owner: "ann", sharedWith: nil, as: root) == nil)
+        #expect(ObjectAccess.changeRefusal("o1", owner: "ann", sharedWith: nil, as: bob) == ObjectAccess.readRefusal("o1"))
+        #expect(ObjectAccess.changeRefusal("o1", owner: "bob", sharedWith: ["risk"], as: ann) == "object o1 belongs to bob; only its owner or an admin may change it")
+        #expect(ObjectAccess.changeRefusal("o1", owner: "ann", sharedWith: nil, as: olga)?.contains("belongs to ann") == true, "operators read everything")
+        #expect(ObjectAccess.changeRefusal("o1", owner: nil, sharedWith: nil, as: bob)?.contains("no owner") == true)
+    }
+
     @Test("sharing names only the caller's teams (admins any) or '*', valid names, at most 50")
     func sharing() {
         #expect(ObjectAccess.sharingProblems(["risk", "*"], by: ann, field: "sharedWith").isEmpty)

@@ -39,6 +39,17 @@ struct EventStreamTests {
         return events
     }
 
+    /// The events of one name (`queue`, `log`: they carry no id), with their data.
+    static func named(_ name: String, in file: String) -> [[String: Any]] {
+        let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        return text.components(separatedBy: "\n\n").compactMap { block in
+            let lines = block.split(separator: "\n")
+            guard lines.contains(where: { $0 == "event: \(name)" }) else { return nil }
+            let data = lines.filter { $0.hasPrefix("data: ") }.map { $0.dropFirst(6) }.joined()
+            return try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any]
+        }
+    }
+
     static func waitUntilOpen(_ file: String) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
@@ -101,5 +112,35 @@ struct EventStreamTests {
         #expect(bad.status == 400)
         let other = try await Platform.request("GET", "/api/v1/events?owner=bob", headers: IdentityTests.as(alice))
         #expect(other.status == 403)
+    }
+
+    @Test("a queued job's place comes as queue events and a running job's growing log as log events")
+    func queueAndLogEvents() async throws {
+        let user = try await IdentityTests.token(for: "queue-\(UUID().uuidString.prefix(6))")
+        let ticker = try await Platform.importModel(path: "ticker-model", entryPoint: "ticker.sh", language: "shell")
+        let stream = Self.follow(token: user, seconds: 14)
+        try await Self.waitUntilOpen(stream.file)
+        // make test runs one runner slot: the second job waits while the first ticks.
+        let body = Data(#"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(ticker)"},"parameters":{"count":40,"interval":0.2}}}"#.utf8)
+        let first = try #require(try await Platform.request("POST", "/api/v1/jobs", body: body, headers: IdentityTests.as(user)).json["jobId"] as? String)
+        try await Platform.waitFor(first, status: "RUNNING")
+        let second = try #require(try await Platform.request("POST", "/api/v1/jobs", body: body, headers: IdentityTests.as(user)).json["jobId"] as? String)
+        let deadline = ContinuousClock.now + .seconds(10)
+        var queued: [[String: Any]] = []
+        var logs: [[String: Any]] = []
+        while ContinuousClock.now < deadline {
+            queued = Self.named("queue", in: stream.file).filter { ($0["jobId"] as? String)?.lowercased() == second.lowercased() }
+            logs = Self.named("log", in: stream.file).filter { ($0["jobId"] as? String)?.lowercased() == first.lowercased() }
+            if !queued.isEmpty, logs.count >= 2 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        for id in [first, second] { _ = try await Platform.request("POST", "/api/v1/jobs/\(id)/cancel", body: Data("{}".utf8)) }
+        stream.done.cancel()
+        try? FileManager.default.removeItem(atPath: stream.file)
+        #expect((queued.first?["position"] as? Int ?? 0) >= 1, "the waiting job's place: \(queued)")
+        #expect(queued.first?["ahead"] is Int)
+        let sizes = logs.compactMap { $0["bytes"] as? Int }
+        #expect(sizes.count >= 2 && sizes == sizes.sorted() && Set(sizes).count == sizes.count, "the running job's log grew: \(sizes)")
+        #expect(logs.allSatisfy { $0["attempt"] as? Int == 1 })
     }
 }

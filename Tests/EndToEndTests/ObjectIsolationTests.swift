@@ -66,6 +66,10 @@ struct ObjectIsolationTests {
         let bobShare = try await Platform.request(
             "PUT", "/api/v1/objects/\(fileId)/sharing", body: Data(#"{"sharedWith":["*"]}"#.utf8), headers: Self.as(bob))
         #expect(bobShare.status == 403, "\(bobShare.text)")
+        let bobShareTeam = try await Platform.request(
+            "PUT", "/api/v1/objects/\(fileId)/sharing", body: Data(#"{"sharedWith":["ops-\#(mark)"]}"#.utf8), headers: Self.as(bob))
+        #expect(bobShareTeam.status == 403, "who may not share hears that, not which team is wrong: \(bobShareTeam.text)")
+        #expect(!bobShareTeam.text.contains("alice"), "a refusal to who may not read it does not name the owner: \(bobShareTeam.text)")
         let bobData = try await Platform.request(
             "POST", "/api/v1/data?schemaId=\(schemaId)", body: Data("amount\n1.5\n".utf8), headers: Self.as(bob))
         #expect(bobData.status == 403, "a DATA set described by another's schema: \(bobData.text)")
@@ -106,7 +110,7 @@ struct ObjectIsolationTests {
         #expect(second.json["owner"] as? String == "alice-\(mark)" && second.json["sharedWith"] as? [String] == ["*"])
     }
 
-    @Test("what a job writes belongs to its owner; a job may refer only to objects its submitter may read (403 naming the field)")
+    @Test("what a job writes belongs to its owner; a job reads only what its submitter may read and writes only what they own (403 naming the field), also when re-run; idempotency keys are per owner")
     func jobsAndTheirObjects() async throws {
         let mark = String(UUID().uuidString.prefix(8)).lowercased()
         let alice = try await IdentityTests.token(for: "alice-\(mark)", extra: #","teams":["risk-\#(mark)"]"#)
@@ -141,5 +145,56 @@ struct ObjectIsolationTests {
         #expect(try await Platform.request("GET", "/api/v1/objects/\(log)", headers: Self.as(carol)).json["owner"] as? String == "carol-\(mark)")
         #expect(try await Platform.request("GET", "/api/v1/objects/\(log)", headers: Self.as(alice)).status == 403)
         #expect(try await Platform.request("POST", "/api/v1/jobs/validate", body: Data(run.utf8), headers: Self.as(bob)).status == 403)
+
+        // A job writes new versions of its prior outputs: reading them (shared with the team) is not
+        // enough, the submitter must own them.
+        let data = try await Platform.request(
+            "POST", "/api/v1/data?sharedWith=risk-\(mark)", body: Data("amount\n1.5\n".utf8),
+            headers: Self.as(alice).merging(["Content-Type": "text/csv"]) { $1 })
+        try #require(data.status == 201, "\(data.text)")
+        let dataId = try #require(data.json["objectId"] as? String).lowercased()
+        let upper = try await Platform.importModel(path: "upper-model", entryPoint: "upper.py", language: "python")
+        let writing = #"""
+            {"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(upper)"},"inputs":{"source":{"objectId":"\#(dataId)"}},
+             "priorOutputs":{"result":{"objectId":"\#(dataId)"}}}}
+            """#
+        for path in ["/api/v1/jobs/validate", "/api/v1/jobs"] {
+            let refused = try await Platform.request("POST", path, body: Data(writing.utf8), headers: Self.as(carol))
+            #expect(refused.status == 403, "\(path) writing alice's object as carol answered \(refused.status): \(refused.text)")
+            let fields = ((refused.json["errors"] as? [[String: Any]]) ?? []).compactMap { $0["field"] as? String }
+            #expect(fields == ["runModel.priorOutputs.result.objectId"], "\(refused.text)")
+        }
+        let aliceWrites = try await Platform.request("POST", "/api/v1/jobs/validate", body: Data(writing.utf8), headers: Self.as(alice))
+        #expect(aliceWrites.status == 200, "the owner writes her object: \(aliceWrites.text)")
+
+        // An idempotency key is the owner's: another owner's submit with it gets 409, never the job.
+        let key = "isolation-\(mark)"
+        let keyed = try await Platform.request("POST", "/api/v1/jobs", body: Data(run.utf8), headers: Self.as(carol).merging(["Idempotency-Key": key]) { $1 })
+        try #require(keyed.status == 201, "\(keyed.text)")
+        let again = try await Platform.request("POST", "/api/v1/jobs", body: Data(run.utf8), headers: Self.as(carol).merging(["Idempotency-Key": key]) { $1 })
+        #expect(again.status == 201 && again.json["jobId"] as? String == keyed.json["jobId"] as? String, "the same owner gets the first job: \(again.text)")
+        let stolen = try await Platform.request("POST", "/api/v1/jobs", body: Data(run.utf8), headers: Self.as(bob).merging(["Idempotency-Key": key]) { $1 })
+        #expect(stolen.status == 409, "another owner's key: \(stolen.status) \(stolen.text)")
+        let keyedId = try #require(keyed.json["jobId"] as? String)
+        #expect(stolen.json["jobId"] == nil && !stolen.text.contains(keyedId))
+        _ = try await Platform.waitForEnd(keyedId)
+
+        // A re-run is checked again: once alice stops sharing the model, carol's job does not run again.
+        let unshared = try await Platform.request(
+            "PUT", "/api/v1/objects/\(model)/sharing", body: Data(#"{"sharedWith":[]}"#.utf8), headers: Self.as(alice))
+        #expect(unshared.status == 200, "\(unshared.text)")
+        let carolJobId = try #require(carolRun.json["jobId"] as? String)
+        for path in ["/api/v1/jobs/\(carolJobId)/rerun", "/api/v1/jobs/\(carolJobId)/rerun-chain?dryRun=true", "/api/v1/jobs/\(carolJobId)/rerun-chain"] {
+            let rerun = try await Platform.request("POST", path, headers: Self.as(carol))
+            #expect(rerun.status == 403, "\(path) with a model no longer shared answered \(rerun.status): \(rerun.text)")
+            let fields = ((rerun.json["errors"] as? [[String: Any]]) ?? []).compactMap { $0["field"] as? String }
+            #expect(fields == ["runModel.model.objectId"], "\(rerun.text)")
+        }
+        let aliceRun = try await Platform.request("POST", "/api/v1/jobs", body: Data(run.utf8), headers: Self.as(alice))
+        try #require(aliceRun.status == 201)
+        _ = try await Platform.waitForEnd(try #require(aliceRun.json["jobId"] as? String))
+        let aliceRerun = try await Platform.request("POST", "/api/v1/jobs/\(try #require(aliceRun.json["jobId"] as? String))/rerun", headers: Self.as(alice))
+        #expect(aliceRerun.status == 201, "the owner re-runs her own: \(aliceRerun.text)")
+        if let id = aliceRerun.json["jobId"] as? String { _ = try await Platform.waitForEnd(id) }
     }
 }

@@ -250,10 +250,15 @@ struct JobWaiter {
         // The stream is opened first; the job's current state is read once it is open, so that no
         // change falls between the two.
         try await client.events("/api/v1/events") { event in
-            guard event.name == "job", let data = event.data.data(using: .utf8),
-                let change = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-                (change["jobId"] as? String)?.lowercased() == id, let status = change["status"] as? String
+            guard let data = event.data.data(using: .utf8), let change = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+                (change["jobId"] as? String)?.lowercased() == id
             else { return true }
+            if event.name == "queue", !quiet, let position = change["position"] as? Int {
+                // Where it waits, on standard error (standard output keeps only the final status).
+                let start = (change["estimatedStartAt"] as? String).map { ", expected to start at \($0)" } ?? ""
+                FileHandle.standardError.write(Data("queued: position \(position), \(change["ahead"] as? Int ?? 0) ahead\(start)\n".utf8))
+            }
+            guard event.name == "job", let status = change["status"] as? String else { return true }
             if ["SUCCEEDED", "FAILED", "CANCELLED"].contains(status) {
                 final = (status, change["message"] as? String ?? "")
                 return false

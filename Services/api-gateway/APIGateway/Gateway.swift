@@ -39,7 +39,8 @@ public enum Gateway {
         TokenRoutes(metadata: metadata).add(to: router)
         NotificationDefaultRoutes(metadata: metadata).add(to: router)
         AuditRoutes(metadata: metadata).add(to: router)
-        router.get("api/v1/events", use: EventStream(metadata: metadata, feed: JobEventFeed(metadata: metadata, logger: logger)).follow)
+        router.get(
+            "api/v1/events", use: EventStream(metadata: metadata, scheduler: scheduler, feed: JobEventFeed(metadata: metadata, logger: logger)).follow)
         OpenAPIRoute.add(to: router)
         return router
     }

@@ -15,10 +15,12 @@ actor JobEventFeed {
         let continuation: AsyncStream<Item>.Continuation
     }
 
-    /// What a follower gets: a change, or a reminder that the stream is alive (every `keepAlive`).
+    /// What a follower gets: a change, a reminder that the stream is alive (every `keepAlive`), or
+    /// the moment to look at its jobs' queue places and logs (every `lookInterval`).
     enum Item: Sendable {
         case change(JobStatusChange)
         case keepAlive
+        case look
     }
 
     private let metadata: MetadataClient
@@ -32,6 +34,7 @@ actor JobEventFeed {
     private var delivered: [String: Int64] = [:]
     static let overlapMicros: Int64 = 2_000_000
     static let keepAlive = Duration.seconds(15)
+    static let lookInterval = Duration.seconds(2)
 
     init(metadata: MetadataClient, interval: Duration = .milliseconds(250), logger: Logger) {
         self.metadata = metadata
@@ -57,6 +60,7 @@ actor JobEventFeed {
     private func poll() async {
         defer { poller = nil }
         var lastKeepAlive = ContinuousClock.now
+        var lastLook = ContinuousClock.now
         while !followers.isEmpty, !Task.isCancelled {
             do {
                 try await readOnce()
@@ -66,6 +70,10 @@ actor JobEventFeed {
             if ContinuousClock.now - lastKeepAlive >= Self.keepAlive {
                 for follower in followers.values { follower.continuation.yield(.keepAlive) }
                 lastKeepAlive = .now
+            }
+            if ContinuousClock.now - lastLook >= Self.lookInterval {
+                for follower in followers.values { follower.continuation.yield(.look) }
+                lastLook = .now
             }
             try? await Task.sleep(for: interval)
         }

@@ -154,7 +154,8 @@ struct JobRoutes: Sendable {
         if let key, key.isEmpty || key.count > 200 {
             throw Problem(.badRequest, "invalid Idempotency-Key", errors: [FieldProblem(field: "Idempotency-Key", reason: "must be 1-200 characters")])
         }
-        let job = try await metadata.call(RerunJob(jobId: try await check(context, AccessPolicy.rerun), idempotencyKey: key))
+        let jobId = try await check(context, AccessPolicy.rerun)
+        let job = try await metadata.call(RerunJob(jobId: jobId, idempotencyKey: key, caller: try context.caller()))
         var response = try RouteSupport.json(job, status: .created)
         response.headers[.location] = "/api/v1/jobs/\(job.jobId.uuidString.lowercased())"
         return response
@@ -165,7 +166,8 @@ struct JobRoutes: Sendable {
     /// `dryRun=true`, only says what would run (200).
     @Sendable func rerunChain(request: Request, context: GatewayContext) async throws -> Response {
         let jobId = try await check(context, AccessPolicy.rerun)
-        return try await RouteSupport.rerunPlan(request) { dryRun in try await metadata.call(RerunChain(jobId: jobId, dryRun: dryRun)) }
+        let caller = try context.caller()
+        return try await RouteSupport.rerunPlan(request) { dryRun in try await metadata.call(RerunChain(jobId: jobId, dryRun: dryRun, caller: caller)) }
     }
 
     /// `GET /api/v1/jobs`: filters `status`, `jobType` (comma-separated), `owner`, `label=name:value`

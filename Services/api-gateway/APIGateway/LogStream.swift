@@ -99,8 +99,8 @@ struct LogStream: Sendable {
     }
 
     /// One server-sent event; every line of `data` becomes a `data:` line.
-    static func event(_ name: String, id: String, data: String) -> String {
-        var text = "event: \(name)\nid: \(id)\n"
+    static func event(_ name: String, id: String? = nil, data: String) -> String {
+        var text = "event: \(name)\n" + (id.map { "id: \($0)\n" } ?? "")
         var lines = data.split(separator: "\n", omittingEmptySubsequences: false)
         if lines.last == "" { lines.removeLast() }
         for line in lines { text += "data: " + line.replacingOccurrences(of: "\r", with: "") + "\n" }

@@ -102,7 +102,8 @@ paths:
         once (VALIDATED, QUEUED, SUBMITTED, RUNNING) and submits its child jobs.
 
         A repeated `idempotencyKey` (or `Idempotency-Key` header, used when the body has none) answers
-        201 with the job first submitted with that key, whatever the new body says.
+        201 with the job first submitted with that key, whatever the new body says; a key another
+        owner's job has answers 409 (keys are per owner).
 
         When the deployment sets `quotas.maxQueuedPerOwner`, a submission whose owner already has that
         many jobs waiting (PENDING or QUEUED) is refused with 429 and nothing is written; a known
@@ -200,6 +201,12 @@ paths:
           $ref: "#/components/responses/Unauthorized"
         "403":
           $ref: "#/components/responses/Forbidden"
+        "409":
+          description: Another owner's job already has this idempotency key; nothing written.
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
         "413":
           $ref: "#/components/responses/ContentTooLarge"
         "422":
@@ -885,7 +892,9 @@ paths:
         tag versions, with the outputs the platform filled in cleared. The new job's `rerunOf` names
         the original. 409 while the original has not ended, or when it is a child of a JOB_GROUP
         (re-run the group instead). With `Idempotency-Key`, a repeated call answers the job first
-        submitted with that key. No request body is read.
+        submitted with that key (409 when another owner's job has it). The job's objects are
+        checked again against the caller as at submit: 403 naming each one they may no longer
+        read (or, for `priorOutputs`, change). No request body is read.
       parameters:
         - $ref: "#/components/parameters/JobId"
         - name: Idempotency-Key
@@ -1342,8 +1351,9 @@ paths:
       summary: Share an object with teams
       description: |
         Sets the teams whose members may read the object, every version of it (`*`: every user;
-        `[]`: nobody but its owner, operators and admins). Only its owner or an admin may (403), and
-        a user only with teams they belong to (422 naming each other team). Members of those teams
+        `[]`: nobody but its owner, operators and admins). Only its owner or an admin may (403,
+        whatever teams the request names), and a user only with teams they belong to (422 naming
+        each other team). Members of those teams
         read, search, download and run jobs with it; they do not change it.
       parameters:
         - $ref: "#/components/parameters/ObjectId"
@@ -1780,12 +1790,21 @@ paths:
     get:
       tags: [jobs]
       operationId: followEvents
-      summary: Follow job status changes as server-sent events
+      summary: Follow job status changes, queue positions and log growth as server-sent events
       description: |
         The caller's job status changes, as they happen (read from metadata's status history by one
         poller per gateway, every 250 ms while anyone follows), as server-sent events
         (`text/event-stream`, `Cache-Control: no-cache`, `X-Accel-Buffering: no`). A user follows
         their own jobs; operators and admins follow everyone's, or one owner's with `owner`.
+
+        Every 2 s the stream also looks at the jobs it follows (up to 100 queued and 100 running:
+        those active when it opened and those that become so) and sends, without an `id`:
+        a `queue` event for each queued job whose place changed, `{"jobId", "position", "ahead",
+        "estimatedStartAt"?, "waitingReason"?, "notBefore"?}` (as `GET /api/v1/jobs/{id}/queue`
+        answers), and a `log` event for each running job whose log grew, `{"jobId", "attempt",
+        "bytes"}` (the bytes of the attempt's log stored so far: read them from
+        `GET /api/v1/jobs/{id}/log?offset=` or follow `/log/stream`). These are the state now, not
+        history: a reconnected stream sends them again.
 
         Each `job` event's `id` is the change's event id, `<microseconds>_<job id>_<position>`, and
         its data a `JobStatusChange`. The stream starts with a `retry: 2000` line and a comment, sends a
@@ -1831,16 +1850,31 @@ paths:
           content:
             text/event-stream:
               schema:
-                description: One `job` event, as an event-stream parser reads it.
-                type: object
-                required: [event, id, data]
-                properties:
-                  event:
-                    const: job
-                  id:
-                    type: string
-                  data:
-                    $ref: "#/components/schemas/JobStatusChange"
+                description: One `job`, `queue` or `log` event, as an event-stream parser reads it.
+                oneOf:
+                  - type: object
+                    required: [event, id, data]
+                    properties:
+                      event:
+                        const: job
+                      id:
+                        type: string
+                      data:
+                        $ref: "#/components/schemas/JobStatusChange"
+                  - type: object
+                    required: [event, data]
+                    properties:
+                      event:
+                        const: queue
+                      data:
+                        $ref: "#/components/schemas/JobQueueEvent"
+                  - type: object
+                    required: [event, data]
+                    properties:
+                      event:
+                        const: log
+                      data:
+                        $ref: "#/components/schemas/JobLogEvent"
         "400":
           $ref: "#/components/responses/BadRequest"
         "401":
@@ -4090,6 +4124,42 @@ components:
         at:
           type: string
           format: date-time
+    JobQueueEvent:
+      type: object
+      description: A followed queued job's place, sent when it changes (see `QueuePosition`).
+      required: [jobId, position, ahead]
+      properties:
+        jobId:
+          type: string
+          format: uuid
+        position:
+          type: integer
+          minimum: 1
+          description: 1 for the job that starts next among those competing for the same workers.
+        ahead:
+          type: integer
+          description: How many queued jobs start before it.
+        estimatedStartAt:
+          type: string
+          format: date-time
+        waitingReason:
+          type: string
+        notBefore:
+          type: string
+          format: date-time
+    JobLogEvent:
+      type: object
+      description: A followed running job's log size, sent when it grows or a new attempt begins.
+      required: [jobId, attempt, bytes]
+      properties:
+        jobId:
+          type: string
+          format: uuid
+        attempt:
+          type: integer
+        bytes:
+          type: integer
+          description: The bytes of the attempt's log stored so far (read them with `offset`).
     AuditEntry:
       type: object
       required: [at, principal, role, action, method, path, status, requestId]

@@ -139,6 +139,30 @@ extension JobStore {
         }
     }
 
+    /// The bytes of log stored of each job's current attempt: the end of its last chunk, read from
+    /// the chunks' primary key (only the last chunk of each job is read).
+    func logSizes(_ request: GetLogSizes) async throws -> LogSizes {
+        guard request.jobIds.count <= GetLogSizes.maxJobs else {
+            throw MetadataError.invalid("too many jobs", problems: [FieldProblem(field: "jobIds", reason: "at most \(GetLogSizes.maxJobs)")])
+        }
+        guard !request.jobIds.isEmpty else { return LogSizes(sizes: [:]) }
+        let rows = try await pool.query(
+            """
+            SELECT j.job_id, j.attempt, COALESCE(c.log_end, 0) AS bytes
+            FROM jobs j
+            LEFT JOIN LATERAL (
+                SELECT byte_offset + length(data) AS log_end FROM job_log_chunks
+                WHERE job_id = j.job_id AND attempt = j.attempt ORDER BY byte_offset DESC LIMIT 1
+            ) c ON true
+            WHERE j.job_id = ANY($1::uuid[])
+            """, [PostgresArray.literal(values: request.jobIds)])
+        var sizes: [String: LogSize] = [:]
+        for row in rows {
+            sizes[try row.uuid("job_id").lowercased] = LogSize(attempt: try row.int("attempt"), bytes: try row.int("bytes"))
+        }
+        return LogSizes(sizes: sizes)
+    }
+
     /// Queued and running jobs, for the scheduler to rebuild its state: all at once, or a page in id
     /// order (from the partial index of active jobs).
     func active(_ request: ListActiveJobs = ListActiveJobs()) async throws -> ActiveJobs {

@@ -44,6 +44,7 @@ extension JobStore {
 
         let newIds = Dictionary(uniqueKeysWithValues: rerun.map { ($0.jobId, request.dryRun ? $0.jobId : UUID.timeOrdered()) })
         let definitions = rerun.map { RerunChainRules.definition($0, newIds: newIds) }
+        try await checkAccess(definitions, caller: request.caller)
         // A group that did not succeed keeps the jobs of it that did.
         var keptJobs: [UUID: [Int: JobRecord]] = [:]
         for record in rerun where record.jobType == .jobGroup && record.status != .succeeded {

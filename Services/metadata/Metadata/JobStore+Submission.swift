@@ -161,13 +161,13 @@ extension JobStore {
                 logger.info("a batch of submissions failed; submitting one by one", metadata: ["error": "\(error)"])
                 var one: [Result<JobRecord, any Error>] = []
                 for submission in submissions {
-                    one.append(await Result.of { try await submit(submission.definition, rerunOf: submission.rerunOf) })
+                    one.append(await Result.of { try await submit([submission])[0].get() })
                 }
                 return one
             } catch let error as PostgresError where error.isUniqueViolation && submissions.count == 1 {
                 // The key was taken meanwhile: answer with its job.
                 if let key = submissions[0].definition.idempotencyKey, let id = try await jobId(forIdempotencyKey: key) {
-                    return [.success(try await job(id))]
+                    return [.success(try Self.sameKey(try await job(id), as: submissions[0].definition))]
                 }
                 throw error
             }
@@ -176,9 +176,9 @@ extension JobStore {
             if let record = inserted[index] {
                 results[index] = .success(record)
             } else if let first = sameKeyAs[index], let record = inserted[first] {
-                results[index] = .success(record)
+                results[index] = Result(catching: { try Self.sameKey(record, as: submissions[index].definition) })
             } else if let key = submissions[index].definition.idempotencyKey, let id = existing[key] {
-                results[index] = await Result.of { try await job(id) }
+                results[index] = await Result.of { try Self.sameKey(try await job(id), as: submissions[index].definition) }
             } else if let first = sameKeyAs[index], let failure = results[first] {
                 results[index] = failure
             }
@@ -186,13 +186,30 @@ extension JobStore {
         return results.map { $0 ?? .failure(MetadataError.invalid("the submission was not processed")) }
     }
 
-    /// Submits a finished job again with its recorded definition: the same pinned object and tag versions.
-    /// - Throws: ``MetadataError`` `notFound`, or `conflict` while the job has not ended.
+    /// Submits a finished job again with its recorded definition: the same pinned object and tag
+    /// versions, checked again against the caller's access (sharing may have changed since).
+    /// - Throws: ``MetadataError`` `notFound`, `conflict` while the job has not ended, `forbidden`
+    ///   naming each object the caller may no longer use.
     func rerun(_ request: RerunJob) async throws -> JobRecord {
         let original = try await jobToRerun(request.jobId)
         var definition = original.definition
         definition.idempotencyKey = request.idempotencyKey
-        return try await submit(definition.clearingOutputs(), rerunOf: original.jobId)
+        return try await submit([Submission(definition: definition.clearingOutputs(), rerunOf: original.jobId, caller: request.caller)])[0].get()
+    }
+
+    /// Checks that a caller may still use every object of the definitions a re-run submits as they
+    /// are (already pinned): `forbidden` naming each one they may not.
+    func checkAccess(_ definitions: [JobDefinition], caller: Principal?) async throws {
+        guard let caller else { return }
+        try await pool.withConnection { connection in
+            let resolver = ObjectResolver(objects: objects, connection: connection)
+            for definition in definitions {
+                let result = try await JobReferenceCheck.pin(definition, caller: caller) { selector in try await resolver.resolve(selector) }
+                if case .failure(let failure) = result, failure.forbidden {
+                    throw MetadataError.forbidden(Self.refusedObjects, problems: failure.problems)
+                }
+            }
+        }
     }
 
     /// A job that may be run again: it has ended and is not part of a group.
@@ -208,6 +225,16 @@ extension JobStore {
         return original
     }
 
+    /// The job first submitted with a submission's idempotency key, as its answer: only for the same
+    /// owner (a key is no way to reach another owner's job).
+    /// - Throws: ``MetadataError`` `conflict` when another owner's job has the key.
+    static func sameKey(_ first: JobRecord, as definition: JobDefinition) throws -> JobRecord {
+        guard first.owner == definition.effectiveOwner else {
+            throw MetadataError.conflict("idempotency key '\(definition.idempotencyKey ?? "")' is taken by another owner's job; choose another key")
+        }
+        return first
+    }
+
     func jobId(forIdempotencyKey key: String) async throws -> UUID? {
         try await pool.query("SELECT job_id FROM jobs WHERE idempotency_key = $1", [key]).first?.uuid("job_id")
     }
@@ -220,6 +247,9 @@ extension JobStore {
         }
     }
 
+    /// The message of a job refused for objects its submitter may not use.
+    static let refusedObjects = "the job refers to objects you may not use (read, or for its prior outputs, change)"
+
     /// Resolves every object the job refers to and pins it to the exact version current now.
     /// A job that names an execution profile gets the profile's resource defaults here, so that the
     /// scheduler packs it by them and the runner enforces them.
@@ -230,7 +260,7 @@ extension JobStore {
         case .success(let pinned) where problems.isEmpty: return pinned.fillingProfileDefaults(validator.limits.profiles)
         case .success: break
         case .failure(let failure) where failure.forbidden:
-            throw MetadataError.forbidden("the job refers to objects you may not read", problems: failure.problems + problems)
+            throw MetadataError.forbidden(Self.refusedObjects, problems: failure.problems + problems)
         case .failure(let failure): problems = failure.problems + problems
         }
         throw MetadataError.invalid("the job refers to objects or files that cannot be used", problems: problems)

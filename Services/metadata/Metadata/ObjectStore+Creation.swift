@@ -49,21 +49,23 @@ extension ObjectStore {
         try await pool.withConnection { connection in
             // Refused before any content is stored (the insert checks again, under the object's lock).
             if let prior = request.priorVersion, let caller = request.caller {
-                let rows = try await connection.query("SELECT owner FROM objects WHERE object_id = $1 LIMIT 1", [prior.objectId])
-                if let row = rows.first, !ObjectAccess.mayChange(owner: row.stringIfPresent("owner"), as: caller) {
-                    throw MetadataError.forbidden(ObjectAccess.changeRefusal(prior.objectId.lowercased, owner: row.stringIfPresent("owner")))
+                let rows = try await connection.query("SELECT owner, shared_with FROM objects WHERE object_id = $1 LIMIT 1", [prior.objectId])
+                if let row = rows.first,
+                    let refusal = ObjectAccess.changeRefusal(prior.objectId.lowercased, owner: row.stringIfPresent("owner"), sharedWith: try Self.sharedWith(row), as: caller)
+                {
+                    throw MetadataError.forbidden(refusal)
                 }
             }
             if let schema = definition.data?.schema {
                 guard let record = try await resolve(schema, connection) else {
                     throw MetadataError.invalid("the schema does not exist", problems: [FieldProblem(field: "definition.data.schema.objectId", reason: "no SCHEMA object \(schema.objectId.lowercased)\(schema.versionDescription)")])
                 }
-                guard record.objectType == .schema else {
-                    throw MetadataError.invalid("the schema is not a SCHEMA", problems: [FieldProblem(field: "definition.data.schema.objectId", reason: "is a \(record.objectType.rawValue) object, expected SCHEMA")])
-                }
                 if let caller = request.caller, !ObjectAccess.mayRead(owner: record.owner, sharedWith: record.sharedWith, as: caller) {
                     let reason = ObjectAccess.readRefusal(record.objectId.lowercased)
                     throw MetadataError.forbidden(reason, problems: [FieldProblem(field: "definition.data.schema.objectId", reason: reason)])
+                }
+                guard record.objectType == .schema else {
+                    throw MetadataError.invalid("the schema is not a SCHEMA", problems: [FieldProblem(field: "definition.data.schema.objectId", reason: "is a \(record.objectType.rawValue) object, expected SCHEMA")])
                 }
                 definition.data?.schema = record.selector
             }

@@ -41,8 +41,8 @@ struct ObjectStore: Sendable {
             guard let latest = rows.first else { throw MetadataError.notFound("no object \(prior.objectId.lowercased)") }
             owner = latest.stringIfPresent("owner")
             sharedWith = try Self.sharedWith(latest)
-            if let changedBy, !ObjectAccess.mayChange(owner: owner, as: changedBy) {
-                throw MetadataError.forbidden(ObjectAccess.changeRefusal(prior.objectId.lowercased, owner: owner))
+            if let changedBy, let refusal = ObjectAccess.changeRefusal(prior.objectId.lowercased, owner: owner, sharedWith: sharedWith, as: changedBy) {
+                throw MetadataError.forbidden(refusal)
             }
             let latestVersion = try latest.int("object_version")
             guard try latest.string("object_type") == definition.objectType.rawValue else {
@@ -147,8 +147,10 @@ struct ObjectStore: Sendable {
             guard var current = try await resolve(TagSelector(objectId: request.selector.objectId, objectVersion: request.selector.objectVersion, objectAsOf: request.selector.objectAsOf), connection) else {
                 throw MetadataError.notFound("no object \(request.selector.objectId.lowercased)")
             }
-            if let caller = request.caller, !ObjectAccess.mayChange(owner: current.owner, as: caller) {
-                throw MetadataError.forbidden(ObjectAccess.changeRefusal(current.objectId.lowercased, owner: current.owner))
+            if let caller = request.caller,
+                let refusal = ObjectAccess.changeRefusal(current.objectId.lowercased, owner: current.owner, sharedWith: current.sharedWith, as: caller)
+            {
+                throw MetadataError.forbidden(refusal)
             }
             if let type = request.selector.objectType, type != current.objectType {
                 throw MetadataError.invalid("object \(current.objectId.lowercased) is a \(current.objectType.rawValue), not a \(type.rawValue)")
@@ -180,17 +182,20 @@ struct ObjectStore: Sendable {
     /// - Throws: ``MetadataError`` `invalid` naming each bad team, `notFound`, or `forbidden` when the
     ///   caller is neither the owner nor an admin.
     func share(_ request: ShareObject) async throws -> ObjectSharing {
-        let problems = ObjectAccess.sharingProblems(request.sharedWith, by: request.caller, field: "sharedWith")
-        guard problems.isEmpty else { throw MetadataError.invalid("the teams cannot be shared with", problems: problems) }
         let teams = Array(Set(request.sharedWith)).sorted()
         return try await pool.withTransaction { connection in
             try await lockObject(connection, request.objectId)
-            let rows = try await connection.query("SELECT owner FROM objects WHERE object_id = $1 LIMIT 1", [request.objectId])
+            let rows = try await connection.query("SELECT owner, shared_with FROM objects WHERE object_id = $1 LIMIT 1", [request.objectId])
             guard let row = rows.first else { throw MetadataError.notFound("no object \(request.objectId.lowercased)") }
             let owner = row.stringIfPresent("owner")
-            if let caller = request.caller, !ObjectAccess.mayChange(owner: owner, as: caller) {
-                throw MetadataError.forbidden(ObjectAccess.changeRefusal(request.objectId.lowercased, owner: owner))
+            // Who may not share it hears that first, not which of the teams they named are wrong.
+            if let caller = request.caller,
+                let refusal = ObjectAccess.changeRefusal(request.objectId.lowercased, owner: owner, sharedWith: try Self.sharedWith(row), as: caller)
+            {
+                throw MetadataError.forbidden(refusal)
             }
+            let problems = ObjectAccess.sharingProblems(request.sharedWith, by: request.caller, field: "sharedWith")
+            guard problems.isEmpty else { throw MetadataError.invalid("the teams cannot be shared with", problems: problems) }
             _ = try await connection.query(
                 "UPDATE objects SET shared_with = $2 WHERE object_id = $1",
                 [request.objectId, teams.isEmpty ? nil : try PostgresJSON(ConveyorJSON.encode(teams))])

@@ -122,6 +122,7 @@ final class RPCServer: Service, Sendable {
         case GetJob.messageType: return await respond(GetJob.self, body) { try await self.batchers.reads.submit($0.jobId) }
         case ListJobs.messageType: return await respond(ListJobs.self, body) { try await self.store.list($0) }
         case ListJobChanges.messageType: return await respond(ListJobChanges.self, body) { try await self.store.changes($0) }
+        case GetLogSizes.messageType: return await respond(GetLogSizes.self, body) { try await self.store.logSizes($0) }
         case GetJobLog.messageType: return await respond(GetJobLog.self, body) { try await self.store.log($0) }
         case CancelJob.messageType: return await respond(CancelJob.self, body) { try await self.store.cancel($0) }
         case RequeueJob.messageType: return await respond(RequeueJob.self, body) { try await self.store.requeue($0) }

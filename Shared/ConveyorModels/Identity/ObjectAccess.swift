@@ -51,8 +51,11 @@ public enum ObjectAccess {
         "object \(objectId) belongs to another owner and is not shared with a team of yours"
     }
 
-    /// Why a caller may not change an object, for a refusal.
-    public static func changeRefusal(_ objectId: String, owner: String?) -> String {
+    /// Why a caller may not change an object, for a refusal; nil when they may. A caller who may
+    /// not even read it learns no more than ``readRefusal(_:)`` says (not its owner).
+    public static func changeRefusal(_ objectId: String, owner: String?, sharedWith: [String]?, as caller: Principal) -> String? {
+        if mayChange(owner: owner, as: caller) { return nil }
+        guard mayRead(owner: owner, sharedWith: sharedWith, as: caller) else { return readRefusal(objectId) }
         guard let owner else { return "object \(objectId) has no owner (it predates owners); only an admin may change it" }
         return "object \(objectId) belongs to \(owner); only its owner or an admin may change it"
     }

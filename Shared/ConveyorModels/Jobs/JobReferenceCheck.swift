@@ -39,11 +39,11 @@ public struct JobReferenceCheck {
                 if let outputs = declared?.outputs {
                     try await priorOutputs(&run.priorOutputs, declared: Set(outputs.keys), prefix + "runModel.priorOutputs")
                 } else {
-                    try await selectors(&run.priorOutputs, prefix + "runModel.priorOutputs", .data, needsContent: false)
+                    try await selectors(&run.priorOutputs, prefix + "runModel.priorOutputs", .data, needsContent: false, forWriting: true)
                 }
             } else {
                 try await selectors(&run.inputs, prefix + "runModel.inputs", .data)
-                try await selectors(&run.priorOutputs, prefix + "runModel.priorOutputs", .data)
+                try await selectors(&run.priorOutputs, prefix + "runModel.priorOutputs", .data, needsContent: false, forWriting: true)
             }
             job.runModel = run
         }
@@ -56,7 +56,7 @@ public struct JobReferenceCheck {
                 importData.parameters = typed(importData.parameters, declared: [model.definition.model?.parameters], prefix + "importData.parameters")
             }
             try await selectors(&importData.inputs, prefix + "importData.inputs", .data)
-            try await selectors(&importData.priorOutputs, prefix + "importData.priorOutputs", .data, needsContent: false)
+            try await selectors(&importData.priorOutputs, prefix + "importData.priorOutputs", .data, needsContent: false, forWriting: true)
             job.importData = importData
         }
         if var export = job.exportData {
@@ -66,7 +66,7 @@ public struct JobReferenceCheck {
             var inputs: [String: TagSelector]? = export.inputs
             try await selectors(&inputs, prefix + "exportData.inputs", .data)
             export.inputs = inputs ?? [:]
-            try await selectors(&export.priorOutputs, prefix + "exportData.priorOutputs", .data, needsContent: false)
+            try await selectors(&export.priorOutputs, prefix + "exportData.priorOutputs", .data, needsContent: false, forWriting: true)
             job.exportData = export
         }
         if var group = job.jobGroup {
@@ -150,21 +150,30 @@ public struct JobReferenceCheck {
     }
 
     /// Resolves and pins one selector; records a problem and returns nil when it cannot be used.
-    /// Inputs must have content; a prior output only names the object a new version is written to.
+    /// Inputs must have content; a prior output only names the object a new version is written to,
+    /// and the caller must be allowed to change that object (``ObjectAccess/mayChange(owner:as:)``).
+    /// Access is checked before anything else about the object is said (not even its type).
     private mutating func object(
-        _ selector: inout TagSelector, _ field: String, _ type: ObjectType, needsContent: Bool = true
+        _ selector: inout TagSelector, _ field: String, _ type: ObjectType, needsContent: Bool = true, forWriting: Bool = false
     ) async throws -> ObjectRecord? {
         guard let record = try await resolve(selector) else {
             problems.append(FieldProblem(field: field + ".objectId", reason: "no \(type.rawValue) object \(selector.objectId.uuidString.lowercased())\(selector.versionDescription)"))
             return nil
         }
+        if let caller {
+            let objectId = record.objectId.uuidString.lowercased()
+            let refusal =
+                forWriting
+                ? ObjectAccess.changeRefusal(objectId, owner: record.owner, sharedWith: record.sharedWith, as: caller)
+                : ObjectAccess.mayRead(owner: record.owner, sharedWith: record.sharedWith, as: caller) ? nil : ObjectAccess.readRefusal(objectId)
+            if let refusal {
+                problems.append(FieldProblem(field: field + ".objectId", reason: refusal))
+                refusedAccess = true
+                return nil
+            }
+        }
         guard record.objectType == type else {
             problems.append(FieldProblem(field: field + ".objectId", reason: "is a \(record.objectType.rawValue) object, expected \(type.rawValue)"))
-            return nil
-        }
-        if let caller, !ObjectAccess.mayRead(owner: record.owner, sharedWith: record.sharedWith, as: caller) {
-            problems.append(FieldProblem(field: field + ".objectId", reason: ObjectAccess.readRefusal(record.objectId.uuidString.lowercased())))
-            refusedAccess = true
             return nil
         }
         if type == .data, needsContent, record.storagePath == nil {
@@ -176,11 +185,11 @@ public struct JobReferenceCheck {
     }
 
     private mutating func selectors(
-        _ map: inout [String: TagSelector]?, _ field: String, _ type: ObjectType, needsContent: Bool = true
+        _ map: inout [String: TagSelector]?, _ field: String, _ type: ObjectType, needsContent: Bool = true, forWriting: Bool = false
     ) async throws {
         guard var entries = map else { return }
         for name in entries.keys.sorted() {
-            _ = try await object(&entries[name]!, "\(field).\(name)", type, needsContent: needsContent)
+            _ = try await object(&entries[name]!, "\(field).\(name)", type, needsContent: needsContent, forWriting: forWriting)
         }
         map = entries
     }
@@ -200,7 +209,7 @@ public struct JobReferenceCheck {
         for name in (map ?? [:]).keys.sorted() where !declared.contains(name) {
             problems.append(FieldProblem(field: "\(field).\(name)", reason: "there is no output '\(name)' (outputs: \(Self.list(declared)))"))
         }
-        try await selectors(&map, field, .data, needsContent: false)
+        try await selectors(&map, field, .data, needsContent: false, forWriting: true)
     }
 
     /// Checks parameters against the declarations of one or more models and converts them to the

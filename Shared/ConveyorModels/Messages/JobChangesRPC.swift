@@ -69,3 +69,29 @@ public struct JobStatusChanges: Codable, Sendable, Hashable {
         self.now = now
     }
 }
+
+/// `metadata.job.logSizes`: how many bytes of log the current attempt of each job has stored so
+/// far, for the event stream's `log` events (a front end fetches the log from there).
+public struct GetLogSizes: MetadataCall {
+    public typealias Result = LogSizes
+    public static let messageType = "metadata.job.logSizes"
+    public var jobIds: [UUID]
+    public init(jobIds: [UUID]) { self.jobIds = jobIds }
+    public static let maxJobs = 500
+}
+
+/// The answer to ``GetLogSizes``: by job id (lowercase); an unknown job is left out.
+public struct LogSizes: Codable, Sendable, Hashable {
+    public var sizes: [String: LogSize]
+    public init(sizes: [String: LogSize]) { self.sizes = sizes }
+}
+
+/// The log stored of a job's current attempt.
+public struct LogSize: Codable, Sendable, Hashable {
+    public var attempt: Int
+    public var bytes: Int
+    public init(attempt: Int, bytes: Int) {
+        self.attempt = attempt
+        self.bytes = bytes
+    }
+}

@@ -123,9 +123,13 @@ public struct RerunJob: MetadataCall {
     public static let messageType = "metadata.job.rerun"
     public var jobId: UUID
     public var idempotencyKey: String?
-    public init(jobId: UUID, idempotencyKey: String? = nil) {
+    /// Who re-runs it: every object the job refers to must still be theirs to use, as at submit
+    /// (readable; its prior outputs changeable). Absent, unchecked (a service's own call).
+    public var caller: Principal?
+    public init(jobId: UUID, idempotencyKey: String? = nil, caller: Principal? = nil) {
         self.jobId = jobId
         self.idempotencyKey = idempotencyKey
+        self.caller = caller
     }
 }
 
@@ -138,9 +142,13 @@ public struct RerunChain: MetadataCall {
     public static let messageType = "metadata.job.rerunChain"
     public var jobId: UUID
     public var dryRun: Bool
-    public init(jobId: UUID, dryRun: Bool = false) {
+    /// Who re-runs the chain: every job run again is checked as ``RerunJob/caller`` says (also in
+    /// a dry run). Absent, unchecked.
+    public var caller: Principal?
+    public init(jobId: UUID, dryRun: Bool = false, caller: Principal? = nil) {
         self.jobId = jobId
         self.dryRun = dryRun
+        self.caller = caller
     }
 }
 
