@@ -14,6 +14,7 @@ let swiftSettings: [SwiftSetting] = [
 let log = Target.Dependency.product(name: "Logging", package: "swift-log")
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 
 /// The seven services: executable product name, library target name, and what the library needs.
 let services: [(product: String, target: String, dependencies: [Target.Dependency])] = [
@@ -58,10 +59,10 @@ var targets: [Target] = [
     // The one rule for e-mail addresses: what the gateway accepts is what the SMTP client sends to.
     .target(name: "MailboxRules", path: "Shared/MailboxRules", swiftSettings: swiftSettings),
     .target(
-        name: "AMQPClient", dependencies: ["CRabbitMQ", log, lifecycle],
+        name: "AMQPClient", dependencies: ["CRabbitMQ", log, lifecycle, metrics],
         path: "Shared/AMQPClient", swiftSettings: swiftSettings),
     .target(
-        name: "PostgresClient", dependencies: ["CLibPQ", "CivilCalendar", log, lifecycle],
+        name: "PostgresClient", dependencies: ["CLibPQ", "CivilCalendar", log, lifecycle, metrics],
         path: "Shared/PostgresClient", swiftSettings: swiftSettings),
     .target(
         name: "SMTPClient", dependencies: ["CCurl", "MailboxRules", log],
@@ -69,12 +70,13 @@ var targets: [Target] = [
     .target(
         name: "ServiceKit",
         dependencies: [
-            "AMQPClient", "ConveyorModels", log, lifecycle, hummingbird,
+            "AMQPClient", "ConveyorModels", log, lifecycle, hummingbird, metrics,
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Configuration", package: "swift-configuration"), .product(name: "Crypto", package: "swift-crypto"),
         ],
         path: "Shared/ServiceKit", swiftSettings: swiftSettings),
     .target(
-        name: "WorkerKit", dependencies: ["ConveyorModels", "AMQPClient", "ServiceKit", "CLinux", "CChildSpawn", log, lifecycle],
+        name: "WorkerKit", dependencies: ["ConveyorModels", "AMQPClient", "ServiceKit", "CLinux", "CChildSpawn", log, lifecycle, metrics],
         path: "Shared/WorkerKit", swiftSettings: swiftSettings),
 
     .testTarget(
@@ -144,7 +146,7 @@ var targets: [Target] = [
 for service in services {
     targets.append(
         .target(
-            name: service.target, dependencies: service.dependencies + [log, lifecycle],
+            name: service.target, dependencies: service.dependencies + [log, lifecycle, metrics],
             path: "Services/\(service.product)/\(service.target)", swiftSettings: swiftSettings))
     targets.append(
         .executableTarget(
@@ -174,6 +176,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: targets
 )

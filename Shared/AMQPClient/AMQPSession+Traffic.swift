@@ -55,7 +55,14 @@ extension AMQPSession {
     /// Sends queued commands; publishes wait while `maxUnconfirmed` are in flight.
     func sendBacklog(on state: amqp_connection_state_t) throws {
         var index = 0
-        defer { backlog.removeFirst(index) }
+        var published = 0
+        defer {
+            backlog.removeFirst(index)
+            if published > 0 {
+                metrics.published.increment(by: published)
+                if confirms { metrics.unconfirmed.record(pendingConfirms.count) }
+            }
+        }
         while index < backlog.count {
             switch backlog[index] {
             case .publish(let message, let completion):
@@ -66,6 +73,7 @@ extension AMQPSession {
                     completion?(.failure(AMQPError(.connectionLost, "publish failed: \(String(cString: amqp_error_string2(status)))")))
                     throw AMQPError(.connectionLost, "publish failed: \(String(cString: amqp_error_string2(status)))")
                 }
+                published += 1
                 if confirms {
                     pendingConfirms.append((nextPublishTag, completion))
                     nextPublishTag += 1
@@ -195,6 +203,7 @@ extension AMQPSession {
         } else if let index = pendingConfirms.firstIndex(where: { $0.tag == tag }) {
             settled.append(pendingConfirms.remove(at: index).completion)
         }
+        metrics.unconfirmed.record(pendingConfirms.count)
         for completion in settled {
             completion?(error.map { .failure($0) } ?? .success(()))
         }

@@ -51,6 +51,7 @@ final class AMQPSession: @unchecked Sendable {
     let logger: Logger
     let shared = Mutex(Shared())
     let wakeFD: Int32
+    let metrics: AMQPSessionMetrics
 
     // Loop state: session thread only.
     var connection: amqp_connection_state_t?
@@ -70,6 +71,7 @@ final class AMQPSession: @unchecked Sendable {
         var logger = logger
         logger[metadataKey: "amqp.connection"] = "\(name)"
         self.logger = logger
+        self.metrics = AMQPSessionMetrics(connection: name)
         self.wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         guard wakeFD >= 0 else { throw AMQPError(.connectionFailed, "eventfd failed: errno \(errno)") }
     }
@@ -160,9 +162,12 @@ final class AMQPSession: @unchecked Sendable {
     func loop() {
         var delay = configuration.reconnectDelay.initial
         var lastFailure: String? = nil
+        var connectedBefore = false
         while !shared.withLock({ $0.stopping }) {
             do {
                 try connect()
+                if connectedBefore { metrics.reconnects.increment() }
+                connectedBefore = true
                 delay = configuration.reconnectDelay.initial
                 lastFailure = nil
                 try serve()
@@ -203,6 +208,7 @@ final class AMQPSession: @unchecked Sendable {
         }
         let pending = pendingConfirms
         pendingConfirms = []
+        metrics.unconfirmed.record(0)
         for entry in pending { entry.completion?(.failure(reason)) }
     }
 

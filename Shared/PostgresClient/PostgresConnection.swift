@@ -1,6 +1,7 @@
 import CLibPQ
 import Dispatch
 import Foundation
+import Metrics
 import Logging
 import Synchronization
 
@@ -228,7 +229,9 @@ public final class PostgresConnection: @unchecked Sendable {
         _ sql: String, cancellable: Bool = true, _ work: @escaping @Sendable (OpaquePointer) throws -> T
     ) async throws -> T {
         let operation = {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let start = DispatchTime.now()
+            defer { PostgresMetrics.roundTrip.recordInterval(since: start) }
+            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 self.queue.async {
                     guard let handle = self.handle else {
                         return continuation.resume(

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -198,6 +199,8 @@ public final class PostgresPool: Service, Sendable {
     private static let closedError = PostgresError(code: .poolClosed, message: "the PostgreSQL pool is closed")
 
     private func lease() async throws -> PostgresConnection {
+        let start = DispatchTime.now()
+        defer { PostgresMetrics.poolWait.recordInterval(since: start) }
         var lease = try await acquire()
         while true {
             switch lease {

@@ -39,7 +39,8 @@ extension RouterMethods {
     }
 }
 
-/// A small HTTP server that only answers `GET /healthz`, for services without an HTTP API.
+/// A small HTTP server that answers only `GET /healthz` and `GET /metrics` (``ServiceMetrics``):
+/// every service has one on its health port.
 public enum HealthServer {
     /// - Parameter settings: reads `health.host` and `<service>.health.port`.
     public static func make(
@@ -47,6 +48,7 @@ public enum HealthServer {
     ) -> some ApplicationProtocol {
         let router = Router()
         router.addHealthRoute(service: service, checks: checks)
+        router.addMetricsRoute()
         let address = settings.healthAddress(for: service, defaultPort: defaultPort)
         return Application(
             router: router,

@@ -64,28 +64,32 @@ public final class MetadataClient: Service, Sendable {
     /// Sends `call` and returns its result.
     /// - Throws: ``RPCFailure`` when metadata refused the call; ``AMQPError`` (`timeout`) when it did not answer.
     public func call<Call: MetadataCall>(_ call: Call, timeout: Duration? = nil) async throws -> Call.Result {
-        let reply = try await send(call, timeout: timeout)
-        let envelope = try Envelope<RPCReply<Call.Result>>.decode(reply)
-        if let error = envelope.payload.error { throw error }
-        guard let result = envelope.payload.result else {
-            throw RPCFailure(code: .internal, message: "metadata replied with neither a result nor an error")
+        try await RPCMetrics.client.measure(Call.messageType) {
+            let reply = try await send(call, timeout: timeout)
+            let envelope = try Envelope<RPCReply<Call.Result>>.decode(reply)
+            if let error = envelope.payload.error { throw error }
+            guard let result = envelope.payload.result else {
+                throw RPCFailure(code: .internal, message: "metadata replied with neither a result nor an error")
+            }
+            return result
         }
-        return result
     }
 
     /// Sends `call` and returns its result as the JSON metadata wrote it, not decoded: for a caller
     /// that passes the result on as it is (the gateway answering a request with it).
     /// - Throws: like ``call(_:timeout:)``.
     public func callReturningJSON<Call: MetadataCall>(_ call: Call) async throws -> Data {
-        let reply = try await send(call, timeout: nil)
-        if EnvelopeHeader.type(of: reply) == RPCReply<Call.Result>.messageType,
-            let result = JSONSlice.range(of: ["payload", "result"], in: reply)
-        {
-            return Data(reply[result])
+        try await RPCMetrics.client.measure(Call.messageType) {
+            let reply = try await send(call, timeout: nil)
+            if EnvelopeHeader.type(of: reply) == RPCReply<Call.Result>.messageType,
+                let result = JSONSlice.range(of: ["payload", "result"], in: reply)
+            {
+                return Data(reply[result])
+            }
+            let envelope = try Envelope<RPCReply<JSONValue>>.decode(reply)
+            if let error = envelope.payload.error { throw error }
+            throw RPCFailure(code: .internal, message: "metadata replied with neither a result nor an error")
         }
-        let envelope = try Envelope<RPCReply<JSONValue>>.decode(reply)
-        if let error = envelope.payload.error { throw error }
-        throw RPCFailure(code: .internal, message: "metadata replied with neither a result nor an error")
     }
 
     /// The reply envelope to `call`.

@@ -2,6 +2,7 @@ import AMQPClient
 import ConveyorModels
 import Foundation
 import Logging
+import Metrics
 
 /// Sends a worker's reports to metadata (queue `metadata.reports`), confirmed, and never loses one:
 /// a publish that fails is retried until the broker confirms it.
@@ -15,6 +16,7 @@ public final class ReportSender: Sendable {
     public let batcher: Batcher<JobReport, Void>
 
     public init(publisher: AMQPConnection, logger: Logger) {
+        Self.registered
         self.publisher = publisher
         batcher = Batcher(name: "reports", maxBatch: 200, concurrency: 1) { reports in
             await Self.publishRetrying(reports, with: publisher, logger: logger)
@@ -24,8 +26,31 @@ public final class ReportSender: Sendable {
 
     /// Sends a report and returns once the broker confirmed it (or the connection was closed for good).
     public func send(_ report: JobReport) async {
+        Self.count(report)
         // A cancelled job still reports what it wrote: the wait is not cut short by its cancellation.
         _ = try? await batcher.submit(report)
+    }
+
+    /// `conveyor_reports_total{kind}` (log, finished, progress, notification) and the bytes of log
+    /// the log reports carry (`conveyor_report_log_bytes_total`).
+    private static let reportsByKind = MetricFamily(labels: ["kind"]) { Counter(label: "conveyor_reports_total", dimensions: $0) }
+    private static let logBytes = Counter(label: "conveyor_report_log_bytes_total")
+
+    /// Makes the counters, at 0 until the first report of each kind.
+    private static let registered: Void = {
+        for kind in ["log", "finished", "progress", "notification"] { reportsByKind(kind).increment(by: 0) }
+        logBytes.increment(by: 0)
+    }()
+
+    private static func count(_ report: JobReport) {
+        switch report.kind {
+        case .log(let chunk):
+            reportsByKind("log").increment()
+            logBytes.increment(by: chunk.data.count)
+        case .finished: reportsByKind("finished").increment()
+        case .progress: reportsByKind("progress").increment()
+        case .notification: reportsByKind("notification").increment()
+        }
     }
 
     private static func publishRetrying(_ reports: [JobReport], with publisher: AMQPConnection, logger: Logger) async {

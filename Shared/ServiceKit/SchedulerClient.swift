@@ -24,10 +24,12 @@ public final class SchedulerClient: Service, Sendable {
     /// - Throws: ``RPCFailure`` when the scheduler refused the question, ``AMQPError`` (`timeout`)
     ///   when no scheduler answered within `timeout`.
     public func callReturningJSON<Call: SchedulerCall>(_ call: Call, timeout: Duration) async throws -> Data {
-        let reply = try await rpc.call(queue: Topology.schedulerRPCQueue, body: try Envelope(call).encoded(), type: Call.messageType, timeout: timeout).body
-        if let result = JSONSlice.range(of: ["payload", "result"], in: reply) { return Data(reply[result]) }
-        let envelope = try Envelope<RPCReply<JSONValue>>.decode(reply)
-        throw envelope.payload.error ?? RPCFailure(code: .internal, message: "the scheduler replied with neither a result nor an error")
+        try await RPCMetrics.client.measure(Call.messageType) {
+            let reply = try await rpc.call(queue: Topology.schedulerRPCQueue, body: try Envelope(call).encoded(), type: Call.messageType, timeout: timeout).body
+            if let result = JSONSlice.range(of: ["payload", "result"], in: reply) { return Data(reply[result]) }
+            let envelope = try Envelope<RPCReply<JSONValue>>.decode(reply)
+            throw envelope.payload.error ?? RPCFailure(code: .internal, message: "the scheduler replied with neither a result nor an error")
+        }
     }
 
     /// The result of `call`, decoded.

@@ -31,6 +31,7 @@ public enum ServiceMain {
             handler.logLevel = level
             return handler
         }
+        ServiceMetrics.bootstrap()
         let logger = Logger(label: name)
         do {
             let services = try await build(settings, logger)

@@ -2,6 +2,7 @@ import AMQPClient
 import ConveyorModels
 import Foundation
 import Logging
+import Metrics
 import ServiceKit
 import ServiceLifecycle
 
@@ -68,7 +69,7 @@ public actor WorkerRuntime: Service {
         let metadata = try MetadataClient(name: "\(pool)-rpc", settings: settings, logger: logger)
         let reports = ReportSender(publisher: publisher, logger: logger)
         let runtime = WorkerRuntime(
-            workerId: workerId, executor: executor, slots: max(1, settings.int("\(pool).slots", default: 2)),
+            pool: pool, workerId: workerId, executor: executor, slots: max(1, settings.int("\(pool).slots", default: 2)),
             capacity: WorkerCapacity(
                 cpus: settings.int("\(pool).cpus", default: HostCapacity.cpus), memoryMB: settings.int("\(pool).memoryMB", default: HostCapacity.memoryMB),
                 gpus: settings.int("\(pool).gpus", default: HostCapacity.gpus)),
@@ -85,12 +86,15 @@ public actor WorkerRuntime: Service {
     }
 
     init(
-        workerId: String, executor: any JobExecutor, slots: Int, capacity: WorkerCapacity, heartbeatInterval: Duration,
+        pool: String = "worker", workerId: String, executor: any JobExecutor, slots: Int, capacity: WorkerCapacity, heartbeatInterval: Duration,
         leaseSeconds: Int = 30, logCapBytes: Int = 8 * 1024 * 1024, consumer: AMQPConnection, publisher: AMQPConnection,
         reports: ReportSender, metadata: MetadataClient, logger: Logger
     ) {
         self.leaseSeconds = leaseSeconds
         self.logCapBytes = logCapBytes
+        slotGauges = (
+            Gauge(label: "conveyor_worker_slots", dimensions: [("pool", pool)]), Gauge(label: "conveyor_worker_slots_in_use", dimensions: [("pool", pool)])
+        )
         self.workerId = workerId
         self.executor = executor
         self.slots = slots
@@ -155,7 +159,12 @@ public actor WorkerRuntime: Service {
         await sendHeartbeat()
     }
 
+    /// `conveyor_worker_slots{pool}` and `conveyor_worker_slots_in_use{pool}`, set with every heartbeat.
+    private let slotGauges: (total: Gauge, inUse: Gauge)
+
     private func sendHeartbeat() async {
+        slotGauges.total.record(slots)
+        slotGauges.inUse.record(slotsInUse)
         let heartbeat = Heartbeat(
             workerId: workerId, jobTypes: executor.jobTypes, slots: slots,
             running: running.map { RunningJob(jobId: $0.key, attempt: $0.value.attempt, jobType: $0.value.jobType) }, draining: draining,

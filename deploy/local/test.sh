@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Full test run: infrastructure up, build with tests, start services with test settings,
 # run `swift test --no-parallel $TEST_ARGS` and, for the whole suite, fuzz the gateway
-# (deploy/local/fuzz.sh quick) and run a short chaos suite (conveyor-chaos), stop services (and
+# (deploy/local/fuzz.sh quick), test the web page and the monitoring configuration, and run a short chaos suite (conveyor-chaos), stop services (and
 # infra if CI=true).
 # Exits with swift test's exit code.
 set -euo pipefail
@@ -75,6 +75,12 @@ if [[ -z "${TEST_ARGS:-}" ]]; then
     bash "$HERE/web-test.sh" || wrc=$?
     step "the web page test exited with $wrc"
     if ((rc == 0)); then rc=$wrc; fi
+    # The monitoring configuration: promtool, and a real Prometheus scraping every service.
+    step "monitoring (deploy/local/monitoring-test.sh)"
+    mrc=0
+    bash "$HERE/monitoring-test.sh" || mrc=$?
+    step "the monitoring test exited with $mrc"
+    if ((rc == 0)); then rc=$mrc; fi
     # The chaos suite, shorter (make chaos runs the whole one): 300 jobs, every part taken away.
     step "chaos (conveyor-chaos --jobs 300 --smtp-outage 20)"
     crc=0

@@ -12,6 +12,8 @@ public enum Gateway {
         logger: Logger
     ) -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
+        // Outermost: every answer counts, with the status the inner middleware gave it.
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: RequestIdMiddleware())
         router.add(middleware: CORSPolicy(origins: Set(settings.list("gateway.cors.origins"))))
         router.add(middleware: ProblemMiddleware())
@@ -47,7 +49,7 @@ public enum Gateway {
 
     /// Builds the gateway's services. Reads `gateway.host`, `gateway.port` (default 8080),
     /// `gateway.maxBodyBytes`, `gateway.maxUploadBytes`, `gateway.cors.origins`,
-    /// `gateway.rateLimit.requestsPerSecond`, `auth.cacheSeconds`, `auth.jwt.*`,
+    /// `gateway.rateLimit.requestsPerSecond`, `gateway.health.port` (8180: `/metrics`), `auth.cacheSeconds`, `auth.jwt.*`,
     /// `metadata.enabledJobTypes`, `limits.*` and `amqp.*`.
     /// - Throws: when JWT issuers are configured and their keys cannot be loaded.
     public static func build(settings: ConveyorSettings, logger: Logger) async throws -> [any Service] {
@@ -63,8 +65,12 @@ public enum Gateway {
                     settings.string("gateway.host", default: "127.0.0.1"), port: settings.int("gateway.port", default: 8080)),
                 serverName: "conveyor"),
             logger: logger)
+        // Its metrics (and a second /healthz) on a port of their own (`gateway.health.port`), not the public one.
+        let health = HealthServer.make(
+            service: "gateway", settings: settings, defaultPort: 8180,
+            checks: [HealthCheck("amqp") { metadata.isConnected }], logger: logger)
         // Stopped in reverse order: the server first, then the audit log (it sends what waits), then the clients.
-        var services: [any Service] = [metadata, scheduler, audit, app]
+        var services: [any Service] = [metadata, scheduler, audit, app, health]
         if let jwt, jwt.settings.jwksURL != nil { services.append(JWTKeyRefresher(verifier: jwt)) }
         return services
     }

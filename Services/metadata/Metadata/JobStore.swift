@@ -47,7 +47,10 @@ struct JobStore: Sendable {
                     try await settleDependents(in: jobTransaction)
                     return (value, try await jobTransaction.commit())
                 }
-                if !events.isEmpty { publish(events) }
+                if !events.isEmpty {
+                    publish(events)
+                    JobMetrics.record(events.lazy.compactMap(\.event))
+                }
                 return value
             } catch let error as PostgresError where ["40001", "40P01"].contains(error.sqlState) {
                 guard attempt < Self.maxTransactionAttempts else { throw MetadataError.conflict(error.message) }

@@ -2,6 +2,7 @@ import AMQPClient
 import ConveyorModels
 import Foundation
 import Logging
+import Metrics
 import PostgresClient
 import ServiceLifecycle
 import Synchronization
@@ -89,6 +90,7 @@ final class OutboxPublisher: Service, Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.deleteConfirmed() }
             group.addTask { await self.relayAndRetry() }
+            group.addTask { await self.sampleDepth() }
             try? await gracefulShutdown()
             wakeDeleter.finish()
             group.cancelAll()
@@ -128,6 +130,23 @@ final class OutboxPublisher: Service, Sendable {
             try await connection.pipeline([
                 try PostgresStatement("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [PostgresArray.literal(values: ids)])
             ])
+        }
+    }
+
+    /// How many outbox rows wait and how old the oldest is (`conveyor_outbox_rows`,
+    /// `conveyor_outbox_lag_seconds`), read every 5 s: rows stay only while their events are not
+    /// confirmed, so a growing lag means events are not getting out.
+    private func sampleDepth() async {
+        let rowsGauge = Gauge(label: "conveyor_outbox_rows")
+        let lagGauge = Gauge(label: "conveyor_outbox_lag_seconds")
+        while (try? await Task.sleep(for: .seconds(5))) != nil {
+            guard
+                let row = try? await pool.query(
+                    "SELECT count(*) AS waiting, COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at)), 0)::float8 AS lag FROM outbox"
+                ).first
+            else { continue }
+            rowsGauge.record((try? row.int("waiting")) ?? 0)
+            lagGauge.record((try? row.double("lag")) ?? 0)
         }
     }
 

@@ -171,21 +171,27 @@ final class RPCServer: Service, Sendable {
     private func reply<Call: MetadataCall>(
         _ call: Call.Type, _ body: Data, _ handler: @Sendable (Call) async throws -> Data
     ) async -> Data {
+        let start = DispatchTime.now()
+        defer { RPCMetrics.server.record(Call.messageType, since: start) }
+        func failed(_ failure: RPCFailure) -> Data {
+            RPCMetrics.server.fail(Call.messageType, code: failure.code.rawValue)
+            return Self.encode(RPCReply<Call.Result>(error: failure))
+        }
         do {
             let envelope = try Envelope<Call>.decode(body)
             return try await handler(envelope.payload)
         } catch let error as MetadataError {
-            return Self.encode(RPCReply<Call.Result>(error: error.rpcFailure))
+            return failed(error.rpcFailure)
         } catch let error as MessageDecodingError {
-            return Self.encode(RPCReply<Call.Result>(error: RPCFailure(code: .invalid, message: error.description)))
+            return failed(RPCFailure(code: .invalid, message: error.description))
         } catch let error as PostgresError where error.isConnectionFailure {
             logger.warning("database unavailable", metadata: ["error": "\(error)"])
-            return Self.encode(RPCReply<Call.Result>(error: RPCFailure(code: .unavailable, message: "the database is unavailable; retry")))
+            return failed(RPCFailure(code: .unavailable, message: "the database is unavailable; retry"))
         } catch let error as BatcherClosed {
-            return Self.encode(RPCReply<Call.Result>(error: RPCFailure(code: .unavailable, message: "\(error); retry")))
+            return failed(RPCFailure(code: .unavailable, message: "\(error); retry"))
         } catch {
             logger.error("RPC failed", metadata: ["type": "\(Call.messageType)", "error": "\(error)"])
-            return Self.encode(RPCReply<Call.Result>(error: RPCFailure(code: .internal, message: "internal error")))
+            return failed(RPCFailure(code: .internal, message: "internal error"))
         }
     }
 

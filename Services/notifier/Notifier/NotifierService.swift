@@ -2,6 +2,7 @@ import AMQPClient
 import ConveyorModels
 import Foundation
 import Logging
+import Metrics
 import PostgresClient
 import SMTPClient
 import ServiceKit
@@ -52,6 +53,7 @@ public final class NotifierService: Service, Sendable {
     /// `notifier.maxBackoffSeconds`, `notifier.templates` (a folder of replacement templates, see
     /// ``CompletionTemplates``) and `notifier.health.port` (default 8186).
     public static func build(settings: ConveyorSettings, logger: Logger) async throws -> [any Service] {
+        EmailMetrics.register()
         let pool = PostgresPool(
             configuration: PostgresConfiguration(url: settings.postgresURL, poolSize: 2), logger: logger)
         try await pool.waitUntilAvailable(timeout: .seconds(60))
@@ -210,8 +212,11 @@ public final class NotifierService: Service, Sendable {
             let message = try CompletionEmail.message(
                 for: event, from: from, to: event.notification?.email ?? [], details: await details(of: event), templates: templates)
             do {
+                let start = DispatchTime.now()
+                defer { EmailMetrics.sendTime.recordInterval(since: start) }
                 try await smtp.send(message)
             } catch let error as SMTPError where DeliveryPolicy.isPermanent(error) {
+                EmailMetrics.failed("refused").increment()
                 try await deliveries.markFailed(jobId: jobId, error: error.description)
                 logger.error("e-mail refused for good", metadata: metadata.merging(["error": "\(error)"]) { $1 })
                 await reports.send(self.report(jobId, NotificationDelivery(status: .failed, attempts: next.attempt, lastError: error.description, expiresAt: next.expiresAt, updatedAt: Date())))
@@ -220,12 +225,14 @@ public final class NotifierService: Service, Sendable {
                 let delay = policy.backoffSeconds(afterAttempt: next.attempt)
                 let nextTry = try await deliveries.markRetry(jobId: jobId, error: "\(error)", delaySeconds: delay)
                 if let nextTry {
+                    EmailMetrics.retried.increment()
                     logger.warning("e-mail not sent; trying again", metadata: metadata.merging(["error": "\(error)", "inSeconds": "\(delay)"]) { $1 })
                     outcome = NotificationDelivery(
                         status: .pending, attempts: next.attempt, lastError: "\(error)", nextAttemptAt: nextTry, expiresAt: next.expiresAt,
                         updatedAt: Date())
                     wake.yield()
                 } else {
+                    EmailMetrics.failed("expired").increment()
                     logger.error("e-mail not sent before its delivery expired; given up", metadata: metadata.merging(["error": "\(error)"]) { $1 })
                     outcome = NotificationDelivery(
                         status: .failed, attempts: next.attempt, lastError: "not sent before \(Timestamp.format(next.expiresAt)): \(error)",
@@ -234,11 +241,13 @@ public final class NotifierService: Service, Sendable {
                 await reports.send(self.report(jobId, outcome))
                 return
             }
+            EmailMetrics.sent.increment()
             let sentAt = try await recordSent(jobId: jobId, messageId: message.messageID ?? "")
             logger.info("e-mail sent", metadata: metadata.merging(["status": "\(event.status.rawValue)"]) { $1 })
             outcome = NotificationDelivery(status: .sent, attempts: next.attempt, sentAt: sentAt, updatedAt: Date())
         } catch let error as SMTPError {
             // The message cannot be made (an address the notifier cannot write): no try can succeed.
+            EmailMetrics.failed("unwritable").increment()
             logger.error("e-mail cannot be made; given up", metadata: metadata.merging(["error": "\(error)"]) { $1 })
             try? await deliveries.markFailed(jobId: jobId, error: error.description)
             outcome = NotificationDelivery(status: .failed, attempts: next.attempt, lastError: error.description, updatedAt: Date())

@@ -23,6 +23,7 @@ public actor SchedulerService: Service {
     /// The shortest time between two dispatch decisions (`scheduler.dispatchIntervalMs`).
     private let dispatchInterval: Duration
     private let logger: Logger
+    private var metrics = SchedulerMetrics()
 
     init(
         leader: AMQPConnection, consumer: AMQPConnection, publisher: AMQPConnection, metadata: MetadataClient,
@@ -123,8 +124,11 @@ public actor SchedulerService: Service {
             }
             group.addTask { await self.loadRemainingPages() }
             group.addTask {
+                var tick = 0
                 while (try? await Task.sleep(for: .seconds(1))) != nil, !Task.isShuttingDownGracefully {
                     guard self.leader.isConnected else { break }
+                    if tick % 5 == 0 { await self.sampleMetrics() }
+                    tick += 1
                     await self.checkNotTakenUp()
                     await self.expireSilentWorkers()
                     await self.requestDispatch()  // what could not be dispatched before is tried again
@@ -260,6 +264,12 @@ public actor SchedulerService: Service {
         requestDispatch()
     }
 
+    /// Samples the queue, the workers and their capacity into the metrics' gauges.
+    private func sampleMetrics() {
+        let now = Date()
+        metrics.sample(state.summary(now: now), oldestSubmitted: state.oldestSubmitted(), now: now)
+    }
+
     /// Answers a question about the queue (``SchedulerCall``) from the current state.
     private func answer(_ delivery: AMQPDelivery) {
         guard let replyTo = delivery.replyTo else {
@@ -267,8 +277,11 @@ public actor SchedulerService: Service {
             return
         }
         let now = Date()
+        let start = DispatchTime.now()
+        let type = EnvelopeHeader.type(of: delivery.body)
+        defer { RPCMetrics.server.record(type ?? "unknown", since: start) }
         let reply: Data
-        switch EnvelopeHeader.type(of: delivery.body) {
+        switch type {
         case GetQueuePositions.messageType:
             reply = Self.reply(Result { () throws -> QueuePositions in
                 let question = try Envelope<GetQueuePositions>.decode(delivery.body).payload
@@ -331,8 +344,10 @@ public actor SchedulerService: Service {
     /// Returns how many jobs were dispatched.
     @discardableResult
     private func dispatchReady() -> Int {
+        let start = DispatchTime.now()
         let decisions = state.nextDispatches(now: Date())
         guard !decisions.isEmpty else { return 0 }
+        metrics.decided(decisions.map(\.jobType), since: start)
         var byWorker: [String: [SchedulingState.Decision]] = [:]
         var order: [String] = []
         for decision in decisions {
@@ -389,6 +404,7 @@ public actor SchedulerService: Service {
 
     private func undo(_ decision: SchedulingState.Decision, error: any Error) {
         logger.warning("dispatch failed; job stays queued", metadata: ["jobId": "\(decision.jobId)", "error": "\(error)"])
+        metrics.dispatchFailed()
         state.undo(decision)
     }
 

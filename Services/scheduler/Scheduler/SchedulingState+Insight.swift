@@ -175,3 +175,15 @@ extension SchedulingState {
         return QueueSummary(types: types, owners: owners, workers: live.count, capacity: capacity, inUse: inUse, at: now)
     }
 }
+
+extension SchedulingState {
+    /// When the longest-waiting queued job of each type was submitted (seconds since 1970), for the
+    /// oldest-wait metric: one pass over the queued jobs.
+    public func oldestSubmitted() -> [JobType: Double] {
+        var oldest: [JobType: Double] = [:]
+        for job in queued.values where job.submittedAt < oldest[job.jobType, default: .infinity] {
+            oldest[job.jobType] = job.submittedAt
+        }
+        return oldest
+    }
+}
