@@ -12,7 +12,7 @@ INFRA    := deploy/local/infra.sh
 SERVICES := deploy/local/services.sh
 STATE    ?= $(or $(CONVEYOR_STATE),$(CURDIR)/.conveyor)
 
-.PHONY: help install build infra-up infra-down up down status demo test fuzz web-test monitoring-test chaos bench bench-scale bench-scheduler clean openapi
+.PHONY: help install build infra-up infra-down up down status demo test fuzz web-test monitoring-test packaging-test chaos bench bench-scale bench-scheduler clean openapi
 
 help: ## Show this help
 	@echo "Conveyor targets:"
@@ -55,6 +55,9 @@ web-test: ## The web page in a real headless Chromium against the running servic
 
 monitoring-test: ## Check deploy/monitoring with promtool and a real Prometheus scraping the running services (make up first)
 	@bash deploy/local/monitoring-test.sh
+
+packaging-test: ## Check deploy/systemd (systemd-analyze verify), deploy/kubernetes (schemas), deploy/compose and deploy/docker
+	@bash deploy/local/packaging-test.sh
 
 chaos: ## The chaos suite: 2000 jobs with e-mail while every service is killed in turn, RabbitMQ and PostgreSQL restart, SMTP is away 5 min (CHAOS_ARGS=...)
 	@bash deploy/local/chaos.sh $(CHAOS_ARGS)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Full test run: infrastructure up, build with tests, start services with test settings,
 # run `swift test --no-parallel $TEST_ARGS` and, for the whole suite, fuzz the gateway
-# (deploy/local/fuzz.sh quick), test the web page and the monitoring configuration, and run a short chaos suite (conveyor-chaos), stop services (and
+# (deploy/local/fuzz.sh quick), test the web page, the monitoring configuration and the deployment files, and run a short chaos suite (conveyor-chaos), stop services (and
 # infra if CI=true).
 # Exits with swift test's exit code.
 set -euo pipefail
@@ -81,6 +81,12 @@ if [[ -z "${TEST_ARGS:-}" ]]; then
     bash "$HERE/monitoring-test.sh" || mrc=$?
     step "the monitoring test exited with $mrc"
     if ((rc == 0)); then rc=$mrc; fi
+    # The deployment files: systemd units, Kubernetes manifests, Compose file, Dockerfile.
+    step "packaging (deploy/local/packaging-test.sh)"
+    prc=0
+    bash "$HERE/packaging-test.sh" || prc=$?
+    step "the packaging test exited with $prc"
+    if ((rc == 0)); then rc=$prc; fi
     # The chaos suite, shorter (make chaos runs the whole one): 300 jobs, every part taken away.
     step "chaos (conveyor-chaos --jobs 300 --smtp-outage 20)"
     crc=0
