@@ -1,6 +1,10 @@
+import Foundation
+
 /// How to reach RabbitMQ and how a connection behaves.
 public struct AMQPConfiguration: Sendable {
-    /// `amqp://user:password@host:port/vhost`. The password is never logged.
+    /// `amqp://user:password@host:port/vhost`, or several separated by commas: the nodes of a
+    /// cluster, tried in turn (a connection that fails or is lost goes on to the next). The
+    /// password is never logged.
     public var url: String
     /// Heartbeat interval negotiated with the broker, in seconds (0 turns heartbeats off).
     public var heartbeatSeconds: Int
@@ -26,6 +30,13 @@ public struct AMQPConfiguration: Sendable {
 
 /// The parts of an AMQP URL.
 struct AMQPEndpoint: Sendable, CustomStringConvertible {
+    /// The endpoints of a comma-separated list of URLs (at least one).
+    static func list(_ urls: String) throws -> [AMQPEndpoint] {
+        let parts = urls.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !parts.isEmpty else { throw AMQPError(.invalidConfiguration, "no AMQP URL given") }
+        return try parts.map { try AMQPEndpoint(url: $0) }
+    }
+
     var host: String
     var port: Int
     var user: String

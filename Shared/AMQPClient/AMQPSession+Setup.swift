@@ -55,10 +55,12 @@ extension AMQPSession {
                 amqp_empty_table)
             try check(amqp_get_rpc_reply(state), "declare exchange \(exchange.name)")
         }
+        // Durable shared queues are of the configured type (quorum: replicated across a cluster's nodes).
+        let queueType: [(String, TableValue)] = configuration.queueType != "classic" ? [("x-queue-type", .string(configuration.queueType))] : []
         for queue in topology.queues {
             if let dlx = queue.deadLetterExchange {
                 try declareQueue(
-                    name: queue.deadLetterQueueName, durable: true, arguments: [], on: state)
+                    name: queue.deadLetterQueueName, durable: true, arguments: queueType, on: state)
                 try bind(queue: queue.deadLetterQueueName, exchange: dlx, key: queue.name, on: state)
             }
             var arguments: [(String, TableValue)] = []
@@ -69,9 +71,7 @@ extension AMQPSession {
             if let expires = queue.expiresMilliseconds {
                 arguments.append(("x-expires", .int(Int64(expires))))
             }
-            if queue.durable && !queue.exclusive && configuration.queueType != "classic" {
-                arguments.append(("x-queue-type", .string(configuration.queueType)))
-            }
+            if queue.durable && !queue.exclusive { arguments += queueType }
             try declareQueue(
                 name: queue.name, durable: queue.durable, exclusive: queue.exclusive, arguments: arguments, on: state)
             for binding in queue.bindings {

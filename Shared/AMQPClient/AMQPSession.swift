@@ -45,7 +45,8 @@ final class AMQPSession: @unchecked Sendable {
 
     let name: String
     let configuration: AMQPConfiguration
-    let endpoint: AMQPEndpoint
+    /// The brokers to try, in turn (one, or the nodes of a cluster).
+    let endpoints: [AMQPEndpoint]
     let topology: AMQPTopology
     let confirms: Bool
     let logger: Logger
@@ -60,12 +61,15 @@ final class AMQPSession: @unchecked Sendable {
     var pendingConfirms: [(tag: UInt64, completion: PublishCompletion?)] = []
     var backlog: [Command] = []
     var generation: UInt64 = 0
+    /// The broker connected to, or tried next.
+    var endpointIndex = 0
+    var endpoint: AMQPEndpoint { endpoints[endpointIndex] }
     static let channel: amqp_channel_t = 1
 
     init(name: String, configuration: AMQPConfiguration, topology: AMQPTopology, confirms: Bool, logger: Logger) throws {
         self.name = name
         self.configuration = configuration
-        self.endpoint = try AMQPEndpoint(url: configuration.url)
+        self.endpoints = try AMQPEndpoint.list(configuration.url)
         self.topology = topology
         self.confirms = confirms
         var logger = logger
@@ -181,8 +185,12 @@ final class AMQPSession: @unchecked Sendable {
             }
             disconnect(reason: AMQPError(.connectionLost, "connection \(name) to \(endpoint) was lost"))
             if shared.withLock({ $0.stopping }) { break }
-            sleepInterruptibly(delay)
-            delay = min(delay * 2, configuration.reconnectDelay.maximum)
+            // The next broker of a cluster at once; a pause only once each was tried.
+            endpointIndex = (endpointIndex + 1) % endpoints.count
+            if endpointIndex == 0 {
+                sleepInterruptibly(delay)
+                delay = min(delay * 2, configuration.reconnectDelay.maximum)
+            }
         }
         finish()
     }

@@ -14,7 +14,11 @@
 //    stuck, duplicated, e-mails lost and duplicated, and each recovery time.
 // Exits 1 on any lost or stuck job, any duplicate job or e-mail, or any lost e-mail.
 //
-// Usage: conveyor-chaos [--jobs N] [--smtp-outage S] [--settle S]
+// With --cluster-node N (the services on deploy/local/rabbitmq-cluster.sh with quorum queues),
+// the disruption is instead: node N of the RabbitMQ cluster stopped (a probe job must succeed
+// while it is away), then started again (another probe), and no SMTP outage unless asked for.
+//
+// Usage: conveyor-chaos [--jobs N] [--smtp-outage S] [--settle S] [--cluster-node N]
 // Environment: CONVEYOR_GATEWAY_URL (http://127.0.0.1:8080), CONVEYOR_STATE (.conveyor).
 
 import AsyncHTTPClient
@@ -29,17 +33,22 @@ struct ChaosOptions {
     var smtpOutageSeconds = 300
     /// How long to wait, after the last disruption, for every job to end and every e-mail to arrive.
     var settleSeconds = 600
+    /// The RabbitMQ cluster node to stop (deploy/local/rabbitmq-cluster.sh), in place of the other disruptions.
+    var clusterNode: Int?
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
         while let flag = iterator.next() {
             guard let value = iterator.next().flatMap(Int.init), value >= 0 else {
-                fatalError("usage: conveyor-chaos [--jobs N] [--smtp-outage S] [--settle S] (bad value for \(flag))")
+                fatalError("usage: conveyor-chaos [--jobs N] [--smtp-outage S] [--settle S] [--cluster-node N] (bad value for \(flag))")
             }
             switch flag {
             case "--jobs": jobs = max(1, value)
             case "--smtp-outage": smtpOutageSeconds = value
             case "--settle": settleSeconds = value
+            case "--cluster-node":
+                clusterNode = value
+                if !arguments.contains("--smtp-outage") { smtpOutageSeconds = 0 }
             default: fatalError("unknown option \(flag)")
             }
         }
@@ -220,8 +229,25 @@ func scriptLogTail(_ lines: Int = 25) -> String {
     return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
 }
 
+func cluster(_ arguments: [String]) async -> Int32 {
+    await ScriptRunner.script("deploy/local/rabbitmq-cluster.sh", arguments, outputPath: scriptLog)
+}
+
 try await Task.sleep(for: .seconds(5))
-for service in ["api-gateway", "metadata", "scheduler", "runner", "notifier", "importer", "exporter"] {
+if let node = options.clusterNode {
+    // One node of the cluster away: every connection to it goes on to another node, every quorum
+    // queue keeps a majority; then the node comes back and rejoins.
+    let since = ContinuousClock.now
+    say("rabbitmq cluster: node \(node) stopped")
+    guard await cluster(["stop-node", "\(node)"]) == 0 else { giveUp("could not stop cluster node \(node):\n\(scriptLogTail())") }
+    recoveries.append(await probe("rabbitmq node \(node) away", since: since))
+    try await Task.sleep(for: .seconds(10))
+    let back = ContinuousClock.now
+    say("rabbitmq cluster: node \(node) started again")
+    guard await cluster(["start-node", "\(node)"]) == 0 else { giveUp("could not start cluster node \(node):\n\(scriptLogTail())") }
+    recoveries.append(await probe("rabbitmq node \(node) back", since: back))
+}
+for service in ["api-gateway", "metadata", "scheduler", "runner", "notifier", "importer", "exporter"] where options.clusterNode == nil {
     let pidFile = state + "/run/\(service).pid"
     let since = ContinuousClock.now
     say("\(service): SIGKILL")
@@ -233,7 +259,7 @@ for service in ["api-gateway", "metadata", "scheduler", "runner", "notifier", "i
     }
     recoveries.append(await probe(service, since: since))
 }
-do {
+if options.clusterNode == nil {
     let since = ContinuousClock.now
     say("rabbitmq: stop_app, 5 s, start_app")
     _ = await infra(["rabbitmqctl", "stop_app"])
@@ -241,16 +267,18 @@ do {
     _ = await infra(["rabbitmqctl", "start_app"])
     recoveries.append(await probe("rabbitmq", since: since))
 }
-do {
+if options.clusterNode == nil {
     let since = ContinuousClock.now
     say("postgres: restart")
     _ = await infra(["restart-postgres"])
     recoveries.append(await probe("postgres", since: since))
 }
 say("smtp: away for \(options.smtpOutageSeconds) s")
-_ = await infra(["smtp-down"])
-try await Task.sleep(for: .seconds(options.smtpOutageSeconds))
-_ = await infra(["smtp-up"])
+if options.smtpOutageSeconds > 0 {
+    _ = await infra(["smtp-down"])
+    try await Task.sleep(for: .seconds(options.smtpOutageSeconds))
+    _ = await infra(["smtp-up"])
+}
 let smtpBack = ContinuousClock.now
 say("smtp: back")
 // The e-mails of the jobs accepted until now were held back (or not due yet): the time until all of

@@ -445,6 +445,15 @@ main() {
         smtp-up)
             smtp_up
             ;;
+        postgres-up)
+            # Only PostgreSQL (initdb on first use): deploy/local/backup.sh restores into it.
+            ensure_dirs
+            pg_up
+            ;;
+        postgres-down)
+            ensure_dirs
+            pg_down
+            ;;
         restart-postgres)
             # Stop PostgreSQL (fast: connections are cut) and start it again; tests use it.
             pg_as "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null
@@ -456,7 +465,7 @@ main() {
             rmq_env /usr/lib/rabbitmq/bin/rabbitmqctl -n rabbit@localhost "$@"
             ;;
         *)
-            echo "usage: $0 {install|up|down|status|reset|restart-postgres|smtp-down|smtp-up|rabbitmqctl ARGS...}" >&2
+            echo "usage: $0 {install|up|down|status|reset|postgres-up|postgres-down|restart-postgres|smtp-down|smtp-up|rabbitmqctl ARGS...}" >&2
             exit 2
             ;;
     esac

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Full test run: infrastructure up, build with tests, start services with test settings,
 # run `swift test --no-parallel $TEST_ARGS` and, for the whole suite, fuzz the gateway
-# (deploy/local/fuzz.sh quick), test the web page, the monitoring configuration and the deployment files, and run a short chaos suite (conveyor-chaos), stop services (and
+# (deploy/local/fuzz.sh quick), test the web page, the monitoring configuration, backup and restore and the deployment files, and run a short chaos suite (conveyor-chaos), stop services (and
 # infra if CI=true).
 # Exits with swift test's exit code.
 set -euo pipefail
@@ -14,6 +14,11 @@ SWIFT="${SWIFT:-swift}"
 run_begin test
 run_infra_up
 
+# The deployment files need no build: checked beside it (the result is read at the end).
+if [[ -z "${TEST_ARGS:-}" ]]; then
+    bash "$HERE/packaging-test.sh" > "$LOG_DIR/packaging-test.log" 2>&1 &
+    PACKAGING_PID=$!
+fi
 step "building (swift build --build-tests)"
 "$SWIFT" build --build-tests
 CONVEYOR_BIN_DIR="$("$SWIFT" build --show-bin-path)"
@@ -81,11 +86,17 @@ if [[ -z "${TEST_ARGS:-}" ]]; then
     bash "$HERE/monitoring-test.sh" || mrc=$?
     step "the monitoring test exited with $mrc"
     if ((rc == 0)); then rc=$mrc; fi
-    # The deployment files: systemd units, Kubernetes manifests, Compose file, Dockerfile.
-    step "packaging (deploy/local/packaging-test.sh)"
+    # A backup of the running system, restored into a fresh state folder and read back.
+    step "backup and restore (deploy/local/backup-test.sh)"
+    brc=0
+    bash "$HERE/backup-test.sh" || brc=$?
+    step "the backup test exited with $brc"
+    if ((rc == 0)); then rc=$brc; fi
+    # The deployment files: systemd units, Kubernetes manifests, Compose file, Dockerfile (checked during the build).
     prc=0
-    bash "$HERE/packaging-test.sh" || prc=$?
-    step "the packaging test exited with $prc"
+    wait "$PACKAGING_PID" || prc=$?
+    cat "$LOG_DIR/packaging-test.log"
+    step "the packaging test (deploy/local/packaging-test.sh, run during the build) exited with $prc"
     if ((rc == 0)); then rc=$prc; fi
     # The chaos suite, shorter (make chaos runs the whole one): 300 jobs, every part taken away.
     step "chaos (conveyor-chaos --jobs 300 --smtp-outage 20)"
