@@ -55,12 +55,14 @@ extension AMQPSession {
                 amqp_empty_table)
             try check(amqp_get_rpc_reply(state), "declare exchange \(exchange.name)")
         }
-        // Durable shared queues are of the configured type (quorum: replicated across a cluster's nodes).
+        // Durable shared queues are of the configured type (quorum: replicated across a cluster's
+        // nodes). Dead-letter queues stay classic, as they were declared before: a broker refuses
+        // to declare an existing queue with another type.
         let queueType: [(String, TableValue)] = configuration.queueType != "classic" ? [("x-queue-type", .string(configuration.queueType))] : []
         for queue in topology.queues {
             if let dlx = queue.deadLetterExchange {
                 try declareQueue(
-                    name: queue.deadLetterQueueName, durable: true, arguments: queueType, on: state)
+                    name: queue.deadLetterQueueName, durable: true, arguments: [], on: state)
                 try bind(queue: queue.deadLetterQueueName, exchange: dlx, key: queue.name, on: state)
             }
             var arguments: [(String, TableValue)] = []

@@ -71,15 +71,20 @@ cmd_backup() {
     # One snapshot for the dump and the manifest: a read-only transaction exports it, pg_dump
     # uses it, and the same transaction counts the rows and lists the objects.
     coproc SNAPSHOT { psql_at "$PG_PORT" conveyor 2>&1; }
+    local snapshot_pid="$SNAPSHOT_PID"
     printf '%s\n' "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;" "SELECT pg_export_snapshot();" >&"${SNAPSHOT[1]}"
     local snapshot
     read -r -t 30 snapshot <&"${SNAPSHOT[0]}" || die "backup: no snapshot from PostgreSQL"
     log "backup: database (pg_dump of snapshot $snapshot) into $dir/conveyor.pgdump"
     "$PG_BIN/pg_dump" -h 127.0.0.1 -p "$PG_PORT" -U conveyor -d conveyor -Fc --snapshot="$snapshot" -f "$dir/conveyor.pgdump"
     printf '%s\n' "\\o $dir/tables.txt" "$TABLE_COUNTS_SQL" "\\gexec" "\\o $dir/objects.list" "$OBJECTS_SQL;" "\\o" "COMMIT;" "\\q" >&"${SNAPSHOT[1]}"
-    wait "$SNAPSHOT_PID" || die "backup: the manifest's transaction failed"
+    wait "$snapshot_pid" || die "backup: the manifest's transaction failed"
     log "backup: storage ($STORAGE_ROOT) into $dir/storage.tar"
-    tar -C "$STORAGE_ROOT" -cf "$dir/storage.tar" .
+    # Staging folders come and go while jobs run (they are no object's content); tar's exit 1 says
+    # a file changed or went while it read, which an append-only storage only has in them.
+    local trc=0
+    tar -C "$STORAGE_ROOT" --exclude=./.staging --warning=no-file-changed --warning=no-file-removed -cf "$dir/storage.tar" . || trc=$?
+    ((trc <= 1)) || die "backup: tar of the storage failed (exit $trc)"
     # The storage is append-only: what the snapshot's objects stored is what is there now.
     digest "$STORAGE_ROOT" < "$dir/objects.list" > "$dir/objects.txt"
     rm -f "$dir/objects.list"
@@ -116,7 +121,7 @@ cmd_verify() {
     # storage (or, for a job's log, database), is what the backup read from the original.
     local restored
     restored="$(psql_at "$port" conveyor -c "$OBJECTS_SQL" | digest "$target/storage")"
-    if ! diff "$dir/objects.txt" <(printf '%s\n' "$restored") >&2; then
+    if ! diff "$dir/objects.txt" <([[ -z "$restored" ]] || printf '%s\n' "$restored") >&2; then
         warn "verify: objects whose content differs from the backup's (< backup, > restored)"
         problems=$((problems + 1))
     fi

@@ -23,7 +23,7 @@ if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2
             >> "$STATE/logs/apt.log" 2>&1
     }
     # The package starts its own server where an init system runs; this check runs its own.
-    pkill -x prometheus 2>/dev/null || true
+    pkill -u prometheus -x prometheus 2>/dev/null || true
 fi
 
 echo "[monitoring] promtool: configuration, rules and the rules' unit tests"

@@ -8,6 +8,9 @@ import Foundation
 struct FollowedJobs {
     /// The most jobs of each kind followed (the newest are kept).
     static let limit = 100
+    /// The most queued jobs whose place is asked for at each look (the newest): a place costs the
+    /// scheduler a pass over the queue, on the actor that dispatches.
+    static let queueLimit = 20
 
     private(set) var queued: [UUID] = []
     private(set) var running: [UUID] = []
@@ -41,7 +44,7 @@ struct FollowedJobs {
         switch status {
         case .queued:
             queued.append(jobId)
-            if queued.count > Self.limit { forget(queued.removeFirst()) }
+            if queued.count > Self.queueLimit { forget(queued.removeFirst()) }
             lastLog[jobId] = nil
         case .submitted, .running:
             running.append(jobId)

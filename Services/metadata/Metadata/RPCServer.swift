@@ -105,7 +105,7 @@ final class RPCServer: Service, Sendable {
             case .success:
                 consumer.ack(request)
             case .failure(let error) where request.redelivered:
-                // Twice: the caller's reply queue is most likely gone (a direct reply-to on a broker
+                // Already redelivered (after a failed reply or a lost connection): the caller's reply queue is most likely gone (a direct reply-to on a broker
                 // node that went away makes every reply to it fail). The caller times out and asks
                 // again; answering it forever would only break this connection again and again.
                 logger.warning("RPC reply failed again; the request is dropped", metadata: ["error": "\(error)", "type": "\(request.type ?? "?")"])

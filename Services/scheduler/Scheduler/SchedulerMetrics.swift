@@ -26,6 +26,12 @@ struct SchedulerMetrics {
 
     func dispatchFailed() { failedDispatches.increment() }
 
+    /// A scheduler that is not (or no longer) the active one reports nothing: every gauge reads 0,
+    /// so that sums and maxima over the replicas count the active scheduler only.
+    func inactive() {
+        for gauge in gauges.values { gauge.record(0) }
+    }
+
     /// Sets the gauges from a summary of the state; a label seen before and absent now reads 0.
     mutating func sample(_ summary: QueueSummary, oldestSubmitted: [JobType: Double], now: Date) {
         var values: [String: (label: String, dimensions: [(String, String)], value: Double)] = [:]
@@ -52,7 +58,15 @@ struct SchedulerMetrics {
             set("conveyor_worker_capacity", [("resource", resource)], Double(capacity))
             set("conveyor_worker_in_use", [("resource", resource)], Double(inUse))
         }
-        for (key, gauge) in gauges where values[key] == nil { gauge.record(0) }
+        for (key, gauge) in gauges where values[key] == nil {
+            // An owner with nothing queued or running leaves the metrics (their number only grows otherwise).
+            if key.hasPrefix("conveyor_queue_owner_jobs|") {
+                gauge.destroy()
+                gauges[key] = nil
+            } else {
+                gauge.record(0)
+            }
+        }
         for (key, entry) in values {
             if gauges[key] == nil { gauges[key] = Gauge(label: entry.label, dimensions: entry.dimensions) }
             gauges[key]!.record(entry.value)

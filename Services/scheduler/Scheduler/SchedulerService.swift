@@ -140,6 +140,7 @@ public actor SchedulerService: Service {
                 failure.finish()
             }
         }
+        metrics.inactive()
         dispatchSignal = nil
         dispatchFailure = nil
     }
