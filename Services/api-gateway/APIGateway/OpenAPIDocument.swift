@@ -1797,7 +1797,7 @@ paths:
         (`text/event-stream`, `Cache-Control: no-cache`, `X-Accel-Buffering: no`). A user follows
         their own jobs; operators and admins follow everyone's, or one owner's with `owner`.
 
-        Every 2 s the stream also looks at the jobs it follows (up to 100 queued and 100 running:
+        Every 2 s the stream also looks at the jobs it follows (up to 20 queued and 100 running:
         those active when it opened and those that become so) and sends, without an `id`:
         a `queue` event for each queued job whose place changed, `{"jobId", "position", "ahead",
         "estimatedStartAt"?, "waitingReason"?, "notBefore"?}` (as `GET /api/v1/jobs/{id}/queue`
