@@ -12,7 +12,7 @@ INFRA    := deploy/local/infra.sh
 SERVICES := deploy/local/services.sh
 STATE    ?= $(or $(CONVEYOR_STATE),$(CURDIR)/.conveyor)
 
-.PHONY: help install build infra-up infra-down up down status demo test fuzz web-test monitoring-test packaging-test backup-test cluster-test chaos bench bench-scale bench-scheduler clean openapi
+.PHONY: help install build infra-up infra-down up down status demo test fuzz web-test monitoring-test packaging-test backup-test cluster-test rolling-test chaos bench bench-scale bench-scheduler clean openapi
 
 help: ## Show this help
 	@echo "Conveyor targets:"
@@ -64,6 +64,9 @@ backup-test: ## Back up the running system, restore it into a fresh state folder
 
 cluster-test: ## The services on a 3-node RabbitMQ cluster with quorum queues; node 1 stopped under 2000 jobs (CLUSTER_JOBS=...)
 	@bash deploy/local/cluster-test.sh
+
+rolling-test: ## Two instances of every service, each restarted in turn under 1000 jobs with e-mail (ROLLING_JOBS=...)
+	@bash deploy/local/rolling-test.sh
 
 chaos: ## The chaos suite: 2000 jobs with e-mail while every service is killed in turn, RabbitMQ and PostgreSQL restart, SMTP is away 5 min (CHAOS_ARGS=...)
 	@bash deploy/local/chaos.sh $(CHAOS_ARGS)

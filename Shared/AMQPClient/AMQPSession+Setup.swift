@@ -38,10 +38,10 @@ extension AMQPSession {
         for registration in consumers.values {
             try startConsumer(registration, on: state)
         }
-        let waiters = shared.withLock { state -> [CheckedContinuation<Void, any Error>] in
+        let waiters = shared.withLock { state -> Dictionary<UInt64, CheckedContinuation<Void, any Error>>.Values in
             state.connected = true
-            defer { state.connectWaiters = [] }
-            return state.connectWaiters
+            defer { state.connectWaiters = [:] }
+            return state.connectWaiters.values
         }
         logger.info("AMQP connected", metadata: ["endpoint": "\(endpoint)", "generation": "\(generation)"])
         waiters.forEach { $0.resume() }

@@ -38,7 +38,9 @@ final class AMQPSession: @unchecked Sendable {
         var stopping = false
         var connected = false
         var generation: UInt64 = 0
-        var connectWaiters: [CheckedContinuation<Void, any Error>] = []
+        /// Who waits for the connection, by a number of their own (a cancelled wait removes its own).
+        var connectWaiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
+        var nextConnectWaiter: UInt64 = 0
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
         var stopped = false
     }
@@ -124,15 +126,27 @@ final class AMQPSession: @unchecked Sendable {
         wake()
     }
 
+    /// Returns once the connection is up (at once when it is).
+    /// - Throws: ``AMQPError`` `closed` when the connection is closed first, `CancellationError` when
+    ///   the waiting task is cancelled (a standby scheduler that is asked to stop).
     func waitUntilConnected() async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let immediate: Result<Void, AMQPError>? = shared.withLock { state in
-                if state.connected { return .success(()) }
-                if state.stopping { return .failure(AMQPError(.closed, "connection \(name) is closed")) }
-                state.connectWaiters.append(continuation)
-                return nil
+        let waiter = shared.withLock { state -> UInt64 in
+            state.nextConnectWaiter += 1
+            return state.nextConnectWaiter
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let immediate: Result<Void, any Error>? = shared.withLock { state in
+                    if state.connected { return .success(()) }
+                    if state.stopping { return .failure(AMQPError(.closed, "connection \(name) is closed")) }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    state.connectWaiters[waiter] = continuation
+                    return nil
+                }
+                if let immediate { continuation.resume(with: immediate) }
             }
-            if let immediate { continuation.resume(with: immediate) }
+        } onCancel: {
+            shared.withLock { $0.connectWaiters.removeValue(forKey: waiter) }?.resume(throwing: CancellationError())
         }
     }
 
@@ -222,16 +236,16 @@ final class AMQPSession: @unchecked Sendable {
 
     func finish() {
         let (waiters, commands, stopWaiters, unstarted) = shared.withLock {
-            state -> ([CheckedContinuation<Void, any Error>], [Command], [CheckedContinuation<Void, Never>], [ConsumerRegistration]) in
+            state -> (Dictionary<UInt64, CheckedContinuation<Void, any Error>>.Values, [Command], [CheckedContinuation<Void, Never>], [ConsumerRegistration]) in
             state.stopped = true
             state.connected = false
             defer {
-                state.connectWaiters = []
+                state.connectWaiters = [:]
                 state.commands = []
                 state.stopWaiters = []
                 state.newConsumers = []
             }
-            return (state.connectWaiters, state.commands, state.stopWaiters, state.newConsumers)
+            return (state.connectWaiters.values, state.commands, state.stopWaiters, state.newConsumers)
         }
         unstarted.forEach { $0.continuation.finish() }
         let closed = AMQPError(.closed, "connection \(name) is closed")

@@ -70,6 +70,34 @@ struct AMQPConnectionTests {
         connection.ack(deadDelivery)
     }
 
+    @Test("a wait for a connection the broker refuses (an exclusive queue another holds) ends when its task is cancelled")
+    func cancelledWaitForConnection() async throws {
+        let lock = AMQPTopology(queues: [AMQPTopology.Queue(name: AMQPTestSupport.uniqueName("lock"), durable: false, exclusive: true)])
+        let holder = try AMQPConnection(
+            name: "lock-holder", configuration: AMQPTestSupport.configuration, topology: lock, confirms: false,
+            logger: AMQPTestSupport.logger)
+        defer { Task { await holder.close() } }
+        try await holder.waitUntilConnected()
+        let standby = try AMQPConnection(
+            name: "lock-standby", configuration: AMQPTestSupport.configuration, topology: lock, confirms: false,
+            logger: AMQPTestSupport.logger)
+        defer { Task { await standby.close() } }
+
+        let waiting = Task { try await standby.waitUntilConnected() }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(standby.isConnected == false)
+        waiting.cancel()
+        let started = ContinuousClock.now
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+        #expect(ContinuousClock.now - started < .seconds(2))
+        // A task cancelled before it waits does not wait either.
+        let early = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await standby.waitUntilConnected()
+        }
+        await #expect(throws: CancellationError.self) { try await early.value }
+    }
+
     @Test("RPC over direct reply-to gets the reply, and times out when nobody answers")
     func rpc() async throws {
         let queue = AMQPTestSupport.uniqueName("rpc")

@@ -18,8 +18,15 @@
 // the disruption is instead: node N of the RabbitMQ cluster stopped (a probe job must succeed
 // while it is away), then started again (another probe), and no SMTP outage unless asked for.
 //
-// Usage: conveyor-chaos [--jobs N] [--smtp-outage S] [--settle S] [--cluster-node N]
-// Environment: CONVEYOR_GATEWAY_URL (http://127.0.0.1:8080), CONVEYOR_STATE (.conveyor).
+// With --rolling 1 (two instances of every service running: deploy/local/rolling.sh), the
+// disruption is instead a rolling restart: each service in turn, one instance at a time, is stopped
+// gracefully (SIGTERM) and started again while the other instance carries on (a probe job must
+// succeed after each); the load goes to both gateways (CONVEYOR_GATEWAY_URLS), a submission that
+// finds one away goes to the other; no SMTP outage unless asked for.
+//
+// Usage: conveyor-chaos [--jobs N] [--smtp-outage S] [--settle S] [--cluster-node N] [--rolling 1]
+// Environment: CONVEYOR_GATEWAY_URL (http://127.0.0.1:8080) or CONVEYOR_GATEWAY_URLS (a comma
+// list, used in turn), CONVEYOR_STATE (.conveyor).
 
 import AsyncHTTPClient
 import Foundation
@@ -35,12 +42,14 @@ struct ChaosOptions {
     var settleSeconds = 600
     /// The RabbitMQ cluster node to stop (deploy/local/rabbitmq-cluster.sh), in place of the other disruptions.
     var clusterNode: Int?
+    /// Restart every service's instances in turn instead (two of each are running).
+    var rolling = false
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
         while let flag = iterator.next() {
             guard let value = iterator.next().flatMap(Int.init), value >= 0 else {
-                fatalError("usage: conveyor-chaos [--jobs N] [--smtp-outage S] [--settle S] [--cluster-node N] (bad value for \(flag))")
+                fatalError("usage: conveyor-chaos [--jobs N] [--smtp-outage S] [--settle S] [--cluster-node N] [--rolling 1] (bad value for \(flag))")
             }
             switch flag {
             case "--jobs": jobs = max(1, value)
@@ -48,6 +57,9 @@ struct ChaosOptions {
             case "--settle": settleSeconds = value
             case "--cluster-node":
                 clusterNode = value
+                if !arguments.contains("--smtp-outage") { smtpOutageSeconds = 0 }
+            case "--rolling":
+                rolling = value != 0
                 if !arguments.contains("--smtp-outage") { smtpOutageSeconds = 0 }
             default: fatalError("unknown option \(flag)")
             }
@@ -57,7 +69,10 @@ struct ChaosOptions {
 
 let environment = ProcessInfo.processInfo.environment
 let options = ChaosOptions(CommandLine.arguments)
-let gateway = environment["CONVEYOR_GATEWAY_URL"] ?? "http://127.0.0.1:8080"
+/// The gateways the load goes to, in turn.
+let gateways = (environment["CONVEYOR_GATEWAY_URLS"] ?? environment["CONVEYOR_GATEWAY_URL"] ?? "http://127.0.0.1:8080")
+    .split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) }.filter { !$0.isEmpty }
+let nextGateway = Atomic<Int>(0)
 let adminToken = LocalAdminToken.read()
 let state = environment["CONVEYOR_STATE"] ?? ScriptRunner.repositoryRoot.appendingPathComponent(".conveyor").path
 let run = String(UUID().uuidString.prefix(8)).lowercased()
@@ -85,9 +100,20 @@ let http: HTTPClient = {
     return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
 }()
 
-/// A request to the gateway: its status and body (status 0 when it could not be sent).
+/// A request to the next gateway in turn, or, when one cannot be reached (it is restarting), the
+/// others: the status and body (status 0 when none could be reached).
 func send(_ method: HTTPMethod, _ path: String, json: String? = nil) async -> (status: Int, body: Data) {
-    var request = HTTPClientRequest(url: gateway + path)
+    let first = nextGateway.add(1, ordering: .relaxed).oldValue
+    for index in 0..<gateways.count {
+        let answer = await request(method, gateways[(first + index) % gateways.count] + path, json: json)
+        if answer.status != 0 && answer.status != 502 && answer.status != 503 { return answer }
+        if index == gateways.count - 1 { return answer }
+    }
+    return (0, Data())
+}
+
+func request(_ method: HTTPMethod, _ url: String, json: String?) async -> (status: Int, body: Data) {
+    var request = HTTPClientRequest(url: url)
     request.method = method
     request.headers.add(name: "Authorization", value: "Bearer \(adminToken)")
     if let json {
@@ -176,7 +202,8 @@ func jobJSON(_ index: Int) -> String {
 // The disruptions take about 40 s in all (a service comes back in about 3 s, the broker in about
 // 13 s), then the SMTP outage: the jobs are spread over that time, so that every disruption hits
 // jobs in flight.
-let plannedSeconds = Double(40 + options.smtpOutageSeconds)
+// A rolling restart takes about as long: 14 instances, a few seconds each.
+let plannedSeconds = Double((options.rolling ? 60 : 40) + options.smtpOutageSeconds)
 let interval = plannedSeconds / Double(options.jobs)
 let load = Task {
     await withTaskGroup(of: Void.self) { group in
@@ -247,7 +274,22 @@ if let node = options.clusterNode {
     guard await cluster(["start-node", "\(node)"]) == 0 else { giveUp("could not start cluster node \(node):\n\(scriptLogTail())") }
     recoveries.append(await probe("rabbitmq node \(node) back", since: back))
 }
-for service in ["api-gateway", "metadata", "scheduler", "runner", "notifier", "importer", "exporter"] where options.clusterNode == nil {
+if options.rolling {
+    // Each instance stopped gracefully and started again while the other one carries on.
+    for service in ["metadata", "scheduler", "runner", "notifier", "importer", "exporter", "api-gateway"] {
+        for instance in [service, service + "@2"] {
+            let since = ContinuousClock.now
+            say("\(instance): restart (SIGTERM, start, healthy)")
+            guard await services(["restart", instance]) == 0 else {
+                say("services.sh restart \(instance) said:\n\(scriptLogTail())")
+                giveUp("\(instance) did not start again (its log: \(state)/logs/\(instance).log)")
+            }
+            recoveries.append(await probe("restart \(instance)", since: since))
+        }
+    }
+}
+for service in ["api-gateway", "metadata", "scheduler", "runner", "notifier", "importer", "exporter"]
+where options.clusterNode == nil && !options.rolling {
     let pidFile = state + "/run/\(service).pid"
     let since = ContinuousClock.now
     say("\(service): SIGKILL")
@@ -259,7 +301,7 @@ for service in ["api-gateway", "metadata", "scheduler", "runner", "notifier", "i
     }
     recoveries.append(await probe(service, since: since))
 }
-if options.clusterNode == nil {
+if options.clusterNode == nil && !options.rolling {
     let since = ContinuousClock.now
     say("rabbitmq: stop_app, 5 s, start_app")
     _ = await infra(["rabbitmqctl", "stop_app"])
@@ -267,7 +309,7 @@ if options.clusterNode == nil {
     _ = await infra(["rabbitmqctl", "start_app"])
     recoveries.append(await probe("rabbitmq", since: since))
 }
-if options.clusterNode == nil {
+if options.clusterNode == nil && !options.rolling {
     let since = ContinuousClock.now
     say("postgres: restart")
     _ = await infra(["restart-postgres"])

@@ -160,3 +160,21 @@ run_release_build() {
     export RUNNER_CPUS="${RUNNER_CPUS:-$RUNNER_SLOTS}"
     export RUNNER_MEMORY_MB="${RUNNER_MEMORY_MB:-$((RUNNER_SLOTS * 256))}"
 }
+
+# SECOND_INSTANCES: a second instance of every service (services.sh NAME@2).
+SECOND_INSTANCES=(metadata@2 scheduler@2 importer@2 exporter@2 runner@2 notifier@2 api-gateway@2)
+
+# rolling_run JOBS: starts a second instance of every service beside the running ones, restarts
+# every instance in turn under JOBS jobs (conveyor-chaos --rolling 1, both gateways), and stops the
+# second instances again; returns conveyor-chaos's status.
+rolling_run() {
+    local rc=0 second_gateway=$((${GATEWAY_PORT:-8080} + 10))
+    step "second instances: ${SECOND_INSTANCES[*]}"
+    bash "$CONVEYOR_REPO_ROOT/deploy/local/services.sh" start "${SECOND_INSTANCES[@]}" || return 1
+    step "running conveyor-chaos --jobs $1 --rolling 1"
+    CONVEYOR_GATEWAY_URLS="http://127.0.0.1:${GATEWAY_PORT:-8080},http://127.0.0.1:$second_gateway" \
+        "$CONVEYOR_BIN_DIR/conveyor-chaos" --jobs "$1" --rolling 1 --settle "${ROLLING_SETTLE:-240}" || rc=$?
+    step "conveyor-chaos --rolling exited with $rc"
+    bash "$CONVEYOR_REPO_ROOT/deploy/local/services.sh" stop "${SECOND_INSTANCES[@]}" || true
+    return "$rc"
+}

@@ -5,8 +5,17 @@
 #   deploy/local/services.sh stop [NAME...]     SIGTERM, wait up to 15 s, then SIGKILL
 #   deploy/local/services.sh restart [NAME...]
 #   deploy/local/services.sh status [NAME...]   exit 3 if one is not running/healthy
+#   deploy/local/services.sh rolling-restart [NAME...]
+#                                               each running instance of each named service (or of
+#                                               all) in turn: stop, start, healthy, then the next
 #   deploy/local/services.sh admin-token        issue the local admin token again unless
 #                                               $CONVEYOR_STATE/admin-token holds a valid one
+#
+# A NAME may name a further instance of a service: `scheduler@2` is a second scheduler, with its
+# own pid file and log, its ports (health; the gateway's HTTP and metrics) 10 above the first's
+# (20 above for @3, ...), and, for a runner with runner.runAsUids (RUNNER_RUN_AS_UIDS=a-b), the
+# next range of as many ids, so that no two runners of the host share a model user. `stop` without
+# names stops every instance. (deploy/local/rolling.sh restarts two of each in turn under load.)
 #
 # Environment: CONVEYOR_BIN_DIR (default <repo>/.build/debug), CONVEYOR_STATE,
 # CONVEYOR_SERVICES_TIMEOUT (60 s), and the health ports GATEWAY_PORT (8080),
@@ -26,7 +35,42 @@ STOP_TIMEOUT=15
 # Start order: metadata first, the gateway last.
 ALL_SERVICES=(metadata scheduler importer exporter runner notifier api-gateway)
 
+# svc_base NAME: the service of an instance name (scheduler@2 -> scheduler).
+svc_base() { echo "${1%@*}"; }
+# svc_instance NAME: the instance's number (scheduler@2 -> 2, scheduler -> 1).
+svc_instance() { if [[ "$1" == *@* ]]; then echo "${1##*@}"; else echo 1; fi; }
+
+# svc_port_variable NAME: the environment variable that sets the service's port.
+svc_port_variable() {
+    case "$(svc_base "$1")" in
+        api-gateway) echo GATEWAY_PORT ;;
+        *) echo "$(svc_base "$1" | tr '[:lower:]-' '[:upper:]_')_HEALTH_PORT" ;;
+    esac
+}
+
 svc_port() {
+    local base instance
+    base="$(svc_base_port "$(svc_base "$1")")" || return 1
+    instance="$(svc_instance "$1")"
+    [[ "$instance" =~ ^[1-9][0-9]?$ ]] || return 1
+    echo $((base + 10 * (instance - 1)))
+}
+
+# instance_environment NAME: the VAR=value settings that set instance NAME apart from the first.
+instance_environment() {
+    local n="$1" offset first last count
+    offset=$(($(svc_instance "$n") - 1))
+    echo "$(svc_port_variable "$n")=$(svc_port "$n")"
+    # The gateway's metrics are on a port of their own (gateway.health.port).
+    [[ "$(svc_base "$n")" != api-gateway ]] || echo "GATEWAY_HEALTH_PORT=$((${GATEWAY_HEALTH_PORT:-8180} + 10 * offset))"
+    if [[ "$(svc_base "$n")" == runner && "${RUNNER_RUN_AS_UIDS:-}" =~ ^([0-9]+)-([0-9]+)$ ]]; then
+        first="${BASH_REMATCH[1]}" last="${BASH_REMATCH[2]}"
+        count=$((last - first + 1))
+        echo "RUNNER_RUN_AS_UIDS=$((first + offset * count))-$((last + offset * count))"
+    fi
+}
+
+svc_base_port() {
     case "$1" in
         api-gateway) echo "${GATEWAY_PORT:-8080}" ;;
         metadata) echo "${METADATA_HEALTH_PORT:-8181}" ;;
@@ -58,7 +102,8 @@ check_names() {
 
 # launch NAME: start the executable in the background unless it is already running.
 launch() {
-    local name="$1" exe="$BIN_DIR/$1" pidfile log pid port
+    local name="$1" exe pidfile log pid port environment=()
+    exe="$BIN_DIR/$(svc_base "$name")"
     pidfile="$(svc_pidfile "$name")"
     log="$(svc_log "$name")"
     port="$(svc_port "$name")"
@@ -70,10 +115,11 @@ launch() {
     if port_open 127.0.0.1 "$port"; then
         die "$name: port $port is already in use by a process we did not start: $(port_owner "$port")"
     fi
-    printf '\n==== %s services.sh: starting %s\n' "$(date -Is)" "$exe" >> "$log"
+    mapfile -t environment < <(instance_environment "$name")
+    printf '\n==== %s services.sh: starting %s (%s)\n' "$(date -Is)" "$exe" "${environment[*]}" >> "$log"
     # setsid does not fork here (a background job of a non-interactive shell is not a
     # group leader), so $! is the service's own PID; it also shields it from Ctrl-C.
-    (cd "$CONVEYOR_REPO_ROOT" && exec setsid "$exe") >> "$log" 2>&1 </dev/null &
+    (cd "$CONVEYOR_REPO_ROOT" && exec env "${environment[@]}" setsid "$exe") >> "$log" 2>&1 </dev/null &
     pid=$!
     echo "$pid" > "$pidfile"
 }
@@ -138,9 +184,21 @@ cmd_start() {
     wait_healthy "${rest[@]}"
 }
 
+# running_instances: the further instances (NAME@N) that have a pid file.
+running_instances() {
+    local file
+    for file in "$RUN_DIR"/*@*.pid; do
+        [[ -e "$file" ]] && basename "$file" .pid
+    done
+    return 0
+}
+
 cmd_stop() {
     local names=("$@") n pid i
-    ((${#names[@]} > 0)) || names=("${ALL_SERVICES[@]}")
+    if ((${#names[@]} == 0)); then
+        names=("${ALL_SERVICES[@]}")
+        mapfile -t -O "${#names[@]}" names < <(running_instances)
+    fi
     check_names "${names[@]}"
     # Reverse start order: the gateway first, metadata last. Signal all, then wait.
     local pids=() stopping=()
@@ -168,6 +226,20 @@ cmd_stop() {
             log "$n: killed"
         fi
         rm -f "$(svc_pidfile "$n")"
+    done
+}
+
+cmd_rolling_restart() {
+    local names=("$@") n instance
+    ((${#names[@]} > 0)) || names=("${ALL_SERVICES[@]}")
+    check_names "${names[@]}"
+    for n in "${names[@]}"; do
+        for instance in "$n" $(running_instances | grep -F "$n@" || true); do
+            [[ "$(svc_base "$instance")" == "$(svc_base "$n")" ]] && svc_running "$instance" || continue
+            log "rolling restart: $instance"
+            cmd_stop "$instance"
+            cmd_start "$instance"
+        done
     done
 }
 
@@ -202,9 +274,10 @@ main() {
             cmd_start "$@"
             ;;
         status) cmd_status "$@" ;;
+        rolling-restart) cmd_rolling_restart "$@" ;;
         admin-token) bootstrap_admin_token ;;
         *)
-            echo "usage: $0 {start|stop|restart|status|admin-token} [NAME...]   (names: ${ALL_SERVICES[*]})" >&2
+            echo "usage: $0 {start|stop|restart|rolling-restart|status|admin-token} [NAME...]   (names: ${ALL_SERVICES[*]})" >&2
             exit 2
             ;;
     esac

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Full test run: infrastructure up, build with tests, start services with test settings,
 # run `swift test --no-parallel $TEST_ARGS` and, for the whole suite, fuzz the gateway
-# (deploy/local/fuzz.sh quick), test the web page, the monitoring configuration, backup and restore and the deployment files, and run a short chaos suite (conveyor-chaos), stop services (and
+# (deploy/local/fuzz.sh quick), test the web page, the monitoring configuration, backup and restore and the deployment files, run a short chaos suite (conveyor-chaos) and a short rolling restart of two instances of each service, stop services (and
 # infra if CI=true).
 # Exits with swift test's exit code.
 set -euo pipefail
@@ -104,5 +104,11 @@ if [[ -z "${TEST_ARGS:-}" ]]; then
     "$CONVEYOR_BIN_DIR/conveyor-chaos" --jobs 300 --smtp-outage 20 --settle 180 || crc=$?
     step "chaos exited with $crc"
     if ((rc == 0)); then rc=$crc; fi
+    # A rolling restart, shorter (make rolling-test runs 1000 jobs): a second instance of every
+    # service, each instance restarted in turn under 300 jobs.
+    step "rolling restart (two instances of each service, 300 jobs)"
+    rrc=0
+    rolling_run 300 || rrc=$?
+    if ((rc == 0)); then rc=$rrc; fi
 fi
 exit "$rc"

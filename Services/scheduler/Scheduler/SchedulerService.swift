@@ -69,9 +69,11 @@ public actor SchedulerService: Service {
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                try await leader.waitUntilConnected()
+                // A standby waits here; asked to stop, it stops waiting (the lock's connection is a
+                // service the group stops only after this one).
+                try await cancelWhenGracefulShutdown { try await self.leader.waitUntilConnected() }
             } catch {
-                return  // the lock's connection was closed: shutting down
+                return  // shutting down, or the lock's connection was closed
             }
             logger.info("this scheduler is the active one")
             try await rebuild()
