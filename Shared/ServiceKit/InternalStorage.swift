@@ -20,7 +20,9 @@ public struct InternalStorage: Sendable {
         root + "/" + relative
     }
 
-    /// Stores a file or folder at `relative`, moving `source` there atomically.
+    /// Stores a file or folder at `relative`, moving `source` there atomically. When `source` is on
+    /// another file system (a worker's local disk, the storage a shared volume), it is copied into a
+    /// staging folder of the storage first, and that is renamed into place.
     /// - Throws: ``InternalStorageError`` when the destination exists already (storage is append-only).
     public func store(moving source: String, to relative: String) throws {
         let destination = path(relative)
@@ -30,8 +32,39 @@ public struct InternalStorage: Sendable {
         }
         try fileManager.createDirectory(
             atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        guard rename(source, destination) == 0 else {
+        if rename(source, destination) == 0 { return }
+        guard errno == EXDEV else {
             throw InternalStorageError("cannot move \(source) into storage at \(relative): \(String(cString: strerror(errno)))")
+        }
+        let staging = try stagingFolder()
+        defer { try? fileManager.removeItem(atPath: staging) }
+        let copy = staging + "/" + (source as NSString).lastPathComponent
+        do {
+            try fileManager.copyItem(atPath: source, toPath: copy)
+            try Self.sync(copy)
+        } catch {
+            throw InternalStorageError("cannot copy \(source) into storage at \(relative): \(error)")
+        }
+        guard rename(copy, destination) == 0 else {
+            throw InternalStorageError("cannot move \(copy) into storage at \(relative): \(String(cString: strerror(errno)))")
+        }
+        try? fileManager.removeItem(atPath: source)
+    }
+
+    /// Flushes a copied file, or every file of a copied folder, to disk before it is renamed into place.
+    static func sync(_ path: String) throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return }
+        let files = isFolder.boolValue
+            ? (FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String }.map { path + "/" + $0 } ?? [])
+            : [path]
+        for file in files {
+            let descriptor = open(file, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { continue }
+            defer { close(descriptor) }
+            guard fsync(descriptor) == 0 else {
+                throw InternalStorageError("cannot flush \(file) to disk: \(String(cString: strerror(errno)))")
+            }
         }
     }
 

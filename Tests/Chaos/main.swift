@@ -18,7 +18,7 @@
 // the disruption is instead: node N of the RabbitMQ cluster stopped (a probe job must succeed
 // while it is away), then started again (another probe), and no SMTP outage unless asked for.
 //
-// With --rolling 1 (two instances of every service running: deploy/local/rolling.sh), the
+// With --rolling 1 (two instances of every service running: deploy/local/rolling-test.sh), the
 // disruption is instead a rolling restart: each service in turn, one instance at a time, is stopped
 // gracefully (SIGTERM) and started again while the other instance carries on (a probe job must
 // succeed after each); the load goes to both gateways (CONVEYOR_GATEWAY_URLS), a submission that
@@ -276,7 +276,8 @@ if let node = options.clusterNode {
 }
 if options.rolling {
     // Each instance stopped gracefully and started again while the other one carries on.
-    for service in ["metadata", "scheduler", "runner", "notifier", "importer", "exporter", "api-gateway"] {
+    // The gateways first, while the load is at its height.
+    for service in ["api-gateway", "metadata", "scheduler", "runner", "notifier", "importer", "exporter"] {
         for instance in [service, service + "@2"] {
             let since = ContinuousClock.now
             say("\(instance): restart (SIGTERM, start, healthy)")

@@ -41,8 +41,9 @@ SMTP_PID="$RUN_DIR/smtp.pid"
 SMTP_LOG="$LOG_DIR/smtp.log"
 
 # python3-venv: the importer builds the environments of python models with a requirements.txt.
+# iproute2, socat, util-linux: worker hosts in network namespaces (deploy/local/hosts.sh).
 PACKAGES=(rabbitmq-server amqp-tools librabbitmq-dev postgresql libpq-dev libcurl4-openssl-dev
-    python3-aiosmtpd python3-venv pkg-config curl git)
+    python3-aiosmtpd python3-venv pkg-config curl git iproute2 socat util-linux)
 
 # check_port NAME ACTUAL WANTED: our running daemon must listen where this invocation expects it.
 check_port() {

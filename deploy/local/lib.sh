@@ -108,6 +108,11 @@ run_cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     if ((RUN_SERVICES_STARTED)); then
+        # Worker hosts a test made (WorkerHostsTests) and did not take down, if it was cut short.
+        if [[ -n "$(ip netns list 2>/dev/null | grep conveyor-host || true)" ]]; then
+            step "removing worker hosts"
+            bash "$CONVEYOR_REPO_ROOT/deploy/local/hosts.sh" down || true
+        fi
         step "stopping services"
         bash "$CONVEYOR_REPO_ROOT/deploy/local/services.sh" stop || true
     fi

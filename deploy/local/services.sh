@@ -15,7 +15,7 @@
 # own pid file and log, its ports (health; the gateway's HTTP and metrics) 10 above the first's
 # (20 above for @3, ...), and, for a runner with runner.runAsUids (RUNNER_RUN_AS_UIDS=a-b), the
 # next range of as many ids, so that no two runners of the host share a model user. `stop` without
-# names stops every instance. (deploy/local/rolling.sh restarts two of each in turn under load.)
+# names stops every instance (instances 1 to 9). (deploy/local/rolling-test.sh restarts two of each in turn under load.)
 #
 # Environment: CONVEYOR_BIN_DIR (default <repo>/.build/debug), CONVEYOR_STATE,
 # CONVEYOR_SERVICES_TIMEOUT (60 s), and the health ports GATEWAY_PORT (8080),
@@ -52,7 +52,7 @@ svc_port() {
     local base instance
     base="$(svc_base_port "$(svc_base "$1")")" || return 1
     instance="$(svc_instance "$1")"
-    [[ "$instance" =~ ^[1-9][0-9]?$ ]] || return 1
+    [[ "$instance" =~ ^[1-9]$ ]] || return 1
     echo $((base + 10 * (instance - 1)))
 }
 
@@ -187,8 +187,11 @@ cmd_start() {
 # running_instances: the further instances (NAME@N) that have a pid file.
 running_instances() {
     local file
+    local name
     for file in "$RUN_DIR"/*@*.pid; do
-        [[ -e "$file" ]] && basename "$file" .pid
+        [[ -e "$file" ]] || continue
+        name="$(basename "$file" .pid)"
+        svc_port "$name" >/dev/null && echo "$name"
     done
     return 0
 }
@@ -270,10 +273,22 @@ main() {
         start) cmd_start "$@" ;;
         stop) cmd_stop "$@" ;;
         restart)
-            cmd_stop "$@"
-            cmd_start "$@"
+            local names=("$@")
+            if ((${#names[@]} == 0)); then
+                names=("${ALL_SERVICES[@]}")
+                mapfile -t -O "${#names[@]}" names < <(running_instances)
+            fi
+            cmd_stop "${names[@]}"
+            cmd_start "${names[@]}"
             ;;
-        status) cmd_status "$@" ;;
+        status)
+            local names=("$@")
+            if ((${#names[@]} == 0)); then
+                names=("${ALL_SERVICES[@]}")
+                mapfile -t -O "${#names[@]}" names < <(running_instances)
+            fi
+            cmd_status "${names[@]}"
+            ;;
         rolling-restart) cmd_rolling_restart "$@" ;;
         admin-token) bootstrap_admin_token ;;
         *)

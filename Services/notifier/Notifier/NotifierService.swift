@@ -149,7 +149,11 @@ public final class NotifierService: Service, Sendable {
     /// Tries the e-mails whose next try is due, as they fall due (and those whose notifier died
     /// mid-try), until the notifier stops.
     private func deliverDue() async {
+        // The one reader of `wakes`, for the notifier's life: a stream whose reading task is
+        // cancelled is finished for good, so the wait below never reads it from a child task.
+        var signals = wakes.makeAsyncIterator()
         while !Task.isCancelled {
+            let wait: Duration
             do {
                 let due = try await deliveries.claimDue(limit: 16)
                 await withDiscardingTaskGroup { group in
@@ -158,21 +162,19 @@ public final class NotifierService: Service, Sendable {
                 if due.count == 16 { continue }
                 // Sleep until the next one falls due (at most 5 s: a row another notifier wrote
                 // meanwhile, or a claim that went stale), or a failed try wakes the loop.
-                let wait = min(5, max(0.05, try await deliveries.nextDue()?.timeIntervalSinceNow ?? 5))
-                await sleepOrWake(.milliseconds(Int(wait * 1000)))
+                wait = .milliseconds(Int(1000 * min(5, max(0.05, try await deliveries.nextDue()?.timeIntervalSinceNow ?? 5))))
             } catch {
                 logger.warning("cannot look for e-mails to send again", metadata: ["error": "\(error)"])
-                await sleepOrWake(.seconds(2))
+                wait = .seconds(2)
             }
-        }
-    }
-
-    private func sleepOrWake(_ duration: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: duration) }
-            group.addTask { [wakes] in for await _ in wakes { return } }
-            await group.next()
-            group.cancelAll()
+            let woken = await withTaskGroup(of: Void.self) { group in
+                group.addTask { [wake] in
+                    if (try? await Task.sleep(for: wait)) != nil { wake.yield() }
+                }
+                defer { group.cancelAll() }
+                return await signals.next() != nil
+            }
+            if !woken { return }  // the stream is finished: the notifier stops
         }
     }
 
