@@ -9,7 +9,9 @@ import Foundation
 public struct PostgresStatement: Sendable {
     public let sql: String
     let texts: [String?]
-    /// Prepare the statement once per session and reuse it (for SQL text that does not vary).
+    /// Prepare the statement once per session and reuse it (for SQL text that does not vary). A
+    /// prepared statement is planned once, whatever its parameters (`plan_cache_mode` is
+    /// `force_generic_plan`): pass `false` for one whose best plan depends on the values.
     public let reusable: Bool
 
     /// - Throws: ``PostgresError`` (`invalidParameter`) when a parameter holds a NUL character.
