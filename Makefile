@@ -12,7 +12,7 @@ INFRA    := deploy/local/infra.sh
 SERVICES := deploy/local/services.sh
 STATE    ?= $(or $(CONVEYOR_STATE),$(CURDIR)/.conveyor)
 
-.PHONY: help install build infra-up infra-down up down status demo test fuzz web-test monitoring-test packaging-test backup-test cluster-test rolling-test chaos bench bench-scale bench-scheduler clean openapi
+.PHONY: help install build infra-up infra-down up down status demo test fuzz web-test monitoring-test packaging-test backup-test cluster-test rolling-test chaos bench bench-scale bench-scheduler clean
 
 help: ## Show this help
 	@echo "Conveyor targets:"
@@ -83,6 +83,3 @@ bench-scheduler: ## Scheduler decisions with 1,000,000 queued jobs and 1,000 wor
 clean: ## Stop everything and delete the .conveyor state
 	@bash $(SERVICES) stop
 	@CONVEYOR_STATE="$(STATE)" bash $(INFRA) reset
-
-openapi: ## Embed docs/openapi.yaml in the gateway (run after editing it)
-	bash deploy/local/gen-openapi.sh

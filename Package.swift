@@ -147,7 +147,10 @@ for service in services {
     targets.append(
         .target(
             name: service.target, dependencies: service.dependencies + [log, lifecycle, metrics],
-            path: "Services/\(service.product)/\(service.target)", swiftSettings: swiftSettings))
+            path: "Services/\(service.product)/\(service.target)",
+            // The gateway serves docs/openapi.yaml (linked from its Resources/) as a resource.
+            resources: service.target == "APIGateway" ? [.copy("Resources/openapi.yaml")] : nil,
+            swiftSettings: swiftSettings))
     targets.append(
         .executableTarget(
             name: "\(service.target)Main", dependencies: [.target(name: service.target), "ServiceKit"],

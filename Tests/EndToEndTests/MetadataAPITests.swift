@@ -238,6 +238,6 @@ struct MetadataAPITests {
     func openAPI() async throws {
         let served = try await Self.get("/api/v1/openapi.yaml")
         let kept = try Data(contentsOf: Platform.repositoryRoot.appendingPathComponent("docs/openapi.yaml"))
-        #expect(served.body == kept, "run `make openapi` after editing docs/openapi.yaml")
+        #expect(served.body == kept, "the gateway serves docs/openapi.yaml from its resources: build it again after editing the document")
     }
 }

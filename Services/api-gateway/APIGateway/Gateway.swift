@@ -10,7 +10,7 @@ public enum Gateway {
     static func router(
         metadata: MetadataClient, scheduler: SchedulerClient, settings: ConveyorSettings, jwt: JWTVerifier?, audit: AuditLog,
         logger: Logger
-    ) -> Router<GatewayContext> {
+    ) throws -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
         // Outermost: every answer counts, with the status the inner middleware gave it.
         router.add(middleware: MetricsMiddleware())
@@ -43,7 +43,7 @@ public enum Gateway {
         AuditRoutes(metadata: metadata).add(to: router)
         router.get(
             "api/v1/events", use: EventStream(metadata: metadata, scheduler: scheduler, feed: JobEventFeed(metadata: metadata, logger: logger)).follow)
-        OpenAPIRoute.add(to: router)
+        try OpenAPIRoute.add(to: router)
         return router
     }
 
@@ -59,7 +59,7 @@ public enum Gateway {
         try await jwt?.loadKeys()
         let audit = AuditLog(metadata: metadata, logger: logger)
         let app = Application(
-            router: router(metadata: metadata, scheduler: scheduler, settings: settings, jwt: jwt, audit: audit, logger: logger),
+            router: try router(metadata: metadata, scheduler: scheduler, settings: settings, jwt: jwt, audit: audit, logger: logger),
             configuration: .init(
                 address: .hostname(
                     settings.string("gateway.host", default: "127.0.0.1"), port: settings.int("gateway.port", default: 8080)),
