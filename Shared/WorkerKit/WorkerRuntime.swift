@@ -35,7 +35,14 @@ public actor WorkerRuntime: Service {
     private let logger: Logger
     /// The attempts this worker holds, listed in every heartbeat: from the claim until the broker
     /// confirmed the finished report (so the scheduler keeps their assignment until then).
-    private var running: [UUID: (attempt: Int, jobType: JobType)] = [:]
+    private var running: [UUID: (attempt: Int, jobType: JobType)] = [:] {
+        didSet { if running.isEmpty { resumeIdleWaiters() } }
+    }
+    /// Who waits for the worker to hold no attempt (its drain at shutdown).
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    /// How long a stopping worker lets its attempts finish (`worker.drainSeconds`) before it stops
+    /// them and leaves them to be re-queued.
+    private let drainTimeout: Duration
     /// Attempts that ended and whose finished report is on its way. They no longer take a slot:
     /// metadata may apply the report, and the scheduler dispatch the next job here, before this
     /// worker hears the broker's confirm. They stay in `running` (heartbeats list them, and a
@@ -54,7 +61,8 @@ public actor WorkerRuntime: Service {
     ///
     /// Reads `amqp.*`, `<pool>.slots` (default 2), `<pool>.cpus`, `<pool>.memoryMB` and `<pool>.gpus`
     /// (default: what the host has, see ``HostCapacity``), `worker.heartbeatSeconds` (default 3),
-    /// `worker.leaseSeconds` (default 30), `metadata.logCapBytes` (8 MiB: the log is cut here, before
+    /// `worker.leaseSeconds` (default 12), `worker.drainSeconds` (default 600: how long a stopping
+    /// worker lets its attempts finish), `metadata.logCapBytes` (8 MiB: the log is cut here, before
     /// it leaves the host) and `<pool>.health.port`.
     public static func build(
         pool: String, executor: any JobExecutor, settings: ConveyorSettings, defaultHealthPort: Int, logger: Logger
@@ -75,6 +83,7 @@ public actor WorkerRuntime: Service {
                 gpus: settings.int("\(pool).gpus", default: HostCapacity.gpus)),
             heartbeatInterval: .seconds(settings.int("worker.heartbeatSeconds", default: 3)),
             leaseSeconds: max(3, settings.int("worker.leaseSeconds", default: 12)),
+            drainTimeout: .seconds(max(0, settings.int("worker.drainSeconds", default: 600))),
             logCapBytes: max(1024, settings.int("metadata.logCapBytes", default: 8 * 1024 * 1024)), consumer: consumer,
             publisher: publisher, reports: reports, metadata: metadata, logger: logger)
         let health = HealthServer.make(
@@ -87,10 +96,11 @@ public actor WorkerRuntime: Service {
 
     init(
         pool: String = "worker", workerId: String, executor: any JobExecutor, slots: Int, capacity: WorkerCapacity, heartbeatInterval: Duration,
-        leaseSeconds: Int = 30, logCapBytes: Int = 8 * 1024 * 1024, consumer: AMQPConnection, publisher: AMQPConnection,
-        reports: ReportSender, metadata: MetadataClient, logger: Logger
+        leaseSeconds: Int = 30, drainTimeout: Duration = .seconds(600), logCapBytes: Int = 8 * 1024 * 1024, consumer: AMQPConnection,
+        publisher: AMQPConnection, reports: ReportSender, metadata: MetadataClient, logger: Logger
     ) {
         self.leaseSeconds = leaseSeconds
+        self.drainTimeout = drainTimeout
         self.logCapBytes = logCapBytes
         slotGauges = (
             Gauge(label: "conveyor_worker_slots", dimensions: [("pool", pool)]), Gauge(label: "conveyor_worker_slots_in_use", dimensions: [("pool", pool)])
@@ -135,15 +145,46 @@ public actor WorkerRuntime: Service {
             for await delivery in dispatches.cancelOnGracefulShutdown() {
                 group.addTask { await self.receive(delivery) }
             }
-            // Graceful shutdown: take no more work, let running jobs finish, then stop heartbeats.
+            // Graceful shutdown: take no more work, let running jobs finish (for at most the drain
+            // timeout: then they are stopped and left to be re-queued), then stop heartbeats.
             await self.startDraining()
             dispatches.cancel()
-            while self.runningCount > 0 { try? await Task.sleep(for: .milliseconds(200)) }
+            await withTaskGroup(of: Void.self) { drain in
+                drain.addTask {
+                    guard (try? await Task.sleep(for: self.drainTimeout)) != nil else { return }
+                    await self.stopAttemptsAtDrainTimeout()
+                }
+                await self.waitUntilIdle()
+                drain.cancelAll()
+            }
             group.cancelAll()
         }
     }
 
-    var runningCount: Int { running.count }
+
+    /// Returns once the worker holds no attempt.
+    private func waitUntilIdle() async {
+        guard !running.isEmpty else { return }
+        await withCheckedContinuation { idleWaiters.append($0) }
+    }
+
+    private func resumeIdleWaiters() {
+        let waiters = idleWaiters
+        idleWaiters = []
+        waiters.forEach { $0.resume() }
+    }
+
+    /// The drain took too long: the attempts still running are stopped, not reported (as when their
+    /// lease is lost), and metadata re-queues them when their leases expire.
+    private func stopAttemptsAtDrainTimeout() {
+        for (jobId, execution) in executions where !leaseLost.contains(jobId) {
+            logger.warning(
+                "stopping: an attempt did not finish within worker.drainSeconds; it is stopped and will run again elsewhere",
+                metadata: ["jobId": "\(jobId)", "attempt": "\(execution.attempt)", "drainSeconds": "\(drainTimeout.components.seconds)"])
+            leaseLost.insert(jobId)
+            execution.task.cancel()
+        }
+    }
 
     /// The attempts that take a slot: those held, less those that ended and are being reported.
     var slotsInUse: Int { running.filter { reporting[$0.key] != $0.value.attempt }.count }

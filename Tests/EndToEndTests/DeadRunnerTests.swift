@@ -23,6 +23,34 @@ struct DeadRunnerTests {
         }
     }
 
+    @Test("a runner asked to stop lets its job run for worker.drainSeconds, then stops it and exits; the job runs again on the next runner")
+    func drainTimeout() async throws {
+        // A runner that drains for at most 2 s.
+        await Platform.restart("runner", with: ["WORKER_DRAIN_SECONDS": "2"])
+        let model = try await Platform.importModel(path: "noop-model", entryPoint: "run.sh", language: "shell")
+        let id = try await Platform.submit(
+            #"{"jobType":"RUN_MODEL","runModel":{"model":{"objectId":"\#(model)"},"parameters":{"sleep":8}}}"#)
+        try await Platform.waitFor(id, status: "RUNNING")
+        let workerId = try #require(try await Platform.job(id)["workerId"] as? String)
+        let logPath = ScriptRunner.repositoryRoot.appendingPathComponent(".conveyor/logs/runner.log").path
+        let logBefore = ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").count
+
+        // services.sh stop waits 15 s before it kills: the runner must be gone well before.
+        let stopping = ContinuousClock.now
+        #expect(await Platform.services(["stop", "runner"]) == 0)
+        let stopped = ContinuousClock.now - stopping
+        let log = String(((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").dropFirst(logBefore))
+        #expect(log.contains("did not finish within worker.drainSeconds"), "the runner stopped its attempt at the drain timeout")
+        #expect(stopped < .seconds(12), "the runner exited after its drain timeout, not when it was killed (\(stopped))")
+        #expect(Self.processes(of: workerId).isEmpty, "the attempt's model was stopped")
+
+        // The next runner (as make test starts it) runs the job again; it ends once.
+        #expect(await Platform.services(["start", "runner"]) == 0)
+        let done = try await Platform.waitForEnd(id, timeout: .seconds(90))
+        #expect(done["status"] as? String == "SUCCEEDED")
+        #expect(done["attempt"] as? Int == 2)
+    }
+
     @Test("a runner killed mid-job: the job is re-queued and succeeds, the orphaned model process is ended")
     func runnerKilled() async throws {
         let model = try await Platform.importModel(path: "noop-model", entryPoint: "run.sh", language: "shell")
