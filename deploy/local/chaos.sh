@@ -10,13 +10,9 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=deploy/local/lib.sh
 source "$HERE/lib.sh"
 cd "$CONVEYOR_REPO_ROOT"
-SWIFT="${SWIFT:-swift}"
 run_begin chaos
 run_infra_up
-step "building (swift build)"
-"$SWIFT" build
-CONVEYOR_BIN_DIR="$("$SWIFT" build --show-bin-path)"
-export CONVEYOR_BIN_DIR
+run_debug_build
 # A lost worker's attempts come back after 6 s; an e-mail held by the outage is tried every 30 s.
 export SCHEDULER_WORKER_TIMEOUT_SECONDS=8
 export WORKER_LEASE_SECONDS=6

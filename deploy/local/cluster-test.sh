@@ -11,15 +11,11 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=deploy/local/lib.sh
 source "$HERE/lib.sh"
 cd "$CONVEYOR_REPO_ROOT"
-SWIFT="${SWIFT:-swift}"
 run_begin cluster
 run_infra_up
 step "the RabbitMQ cluster (rabbitmq-cluster.sh up)"
 bash "$HERE/rabbitmq-cluster.sh" up
-step "building (swift build)"
-"$SWIFT" build
-CONVEYOR_BIN_DIR="$("$SWIFT" build --show-bin-path)"
-export CONVEYOR_BIN_DIR
+run_debug_build
 AMQP_URL="$(bash "$HERE/rabbitmq-cluster.sh" urls)"
 export AMQP_URL
 export AMQP_QUEUE_TYPE=quorum

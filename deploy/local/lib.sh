@@ -151,6 +151,14 @@ run_services_start() {
     bash "$CONVEYOR_REPO_ROOT/deploy/local/services.sh" start
 }
 
+# run_debug_build: the debug build the chaos, cluster and rolling runs use (its bin path in CONVEYOR_BIN_DIR).
+run_debug_build() {
+    step "building (swift build)"
+    "${SWIFT:-swift}" build
+    CONVEYOR_BIN_DIR="$("${SWIFT:-swift}" build --show-bin-path)"
+    export CONVEYOR_BIN_DIR
+}
+
 # run_release_build: the release build the benchmarks run (its bin path in CONVEYOR_BIN_DIR), with
 # RUNNER_SLOTS 64 unless set: a slot is held from dispatch until the scheduler hears the job ended
 # (claim, run, report, commit, event), so keeping two cores busy with trivial jobs takes more slots

@@ -11,13 +11,9 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=deploy/local/lib.sh
 source "$HERE/lib.sh"
 cd "$CONVEYOR_REPO_ROOT"
-SWIFT="${SWIFT:-swift}"
 run_begin rolling
 run_infra_up
-step "building (swift build)"
-"$SWIFT" build
-CONVEYOR_BIN_DIR="$("$SWIFT" build --show-bin-path)"
-export CONVEYOR_BIN_DIR
+run_debug_build
 # A worker that stops gracefully hands its attempts back at once; these cover one that does not.
 export SCHEDULER_WORKER_TIMEOUT_SECONDS=8
 export WORKER_LEASE_SECONDS=6

@@ -196,12 +196,19 @@ running_instances() {
     return 0
 }
 
-cmd_stop() {
-    local names=("$@") n pid i
-    if ((${#names[@]} == 0)); then
-        names=("${ALL_SERVICES[@]}")
-        mapfile -t -O "${#names[@]}" names < <(running_instances)
+# names_or_all [NAME...]: the names given, or every service and every running further instance.
+names_or_all() {
+    if (($# > 0)); then
+        printf '%s\n' "$@"
+    else
+        printf '%s\n' "${ALL_SERVICES[@]}"
+        running_instances
     fi
+}
+
+cmd_stop() {
+    local names n pid i
+    mapfile -t names < <(names_or_all "$@")
     check_names "${names[@]}"
     # Reverse start order: the gateway first, metadata last. Signal all, then wait.
     local pids=() stopping=()
@@ -273,20 +280,14 @@ main() {
         start) cmd_start "$@" ;;
         stop) cmd_stop "$@" ;;
         restart)
-            local names=("$@")
-            if ((${#names[@]} == 0)); then
-                names=("${ALL_SERVICES[@]}")
-                mapfile -t -O "${#names[@]}" names < <(running_instances)
-            fi
+            local names
+            mapfile -t names < <(names_or_all "$@")
             cmd_stop "${names[@]}"
             cmd_start "${names[@]}"
             ;;
         status)
-            local names=("$@")
-            if ((${#names[@]} == 0)); then
-                names=("${ALL_SERVICES[@]}")
-                mapfile -t -O "${#names[@]}" names < <(running_instances)
-            fi
+            local names
+            mapfile -t names < <(names_or_all "$@")
             cmd_status "${names[@]}"
             ;;
         rolling-restart) cmd_rolling_restart "$@" ;;
