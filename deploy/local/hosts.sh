@@ -178,11 +178,13 @@ cmd_heal() {
 cmd_down() {
     local k file pid
     cmd_stop
-    # Every forwarder with its forked children (setsid made each a process group of its own).
+    # Every forwarder with its forked children (setsid made each a process group of its own). With
+    # SIGKILL: one started by a process that blocks SIGTERM (a test runner) inherits that mask, and
+    # a forwarder has nothing to finish.
     for file in "$RUN_DIR"/forwarder-host*.pid; do
         [[ -e "$file" ]] || continue
         pid="$(read_pid "$file")"
-        if [[ -n "$pid" ]]; then kill -TERM -- "-$pid" 2>/dev/null || true; fi
+        if [[ -n "$pid" ]]; then kill -KILL -- "-$pid" 2>/dev/null || true; fi
         rm -f "$file"
     done
     for k in $(existing_hosts); do
