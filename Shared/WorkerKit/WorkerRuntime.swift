@@ -181,9 +181,14 @@ public actor WorkerRuntime: Service {
             logger.warning(
                 "stopping: an attempt did not finish within worker.drainSeconds; it is stopped and will run again elsewhere",
                 metadata: ["jobId": "\(jobId)", "attempt": "\(execution.attempt)", "drainSeconds": "\(drainTimeout.components.seconds)"])
-            leaseLost.insert(jobId)
-            execution.task.cancel()
+            stopUnreported(jobId, execution.task)
         }
+    }
+
+    /// Stops an attempt that will not be reported (``leaseLost``): metadata re-queues it when its lease expires.
+    private func stopUnreported(_ jobId: UUID, _ task: Task<JobOutcome, any Error>) {
+        leaseLost.insert(jobId)
+        task.cancel()
     }
 
     /// The attempts that take a slot: those held, less those that ended and are being reported.
@@ -357,8 +362,7 @@ public actor WorkerRuntime: Service {
         for (jobId, lease) in leases where ContinuousClock.now + margin >= lease.until {
             guard let execution = executions[jobId], execution.attempt == lease.attempt, !leaseLost.contains(jobId) else { continue }
             logger.error("the lease of an attempt could not be renewed: stopping it", metadata: ["jobId": "\(jobId)", "attempt": "\(lease.attempt)"])
-            leaseLost.insert(jobId)
-            execution.task.cancel()
+            stopUnreported(jobId, execution.task)
         }
     }
 

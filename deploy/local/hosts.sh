@@ -45,9 +45,7 @@ guest_address() { echo "10.77.$1.2"; }
 worker_name() { echo "$2-host$1"; }
 health_port() {
     case "$1" in
-        runner) echo "${RUNNER_HEALTH_PORT:-8185}" ;;
-        importer) echo "${IMPORTER_HEALTH_PORT:-8183}" ;;
-        exporter) echo "${EXPORTER_HEALTH_PORT:-8184}" ;;
+        runner | importer | exporter) service_port "$1" ;;
         *) die "hosts run runners, importers and exporters, not '$1'" ;;
     esac
 }

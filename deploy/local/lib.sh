@@ -87,6 +87,21 @@ port_owner() {
     ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'users:(.*)' | head -n 1 || true
 }
 
+# service_port NAME: a service's health port (the gateway's HTTP port), from its environment
+# variable or the default; fails for an unknown name.
+service_port() {
+    case "$1" in
+        api-gateway) echo "${GATEWAY_PORT:-8080}" ;;
+        metadata) echo "${METADATA_HEALTH_PORT:-8181}" ;;
+        scheduler) echo "${SCHEDULER_HEALTH_PORT:-8182}" ;;
+        importer) echo "${IMPORTER_HEALTH_PORT:-8183}" ;;
+        exporter) echo "${EXPORTER_HEALTH_PORT:-8184}" ;;
+        runner) echo "${RUNNER_HEALTH_PORT:-8185}" ;;
+        notifier) echo "${NOTIFIER_HEALTH_PORT:-8186}" ;;
+        *) return 1 ;;
+    esac
+}
+
 # ---------------------------------------------------------------- runs that start services
 # test.sh and bench.sh: timed progress lines, infrastructure up, services from a build, and a trap
 # that stops the services they started (and, with CI=true, the infrastructure) however they exit.

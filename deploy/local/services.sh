@@ -50,7 +50,7 @@ svc_port_variable() {
 
 svc_port() {
     local base instance
-    base="$(svc_base_port "$(svc_base "$1")")" || return 1
+    base="$(service_port "$(svc_base "$1")")" || return 1
     instance="$(svc_instance "$1")"
     [[ "$instance" =~ ^[1-9]$ ]] || return 1
     echo $((base + 10 * (instance - 1)))
@@ -68,19 +68,6 @@ instance_environment() {
         count=$((last - first + 1))
         echo "RUNNER_RUN_AS_UIDS=$((first + offset * count))-$((last + offset * count))"
     fi
-}
-
-svc_base_port() {
-    case "$1" in
-        api-gateway) echo "${GATEWAY_PORT:-8080}" ;;
-        metadata) echo "${METADATA_HEALTH_PORT:-8181}" ;;
-        scheduler) echo "${SCHEDULER_HEALTH_PORT:-8182}" ;;
-        importer) echo "${IMPORTER_HEALTH_PORT:-8183}" ;;
-        exporter) echo "${EXPORTER_HEALTH_PORT:-8184}" ;;
-        runner) echo "${RUNNER_HEALTH_PORT:-8185}" ;;
-        notifier) echo "${NOTIFIER_HEALTH_PORT:-8186}" ;;
-        *) return 1 ;;
-    esac
 }
 
 svc_pidfile() { echo "$RUN_DIR/$1.pid"; }
