@@ -57,6 +57,21 @@ struct SchedulingStateTests {
         #expect(state.nextDispatches(now: start).count == 1)
     }
 
+    @Test("dispatches wait out the interval only while jobs run: an idle system's job goes out at once")
+    func dispatchWait() {
+        var state = SchedulingState()
+        let interval = Duration.milliseconds(10)
+        #expect(state.dispatchWait(sinceLastDispatch: .milliseconds(2), interval: interval) == .zero)
+        state.heartbeat(heartbeat("w1", slots: 2), now: start)
+        state.enqueue(queued(50, at: 0))
+        let decisions = state.nextDispatches(now: start)
+        #expect(decisions.count == 1)
+        #expect(state.dispatchWait(sinceLastDispatch: .milliseconds(2), interval: interval) == .milliseconds(8))
+        #expect(state.dispatchWait(sinceLastDispatch: .milliseconds(12), interval: interval) == .zero)
+        state.finished(decisions[0].jobId)
+        #expect(state.dispatchWait(sinceLastDispatch: .milliseconds(2), interval: interval) == .zero)
+    }
+
     @Test("jobs only go to workers of their type, never to a draining one")
     func types() {
         var state = SchedulingState()

@@ -2,6 +2,7 @@ import AMQPClient
 import ConveyorModels
 import Foundation
 import Logging
+import Messaging
 import ServiceKit
 import ServiceLifecycle
 
@@ -45,9 +46,9 @@ public actor SchedulerService: Service {
     /// `scheduler.dispatchIntervalMs` (default 10) and `scheduler.health.port` (default 8182).
     public static func build(settings: ConveyorSettings, logger: Logger) throws -> [any Service] {
         let consumer = try AMQPConnection(
-            name: "scheduler-consume", configuration: settings.amqp, topology: ConveyorTopology.scheduler, logger: logger)
+            name: "scheduler-consume", configuration: settings.amqp, topology: Topology.schedulerDeclarations, logger: logger)
         let publisher = try AMQPConnection(
-            name: "scheduler-publish", configuration: settings.amqp, topology: ConveyorTopology.exchanges, logger: logger)
+            name: "scheduler-publish", configuration: settings.amqp, topology: Topology.exchangeDeclarations, logger: logger)
         let metadata = try MetadataClient(name: "scheduler-rpc", settings: settings, logger: logger)
         let leader = try AMQPConnection(
             name: "scheduler-lock", configuration: settings.amqp,
@@ -113,11 +114,9 @@ public actor SchedulerService: Service {
                 let clock = ContinuousClock()
                 var lastDispatch = clock.now - .seconds(1)
                 for await _ in signals {
-                    // Under load, at most one dispatch every `dispatchInterval`: the jobs that slots freed
-                    // meanwhile go out together, and the claims and reports behind them travel together
-                    // too. A scheduler that dispatched nothing lately decides at once.
-                    let since = clock.now - lastDispatch
-                    if since < self.dispatchInterval { try? await Task.sleep(for: self.dispatchInterval - since) }
+                    // Under load, at most one dispatch every `dispatchInterval`; at once while nothing runs.
+                    let wait = await self.dispatchWait(sinceLastDispatch: clock.now - lastDispatch)
+                    if wait > .zero { try? await Task.sleep(for: wait) }
                     if await self.dispatchReady() > 0 { lastDispatch = clock.now }
                 }
             }
@@ -151,6 +150,10 @@ public actor SchedulerService: Service {
     private var dispatchSignal: AsyncStream<Void>.Continuation?
     /// Dispatches the broker did not take, to undo.
     private var dispatchFailure: AsyncStream<(SchedulingState.Decision, any Error)>.Continuation?
+
+    private func dispatchWait(sinceLastDispatch since: Duration) -> Duration {
+        state.dispatchWait(sinceLastDispatch: since, interval: dispatchInterval)
+    }
 
     private func requestDispatch() {
         dispatchSignal?.yield()

@@ -223,6 +223,15 @@ public struct SchedulingState: Sendable {
     }
     public var runningCount: Int { assignments.count }
 
+    /// How long the next dispatch decision waits: under load, what is left of `interval` since the
+    /// last dispatch that sent something (the jobs that slots freed meanwhile go out together, and
+    /// the claims and reports behind them travel together too); while no job runs, nothing, so an
+    /// idle system's job goes out at once however recently the last one did.
+    public func dispatchWait(sinceLastDispatch since: Duration, interval: Duration) -> Duration {
+        guard !assignments.isEmpty, since < interval else { return .zero }
+        return interval - since
+    }
+
     // MARK: Jobs
 
     /// A job entered QUEUED (a new job, or one re-queued). Stale and duplicate events change nothing.
