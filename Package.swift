@@ -19,20 +19,20 @@ let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics
 /// The seven services: executable product name, library target name, and what the library needs.
 let services: [(product: String, target: String, dependencies: [Target.Dependency])] = [
     ("api-gateway", "APIGateway", [
-        "ConveyorModels", "AMQPClient", "ServiceKit", hummingbird, .product(name: "JWTKit", package: "jwt-kit"),
+        "ConveyorModels", "ServiceKit", "Messaging", hummingbird, .product(name: "JWTKit", package: "jwt-kit"),
         .product(name: "HTTPTypes", package: "swift-http-types"),
     ]),
     ("metadata", "Metadata", [
-        "ConveyorModels", "AMQPClient", "PostgresClient", "ServiceKit", .product(name: "Crypto", package: "swift-crypto"),
+        "ConveyorModels", "AMQPClient", "PostgresClient", "ServiceKit", "Messaging", .product(name: "Crypto", package: "swift-crypto"),
     ]),
     ("scheduler", "Scheduler", [
-        "ConveyorModels", "AMQPClient", "ServiceKit", .product(name: "HeapModule", package: "swift-collections"),
+        "ConveyorModels", "AMQPClient", "ServiceKit", "Messaging", .product(name: "HeapModule", package: "swift-collections"),
     ]),
     ("importer", "Importer", ["ConveyorModels", "WorkerKit"]),
     ("exporter", "Exporter", ["ConveyorModels", "WorkerKit"]),
     ("runner", "Runner", ["ConveyorModels", "WorkerKit"]),
     ("notifier", "Notifier", [
-        "ConveyorModels", "AMQPClient", "PostgresClient", "SMTPClient", "ServiceKit", .product(name: "Mustache", package: "swift-mustache"),
+        "ConveyorModels", "AMQPClient", "PostgresClient", "SMTPClient", "ServiceKit", "Messaging", .product(name: "Mustache", package: "swift-mustache"),
     ]),
 ]
 
@@ -75,8 +75,13 @@ var targets: [Target] = [
             .product(name: "Configuration", package: "swift-configuration"), .product(name: "Crypto", package: "swift-crypto"),
         ],
         path: "Shared/ServiceKit", swiftSettings: swiftSettings),
+    // The message contracts' plumbing: the topology's declarations, the RPC clients of metadata and
+    // the scheduler, and the workers' report sender.
     .target(
-        name: "WorkerKit", dependencies: ["ConveyorModels", "AMQPClient", "ServiceKit", "CLinux", "CChildSpawn", log, lifecycle, metrics],
+        name: "Messaging", dependencies: ["AMQPClient", "ConveyorModels", "ServiceKit", log, lifecycle, metrics],
+        path: "Shared/Messaging", swiftSettings: swiftSettings),
+    .target(
+        name: "WorkerKit", dependencies: ["ConveyorModels", "AMQPClient", "ServiceKit", "Messaging", "CLinux", "CChildSpawn", log, lifecycle, metrics],
         path: "Shared/WorkerKit", swiftSettings: swiftSettings),
 
     .testTarget(
@@ -124,7 +129,7 @@ var targets: [Target] = [
     // Operators' command for what needs no token: issuing the first ones (and listing, revoking).
     .executableTarget(
         name: "ConveyorAdmin",
-        dependencies: ["ConveyorModels", "ServiceKit", log, .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        dependencies: ["ConveyorModels", "ServiceKit", "Messaging", log, .product(name: "ArgumentParser", package: "swift-argument-parser")],
         path: "Tools/conveyor-admin", swiftSettings: swiftSettings),
     // The users' command line, over the HTTP API.
     .executableTarget(

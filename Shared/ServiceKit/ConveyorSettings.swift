@@ -57,7 +57,9 @@ public struct ConveyorSettings: Sendable {
     public var postgresPoolSize: Int { reader.int(forKey: "postgres.poolSize", default: 4) }
 
     public var storageRoot: String { absolute(reader.string(forKey: "storage.root", default: ".conveyor/storage")) }
-    public var exportRoot: String { absolute(reader.string(forKey: "export.root", default: ".conveyor/exports")) }
+    /// The folder of the `local` external storage (`export.root`): where EXPORT_DATA writes and
+    /// IMPORT_DATA reads.
+    public var localExternalStorageRoot: String { absolute(reader.string(forKey: "export.root", default: ".conveyor/exports")) }
 
     public var logLevel: String { reader.string(forKey: "log.level", default: "info") }
 

@@ -1,3 +1,4 @@
+import Messaging
 import ServiceKit
 import ConveyorModels
 import Foundation

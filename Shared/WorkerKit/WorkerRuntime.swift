@@ -2,6 +2,7 @@ import AMQPClient
 import ConveyorModels
 import Foundation
 import Logging
+import Messaging
 import Metrics
 import ServiceKit
 import ServiceLifecycle
@@ -71,9 +72,9 @@ public actor WorkerRuntime: Service {
         var logger = logger
         logger[metadataKey: "workerId"] = "\(workerId)"
         let consumer = try AMQPConnection(
-            name: "\(pool)-consume", configuration: settings.amqp, topology: ConveyorTopology.worker(workerId), logger: logger)
+            name: "\(pool)-consume", configuration: settings.amqp, topology: Topology.workerDeclarations(workerId), logger: logger)
         let publisher = try AMQPConnection(
-            name: "\(pool)-publish", configuration: settings.amqp, topology: ConveyorTopology.exchanges, logger: logger)
+            name: "\(pool)-publish", configuration: settings.amqp, topology: Topology.exchangeDeclarations, logger: logger)
         let metadata = try MetadataClient(name: "\(pool)-rpc", settings: settings, logger: logger)
         let reports = ReportSender(publisher: publisher, logger: logger)
         let runtime = WorkerRuntime(

@@ -14,6 +14,7 @@ import ArgumentParser
 import ConveyorModels
 import Foundation
 import Logging
+import Messaging
 import ServiceKit
 
 @main

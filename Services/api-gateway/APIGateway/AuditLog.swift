@@ -2,6 +2,7 @@ import ConveyorModels
 import Foundation
 import Hummingbird
 import Logging
+import Messaging
 import ServiceKit
 import ServiceLifecycle
 import Synchronization

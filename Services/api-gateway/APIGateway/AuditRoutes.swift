@@ -1,6 +1,7 @@
 import ConveyorModels
 import Foundation
 import Hummingbird
+import Messaging
 import ServiceKit
 
 /// `GET /api/v1/audit` (admins): the audit trail, newest first, filtered and paged.

@@ -1,5 +1,6 @@
 import ConveyorModels
 import Foundation
+import Messaging
 import ServiceKit
 import Synchronization
 

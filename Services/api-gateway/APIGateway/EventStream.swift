@@ -1,6 +1,7 @@
 import ConveyorModels
 import Foundation
 import Hummingbird
+import Messaging
 import ServiceKit
 
 /// `GET /api/v1/events?owner=`: the caller's job status changes as server-sent events (`job`

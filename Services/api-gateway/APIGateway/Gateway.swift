@@ -1,6 +1,7 @@
 import ConveyorModels
 import Hummingbird
 import Logging
+import Messaging
 import ServiceKit
 import ServiceLifecycle
 

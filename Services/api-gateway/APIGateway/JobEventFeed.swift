@@ -1,6 +1,7 @@
 import ConveyorModels
 import Foundation
 import Logging
+import Messaging
 import ServiceKit
 
 /// The job status changes of the whole system, read from metadata (``ListJobChanges``) by one

@@ -1,6 +1,7 @@
 import ConveyorModels
 import Foundation
 import Hummingbird
+import Messaging
 import ServiceKit
 
 /// `/api/v1/jobs`: submit (or only validate) jobs, list and filter them, read one with its status

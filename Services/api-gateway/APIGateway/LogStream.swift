@@ -1,6 +1,7 @@
 import ConveyorModels
 import Foundation
 import Hummingbird
+import Messaging
 import ServiceKit
 
 /// `GET /api/v1/jobs/{id}/log/stream?offset=`: follows a job's log as server-sent events.

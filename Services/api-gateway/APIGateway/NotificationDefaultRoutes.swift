@@ -1,6 +1,7 @@
 import ConveyorModels
 import Foundation
 import Hummingbird
+import Messaging
 import ServiceKit
 
 /// `/api/v1/me/notification`: the caller's default e-mail settings, which their jobs without a

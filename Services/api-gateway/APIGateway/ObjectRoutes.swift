@@ -1,6 +1,7 @@
 import ConveyorModels
 import Foundation
 import Hummingbird
+import Messaging
 import ServiceKit
 
 /// `/api/v1/objects`, `/api/v1/files`, `/api/v1/search`: create objects without a job (DATA with

@@ -1,7 +1,7 @@
-import AMQPClient
 import ConveyorModels
 import Foundation
 import Hummingbird
+import Messaging
 
 /// An RFC 9457 problem: the JSON body of every 4xx/5xx answer, naming each field that is wrong.
 struct Problem: HTTPResponseError, Encodable {
@@ -59,9 +59,9 @@ struct Problem: HTTPResponseError, Encodable {
             case .forbidden: return Problem(.forbidden, failure.message, errors: failure.problems)
             case .internal: return Problem(.internalServerError, "the metadata service failed; see its log")
             }
-        case let error as AMQPError where error.code == .timeout:
+        case _ where DeliveryFailure(error) == .timedOut:
             return Problem(.gatewayTimeout, "the metadata service did not answer in time; retry")
-        case is AMQPError:
+        case _ where DeliveryFailure(error) == .brokerUnavailable:
             return Problem(.serviceUnavailable, "the message broker is unavailable; retry")
         case let error as HTTPError where error.status == .contentTooLarge:
             return Problem(.contentTooLarge, "the request body is too large")

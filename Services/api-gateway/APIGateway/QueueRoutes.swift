@@ -1,7 +1,7 @@
-import AMQPClient
 import ConveyorModels
 import Foundation
 import Hummingbird
+import Messaging
 import ServiceKit
 
 /// `/api/v1/queue`: what the scheduler has queued and running, per job type and owner, and the
@@ -25,7 +25,7 @@ struct QueueRoutes: Sendable {
             var summary = try ConveyorJSON.decode(QueueSummary.self, from: answer)
             summary.owners = summary.owners.filter { $0.key == caller.name }
             return try RouteSupport.json(summary)
-        } catch is AMQPError {
+        } catch let error where DeliveryFailure(error) != nil {
             throw Problem(.serviceUnavailable, "the scheduler did not answer; retry")
         }
     }

@@ -1,6 +1,7 @@
 import ConveyorModels
 import Foundation
 import Hummingbird
+import Messaging
 import ServiceKit
 
 /// `/api/v1/tokens` (admins): issue, list and revoke API tokens; and `/api/v1/me`: who the caller is.

@@ -10,15 +10,16 @@ import WorkerKit
 public struct DataExporter: JobExecutor {
     public let jobTypes: [JobType] = [.exportData]
     let process: ModelProcess
-    let exportRoot: String
+    /// The folder of the `local` external storage.
+    let externalRoot: String
 
     /// What an attempt's model may use (as the runner's, see ``AttemptLimitRules``).
     let limitRules: AttemptLimitRules?
 
-    public init(storage: InternalStorage, exportRoot: String, containment: Containment? = nil, limitRules: AttemptLimitRules? = nil) {
+    public init(storage: InternalStorage, externalRoot: String, containment: Containment? = nil, limitRules: AttemptLimitRules? = nil) {
         self.process = ModelProcess(storage: storage, containment: containment)
         self.limitRules = limitRules
-        self.exportRoot = exportRoot
+        self.externalRoot = externalRoot
     }
 
     public func execute(_ job: ClaimedJob, log: JobLogWriter) async throws -> JobOutcome {
@@ -35,12 +36,12 @@ public struct DataExporter: JobExecutor {
                 throw JobFailure("input '\(name)' (\(object.objectId)) is not a DATA object with content")
             }
             sources[name] = process.storage.path(storagePath)
-            destinations[name] = exportRoot + "/" + location.path
+            destinations[name] = externalRoot + "/" + location.path
         }
         if let modelSelector = request.model {
             let folder = try process.storage.stagingFolder()
             defer { try? FileManager.default.removeItem(atPath: folder) }
-            var environment = ["CONVEYOR_STORAGE_LOCAL": exportRoot]
+            var environment = ["CONVEYOR_STORAGE_LOCAL": externalRoot]
             for (name, destination) in destinations { environment["CONVEYOR_EXPORT_\(name.uppercased())"] = destination }
             let limits = limitRules?.limits(for: job.definition.jobType, resources: job.definition.resources)
             let run = try await process.run(

@@ -6,7 +6,7 @@ await ServiceMain.run("importer") { settings, logger in
     try WorkerRuntime.build(
         pool: "importer",
         executor: ImportExecutor(
-            storage: InternalStorage(root: settings.storageRoot), externalRoot: settings.exportRoot,
+            storage: InternalStorage(root: settings.storageRoot), externalRoot: settings.localExternalStorageRoot,
             environments: PythonEnvironments(settings: settings),
             containment: try Containment.start(settings: settings, pool: "importer", logger: logger),
             limitRules: AttemptLimitRules(settings: settings, pool: "importer")),

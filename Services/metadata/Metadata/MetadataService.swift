@@ -2,6 +2,7 @@ import AMQPClient
 import ConveyorModels
 import Foundation
 import Logging
+import Messaging
 import PostgresClient
 import ServiceKit
 import ServiceLifecycle
@@ -22,9 +23,9 @@ public enum MetadataService {
         try await pool.migrate(MetadataSchema.migrations)
 
         let consumer = try AMQPConnection(
-            name: "metadata-consume", configuration: settings.amqp, topology: ConveyorTopology.metadata, logger: logger)
+            name: "metadata-consume", configuration: settings.amqp, topology: Topology.metadataDeclarations, logger: logger)
         let publisher = try AMQPConnection(
-            name: "metadata-publish", configuration: settings.amqp, topology: ConveyorTopology.eventConsumers,
+            name: "metadata-publish", configuration: settings.amqp, topology: Topology.eventConsumerDeclarations,
             logger: logger)
         let outbox = OutboxPublisher(pool: pool, publisher: publisher, logger: logger)
         var store = JobStore(
@@ -32,7 +33,7 @@ public enum MetadataService {
             validator: JobValidator(limits: settings.deploymentLimits),
             logCapBytes: settings.int("metadata.logCapBytes", default: 8 * 1024 * 1024), publish: { outbox.publish($0) },
             logger: logger)
-        store.externalStorages = ["local": settings.exportRoot]
+        store.externalStorages = ["local": settings.localExternalStorageRoot]
         store.announce = { messages in
             for message in messages { publisher.publish(message) { _ in } }
         }

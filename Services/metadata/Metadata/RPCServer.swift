@@ -2,6 +2,7 @@ import AMQPClient
 import ConveyorModels
 import Foundation
 import Logging
+import Messaging
 import PostgresClient
 import ServiceKit
 import ServiceLifecycle

@@ -2,6 +2,7 @@ import AMQPClient
 import ConveyorModels
 import Foundation
 import Logging
+import Messaging
 import Metrics
 import PostgresClient
 import SMTPClient
@@ -60,7 +61,7 @@ public final class NotifierService: Service, Sendable {
         let deliveries = DeliveryStore(pool: pool)
         try await deliveries.migrate()
         let consumer = try AMQPConnection(
-            name: "notifier-consume", configuration: settings.amqp, topology: ConveyorTopology.notifier, logger: logger)
+            name: "notifier-consume", configuration: settings.amqp, topology: Topology.notifierDeclarations, logger: logger)
         let smtp = SMTPClient(
             configuration: SMTPConfiguration(
                 url: settings.string("smtp.url", default: "smtp://127.0.0.1:2525"),

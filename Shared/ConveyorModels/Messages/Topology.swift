@@ -26,9 +26,6 @@ public enum Topology {
     /// The queue of one worker's dispatches.
     public static func workerQueue(_ workerId: String) -> String { "work.\(workerId)" }
 
-    /// The dead-letter queue of `queue`.
-    public static func deadLetterQueue(_ queue: String) -> String { "\(queue).dlq" }
-
     /// Whether the scheduler follows an event: it queues jobs and frees slots by them.
     public static func schedulerFollows(_ event: JobEvent) -> Bool {
         event.status == .queued || event.status.isTerminal

@@ -3,6 +3,7 @@ import ConveyorModels
 import Foundation
 import Logging
 import Metrics
+import ServiceKit
 
 /// Sends a worker's reports to metadata (queue `metadata.reports`), confirmed, and never loses one:
 /// a publish that fails is retried until the broker confirms it.

@@ -2,6 +2,7 @@ import AMQPClient
 import ConveyorModels
 import Dispatch
 import Metrics
+import ServiceKit
 
 /// RPC timings and failures by message type, for both ends: `conveyor_rpc_<side>_seconds{type}`,
 /// `conveyor_rpc_<side>_failures_total{type, code}` (`code`: the RPC error code, `timeout` when no

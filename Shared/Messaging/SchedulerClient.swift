@@ -2,6 +2,7 @@ import AMQPClient
 import ConveyorModels
 import Foundation
 import Logging
+import ServiceKit
 import ServiceLifecycle
 
 /// Questions to the active scheduler over AMQP RPC (``SchedulerCall``: queue positions, the queue

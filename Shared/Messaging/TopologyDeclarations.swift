@@ -1,13 +1,13 @@
 import AMQPClient
 import ConveyorModels
 
-/// The exchanges and queues of Conveyor's message contracts (see `docs/messages.md`).
+/// The declarations of the exchanges and queues that ``Topology`` names (see `docs/messages.md`).
 ///
 /// Every service declares the parts it uses each time it connects; declarations are idempotent, so
 /// services can start in any order.
-public enum ConveyorTopology {
+extension Topology {
     /// The three exchanges.
-    public static let exchanges = AMQPTopology(exchanges: [
+    public static let exchangeDeclarations = AMQPTopology(exchanges: [
         .init(name: Topology.eventsExchange, type: "topic"),
         .init(name: Topology.workExchange, type: "direct"),
         .init(name: Topology.deadLetterExchange, type: "direct"),
@@ -24,14 +24,14 @@ public enum ConveyorTopology {
     }
 
     /// What metadata consumes.
-    public static let metadata = exchanges.merged(
+    public static let metadataDeclarations = exchangeDeclarations.merged(
         with: AMQPTopology(queues: [
             durableQueue(Topology.metadataRPCQueue),
             durableQueue(Topology.metadataReportsQueue),
         ]))
 
     /// What the scheduler consumes.
-    public static let scheduler = exchanges.merged(
+    public static let schedulerDeclarations = exchangeDeclarations.merged(
         with: AMQPTopology(queues: [
             durableQueue(
                 Topology.schedulerEventsQueue,
@@ -41,7 +41,7 @@ public enum ConveyorTopology {
         ]))
 
     /// What the notifier consumes.
-    public static let notifier = exchanges.merged(
+    public static let notifierDeclarations = exchangeDeclarations.merged(
         with: AMQPTopology(queues: [
             durableQueue(
                 Topology.notifierEventsQueue,
@@ -50,11 +50,11 @@ public enum ConveyorTopology {
 
     /// The queues metadata feeds with job events: metadata, their publisher, declares them too, so no
     /// event is lost when it is published before the scheduler or notifier first started.
-    public static let eventConsumers = scheduler.merged(with: AMQPTopology(queues: notifier.queues))
+    public static let eventConsumerDeclarations = schedulerDeclarations.merged(with: AMQPTopology(queues: notifierDeclarations.queues))
 
     /// A worker's own dispatch queue: durable, dead-lettered, removed a while after the worker is gone.
-    public static func worker(_ workerId: String) -> AMQPTopology {
-        exchanges.merged(
+    public static func workerDeclarations(_ workerId: String) -> AMQPTopology {
+        exchangeDeclarations.merged(
             with: AMQPTopology(queues: [
                 AMQPTopology.Queue(
                     name: Topology.workerQueue(workerId), durable: true,

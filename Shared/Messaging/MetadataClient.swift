@@ -2,6 +2,7 @@ import AMQPClient
 import ConveyorModels
 import Foundation
 import Logging
+import ServiceKit
 import ServiceLifecycle
 
 /// Typed calls to the metadata service over AMQP RPC (direct reply-to).
