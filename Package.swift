@@ -28,9 +28,9 @@ let services: [(product: String, target: String, dependencies: [Target.Dependenc
     ("scheduler", "Scheduler", [
         "ConveyorModels", "AMQPClient", "ServiceKit", "Messaging", .product(name: "HeapModule", package: "swift-collections"),
     ]),
-    ("importer", "Importer", ["ConveyorModels", "WorkerKit"]),
-    ("exporter", "Exporter", ["ConveyorModels", "WorkerKit"]),
-    ("runner", "Runner", ["ConveyorModels", "WorkerKit"]),
+    ("importer", "Importer", ["ConveyorModels", "ServiceKit", "WorkerKit"]),
+    ("exporter", "Exporter", ["ConveyorModels", "ServiceKit", "WorkerKit"]),
+    ("runner", "Runner", ["ConveyorModels", "ServiceKit", "WorkerKit"]),
     ("notifier", "Notifier", [
         "ConveyorModels", "AMQPClient", "PostgresClient", "SMTPClient", "ServiceKit", "Messaging", .product(name: "Mustache", package: "swift-mustache"),
     ]),
@@ -71,7 +71,7 @@ var targets: [Target] = [
         name: "ServiceKit",
         dependencies: [
             "AMQPClient", "ConveyorModels", log, lifecycle, hummingbird, metrics,
-            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"), .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Configuration", package: "swift-configuration"), .product(name: "Crypto", package: "swift-crypto"),
         ],
         path: "Shared/ServiceKit", swiftSettings: swiftSettings),
