@@ -23,7 +23,7 @@ let services: [(product: String, target: String, dependencies: [Target.Dependenc
         .product(name: "HTTPTypes", package: "swift-http-types"),
     ]),
     ("metadata", "Metadata", [
-        "ConveyorModels", "AMQPClient", "PostgresClient", "ServiceKit", "Messaging", .product(name: "Crypto", package: "swift-crypto"),
+        "ConveyorModels", "AMQPClient", "Postgres", "ServiceKit", "Messaging", .product(name: "Crypto", package: "swift-crypto"),
     ]),
     ("scheduler", "Scheduler", [
         "ConveyorModels", "AMQPClient", "ServiceKit", "Messaging", .product(name: "HeapModule", package: "swift-collections"),
@@ -32,7 +32,7 @@ let services: [(product: String, target: String, dependencies: [Target.Dependenc
     ("exporter", "Exporter", ["ConveyorModels", "ServiceKit", "WorkerKit"]),
     ("runner", "Runner", ["ConveyorModels", "ServiceKit", "WorkerKit"]),
     ("notifier", "Notifier", [
-        "ConveyorModels", "AMQPClient", "PostgresClient", "SMTPClient", "ServiceKit", "Messaging", .product(name: "Mustache", package: "swift-mustache"),
+        "ConveyorModels", "AMQPClient", "Postgres", "SMTPClient", "ServiceKit", "Messaging", .product(name: "Mustache", package: "swift-mustache"),
     ]),
 ]
 
@@ -62,8 +62,8 @@ var targets: [Target] = [
         name: "AMQPClient", dependencies: ["CRabbitMQ", log, lifecycle, metrics],
         path: "Shared/AMQPClient", swiftSettings: swiftSettings),
     .target(
-        name: "PostgresClient", dependencies: ["CLibPQ", "CivilCalendar", log, lifecycle, metrics],
-        path: "Shared/PostgresClient", swiftSettings: swiftSettings),
+        name: "Postgres", dependencies: ["CLibPQ", "CivilCalendar", log, lifecycle, metrics],
+        path: "Shared/Postgres", swiftSettings: swiftSettings),
     .target(
         name: "SMTPClient", dependencies: ["CCurl", "MailboxRules", log],
         path: "Shared/SMTPClient", swiftSettings: swiftSettings),
@@ -92,13 +92,13 @@ var targets: [Target] = [
         name: "AMQPClientTests", dependencies: ["AMQPClient", "ConveyorModels", "TestSupport"],
         path: "Tests/AMQPClientTests", swiftSettings: swiftSettings),
     .testTarget(
-        name: "PostgresClientTests", dependencies: ["PostgresClient"],
-        path: "Tests/PostgresClientTests", swiftSettings: swiftSettings),
+        name: "PostgresTests", dependencies: ["Postgres"],
+        path: "Tests/PostgresTests", swiftSettings: swiftSettings),
     .testTarget(
         name: "SMTPClientTests", dependencies: ["SMTPClient"],
         path: "Tests/SMTPClientTests", swiftSettings: swiftSettings),
     .testTarget(
-        name: "MetadataTests", dependencies: ["Metadata", "PostgresClient", "ConveyorModels", "ServiceKit"],
+        name: "MetadataTests", dependencies: ["Metadata", "Postgres", "ConveyorModels", "ServiceKit"],
         path: "Tests/MetadataTests", swiftSettings: swiftSettings),
     .testTarget(
         name: "SchedulerTests", dependencies: ["Scheduler", "ConveyorModels"],
@@ -117,7 +117,7 @@ var targets: [Target] = [
     .executableTarget(
         name: "ConveyorBench",
         dependencies: [
-            "ConveyorModels", "AMQPClient", "PostgresClient", "TestSupport", "Scheduler",
+            "ConveyorModels", "AMQPClient", "Postgres", "TestSupport", "Scheduler",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ],

@@ -1,7 +1,7 @@
 import ConveyorModels
 import Foundation
 import Logging
-import PostgresClient
+import Postgres
 import TestSupport
 
 /// The scheduler taking over a big backlog: `count` QUEUED jobs are added in the store's format

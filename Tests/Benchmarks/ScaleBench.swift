@@ -1,7 +1,7 @@
 import ConveyorModels
 import Foundation
 import Logging
-import PostgresClient
+import Postgres
 
 /// Whether a big history slows the job path: submit latency and job-list paging measured on the
 /// database as it is (empty, when `make bench-scale` made it), then again after `count` finished

@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import ConveyorModels
 import Foundation
 import Logging
-import PostgresClient
+import Postgres
 
 
 /// Search over many objects: seeds `count` DATA objects (once; later runs reuse them) straight into

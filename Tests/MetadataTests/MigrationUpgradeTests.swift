@@ -1,7 +1,7 @@
 import ConveyorModels
 import Foundation
 import Logging
-import PostgresClient
+import Postgres
 import ServiceKit
 import Testing
 

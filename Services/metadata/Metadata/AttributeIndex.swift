@@ -1,6 +1,6 @@
 import ConveyorModels
 import Foundation
-import PostgresClient
+import Postgres
 
 /// How attribute values are written to the `tag_attrs` search index: one row per scalar value
 /// (each item of an ARRAY), in the column of its family: text, number, boolean or time.

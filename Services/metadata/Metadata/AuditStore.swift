@@ -1,6 +1,6 @@
 import ConveyorModels
 import Foundation
-import PostgresClient
+import Postgres
 
 /// The audit trail (`audit_log`): what the gateway recorded of every change made through the API.
 struct AuditStore: Sendable {

@@ -1,6 +1,6 @@
 import ConveyorModels
 import Foundation
-import PostgresClient
+import Postgres
 
 /// The WHERE conditions of a job listing, every value bound as a parameter.
 struct JobFilterSQL {

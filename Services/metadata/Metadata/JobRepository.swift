@@ -1,7 +1,7 @@
 import AMQPClient
 import ConveyorModels
 import Foundation
-import PostgresClient
+import Postgres
 
 /// Where the job lifecycle meets PostgreSQL: it loads jobs' states, locked, and writes what
 /// ``JobLifecycle`` decided for many jobs at once, as a handful of statements (one per table, each

@@ -1,6 +1,6 @@
 import ConveyorModels
 import Foundation
-import PostgresClient
+import Postgres
 
 /// Cancelling a job on request: it ends CANCELLED with its unfinished jobs (for a group), and its
 /// own group reacts as when a job fails.

@@ -1,6 +1,6 @@
 import ConveyorModels
 import Foundation
-import PostgresClient
+import Postgres
 
 extension JobStore {
     /// The status changes after an event id, oldest first (see ``ListJobChanges``). The history's

@@ -1,6 +1,6 @@
 import ConveyorModels
 import Foundation
-import PostgresClient
+import Postgres
 
 /// Dependencies: a job with `dependsOn` waits in PENDING until the jobs it names have ended. Whenever
 /// a transaction ends jobs, their dependents decide in the same transaction

@@ -1,6 +1,6 @@
 import ConveyorModels
 import Foundation
-import PostgresClient
+import Postgres
 
 /// JOB_GROUP: when one of its jobs ends, a group starts its next job (sequential) or, once every job
 /// has ended, ends itself (``JobLifecycle/childEnded(_:_:now:)``); a group that ends tells its own

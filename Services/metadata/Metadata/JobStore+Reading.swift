@@ -1,6 +1,6 @@
 import ConveyorModels
 import Foundation
-import PostgresClient
+import Postgres
 
 /// Reading jobs, their logs and objects; the scheduler's view of active jobs.
 extension JobStore {

@@ -1,6 +1,6 @@
 import ConveyorModels
 import Foundation
-import PostgresClient
+import Postgres
 
 /// Re-running a dependency chain from a job that did not succeed (``RerunChainRules``): only what
 /// is needed runs again, in one transaction, or nothing does (a dry run says what would). Within a

@@ -1,6 +1,6 @@
 import ConveyorModels
 import Foundation
-import PostgresClient
+import Postgres
 
 /// Re-running what is downstream of an input that has a newer version (``RerunDownstreamRules``):
 /// the jobs that read an older version of the object run again on the latest, in one transaction,

@@ -1,6 +1,6 @@
 import ConveyorModels
 import Foundation
-import PostgresClient
+import Postgres
 
 /// Submitting jobs: validation (also as a dry run), object references pinned to exact versions,
 /// idempotency keys, re-runs, and the jobs a JOB_GROUP starts with.

@@ -1,7 +1,7 @@
 import AMQPClient
 import ConveyorModels
 import Foundation
-import PostgresClient
+import Postgres
 import ServiceKit
 
 /// What workers and the scheduler change: claims, finished reports and log chunks, re-queues.

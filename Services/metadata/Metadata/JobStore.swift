@@ -2,7 +2,7 @@ import AMQPClient
 import ConveyorModels
 import Foundation
 import Logging
-import PostgresClient
+import Postgres
 
 /// The system of record for jobs. Every operation takes many requests at once (the RPC server and
 /// the report consumer gather them, see ``Batcher``) and carries them out in one transaction: the

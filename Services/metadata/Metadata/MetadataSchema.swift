@@ -1,4 +1,4 @@
-import PostgresClient
+import Postgres
 
 /// The metadata service's schema, applied in order at start (each version once).
 enum MetadataSchema {

@@ -3,7 +3,7 @@ import ConveyorModels
 import Foundation
 import Logging
 import Messaging
-import PostgresClient
+import Postgres
 import ServiceKit
 import ServiceLifecycle
 

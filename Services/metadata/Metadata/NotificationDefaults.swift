@@ -1,6 +1,6 @@
 import ConveyorModels
 import Foundation
-import PostgresClient
+import Postgres
 
 /// Each principal's default e-mail settings (`notification_defaults`), which a submission without
 /// a `notification` section takes (see ``JobStore/submit(_:)``).

@@ -1,6 +1,6 @@
 import ConveyorModels
 import Foundation
-import PostgresClient
+import Postgres
 
 /// An object record written as JSON straight from its row (`objects` joined with `object_tags`):
 /// the definition and the attributes are JSON in the database already, so a read that only answers

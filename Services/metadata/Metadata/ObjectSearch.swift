@@ -1,6 +1,6 @@
 import ConveyorModels
 import Foundation
-import PostgresClient
+import Postgres
 
 /// Compiles a ``SearchExpression`` to SQL over `object_tags t` with every value bound as a parameter
 /// (nothing from the request is ever spliced into the SQL text). Each term is an `EXISTS` over the

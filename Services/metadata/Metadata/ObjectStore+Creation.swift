@@ -1,6 +1,6 @@
 import ConveyorModels
 import Foundation
-import PostgresClient
+import Postgres
 import ServiceKit
 
 /// Objects created directly through the API (no job): uploaded FILEs, DATA sets with their SCHEMA,

@@ -1,6 +1,6 @@
 import ConveyorModels
 import Foundation
-import PostgresClient
+import Postgres
 
 /// Reading objects by selector (including as of a past time) and listing their versions.
 extension ObjectStore {

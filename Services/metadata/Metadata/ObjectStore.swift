@@ -1,7 +1,7 @@
 import ConveyorModels
 import Foundation
 import Logging
-import PostgresClient
+import Postgres
 import ServiceKit
 
 /// Versioned objects and their tags. Object versions and tag versions are immutable rows; a new

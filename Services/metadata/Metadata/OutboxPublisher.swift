@@ -3,7 +3,7 @@ import ConveyorModels
 import Foundation
 import Logging
 import Metrics
-import PostgresClient
+import Postgres
 import ServiceLifecycle
 import Synchronization
 

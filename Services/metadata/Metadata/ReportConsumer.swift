@@ -2,7 +2,7 @@ import AMQPClient
 import ConveyorModels
 import Foundation
 import Logging
-import PostgresClient
+import Postgres
 import ServiceKit
 import ServiceLifecycle
 import Synchronization

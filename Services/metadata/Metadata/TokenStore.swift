@@ -1,6 +1,6 @@
 import ConveyorModels
 import Foundation
-import PostgresClient
+import Postgres
 import ServiceKit
 
 /// API tokens: issued with a random secret that is returned once and kept only as its SHA-256

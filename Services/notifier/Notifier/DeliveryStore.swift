@@ -1,5 +1,5 @@
 import Foundation
-import PostgresClient
+import Postgres
 
 /// The notifier's durable record of e-mails (schema `notifier`): one row per job, holding the event
 /// the e-mail is made from until it is sent. A job's e-mail is sent once even when its event is

@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import Messaging
 import Metrics
-import PostgresClient
+import Postgres
 import SMTPClient
 import ServiceKit
 import ServiceLifecycle

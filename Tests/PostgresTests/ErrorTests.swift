@@ -1,5 +1,5 @@
 import Logging
-import PostgresClient
+import Postgres
 import Testing
 
 @Suite("Errors")

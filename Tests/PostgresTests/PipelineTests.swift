@@ -1,4 +1,4 @@
-import PostgresClient
+import Postgres
 import Testing
 
 @Suite("Pipelines")

@@ -1,5 +1,5 @@
 import Foundation
-import PostgresClient
+import Postgres
 import Testing
 
 #if canImport(Glibc)

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import PostgresClient
+import Postgres
 
 /// Shared helpers for the integration tests: the server URL, per-test pools and schemas, and a gate that
 /// lets the server-restart test run alone while all other tests run in parallel.
@@ -11,7 +11,7 @@ enum TestDatabase {
         ?? "postgres://conveyor@127.0.0.1:5433/conveyor"
 
     static let logger: Logger = {
-        var logger = Logger(label: "PostgresClientTests")
+        var logger = Logger(label: "PostgresTests")
         logger.logLevel = .warning
         return logger
     }()
