@@ -50,7 +50,7 @@ public actor WorkerRuntime: Service {
     /// redelivered dispatch of one is refused).
     private var reporting: [UUID: Int] = [:]
     /// The attempt and task of each job this worker runs, to stop one on cancellation.
-    private var executions: [UUID: (attempt: Int, task: Task<JobOutcome, any Error>)] = [:]
+    private var executions: [UUID: (attempt: Int, stop: AttemptStop)] = [:]
     /// Cancellations that arrived before their attempt started.
     private var pendingCancels: [UUID: Int] = [:]
     private let objects = ObjectCache()
@@ -182,14 +182,14 @@ public actor WorkerRuntime: Service {
             logger.warning(
                 "stopping: an attempt did not finish within worker.drainSeconds; it is stopped and will run again elsewhere",
                 metadata: ["jobId": "\(jobId)", "attempt": "\(execution.attempt)", "drainSeconds": "\(drainTimeout.components.seconds)"])
-            stopUnreported(jobId, execution.task)
+            stopUnreported(jobId, execution.stop)
         }
     }
 
     /// Stops an attempt that will not be reported (``leaseLost``): metadata re-queues it when its lease expires.
-    private func stopUnreported(_ jobId: UUID, _ task: Task<JobOutcome, any Error>) {
+    private func stopUnreported(_ jobId: UUID, _ stop: AttemptStop) {
         leaseLost.insert(jobId)
-        task.cancel()
+        stop.request()
     }
 
     /// The attempts that take a slot: those held, less those that ended and are being reported.
@@ -236,7 +236,7 @@ public actor WorkerRuntime: Service {
             return
         }
         logger.info("stopping a cancelled job", metadata: ["jobId": "\(cancel.jobId)", "attempt": "\(cancel.attempt)"])
-        execution.task.cancel()
+        execution.stop.request()
     }
 
     /// Takes one message of the worker's queue: a dispatch, a cancellation, or a batch of dispatches.
@@ -348,7 +348,7 @@ public actor WorkerRuntime: Service {
                 for jobId in result.lost {
                     guard let execution = executions[jobId], execution.attempt == held[jobId]?.attempt else { continue }
                     logger.warning("attempt no longer this worker's (re-queued, cancelled or ended): stopping it", metadata: ["jobId": "\(jobId)"])
-                    execution.task.cancel()
+                    execution.stop.request()
                 }
             } catch {
                 logger.warning("leases not renewed", metadata: ["error": "\(error)", "attempts": "\(held.count)"])
@@ -363,7 +363,7 @@ public actor WorkerRuntime: Service {
         for (jobId, lease) in leases where ContinuousClock.now + margin >= lease.until {
             guard let execution = executions[jobId], execution.attempt == lease.attempt, !leaseLost.contains(jobId) else { continue }
             logger.error("the lease of an attempt could not be renewed: stopping it", metadata: ["jobId": "\(jobId)", "attempt": "\(lease.attempt)"])
-            stopUnreported(jobId, execution.task)
+            stopUnreported(jobId, execution.stop)
         }
     }
 
@@ -377,23 +377,41 @@ public actor WorkerRuntime: Service {
                 }
             })
         let log = JobLogWriter(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, reports: reports, cap: logCapBytes)
-        // A task of its own, so that a cancellation can stop exactly this attempt.
-        let execution = Task { [executor] in try await executor.execute(job, log: log) }
-        executions[dispatch.jobId] = (dispatch.attempt, execution)
-        if pendingCancels.removeValue(forKey: dispatch.jobId) == dispatch.attempt { execution.cancel() }
-        var outcome = JobOutcome(status: .failed, message: "not run", exitCode: nil, objects: [], logBytes: 0)
-        await withDiscardingTaskGroup { group in
-            group.addTask { await log.flushPeriodically() }
-            do {
-                outcome = try await execution.value
-            } catch {
-                await log.line("error: \(error)")
-                outcome = JobOutcome(status: .failed, message: "\(error)", exitCode: nil, objects: [], logBytes: 0, failure: AttemptFailure(kind: .error))
+        // The attempt runs in a group of its own, beside a wait for a stop request: a stop cancels
+        // exactly this attempt's work, which then ends (its process group killed) and answers.
+        let stop = AttemptStop()
+        executions[dispatch.jobId] = (dispatch.attempt, stop)
+        if pendingCancels.removeValue(forKey: dispatch.jobId) == dispatch.attempt { stop.request() }
+        var ended: Result<JobOutcome, any Error> = .failure(CancellationError())
+        await withTaskGroup(of: Result<JobOutcome, any Error>?.self) { group in
+            group.addTask { [executor] in await Result.of { try await executor.execute(job, log: log) } }
+            group.addTask {
+                await stop.wait()
+                return nil
+            }
+            group.addTask {
+                await log.flushPeriodically()
+                return nil
+            }
+            while let next = await group.next() {
+                if let result = next {
+                    ended = result
+                    break
+                }
+                if stop.isRequested { group.cancelAll() }
             }
             group.cancelAll()
         }
+        var outcome: JobOutcome
+        switch ended {
+        case .success(let finished):
+            outcome = finished
+        case .failure(let error):
+            await log.line("error: \(error)")
+            outcome = JobOutcome(status: .failed, message: "\(error)", exitCode: nil, objects: [], logBytes: 0, failure: AttemptFailure(kind: .error))
+        }
         executions[dispatch.jobId] = nil
-        if execution.isCancelled {
+        if stop.isRequested {
             outcome = JobOutcome(status: .cancelled, message: "stopped on cancellation", exitCode: nil, objects: [], logBytes: 0)
         }
         leases[dispatch.jobId] = nil

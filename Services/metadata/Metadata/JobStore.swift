@@ -135,10 +135,3 @@ final class JobTransaction: @unchecked Sendable {
         for (event, message) in messages { events.append(OutboxEntry(id: id, event: event, message: message)) }
     }
 }
-
-extension Result where Failure == any Error {
-    /// The outcome of an async throwing body.
-    static func of(_ body: () async throws -> Success) async -> Result {
-        do { return .success(try await body()) } catch { return .failure(error) }
-    }
-}
