@@ -51,9 +51,9 @@ enum RerunDownstreamRules {
             for name in all.keys.sorted() { body("\(section).inputs.\(name)", &all[name]!) }
             return all
         }
-        if let inputs = definition.runModel?.inputs { definition.runModel!.inputs = each(inputs, "runModel") }
-        if let inputs = definition.runFlow?.inputs { definition.runFlow!.inputs = each(inputs, "runFlow") }
-        if let inputs = definition.importData?.inputs { definition.importData!.inputs = each(inputs, "importData") }
-        if let inputs = definition.exportData?.inputs { definition.exportData!.inputs = each(inputs, "exportData") ?? [:] }
+        if let inputs = definition.runModel?.inputs { definition.runModel?.inputs = each(inputs, "runModel") }
+        if let inputs = definition.runFlow?.inputs { definition.runFlow?.inputs = each(inputs, "runFlow") }
+        if let inputs = definition.importData?.inputs { definition.importData?.inputs = each(inputs, "importData") }
+        if let inputs = definition.exportData?.inputs { definition.exportData?.inputs = each(inputs, "exportData") ?? [:] }
     }
 }
