@@ -60,18 +60,44 @@ public enum ServiceMain {
         _ settings: ConveyorSettings, _ logger: Logger, _ build: @escaping @Sendable (ConveyorSettings, Logger) async throws -> [any Service]
     ) async throws -> [any Service]? {
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
-        return try await withThrowingTaskGroup(of: [any Service]?.self) { group in
-            group.addTask { try await build(settings, logger) }
+        return try await withThrowingTaskGroup(of: StartUp.self) { group in
+            group.addTask { .built(try await build(settings, logger)) }
             group.addTask {
-                // Nil on a signal; the loop also ends (with nil) when cancelled once the build is done.
                 for await signal in signals {
                     logger.info("signal while starting: stopping", metadata: ["signal": "\(signal)"])
-                    return nil
+                    return .signalled
                 }
-                return nil
+                return .watchEnded  // cancelled once the build is done
             }
             defer { group.cancelAll() }
-            return try await group.next() ?? nil
+            var services: [any Service]?
+            var signalled = false
+            // The first to end decides, but a signal that came as the build ended counts too (the
+            // service group would not see it).
+            while true {
+                let ended: StartUp?
+                do {
+                    ended = try await group.next()
+                } catch {
+                    // A build cancelled by the signal ends with an error of no interest.
+                    if signalled { continue }
+                    throw error
+                }
+                guard let next = ended else { break }
+                switch next {
+                case .built(let built): services = built
+                case .signalled: signalled = true
+                case .watchEnded: break
+                }
+                group.cancelAll()
+            }
+            return signalled ? nil : services
         }
+    }
+
+    private enum StartUp: Sendable {
+        case built([any Service])
+        case signalled
+        case watchEnded
     }
 }

@@ -49,7 +49,7 @@ public actor WorkerRuntime: Service {
     /// worker hears the broker's confirm. They stay in `running` (heartbeats list them, and a
     /// redelivered dispatch of one is refused).
     private var reporting: [UUID: Int] = [:]
-    /// The attempt and task of each job this worker runs, to stop one on cancellation.
+    /// The attempt each job this worker runs is at, and how to stop it (a cancellation, a lost lease).
     private var executions: [UUID: (attempt: Int, stop: AttemptStop)] = [:]
     /// Cancellations that arrived before their attempt started.
     private var pendingCancels: [UUID: Int] = [:]
@@ -378,30 +378,35 @@ public actor WorkerRuntime: Service {
             })
         let log = JobLogWriter(jobId: dispatch.jobId, attempt: dispatch.attempt, workerId: workerId, reports: reports, cap: logCapBytes)
         // The attempt runs in a group of its own, beside a wait for a stop request: a stop cancels
-        // exactly this attempt's work, which then ends (its process group killed) and answers.
+        // exactly this attempt's work, which then ends (its process group killed) and answers. Its
+        // log keeps being flushed until then.
         let stop = AttemptStop()
         executions[dispatch.jobId] = (dispatch.attempt, stop)
         if pendingCancels.removeValue(forKey: dispatch.jobId) == dispatch.attempt { stop.request() }
         var ended: Result<JobOutcome, any Error> = .failure(CancellationError())
-        await withTaskGroup(of: Result<JobOutcome, any Error>?.self) { group in
-            group.addTask { [executor] in await Result.of { try await executor.execute(job, log: log) } }
-            group.addTask {
-                await stop.wait()
-                return nil
-            }
-            group.addTask {
-                await log.flushPeriodically()
-                return nil
-            }
-            while let next = await group.next() {
-                if let result = next {
-                    ended = result
-                    break
+        await withDiscardingTaskGroup { flushing in
+            flushing.addTask { await log.flushPeriodically() }
+            await withTaskGroup(of: Result<JobOutcome, any Error>?.self) { attempt in
+                attempt.addTask { [executor] in await Result.of { try await executor.execute(job, log: log) } }
+                attempt.addTask {
+                    await stop.wait()
+                    return nil
                 }
-                if stop.isRequested { group.cancelAll() }
+                while let next = await attempt.next() {
+                    if let result = next {
+                        ended = result
+                        break
+                    }
+                    // A stop was requested (or the worker itself is cancelled): the work is cancelled.
+                    attempt.cancelAll()
+                }
+                attempt.cancelAll()
             }
-            group.cancelAll()
+            flushing.cancelAll()
         }
+        // The worker itself was cancelled (another of its services ended): the attempt was stopped
+        // without a stop request, so it is left, unreported, to be re-queued when its lease expires.
+        if Task.isCancelled && !stop.isRequested { leaseLost.insert(dispatch.jobId) }
         var outcome: JobOutcome
         switch ended {
         case .success(let finished):
