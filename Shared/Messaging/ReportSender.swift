@@ -28,8 +28,12 @@ public final class ReportSender: Sendable {
     /// Sends a report and returns once the broker confirmed it (or the connection was closed for good).
     public func send(_ report: JobReport) async {
         Self.count(report)
-        // A cancelled job still reports what it wrote: the wait is not cut short by its cancellation.
-        _ = try? await batcher.submit(report)
+        // Queued, never processed on the caller's task (as `submit` would when the batcher is idle):
+        // a cancelled job still reports what it wrote, and the batcher's own task retries a publish
+        // that failed until the broker takes it; the wait is not cut short by the caller's cancellation.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            batcher.enqueue(report) { _ in continuation.resume() }
+        }
     }
 
     /// `conveyor_reports_total{kind}` (log, finished, progress, notification) and the bytes of log
@@ -75,8 +79,8 @@ public final class ReportSender: Sendable {
             } catch let error as AMQPError where error.code == .closed {
                 return
             } catch {
-                // The batcher's own task runs this (never a job's), so a job's cancellation cannot cut
-                // it short; only the worker's cancellation does.
+                // The batcher's own task runs this (``send(_:)`` only queues), so a job's cancellation
+                // cannot cut it short; only the worker's cancellation does.
                 guard (try? await Task.sleep(for: delay)) != nil else {
                     logger.error("reports not sent: the worker was cancelled", metadata: ["count": "\(reports.count)"])
                     return
