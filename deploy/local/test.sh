@@ -19,8 +19,8 @@ if [[ -z "${TEST_ARGS:-}" ]]; then
     bash "$HERE/packaging-test.sh" > "$LOG_DIR/packaging-test.log" 2>&1 &
     PACKAGING_PID=$!
 fi
-# CONVEYOR_SWIFT_BUILD_FLAGS: extra build flags (`.ci/run` builds without debug information or an
-# index, which the suite does not use, to save minutes of a cold build); split into words on purpose.
+# CONVEYOR_SWIFT_BUILD_FLAGS: extra build flags (`.ci/run` builds without debug information, which
+# the suite does not use, to save minutes of a cold build); split into words on purpose.
 step "building (swift build --build-tests ${CONVEYOR_SWIFT_BUILD_FLAGS:-})"
 # shellcheck disable=SC2086
 "$SWIFT" build --build-tests ${CONVEYOR_SWIFT_BUILD_FLAGS:-}
