@@ -118,8 +118,6 @@ var targets: [Target] = [
         name: "ConveyorBench",
         dependencies: [
             "ConveyorModels", "AMQPClient", "Postgres", "TestSupport", "Scheduler",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ],
         path: "Tests/Benchmarks", swiftSettings: swiftSettings),
     // Operators' command for the dead-letter queues (list, show, replay).
@@ -135,16 +133,12 @@ var targets: [Target] = [
     .executableTarget(
         name: "ConveyorCLI",
         dependencies: [
-            .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Yams", package: "Yams"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Yams", package: "Yams"),
         ],
         path: "Tools/conveyor", swiftSettings: swiftSettings),
     .executableTarget(
         name: "ConveyorChaos",
-        dependencies: [
-            "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
-        ],
+        dependencies: ["TestSupport"],
         path: "Tests/Chaos", swiftSettings: swiftSettings),
 ]
 
@@ -182,7 +176,6 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
-        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import ConveyorModels
 import Foundation
 import Logging

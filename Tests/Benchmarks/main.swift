@@ -23,7 +23,6 @@
 // (for the services' pid files, default .conveyor).
 
 import AMQPClient
-import AsyncHTTPClient
 import ConveyorModels
 import Foundation
 import Logging

@@ -28,10 +28,7 @@
 // Environment: CONVEYOR_GATEWAY_URL (http://127.0.0.1:8080) or CONVEYOR_GATEWAY_URLS (a comma
 // list, used in turn), CONVEYOR_STATE (.conveyor).
 
-import AsyncHTTPClient
 import Foundation
-import NIOCore
-import NIOHTTP1
 import Synchronization
 import TestSupport
 
@@ -94,15 +91,11 @@ func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
-let http: HTTPClient = {
-    var configuration = HTTPClient.Configuration()
-    configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
-    return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-}()
+let http = GatewayHTTP(connections: 16, token: adminToken, timeout: 30)
 
 /// A request to the next gateway in turn, or, when one cannot be reached (it is restarting), the
 /// others: the status and body (status 0 when none could be reached).
-func send(_ method: HTTPMethod, _ path: String, json: String? = nil) async -> (status: Int, body: Data) {
+func send(_ method: GatewayHTTP.Method, _ path: String, json: String? = nil) async -> (status: Int, body: Data) {
     let first = nextGateway.add(1, ordering: .relaxed).oldValue
     for index in 0..<gateways.count {
         let answer = await request(method, gateways[(first + index) % gateways.count] + path, json: json)
@@ -112,21 +105,8 @@ func send(_ method: HTTPMethod, _ path: String, json: String? = nil) async -> (s
     return (0, Data())
 }
 
-func request(_ method: HTTPMethod, _ url: String, json: String?) async -> (status: Int, body: Data) {
-    var request = HTTPClientRequest(url: url)
-    request.method = method
-    request.headers.add(name: "Authorization", value: "Bearer \(adminToken)")
-    if let json {
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: json))
-    }
-    do {
-        let response = try await http.execute(request, timeout: .seconds(30))
-        let body = try await response.body.collect(upTo: 16 << 20)
-        return (Int(response.status.code), Data(body.readableBytesView))
-    } catch {
-        return (0, Data())
-    }
+func request(_ method: GatewayHTTP.Method, _ url: String, json: String?) async -> (status: Int, body: Data) {
+    (try? await http.send(method, url, json: json.map { Data($0.utf8) })) ?? (0, Data())
 }
 
 func object(_ data: Data) -> [String: Any] {
@@ -384,7 +364,7 @@ print("  e-mails duplicated: \(duplicateMails)")
 for recovery in recoveries {
     print("  recovery \(recovery.component): " + (recovery.seconds.map { String(format: "%.1f s", $0) } ?? "did not recover"))
 }
-try? await http.shutdown()
+http.shutdown()
 let failed = ids.count != options.jobs || succeeded != ids.count || stuck != 0 || total != ids.count || duplicateKeys != 0
     || lostMails != 0 || duplicateMails != 0 || recoveries.contains { $0.seconds == nil }
 print(failed ? "CHAOS FAILED" : "CHAOS PASSED")

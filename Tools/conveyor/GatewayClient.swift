@@ -1,49 +1,60 @@
-import AsyncHTTPClient
 import Foundation
-import NIOCore
-import NIOHTTP1
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// The gateway's HTTP API as the CLI uses it: JSON requests with the bearer token, problems turned
 /// into ``CLIError/refused(status:detail:problems:)``, server-sent events read as they arrive.
+/// Foundation's `URLSession` carries it (the CLI sends one request at a time).
 struct GatewayClient: Sendable {
     let base: String
     let token: String
 
+    enum Method: String { case GET, POST, PUT, DELETE }
+
     struct Answer {
         var status: Int
-        var headers: HTTPHeaders
+        var headers: [String: String]
         var body: Data
         var json: Any? { try? JSONSerialization.jsonObject(with: body) }
         var object: [String: Any] { json as? [String: Any] ?? [:] }
         var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    private func request(_ method: HTTPMethod, _ path: String, body: Data?, contentType: String?, headers: [(String, String)]) -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
-        request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
+    private func request(_ method: Method, _ path: String, body: Data?, contentType: String?, headers: [(String, String)]) throws -> URLRequest {
+        let address = base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path
+        guard let url = URL(string: address) else { throw CLIError.unreachable("\(address) is not a URL") }
+        var request = URLRequest(url: url, timeoutInterval: 60)
+        request.httpMethod = method.rawValue
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let body {
-            request.headers.add(name: "Content-Type", value: contentType ?? "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body))
+            request.setValue(contentType ?? "application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = body
         }
         return request
+    }
+
+    private static func answer(_ response: URLResponse, body: Data) -> Answer {
+        let http = response as? HTTPURLResponse
+        let headers = (http?.allHeaderFields ?? [:]).reduce(into: [String: String]()) { $0["\($1.key)"] = "\($1.value)" }
+        return Answer(status: http?.statusCode ?? 0, headers: headers, body: body)
     }
 
     /// Sends a request and returns the answer, or throws the problem the gateway answered with.
     @discardableResult
     func send(
-        _ method: HTTPMethod, _ path: String, body: Data? = nil, contentType: String? = nil, headers: [(String, String)] = [],
+        _ method: Method, _ path: String, body: Data? = nil, contentType: String? = nil, headers: [(String, String)] = [],
         accepting: Set<Int> = []
     ) async throws -> Answer {
-        let response: HTTPClientResponse
+        let request = try request(method, path, body: body, contentType: contentType, headers: headers)
+        let answer: Answer
         do {
-            response = try await HTTPClient.shared.execute(request(method, path, body: body, contentType: contentType, headers: headers), timeout: .seconds(60))
+            let (data, response) = try await URLSession.shared.data(for: request)
+            answer = Self.answer(response, body: data)
         } catch {
-            throw CLIError.unreachable("cannot reach \(base): \(error)")
+            throw CLIError.unreachable("cannot reach \(base): \(error.localizedDescription)")
         }
-        let bytes = try await response.body.collect(upTo: 64 << 20)
-        let answer = Answer(status: Int(response.status.code), headers: response.headers, body: Data(bytes.readableBytesView))
         if answer.status >= 400, !accepting.contains(answer.status) { throw Self.problem(answer) }
         return answer
     }
@@ -65,25 +76,113 @@ struct GatewayClient: Sendable {
     ) async throws {
         var headers: [(String, String)] = [("Accept", "text/event-stream")]
         if let lastEventId { headers.append(("Last-Event-ID", lastEventId)) }
-        let response: HTTPClientResponse
+        var request = try request(.GET, path, body: nil, contentType: nil, headers: headers)
+        request.timeoutInterval = StreamedResponse.noTimeout
+        let stream = StreamedResponse(request)
+        defer { stream.cancel() }
+        let response: URLResponse
         do {
-            response = try await HTTPClient.shared.execute(request(.GET, path, body: nil, contentType: nil, headers: headers), deadline: .distantFuture)
+            response = try await stream.response()
         } catch {
-            throw CLIError.unreachable("cannot reach \(base): \(error)")
+            throw CLIError.unreachable("cannot reach \(base): \(error.localizedDescription)")
         }
-        if response.status.code >= 400 {
-            let bytes = try await response.body.collect(upTo: 1 << 20)
-            throw Self.problem(Answer(status: Int(response.status.code), headers: response.headers, body: Data(bytes.readableBytesView)))
+        if let http = response as? HTTPURLResponse, http.statusCode >= 400 {
+            var body = Data()
+            for try await chunk in stream.chunks where body.count < 1 << 20 { body += chunk }
+            throw Self.problem(Self.answer(response, body: body))
         }
         var parser = ServerSentEventParser()
         var first = true
-        for try await chunk in response.body {
+        for try await chunk in stream.chunks {
             if first {
                 first = false
                 if !(try await opened()) { return }
             }
-            for event in parser.feed(Array(chunk.readableBytesView)) {
+            for event in parser.feed(Array(chunk)) {
                 if !(try await handle(event)) { return }
+            }
+        }
+    }
+}
+
+/// A response read as it arrives: its head once received, then its body chunk by chunk (Foundation
+/// on Linux has no `URLSession.bytes(for:)`, so a data delegate feeds an async stream).
+final class StreamedResponse: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    let chunks: AsyncThrowingStream<Data, any Error>
+    /// A stream is followed as long as it lasts: a year (Foundation on Linux converts a timeout to
+    /// whole milliseconds, which `.infinity` cannot be).
+    static let noTimeout: TimeInterval = 365 * 86_400
+    private let continuation: AsyncThrowingStream<Data, any Error>.Continuation
+    private let head = HeadSlot()
+    private var session: URLSession!
+    private var task: URLSessionDataTask!
+
+    init(_ request: URLRequest) {
+        (chunks, continuation) = AsyncThrowingStream.makeStream(of: Data.self)
+        super.init()
+        let configuration = URLSessionConfiguration.default
+        configuration.timeoutIntervalForRequest = Self.noTimeout
+        configuration.timeoutIntervalForResource = Self.noTimeout
+        session = URLSession(configuration: configuration, delegate: self, delegateQueue: nil)
+        task = session.dataTask(with: request)
+        task.resume()
+    }
+
+    /// The response's head (status and headers), or the error that came instead.
+    func response() async throws -> URLResponse { try await head.value() }
+
+    func cancel() {
+        task.cancel()
+        session.invalidateAndCancel()
+    }
+
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
+    ) {
+        head.fill(.success(response))
+        completionHandler(.allow)
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        continuation.yield(data)
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+        if let error {
+            head.fill(.failure(error))
+            continuation.finish(throwing: error)
+        } else {
+            continuation.finish()
+        }
+    }
+
+    /// Holds the response head for the one caller that waits for it.
+    private final class HeadSlot: @unchecked Sendable {
+        private let lock = NSLock()
+        private var result: Result<URLResponse, any Error>?
+        private var waiter: CheckedContinuation<URLResponse, any Error>?
+
+        func fill(_ value: Result<URLResponse, any Error>) {
+            lock.lock()
+            guard result == nil else { return lock.unlock() }
+            result = value
+            let waiting = waiter
+            waiter = nil
+            lock.unlock()
+            waiting?.resume(with: value)
+        }
+
+        func value() async throws -> URLResponse {
+            try await withCheckedThrowingContinuation { continuation in
+                lock.lock()
+                if let result {
+                    lock.unlock()
+                    continuation.resume(with: result)
+                } else {
+                    waiter = continuation
+                    lock.unlock()
+                }
             }
         }
     }
