@@ -118,6 +118,8 @@ var targets: [Target] = [
         name: "ConveyorBench",
         dependencies: [
             "ConveyorModels", "AMQPClient", "Postgres", "TestSupport", "Scheduler",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ],
         path: "Tests/Benchmarks", swiftSettings: swiftSettings),
     // Operators' command for the dead-letter queues (list, show, replay).
