@@ -19,7 +19,8 @@ import Synchronization
 /// the statement then fails with SQLSTATE 57014 (or with `CancellationError` if it had not started).
 ///
 /// Usually leased from a ``PostgresPool``; a connection opened with ``connect(configuration:logger:)`` must
-/// be closed with ``close()`` (otherwise `PQfinish` runs when it is deinitialized).
+/// be closed with ``close()`` before its last reference goes: one that is not is a leak of its owner
+/// (an assertion in debug builds; a release build logs it and frees the handle).
 public final class PostgresConnection: @unchecked Sendable {
     /// The libpq handle; only read or written on `queue` (and in `deinit`, when nothing else can run).
     private var handle: OpaquePointer?
@@ -50,7 +51,11 @@ public final class PostgresConnection: @unchecked Sendable {
 
     deinit {
         // Only reached when no queued work holds a reference, so touching `handle` here is safe.
-        if let handle { PQfinish(handle) }
+        assert(handle == nil, "a PostgresConnection was released without close(): its owner leaks connections")
+        if let handle {
+            logger.error("a PostgreSQL connection was released without being closed; closing it now")
+            PQfinish(handle)
+        }
         cancelHandle.withLock { $0.free() }
     }
 
@@ -181,6 +186,20 @@ public final class PostgresConnection: @unchecked Sendable {
                 self.cancelHandle.withLock { $0.free() }
                 continuation.resume()
             }
+        }
+    }
+
+    /// Closes the connection before returning, for an owner that cannot wait (a pool being
+    /// deinitialized). Must not be called on the connection's own queue (no caller can be: its work
+    /// items only resume continuations).
+    func closeNow() {
+        healthy.store(false, ordering: .relaxed)
+        queue.sync {
+            if let handle = self.handle {
+                self.handle = nil
+                PQfinish(handle)
+            }
+            self.cancelHandle.withLock { $0.free() }
         }
     }
 

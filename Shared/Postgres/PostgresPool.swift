@@ -48,6 +48,15 @@ public final class PostgresPool: Service, Sendable {
     }
 
     /// Runs until graceful shutdown or task cancellation, then closes all connections.
+    /// A pool nobody closed (a test's, a tool's) closes its idle connections as it goes: leased ones
+    /// hold the pool, so none is in use here.
+    deinit {
+        state.withLock { state in
+            for connection in state.idle { connection.closeNow() }
+            state.idle = []
+        }
+    }
+
     public func run() async throws {
         try? await gracefulShutdown()
         await close()
