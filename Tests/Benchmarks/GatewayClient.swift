@@ -10,22 +10,20 @@ import TestSupport
 /// answer). A load generator must cost little: the client's CPU counts in the benchmark's CPU per
 /// job, and Foundation's URLSession on Linux costs several times what the gateway does per request.
 struct GatewayClient: Sendable {
-    enum Method: String, Sendable { case GET, POST, PUT, DELETE }
-
     let host: String
     let port: Int
     /// The local admin's token (see ``LocalAdminToken``).
     static let token = LocalAdminToken.read()
     private let idle = NIOLockedValueBox<[any Channel]>([])
 
-    init(base: String, connections: Int) {
+    init(base: String) {
         let url = URLComponents(string: base)
         host = url?.host ?? "127.0.0.1"
         port = url?.port ?? 80
     }
 
     /// The status and body of a request.
-    func send(_ method: Method, _ path: String, json: Data? = nil) async throws -> (status: Int, body: Data) {
+    func send(_ method: GatewayHTTP.Method, _ path: String, json: Data? = nil) async throws -> (status: Int, body: Data) {
         let channel = try await connection()
         var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method.rawValue), uri: path)
         head.headers.add(name: "Host", value: "\(host):\(port)")

@@ -82,7 +82,7 @@ let gateway = environment["CONVEYOR_GATEWAY_URL"] ?? "http://127.0.0.1:8080"
 let amqpURL = environment["CONVEYOR_TEST_AMQP_URL"] ?? environment["AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/"
 let options = Options(CommandLine.arguments)
 
-let http = GatewayClient(base: gateway, connections: options.concurrency)
+let http = GatewayClient(base: gateway)
 
 /// Submits a job; returns its id once the gateway answered 201.
 func post(_ json: String) async throws -> String {

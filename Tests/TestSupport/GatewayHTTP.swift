@@ -3,9 +3,10 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// The load tools' HTTP client for the gateway (the benchmark and the chaos suite): Foundation's
-/// `URLSession` with keep-alive connections, as many per host as requests in flight, and the local
-/// admin's bearer token on every request.
+/// The chaos suite's HTTP client for the gateway: Foundation's `URLSession` with keep-alive
+/// connections, as many per host as requests in flight, and a bearer token on every request. (The
+/// benchmark has a cheaper client of its own, whose CPU counts in what it measures; it shares
+/// ``Method``.)
 public struct GatewayHTTP: Sendable {
     public enum Method: String, Sendable { case GET, POST, PUT, DELETE }
 
